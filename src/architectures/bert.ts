@@ -1,0 +1,133 @@
+import { multiHeadAttention } from "../tensor/ops/attention.js";
+import { activation, add } from "../tensor/ops/elementwise.js";
+import { embedding } from "../tensor/ops/embedding.js";
+import type { Tensor } from "../tensor/tensor.js";
+import type { EncoderConfig } from "./config.js";
+import type { Encoder, EncoderBatch } from "./encoder.js";
+import {
+  type LinearParams,
+  type NormParams,
+  applyLinear,
+  applyNorm,
+  firstTokens,
+  linearParams,
+  noClassifier,
+  normParams,
+  sequentialPositionIds,
+} from "./layers.js";
+import type { ParamStore } from "./params.js";
+
+interface BertLayer {
+  query: LinearParams;
+  key: LinearParams;
+  value: LinearParams;
+  attnOut: LinearParams;
+  attnNorm: NormParams;
+  up: LinearParams;
+  down: LinearParams;
+  outNorm: NormParams;
+}
+
+/** A sequence-classification head: (B·T, H) hidden states → (B, numLabels) logits. */
+export interface ClassifierHead {
+  logits(hidden: Tensor, batch: EncoderBatch): Tensor;
+}
+
+/**
+ * BERT (Devlin et al.): embeddings (word + token type + position, LayerNorm), then post-norm
+ * encoder layers of self-attention and a GELU feed-forward block. Parameter names are the
+ * checkpoint's (`encoder.layer.0.attention.self.query.weight`, ...).
+ * RoBERTa and XLM-R reuse it with their own position ids and head (see roberta.ts).
+ */
+export class BertEncoder implements Encoder {
+  readonly config: EncoderConfig;
+  protected readonly wordEmb: Tensor;
+  protected readonly posEmb: Tensor;
+  protected readonly typeEmb: Tensor | undefined;
+  protected readonly embNorm: NormParams;
+  protected readonly layers: BertLayer[];
+  private readonly head: ClassifierHead | undefined;
+
+  /** `base` holds the encoder's weights, `root` the whole checkpoint (the classifier lives outside the base prefix). */
+  constructor(config: EncoderConfig, base: ParamStore, root: ParamStore) {
+    this.config = config;
+    const h = config.hiddenSize;
+    const ff = config.intermediateSize;
+    this.wordEmb = base.get("embeddings.word_embeddings.weight", [config.vocabSize, h]);
+    this.posEmb = base.get("embeddings.position_embeddings.weight", [config.maxPositionEmbeddings, h]);
+    this.typeEmb = base.has("embeddings.token_type_embeddings.weight")
+      ? base.get("embeddings.token_type_embeddings.weight", [Math.max(config.typeVocabSize, 1), h])
+      : undefined;
+    this.embNorm = normParams(base, "embeddings.LayerNorm", h);
+    this.layers = Array.from({ length: config.numLayers }, (_, l) => {
+      const n = `encoder.layer.${l}`;
+      return {
+        query: linearParams(base, `${n}.attention.self.query`, h, h),
+        key: linearParams(base, `${n}.attention.self.key`, h, h),
+        value: linearParams(base, `${n}.attention.self.value`, h, h),
+        attnOut: linearParams(base, `${n}.attention.output.dense`, h, h),
+        attnNorm: normParams(base, `${n}.attention.output.LayerNorm`, h),
+        up: linearParams(base, `${n}.intermediate.dense`, ff, h),
+        down: linearParams(base, `${n}.output.dense`, h, ff),
+        outNorm: normParams(base, `${n}.output.LayerNorm`, h),
+      };
+    });
+    this.head = this.loadHead(base, root);
+  }
+
+  get hasClassifier(): boolean {
+    return this.head !== undefined;
+  }
+
+  get maxSequenceLength(): number {
+    return this.config.maxPositionEmbeddings;
+  }
+
+  /** Position id of every token, (batchSize · seqLen). */
+  protected positionIds(batch: EncoderBatch): Int32Array {
+    return sequentialPositionIds(batch.batchSize, batch.seqLen);
+  }
+
+  forward(batch: EncoderBatch): Tensor {
+    const c = this.config;
+    // (B·T, H)
+    let x = embedding(this.wordEmb, batch.inputIds);
+    if (this.typeEmb) x = add(x, embedding(this.typeEmb, batch.tokenTypeIds));
+    x = add(x, embedding(this.posEmb, this.positionIds(batch)));
+    x = applyNorm(x, this.embNorm, c.layerNormEps);
+    for (const layer of this.layers) {
+      const q = applyLinear(x, layer.query);
+      const k = applyLinear(x, layer.key);
+      const v = applyLinear(x, layer.value);
+      const ctx = multiHeadAttention(q, k, v, {
+        batch: batch.batchSize,
+        seqLen: batch.seqLen,
+        heads: c.numHeads,
+        keyMask: batch.attentionMask,
+      });
+      x = applyNorm(add(applyLinear(ctx, layer.attnOut), x), layer.attnNorm, c.layerNormEps);
+      const inner = activation(applyLinear(x, layer.up), c.hiddenAct);
+      x = applyNorm(add(applyLinear(inner, layer.down), x), layer.outNorm, c.layerNormEps);
+    }
+    return x;
+  }
+
+  /** `BertForSequenceClassification`: tanh pooler on [CLS], then a linear classifier. Called from the constructor. */
+  protected loadHead(base: ParamStore, root: ParamStore): ClassifierHead | undefined {
+    if (!root.has("classifier.weight")) return undefined;
+    const h = this.config.hiddenSize;
+    const pooler = linearParams(base, "pooler.dense", h, h);
+    const classifier = linearParams(root, "classifier", this.config.numLabels, h);
+    return {
+      logits: (hidden, batch) => {
+        const cls = firstTokens(hidden, batch.batchSize, batch.seqLen); // (B, H)
+        return applyLinear(activation(applyLinear(cls, pooler), "tanh"), classifier);
+      },
+    };
+  }
+
+  classify(hidden: Tensor, batch: EncoderBatch): Tensor {
+    if (!this.head) return noClassifier(this.config.modelType);
+    return this.head.logits(hidden, batch);
+  }
+}

@@ -1,0 +1,125 @@
+import { multiHeadAttention } from "../tensor/ops/attention.js";
+import { activation, add } from "../tensor/ops/elementwise.js";
+import { embedding } from "../tensor/ops/embedding.js";
+import { Tensor } from "../tensor/tensor.js";
+import type { ClassifierHead } from "./bert.js";
+import type { EncoderConfig } from "./config.js";
+import type { Encoder, EncoderBatch } from "./encoder.js";
+import { type LinearParams, type NormParams, applyLinear, applyNorm, linearParams, noClassifier, normParams, paddedPositionIds } from "./layers.js";
+import type { ParamStore } from "./params.js";
+import { robertaStyleHead } from "./roberta.js";
+
+interface MpnetLayer {
+  q: LinearParams;
+  k: LinearParams;
+  v: LinearParams;
+  o: LinearParams;
+  attnNorm: NormParams;
+  up: LinearParams;
+  down: LinearParams;
+  outNorm: NormParams;
+}
+
+/**
+ * MPNet (Song et al.): RoBERTa-style embeddings without token types, and a learned relative
+ * position bias (T5-style buckets) added to every layer's attention scores.
+ */
+export class MpnetEncoder implements Encoder {
+  readonly config: EncoderConfig;
+  private readonly wordEmb: Tensor;
+  private readonly posEmb: Tensor;
+  private readonly embNorm: NormParams;
+  private readonly relBias: Tensor;
+  private readonly layers: MpnetLayer[];
+  private readonly head: ClassifierHead | undefined;
+
+  constructor(config: EncoderConfig, base: ParamStore, root: ParamStore) {
+    this.config = config;
+    const h = config.hiddenSize;
+    const ff = config.intermediateSize;
+    this.wordEmb = base.get("embeddings.word_embeddings.weight", [config.vocabSize, h]);
+    this.posEmb = base.get("embeddings.position_embeddings.weight", [config.maxPositionEmbeddings, h]);
+    this.embNorm = normParams(base, "embeddings.LayerNorm", h);
+    this.relBias = base.get("encoder.relative_attention_bias.weight", [config.relativeAttentionNumBuckets, config.numHeads]);
+    this.layers = Array.from({ length: config.numLayers }, (_, l) => {
+      const n = `encoder.layer.${l}`;
+      return {
+        q: linearParams(base, `${n}.attention.attn.q`, h, h),
+        k: linearParams(base, `${n}.attention.attn.k`, h, h),
+        v: linearParams(base, `${n}.attention.attn.v`, h, h),
+        o: linearParams(base, `${n}.attention.attn.o`, h, h),
+        attnNorm: normParams(base, `${n}.attention.LayerNorm`, h),
+        up: linearParams(base, `${n}.intermediate.dense`, ff, h),
+        down: linearParams(base, `${n}.output.dense`, h, ff),
+        outNorm: normParams(base, `${n}.output.LayerNorm`, h),
+      };
+    });
+    this.head = robertaStyleHead(root, h, config.numLabels);
+  }
+
+  get hasClassifier(): boolean {
+    return this.head !== undefined;
+  }
+
+  get maxSequenceLength(): number {
+    return this.config.maxPositionEmbeddings - this.config.padTokenId - 1;
+  }
+
+  forward(batch: EncoderBatch): Tensor {
+    const c = this.config;
+    const positions = paddedPositionIds(batch.inputIds, batch.batchSize, batch.seqLen, c.padTokenId);
+    // (B·T, H)
+    let x = add(embedding(this.wordEmb, batch.inputIds), embedding(this.posEmb, positions));
+    x = applyNorm(x, this.embNorm, c.layerNormEps);
+    const bias = this.positionBias(batch.seqLen); // (heads, T, T)
+    for (const layer of this.layers) {
+      const ctx = multiHeadAttention(applyLinear(x, layer.q), applyLinear(x, layer.k), applyLinear(x, layer.v), {
+        batch: batch.batchSize,
+        seqLen: batch.seqLen,
+        heads: c.numHeads,
+        keyMask: batch.attentionMask,
+        bias,
+      });
+      x = applyNorm(add(applyLinear(ctx, layer.o), x), layer.attnNorm, c.layerNormEps);
+      const inner = activation(applyLinear(x, layer.up), c.hiddenAct);
+      x = applyNorm(add(applyLinear(inner, layer.down), x), layer.outNorm, c.layerNormEps);
+    }
+    return x;
+  }
+
+  /** `compute_position_bias` over positions 0..T-1: (heads, T, T). */
+  private positionBias(t: number): Tensor {
+    const heads = this.config.numHeads;
+    const out = new Float32Array(heads * t * t);
+    for (let i = 0; i < t; i++) {
+      for (let j = 0; j < t; j++) {
+        const bucket = relativePositionBucket(j - i, this.config.relativeAttentionNumBuckets);
+        for (let h = 0; h < heads; h++) out[(h * t + i) * t + j] = this.relBias.data[bucket * heads + h] as number;
+      }
+    }
+    return new Tensor(out, [heads, t, t]);
+  }
+
+  classify(hidden: Tensor, batch: EncoderBatch): Tensor {
+    if (!this.head) return noClassifier(this.config.modelType);
+    return this.head.logits(hidden, batch);
+  }
+}
+
+/**
+ * MPNet's `relative_position_bucket` (bidirectional, max_distance 128), with the float32 log
+ * arithmetic torch uses so bucket edges fall where Python puts them.
+ */
+export function relativePositionBucket(relativePosition: number, numBuckets = 32, maxDistance = 128): number {
+  const half = Math.floor(numBuckets / 2);
+  let n = -relativePosition;
+  let ret = n < 0 ? half : 0;
+  n = Math.abs(n);
+  const maxExact = Math.floor(half / 2);
+  if (n < maxExact) return ret + n;
+  const f = Math.fround;
+  const ratio = f(f(Math.log(f(f(n) / maxExact))) / f(Math.log(maxDistance / maxExact)));
+  const large = maxExact + Math.trunc(f(ratio * (half - maxExact)));
+  ret += Math.min(large, half - 1);
+  return ret;
+}

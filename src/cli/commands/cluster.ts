@@ -1,0 +1,44 @@
+import type { Command } from "commander";
+import { communityDetection } from "../../index.js";
+import { type CliIo, type InputFormat, checkOutputPath, formatForPath, parseTexts, readInputLines, writeOutputLines } from "../io.js";
+import { loadSentenceTransformer } from "../model.js";
+import { TEXT_INPUT_HELP, batchSizeOption, inputFormatOption, inputOption, modelOption, outputOption, parseFiniteNumber, parsePositiveInt } from "../options.js";
+
+interface ClusterCliOptions {
+  model: string;
+  input: string;
+  output: string;
+  inputFormat?: InputFormat;
+  threshold: number;
+  minCommunitySize: number;
+  batchSize: number;
+}
+
+/** `sbert cluster`: util.community_detection. */
+export function registerCluster(program: Command, io: CliIo): void {
+  program
+    .command("cluster")
+    .summary("community detection: one JSON list of text ids per community")
+    .description(
+      "Embed the texts and group them by cosine similarity (Python's util.community_detection).\n" +
+        "Writes one JSON array of text indices (from 0) per community, largest first; each starts\n" +
+        "with its centre. Texts in no community of at least --min-community-size are left out.",
+    )
+    .addOption(modelOption())
+    .addOption(inputOption("texts (.jsonl or .txt)"))
+    .addOption(outputOption())
+    .addOption(inputFormatOption())
+    .option("-t, --threshold <t>", "cosine similarity at or above which two texts are close", parseFiniteNumber, 0.75)
+    .option("--min-community-size <n>", "smallest community reported", parsePositiveInt, 10)
+    .addOption(batchSizeOption())
+    .addHelpText("after", TEXT_INPUT_HELP)
+    .action(async (opts: ClusterCliOptions) => {
+      await checkOutputPath(opts.output);
+      const texts = parseTexts(await readInputLines(opts.input, io), opts.inputFormat ?? formatForPath(opts.input));
+      const model = await loadSentenceTransformer(opts.model);
+      if (texts.length === 0) return writeOutputLines(opts.output, [], io);
+      const embeddings = await model.encode(texts, { batchSize: opts.batchSize });
+      const communities = communityDetection(embeddings, { threshold: opts.threshold, minCommunitySize: opts.minCommunitySize });
+      return writeOutputLines(opts.output, communities.map((c) => `[${c.join(",")}]`), io);
+    });
+}

@@ -1,0 +1,54 @@
+import type { Command } from "commander";
+import type { CrossEncoderActivation } from "../../index.js";
+import { type CliIo, type InputFormat, checkOutputPath, formatForPath, parseTexts, readInputLines, writeOutputLines } from "../io.js";
+import { formatHit } from "../json-format.js";
+import { loadCrossEncoder } from "../model.js";
+import { TEXT_INPUT_HELP, batchSizeOption, inputFormatOption, inputOption, modelOption, outputOption, topKOption } from "../options.js";
+import { activationOption } from "./predict.js";
+
+interface RankCliOptions {
+  model: string;
+  query: string;
+  input: string;
+  output: string;
+  inputFormat?: InputFormat;
+  topK?: number;
+  batchSize: number;
+  activation: CrossEncoderActivation;
+  returnDocuments?: boolean;
+}
+
+/** `sbert rank`: documents scored against one query with a CrossEncoder, best first. */
+export function registerRank(program: Command, io: CliIo): void {
+  program
+    .command("rank")
+    .summary("rank documents for a query with a CrossEncoder")
+    .description(
+      'Score every document against --query with a one-label CrossEncoder and write one JSON object\n' +
+        'per document, best first (ties keep input order): {"corpus_id":<line index>,"score":<score>}\n' +
+        '(plus "text" with --return-documents). corpus_id counts texts from 0 in input order.',
+    )
+    .addOption(modelOption())
+    .requiredOption("-q, --query <text>", "the query")
+    .addOption(inputOption("documents (.jsonl or .txt)"))
+    .addOption(outputOption())
+    .addOption(inputFormatOption())
+    .addOption(topKOption("only the k best documents (default: all)"))
+    .addOption(batchSizeOption())
+    .addOption(activationOption())
+    .option("--return-documents", 'add each document as "text"')
+    .addHelpText("after", TEXT_INPUT_HELP)
+    .action(async (opts: RankCliOptions) => {
+      await checkOutputPath(opts.output);
+      const docs = parseTexts(await readInputLines(opts.input, io), opts.inputFormat ?? formatForPath(opts.input));
+      const model = await loadCrossEncoder(opts.model);
+      if (docs.length === 0) return writeOutputLines(opts.output, [], io);
+      const hits = await model.rank(opts.query, docs, {
+        batchSize: opts.batchSize,
+        activation: opts.activation,
+        ...(opts.topK !== undefined ? { topK: opts.topK } : {}),
+        ...(opts.returnDocuments ? { returnDocuments: true } : {}),
+      });
+      return writeOutputLines(opts.output, hits.map(formatHit), io);
+    });
+}

@@ -1,0 +1,62 @@
+import { type Command, Option } from "commander";
+import { cosSim, dotScore, semanticSearch } from "../../index.js";
+import { UsageError } from "../errors.js";
+import { type CliIo, type InputFormat, STDIO, checkOutputPath, formatForPath, parseTexts, readInputLines, writeOutputLines } from "../io.js";
+import { formatHit } from "../json-format.js";
+import { loadSentenceTransformer, requirePromptName } from "../model.js";
+import { TEXT_INPUT_HELP, batchSizeOption, inputFormatOption, modelOption, outputOption, topKOption } from "../options.js";
+
+interface SearchCliOptions {
+  model: string;
+  corpus: string;
+  queries: string;
+  output: string;
+  inputFormat?: InputFormat;
+  topK: number;
+  batchSize: number;
+  scoreFunction: "cos_sim" | "dot_score";
+  queryPromptName?: string;
+  corpusPromptName?: string;
+}
+
+/** `sbert search`: util.semantic_search over embedded queries and corpus. */
+export function registerSearch(program: Command, io: CliIo): void {
+  program
+    .command("search")
+    .summary("semantic search: per query one JSON list of hits")
+    .description(
+      "Embed --queries and --corpus with a SentenceTransformer model and run semantic search\n" +
+        '(Python\'s util.semantic_search). Writes one line per query, in input order: the JSON list\n' +
+        '[{"corpus_id":<corpus index>,"score":<score>}, ...] of its top-k corpus texts, best first.',
+    )
+    .addOption(modelOption())
+    .requiredOption("-c, --corpus <file>", 'corpus texts (.jsonl or .txt); "-" reads standard input')
+    .requiredOption("-q, --queries <file>", 'query texts (.jsonl or .txt); "-" reads standard input')
+    .addOption(outputOption())
+    .addOption(inputFormatOption())
+    .addOption(topKOption("hits per query", 10))
+    .addOption(batchSizeOption())
+    .addOption(new Option("--score-function <fn>", "similarity of query and corpus embeddings").choices(["cos_sim", "dot_score"]).default("cos_sim"))
+    .option("--query-prompt-name <name>", "prompt (from the model config) for the queries, e.g. query")
+    .option("--corpus-prompt-name <name>", "prompt (from the model config) for the corpus, e.g. document")
+    .addHelpText("after", TEXT_INPUT_HELP)
+    .action(async (opts: SearchCliOptions) => {
+      if (opts.corpus === STDIO && opts.queries === STDIO) throw new UsageError("--corpus and --queries cannot both read standard input");
+      await checkOutputPath(opts.output);
+      const queries = parseTexts(await readInputLines(opts.queries, io), opts.inputFormat ?? formatForPath(opts.queries));
+      const corpus = parseTexts(await readInputLines(opts.corpus, io), opts.inputFormat ?? formatForPath(opts.corpus));
+      const model = await loadSentenceTransformer(opts.model);
+      requirePromptName(model, opts.queryPromptName, "--query-prompt-name");
+      requirePromptName(model, opts.corpusPromptName, "--corpus-prompt-name");
+      if (queries.length === 0) return writeOutputLines(opts.output, [], io);
+      const encode = (texts: string[], promptName: string | undefined) =>
+        model.encode(texts, { batchSize: opts.batchSize, ...(promptName !== undefined ? { promptName } : {}) });
+      const queryEmbeddings = await encode(queries, opts.queryPromptName);
+      const corpusEmbeddings = await encode(corpus, opts.corpusPromptName);
+      const hits = semanticSearch(queryEmbeddings, corpusEmbeddings, {
+        topK: opts.topK,
+        scoreFunction: opts.scoreFunction === "dot_score" ? dotScore : cosSim,
+      });
+      return writeOutputLines(opts.output, hits.map((list) => `[${list.map(formatHit).join(",")}]`), io);
+    });
+}

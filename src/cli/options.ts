@@ -1,0 +1,46 @@
+/** Option definitions and value parsers shared by the commands. */
+import { InvalidArgumentError, Option } from "commander";
+import { INPUT_FORMATS, STDIO } from "./io.js";
+
+/** `"12"` → 12; anything but a whole number ≥ 1 is rejected with a usage error. */
+export function parsePositiveInt(value: string): number {
+  const n = /^\+?\d+$/.test(value.trim()) ? Number(value) : NaN;
+  if (!Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError("Expected a positive integer (1, 2, 3, ...).");
+  return n;
+}
+
+/** A finite decimal number such as `0.75` or `-1e-3`. */
+export function parseFiniteNumber(value: string): number {
+  const n = value.trim() === "" ? NaN : Number(value);
+  if (!Number.isFinite(n)) throw new InvalidArgumentError("Expected a finite number such as 0.75.");
+  return n;
+}
+
+export const modelOption = (): Option =>
+  new Option("-m, --model <dir>", "model folder (a sentence-transformers save, or a Hugging Face folder with config.json)").makeOptionMandatory();
+
+export const inputOption = (what: string): Option => new Option("-i, --input <file>", `${what}; "-" reads standard input`).default(STDIO);
+
+export const outputOption = (): Option =>
+  new Option("-o, --output <file>", 'output JSON Lines file (written to a temporary file, then renamed); "-" is standard output').default(STDIO);
+
+export const inputFormatOption = (): Option =>
+  new Option("--input-format <format>", "how to read text inputs (default: from the file extension; auto for stdin)").choices(INPUT_FORMATS);
+
+export const batchSizeOption = (): Option =>
+  new Option("-b, --batch-size <n>", "texts per forward pass").argParser(parsePositiveInt).default(32);
+
+export const topKOption = (what: string, defaultValue?: number): Option => {
+  const opt = new Option("-k, --top-k <k>", what).argParser(parsePositiveInt);
+  return defaultValue === undefined ? opt : opt.default(defaultValue);
+};
+
+/** Help text on the text input formats, shown by every command that reads texts. */
+export const TEXT_INPUT_HELP = `
+Text inputs (UTF-8; "\\n" or "\\r\\n" line ends; a leading BOM is ignored):
+  *.jsonl, *.ndjson  JSON Lines: each non-blank line is a JSON string ("some text") or an object
+                     with a string "text" field ({"text": "some text", ...}); blank lines are skipped.
+  *.txt              plain text: every line is one text (an empty line is the empty text).
+  - (stdin), other   auto: JSON Lines if every non-blank line parses as a JSON string or object,
+                     plain text otherwise. Force a format with --input-format jsonl|txt.
+An input with no texts gives no output (an empty file with --output) and exit status 0.`;

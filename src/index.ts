@@ -1,0 +1,20 @@
+/**
+ * sbert-ts public surface: everything a user imports comes from here.
+ */
+export { SbertError, type ErrorCode } from "./errors.js";
+export { DenseMatrix, type DenseData } from "./tensor/dense.js";
+export { Tensor } from "./tensor/tensor.js";
+export { type GemmKernel, setGemmKernel, jsGemmKernel } from "./tensor/kernels.js";
+export { TextTokenizer, type TokenBatch } from "./tokenizers/text-tokenizer.js";
+export { readSafetensors, writeSafetensors, parseSafetensors, serializeSafetensors, type SafetensorsFile, type TensorRecord } from "./io/safetensors.js";
+export { supportedModelTypes } from "./architectures/registry.js";
+export type { Features, PipelineModule } from "./modules/module.js";
+export { Transformer, type TextInput, type TransformerTask } from "./modules/transformer.js";
+export { Pooling, POOLING_MODES, type PoolingMode, type PoolingConfig } from "./modules/pooling.js";
+export { Dense } from "./modules/dense.js";
+export { Normalize } from "./modules/normalize.js";
+export { resolveModuleType } from "./modules/registry.js";
+export { SentenceTransformer, type EncodeOptions, type Precision, type SentenceTransformerLoadOptions } from "./models/sentence-transformer.js";
+export { CrossEncoder, type CrossEncoderActivation, type PredictOptions, type RankOptions, type RankResult } from "./models/cross-encoder.js";
+export { paraphraseMining } from "./models/paraphrase-mining.js";
+export * from "./util/index.js";

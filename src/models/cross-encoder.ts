@@ -1,0 +1,156 @@
+import { SbertError } from "../errors.js";
+import { type JsonObject, readJsonObject } from "../io/json-file.js";
+import { type Transformer } from "../modules/transformer.js";
+import { DenseMatrix } from "../tensor/dense.js";
+import { chunks, lengthSortedOrder, requirePositiveInt, requireStrings, textLength } from "./batching.js";
+import { firstTransformer, loadPipeline, runPipeline } from "./pipeline.js";
+
+/** Activation applied to the logits: the model's stored default, or one named explicitly. */
+export type CrossEncoderActivation = "default" | "identity" | "sigmoid" | "softmax" | "tanh";
+
+export interface PredictOptions {
+  batchSize?: number;
+  activation?: CrossEncoderActivation;
+  /** Softmax over the labels after the activation (models with several labels only), as Python. */
+  applySoftmax?: boolean;
+}
+
+export interface RankOptions extends Omit<PredictOptions, "applySoftmax"> {
+  topK?: number;
+  returnDocuments?: boolean;
+}
+
+export interface RankResult {
+  corpusId: number;
+  score: number;
+  text?: string;
+}
+
+/**
+ * A cross-encoder: scores a (query, document) pair jointly with a sequence-classification head.
+ * Loads the sentence-transformers 5.4+ layout (modules.json with one Transformer) and the plain
+ * Hugging Face layout (config.json + weights with a classifier).
+ *
+ * @example
+ * const ce = await CrossEncoder.load("test/fixtures/ce-bert-1label");
+ * await ce.predict([["query", "doc"]]); // Float32Array [score]
+ */
+export class CrossEncoder {
+  readonly transformer: Transformer;
+  readonly numLabels: number;
+  /** The activation `predict` applies by default (Sigmoid for one label unless the model stores another). */
+  readonly defaultActivation: Exclude<CrossEncoderActivation, "default">;
+
+  constructor(transformer: Transformer, defaultActivation: Exclude<CrossEncoderActivation, "default">) {
+    if (transformer.task !== "sequence-classification") {
+      throw new SbertError("INVALID_MODEL_FILE", "a CrossEncoder needs a Transformer with transformer_task sequence-classification");
+    }
+    this.transformer = transformer;
+    this.numLabels = transformer.encoder.config.numLabels;
+    this.defaultActivation = defaultActivation;
+  }
+
+  static async load(dir: string): Promise<CrossEncoder> {
+    const modules = await loadPipeline(dir, { defaultTask: "sequence-classification" });
+    const transformer = firstTransformer(modules, dir);
+    if (modules.length !== 1) throw new SbertError("UNSUPPORTED_FORMAT", `${dir}: a CrossEncoder folder holds exactly one Transformer module`);
+    const [stCfg, hfCfg] = await Promise.all([
+      readJsonObject(dir, "config_sentence_transformers.json", { optional: true }),
+      readJsonObject(dir, "config.json"),
+    ]);
+    return new CrossEncoder(transformer, storedActivation(stCfg, hfCfg) ?? (transformer.encoder.config.numLabels === 1 ? "sigmoid" : "identity"));
+  }
+
+  get maxLength(): number {
+    return this.transformer.maxSeqLength;
+  }
+
+  /** Raw head outputs, (pairs × numLabels), rows in input order. */
+  logits(pairs: readonly (readonly [string, string])[], batchSize = 32): DenseMatrix {
+    if (!Array.isArray(pairs)) throw new SbertError("INVALID_INPUT", "pairs must be a list of [text, text] pairs");
+    pairs.forEach((p, i) => {
+      if (!Array.isArray(p) || p.length !== 2) throw new SbertError("INVALID_INPUT", `pairs[${i}] must be a [text, text] pair`);
+      requireStrings(p, `pairs[${i}]`);
+    });
+    requirePositiveInt(batchSize, "batchSize");
+    const out = new Float32Array(pairs.length * this.numLabels);
+    const order = lengthSortedOrder(pairs.map((p) => textLength(p[0]) + textLength(p[1])));
+    for (const idx of chunks(order, batchSize)) {
+      const batch = this.transformer.tokenize(idx.map((i) => pairs[i] as readonly [string, string]));
+      const scores = runPipeline([this.transformer], { batch }).scores;
+      if (!scores) throw new SbertError("INVALID_OPERATION", "the Transformer produced no scores");
+      idx.forEach((orig, r) => out.set(scores.data.subarray(r * this.numLabels, (r + 1) * this.numLabels), orig * this.numLabels));
+    }
+    return new DenseMatrix(out, pairs.length, this.numLabels);
+  }
+
+  /**
+   * Scores pairs: a Float32Array (one score per pair) for one-label models, a (pairs × labels)
+   * matrix otherwise. Activation first, then the optional softmax, as in Python.
+   */
+  async predict(pairs: readonly (readonly [string, string])[], opts: PredictOptions = {}): Promise<Float32Array | DenseMatrix> {
+    const logits = this.logits(pairs, opts.batchSize ?? 32);
+    const act = !opts.activation || opts.activation === "default" ? this.defaultActivation : opts.activation;
+    const data = applyActivation(logits, act);
+    if (opts.applySoftmax && this.numLabels > 1) softmaxRows(data, this.numLabels);
+    return this.numLabels === 1 ? data : new DenseMatrix(data, logits.rows, logits.cols);
+  }
+
+  /**
+   * Scores `query` against every document and returns them best first (stable for ties).
+   * Only for one-label models, as in Python.
+   */
+  async rank(query: string, documents: readonly string[], opts: RankOptions = {}): Promise<RankResult[]> {
+    if (this.numLabels !== 1) {
+      throw new SbertError("INVALID_OPERATION", "CrossEncoder.rank() only works for models with num_labels=1. Consider using CrossEncoder.predict() with input pairs instead.");
+    }
+    if (typeof query !== "string") throw new SbertError("INVALID_INPUT", "query must be a string");
+    requireStrings(documents, "documents");
+    const { topK, returnDocuments, ...predictOpts } = opts;
+    if (topK !== undefined) requirePositiveInt(topK, "topK");
+    const scores = (await this.predict(documents.map((d) => [query, d] as const), predictOpts)) as Float32Array;
+    const results: RankResult[] = Array.from(scores, (score, corpusId) => (returnDocuments ? { corpusId, score, text: documents[corpusId] as string } : { corpusId, score }));
+    results.sort((a, b) => b.score - a.score);
+    return topK === undefined ? results : results.slice(0, topK);
+  }
+}
+
+/** Reads the stored default activation from any of the three places Python has kept it. */
+function storedActivation(stCfg: JsonObject | undefined, hfCfg: JsonObject): Exclude<CrossEncoderActivation, "default"> | undefined {
+  const nested = hfCfg["sentence_transformers"];
+  const raw =
+    stCfg?.["activation_fn"] ??
+    (nested && typeof nested === "object" ? (nested as JsonObject)["activation_fn"] : undefined) ??
+    hfCfg["sbert_ce_default_activation_function"];
+  if (raw === undefined || raw === null) return undefined;
+  if (typeof raw !== "string") throw new SbertError("INVALID_MODEL_FILE", "activation_fn must be a class path string");
+  const cls = raw.split(".").pop()?.toLowerCase();
+  const table: Record<string, Exclude<CrossEncoderActivation, "default">> = { identity: "identity", sigmoid: "sigmoid", tanh: "tanh", softmax: "softmax" };
+  const act = cls ? table[cls] : undefined;
+  if (!act) throw new SbertError("UNSUPPORTED_FORMAT", `stored activation "${raw}" is not supported; supported: Identity, Sigmoid, Tanh, Softmax`);
+  return act;
+}
+
+function applyActivation(logits: DenseMatrix, act: Exclude<CrossEncoderActivation, "default">): Float32Array {
+  const out = Float32Array.from(logits.data);
+  if (act === "identity") return out;
+  if (act === "softmax") {
+    softmaxRows(out, logits.cols);
+    return out;
+  }
+  for (let i = 0; i < out.length; i++) {
+    const x = out[i] as number;
+    out[i] = act === "sigmoid" ? 1 / (1 + Math.exp(-x)) : Math.tanh(x);
+  }
+  return out;
+}
+
+function softmaxRows(data: Float32Array, cols: number): void {
+  for (let r = 0; r < data.length / cols; r++) {
+    const row = data.subarray(r * cols, (r + 1) * cols);
+    const max = Math.max(...row);
+    let sum = 0;
+    for (let j = 0; j < cols; j++) sum += Math.exp((row[j] as number) - max);
+    for (let j = 0; j < cols; j++) row[j] = Math.exp((row[j] as number) - max) / sum;
+  }
+}

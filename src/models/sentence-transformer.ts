@@ -1,0 +1,214 @@
+import { SbertError } from "../errors.js";
+import { readJsonObject } from "../io/json-file.js";
+import type { PipelineModule } from "../modules/module.js";
+import { l2NormalizeRows } from "../modules/normalize.js";
+import { Pooling } from "../modules/pooling.js";
+import type { Transformer } from "../modules/transformer.js";
+import { DenseMatrix } from "../tensor/dense.js";
+import type { TokenBatch } from "../tokenizers/text-tokenizer.js";
+import { pairwiseSimilarityFunction, quantizeEmbeddings, similarityFunction } from "../util/index.js";
+import { chunks, lengthSortedOrder, requirePositiveInt, requireStrings, textLength } from "./batching.js";
+import { type SentenceTransformerConfig, parseSentenceTransformerConfig } from "./model-config.js";
+import { firstTransformer, loadPipeline, runPipeline } from "./pipeline.js";
+
+export type Precision = "float32" | "int8" | "uint8" | "binary" | "ubinary";
+
+export interface EncodeOptions {
+  /** Texts per forward pass (default 32). Batches are formed after sorting by length. */
+  batchSize?: number;
+  /** L2-normalize each embedding (after truncation). */
+  normalizeEmbeddings?: boolean;
+  /** Name of a prompt from config_sentence_transformers.json, prepended to every text. */
+  promptName?: string;
+  /** Literal prompt text; wins over promptName. */
+  prompt?: string;
+  /** Keep only the first N dimensions (Matryoshka); overrides the model's truncate_dim. */
+  truncateDim?: number;
+  /** Quantize the whole result; int8/uint8 ranges come from this call's embeddings. */
+  precision?: Precision;
+  /** `token_embeddings` returns one (tokens × hidden) matrix per text instead. */
+  outputValue?: "sentence_embedding" | "token_embeddings";
+}
+
+export interface SentenceTransformerLoadOptions {
+  /** Overrides the stored truncate_dim. */
+  truncateDim?: number;
+}
+
+/**
+ * A bi-encoder: text → one fixed-size vector, computed by the folder's module pipeline
+ * (Transformer → Pooling → Dense → Normalize) exactly as Python sentence-transformers does.
+ *
+ * @example
+ * const model = await SentenceTransformer.load("test/fixtures/st-bert-mean");
+ * const emb = await model.encode(["Hello world", "Hi"], { normalizeEmbeddings: true }); // DenseMatrix 2 × 48
+ * model.similarity(emb, emb); // 2 × 2 cosine
+ */
+export class SentenceTransformer {
+  readonly modules: readonly PipelineModule[];
+  readonly transformer: Transformer;
+  readonly prompts: Readonly<Record<string, string>>;
+  readonly defaultPromptName: string | undefined;
+  /** `cosine` unless the model says otherwise. */
+  readonly similarityFnName: string;
+  truncateDim: number | undefined;
+
+  constructor(modules: readonly PipelineModule[], config: SentenceTransformerConfig, dir = "model") {
+    this.modules = modules;
+    this.transformer = firstTransformer(modules, dir);
+    this.prompts = config.prompts;
+    this.defaultPromptName = config.defaultPromptName;
+    this.similarityFnName = config.similarityFnName ?? "cosine";
+    this.truncateDim = config.truncateDim;
+    similarityFunction(this.similarityFnName);
+  }
+
+  /** Loads a sentence-transformers model folder (classic or 5.4+ format). */
+  static async load(dir: string, opts: SentenceTransformerLoadOptions = {}): Promise<SentenceTransformer> {
+    const [modules, raw] = await Promise.all([loadPipeline(dir), readJsonObject(dir, "config_sentence_transformers.json", { optional: true })]);
+    const config = parseSentenceTransformerConfig(raw);
+    if (opts.truncateDim !== undefined) config.truncateDim = requirePositiveInt(opts.truncateDim, "truncateDim");
+    return new SentenceTransformer(modules, config, dir);
+  }
+
+  /** Longest token sequence (special tokens included); longer texts are truncated. */
+  get maxSeqLength(): number {
+    return this.transformer.maxSeqLength;
+  }
+
+  set maxSeqLength(n: number) {
+    this.transformer.maxSeqLength = requirePositiveInt(n, "maxSeqLength");
+  }
+
+  /** Output size of the pipeline before truncation. */
+  fullEmbeddingDimension(): number {
+    let dim: number | undefined;
+    for (const m of this.modules) dim = m.outputDimension() ?? dim;
+    return dim ?? this.transformer.outputDimension();
+  }
+
+  /** Embedding size, after the stored truncate_dim (Python's get_sentence_embedding_dimension). */
+  getSentenceEmbeddingDimension(): number {
+    const full = this.fullEmbeddingDimension();
+    return this.truncateDim === undefined ? full : Math.min(full, this.truncateDim);
+  }
+
+  /** Tokenizes texts the way encode does (no prompt). */
+  tokenize(texts: readonly string[]): TokenBatch {
+    requireStrings(texts);
+    return this.transformer.tokenize(texts);
+  }
+
+  encode(texts: string | readonly string[], opts: EncodeOptions & { outputValue: "token_embeddings" }): Promise<DenseMatrix[]>;
+  encode(texts: string | readonly string[], opts: EncodeOptions & { precision: "int8" | "binary" }): Promise<DenseMatrix<Int8Array>>;
+  encode(texts: string | readonly string[], opts: EncodeOptions & { precision: "uint8" | "ubinary" }): Promise<DenseMatrix<Uint8Array>>;
+  encode(texts: string | readonly string[], opts?: EncodeOptions & { precision?: "float32" }): Promise<DenseMatrix>;
+  encode(texts: string | readonly string[], opts: EncodeOptions & { outputValue?: "sentence_embedding" }): Promise<DenseMatrix<Float32Array | Int8Array | Uint8Array>>;
+  encode(texts: string | readonly string[], opts?: EncodeOptions): Promise<DenseMatrix<Float32Array | Int8Array | Uint8Array> | DenseMatrix[]>;
+  /**
+   * Embeds texts: (texts × dim), rows in input order. Steps as in Python: prompt, length-sorted
+   * batches, pipeline, truncate to truncateDim, normalize, then quantize the whole result.
+   * A single string gives a 1-row matrix.
+   */
+  async encode(texts: string | readonly string[], opts: EncodeOptions = {}): Promise<DenseMatrix<Float32Array | Int8Array | Uint8Array> | DenseMatrix[]> {
+    const list = typeof texts === "string" ? [texts] : texts;
+    requireStrings(list);
+    const batchSize = requirePositiveInt(opts.batchSize ?? 32, "batchSize");
+    const prompt = this.resolvePrompt(opts);
+    const inputs = prompt ? list.map((t) => prompt + t) : list;
+    const promptLength = prompt && this.excludesPrompt() ? (this.transformer.tokenize([prompt]).lengths[0] as number) - 1 : undefined;
+    const order = lengthSortedOrder(inputs.map(textLength));
+
+    if (opts.outputValue === "token_embeddings") {
+      const out: DenseMatrix[] = new Array(list.length);
+      for (const idx of chunks(order, batchSize)) {
+        const batch = this.transformer.tokenize(idx.map((i) => inputs[i] as string));
+        const f = runPipeline(this.modules, promptLength === undefined ? { batch } : { batch, promptLength });
+        const tokens = f.tokenEmbeddings;
+        if (!tokens) throw new SbertError("INVALID_OPERATION", "this model does not output token embeddings");
+        const h = tokens.dim(-1);
+        idx.forEach((orig, r) => {
+          const len = lastAttended(batch, r) + 1;
+          const start = r * batch.seqLen * h;
+          out[orig] = new DenseMatrix(tokens.data.slice(start, start + len * h), len, h);
+        });
+      }
+      return out;
+    }
+    if (opts.outputValue !== undefined && opts.outputValue !== "sentence_embedding") {
+      throw new SbertError("INVALID_INPUT", `outputValue must be "sentence_embedding" or "token_embeddings", got "${String(opts.outputValue)}"`);
+    }
+
+    const fullDim = this.fullEmbeddingDimension();
+    const dim = this.resolveTruncateDim(opts.truncateDim, fullDim);
+    const data = new Float32Array(list.length * dim);
+    for (const idx of chunks(order, batchSize)) {
+      const batch = this.transformer.tokenize(idx.map((i) => inputs[i] as string));
+      const f = runPipeline(this.modules, promptLength === undefined ? { batch } : { batch, promptLength });
+      const emb = f.sentenceEmbedding;
+      if (!emb) throw new SbertError("INVALID_OPERATION", "the model's modules produced no sentence embedding; is a Pooling module missing?");
+      const width = emb.dim(-1);
+      idx.forEach((orig, r) => data.set(emb.data.subarray(r * width, r * width + dim), orig * dim));
+    }
+    let result = new DenseMatrix(opts.normalizeEmbeddings ? l2NormalizeRows(data, list.length, dim) : data, list.length, dim);
+    const precision = opts.precision ?? "float32";
+    if (precision === "float32") return result;
+    return quantizeEmbeddings(result, precision);
+  }
+
+  /** encode with the "query" prompt when the model has one and none is given. */
+  encodeQuery(texts: string | readonly string[], opts: EncodeOptions = {}): ReturnType<SentenceTransformer["encode"]> {
+    const usePrompt = opts.prompt === undefined && opts.promptName === undefined && "query" in this.prompts;
+    return this.encode(texts, usePrompt ? { ...opts, promptName: "query" } : opts);
+  }
+
+  /** encode with the first of the "document", "passage", "corpus" prompts the model has, when none is given. */
+  encodeDocument(texts: string | readonly string[], opts: EncodeOptions = {}): ReturnType<SentenceTransformer["encode"]> {
+    if (opts.prompt !== undefined || opts.promptName !== undefined) return this.encode(texts, opts);
+    const name = ["document", "passage", "corpus"].find((n) => n in this.prompts);
+    return this.encode(texts, name ? { ...opts, promptName: name } : opts);
+  }
+
+  /** All-pairs similarity (a.rows × b.rows) with the model's similarity function. */
+  similarity(a: DenseMatrix, b: DenseMatrix): DenseMatrix {
+    return similarityFunction(this.similarityFnName)(a, b);
+  }
+
+  /** Row-wise similarity of a[i] and b[i] with the model's similarity function. */
+  similarityPairwise(a: DenseMatrix, b: DenseMatrix): Float32Array {
+    return pairwiseSimilarityFunction(this.similarityFnName)(a, b);
+  }
+
+  private resolvePrompt(opts: EncodeOptions): string | undefined {
+    if (opts.prompt !== undefined) {
+      if (typeof opts.prompt !== "string") throw new SbertError("INVALID_INPUT", "prompt must be a string");
+      return opts.prompt;
+    }
+    const name = opts.promptName ?? this.defaultPromptName;
+    if (name === undefined) return undefined;
+    const p = this.prompts[name];
+    if (p === undefined) {
+      const known = Object.keys(this.prompts);
+      throw new SbertError("INVALID_INPUT", `prompt name "${name}" is not defined; the model has: ${known.length ? known.join(", ") : "no prompts"}`);
+    }
+    return p;
+  }
+
+  private excludesPrompt(): boolean {
+    return this.modules.some((m) => m instanceof Pooling && !m.config.includePrompt);
+  }
+
+  private resolveTruncateDim(requested: number | undefined, fullDim: number): number {
+    const t = requested ?? this.truncateDim;
+    if (t === undefined) return fullDim;
+    requirePositiveInt(t, "truncateDim");
+    if (t > fullDim) throw new SbertError("INVALID_INPUT", `truncateDim ${t} is larger than the embedding dimension ${fullDim}`);
+    return t;
+  }
+}
+
+/** Index of the last attended token of row r. */
+function lastAttended(batch: TokenBatch, r: number): number {
+  for (let t = batch.seqLen - 1; t >= 0; t--) if (batch.attentionMask[r * batch.seqLen + t]) return t;
+  return -1;
+}

@@ -1,0 +1,72 @@
+import { SbertError } from "../errors.js";
+import { readJsonObject } from "../io/json-file.js";
+import { type ActivationName, activation, parseActivationName } from "../tensor/ops/elementwise.js";
+import { linear } from "../tensor/ops/linear.js";
+import type { Tensor } from "../tensor/tensor.js";
+import type { Features, PipelineModule } from "./module.js";
+import { loadParamStore } from "./weights.js";
+
+type FeatureKey = "sentenceEmbedding" | "tokenEmbeddings";
+
+function featureKey(raw: unknown, fallback: FeatureKey): FeatureKey {
+  if (raw === undefined || raw === null) return fallback;
+  if (raw === "sentence_embedding") return "sentenceEmbedding";
+  if (raw === "token_embeddings") return "tokenEmbeddings";
+  throw new SbertError("UNSUPPORTED_FORMAT", `Dense module input/output name "${String(raw)}" is not supported`);
+}
+
+/**
+ * Dense: y = activation(x · Wᵀ + b) on the sentence embedding (or on the token embeddings when
+ * `module_input_name` says so). Weights `linear.weight` (out, in) and `linear.bias` (out).
+ */
+export class Dense implements PipelineModule {
+  readonly typeName = "Dense";
+  readonly weight: Tensor;
+  readonly bias: Tensor | undefined;
+  readonly activationName: ActivationName;
+  private readonly inputKey: FeatureKey;
+  private readonly outputKey: FeatureKey;
+
+  constructor(weight: Tensor, bias: Tensor | undefined, activationName: ActivationName, inputKey: FeatureKey = "sentenceEmbedding", outputKey: FeatureKey = inputKey) {
+    this.weight = weight;
+    this.bias = bias;
+    this.activationName = activationName;
+    this.inputKey = inputKey;
+    this.outputKey = outputKey;
+  }
+
+  static async load(dir: string): Promise<Dense> {
+    const cfg = await readJsonObject(dir, "config.json");
+    const inF = cfg["in_features"];
+    const outF = cfg["out_features"];
+    if (typeof inF !== "number" || typeof outF !== "number" || !Number.isInteger(inF) || !Number.isInteger(outF) || inF <= 0 || outF <= 0) {
+      throw new SbertError("INVALID_MODEL_FILE", `${dir}/config.json needs positive integer in_features and out_features`);
+    }
+    const act = cfg["activation_function"] ?? "torch.nn.modules.activation.Tanh";
+    if (typeof act !== "string") throw new SbertError("INVALID_MODEL_FILE", `${dir}/config.json: activation_function must be a string`);
+    const params = await loadParamStore(dir);
+    const useBias = cfg["bias"] !== false;
+    const inputKey = featureKey(cfg["module_input_name"], "sentenceEmbedding");
+    return new Dense(
+      params.get("linear.weight", [outF, inF]),
+      useBias ? params.get("linear.bias", [outF]) : undefined,
+      parseActivationName(act),
+      inputKey,
+      featureKey(cfg["module_output_name"], inputKey),
+    );
+  }
+
+  outputDimension(): number | undefined {
+    return this.outputKey === "sentenceEmbedding" ? this.weight.dim(0) : undefined;
+  }
+
+  forward(features: Features): Features {
+    const x = features[this.inputKey];
+    if (!x) throw new SbertError("INVALID_OPERATION", `Dense needs ${this.inputKey}; check the module order in modules.json`);
+    const inF = this.weight.dim(1);
+    if (x.dim(-1) !== inF) {
+      throw new SbertError("CONFIG_MISMATCH", `Dense expects ${inF} input features but the previous module gives ${x.dim(-1)}`);
+    }
+    return { ...features, [this.outputKey]: activation(linear(x, this.weight, this.bias), this.activationName) };
+  }
+}
