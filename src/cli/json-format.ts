@@ -9,6 +9,8 @@
  * (ids, int8 / uint8 codes) as integers; NaN and ±Infinity, which JSON cannot hold, as `null`.
  */
 
+const MIN_NORMAL_F32 = 2 ** -126;
+
 /**
  * Shortest decimal that round-trips through float32.
  *
@@ -20,9 +22,9 @@ export function formatFloat32(x: number): string {
   if (!Number.isFinite(x)) return "null";
   if (Math.fround(x) !== x) return JSON.stringify(x);
   if (Number.isInteger(x) && Math.abs(x) < 2 ** 24) return String(x);
-  // A float32 is within 2^-24 (relative) of any shorter decimal that rounds to it, so 6 digits
-  // already reproduce every representation of 1 to 6 digits; then try 7, 8, 9 (9 always works).
-  for (let p = 6; p < 9; p++) {
+  // A normal float32 is within 2^-24 (relative) of any shorter decimal that rounds to it, so 6
+  // digits already reproduce every representation of 1 to 6 digits; subnormals start from 1.
+  for (let p = Math.abs(x) < MIN_NORMAL_F32 ? 1 : 6; p < 9; p++) {
     const v = Number(x.toPrecision(p));
     if (Math.fround(v) === x) return String(v);
   }

@@ -53,6 +53,9 @@ export class CrossEncoder {
   static async load(dir: string): Promise<CrossEncoder> {
     const modules = await loadPipeline(dir, { defaultTask: "sequence-classification" });
     const transformer = firstTransformer(modules, dir);
+    if (transformer.task !== "sequence-classification") {
+      throw new SbertError("INVALID_MODEL_FILE", `${dir} holds a ${transformer.task} model without a classification head; load it with SentenceTransformer`);
+    }
     if (modules.length !== 1) throw new SbertError("UNSUPPORTED_FORMAT", `${dir}: a CrossEncoder folder holds exactly one Transformer module`);
     const [stCfg, hfCfg] = await Promise.all([
       readJsonObject(dir, "config_sentence_transformers.json", { optional: true }),

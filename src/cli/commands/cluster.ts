@@ -20,8 +20,8 @@ export function registerCluster(program: Command, io: CliIo): void {
     .command("cluster")
     .summary("community detection: one JSON list of text ids per community")
     .description(
-      "Embed the texts and group them by cosine similarity (Python's util.community_detection).\n" +
-        "Writes one JSON array of text indices (from 0) per community, largest first; each starts\n" +
+      "Embed the texts and group them by cosine similarity (Python's util.community_detection). " +
+        "Writes one JSON array of text indices (from 0) per community, largest first; each starts " +
         "with its centre. Texts in no community of at least --min-community-size are left out.",
     )
     .addOption(modelOption())

@@ -30,8 +30,8 @@ export function registerEncode(program: Command, io: CliIo): void {
     .command("encode")
     .summary("embed texts: one JSON array per input text")
     .description(
-      "Embed texts with a SentenceTransformer model. Writes one JSON array per input text, in input order:\n" +
-        "the embedding (float32 numbers, or int8/uint8 codes with --precision), or with\n" +
+      "Embed texts with a SentenceTransformer model. Writes one JSON array per input text, in input order: " +
+        "the embedding (float32 numbers, or int8/uint8 codes with --precision), or with " +
         "--output-value token_embeddings an array of per-token arrays (padding excluded).",
     )
     .addOption(modelOption())
@@ -79,7 +79,7 @@ async function encode(opts: EncodeCliOptions, io: CliIo): Promise<void> {
     const perText = await model.encode(texts, { ...encodeOpts, outputValue: "token_embeddings" });
     return writeOutputLines(opts.output, tokenLines(perText), io);
   }
-  const embeddings = await model.encode(texts, { ...encodeOpts, precision: opts.precision });
+  const embeddings = await model.encode(texts, { ...encodeOpts, precision: opts.precision, outputValue: "sentence_embedding" });
   return writeOutputLines(opts.output, rowLines(embeddings), io);
 }
 

@@ -21,8 +21,8 @@ export function registerMineParaphrases(program: Command, io: CliIo): void {
     .command("mine-paraphrases")
     .summary("paraphrase mining: one JSON [score, i, j] per line")
     .description(
-      "Embed the texts and find the most similar pairs (Python's util.paraphrase_mining, cosine\n" +
-        "similarity). Writes one JSON array [score, i, j] per pair (i < j are text indices from 0),\n" +
+      "Embed the texts and find the most similar pairs (Python's util.paraphrase_mining, cosine " +
+        "similarity). Writes one JSON array [score, i, j] per pair (i < j are text indices from 0), " +
         "highest score first.",
     )
     .addOption(modelOption())

@@ -24,7 +24,7 @@ export function registerPredict(program: Command, io: CliIo): void {
     .command("predict")
     .summary("score text pairs with a CrossEncoder: one JSON number or array per pair")
     .description(
-      "Score [text_a, text_b] pairs with a CrossEncoder model. Writes one line per pair, in input order:\n" +
+      "Score [text_a, text_b] pairs with a CrossEncoder model. Writes one line per pair, in input order: " +
         "a JSON number for a one-label model, a JSON array of label scores otherwise.",
     )
     .addOption(modelOption())

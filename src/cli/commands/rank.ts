@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import type { CrossEncoderActivation } from "../../index.js";
+import { type CrossEncoderActivation, SbertError } from "../../index.js";
 import { type CliIo, type InputFormat, checkOutputPath, formatForPath, parseTexts, readInputLines, writeOutputLines } from "../io.js";
 import { formatHit } from "../json-format.js";
 import { loadCrossEncoder } from "../model.js";
@@ -24,9 +24,8 @@ export function registerRank(program: Command, io: CliIo): void {
     .command("rank")
     .summary("rank documents for a query with a CrossEncoder")
     .description(
-      'Score every document against --query with a one-label CrossEncoder and write one JSON object\n' +
-        'per document, best first (ties keep input order): {"corpus_id":<line index>,"score":<score>}\n' +
-        '(plus "text" with --return-documents). corpus_id counts texts from 0 in input order.',
+      "Score every document against --query with a one-label CrossEncoder (Python's CrossEncoder.rank) " +
+        "and write one JSON object per document, best first (equal scores keep input order).",
     )
     .addOption(modelOption())
     .requiredOption("-q, --query <text>", "the query")
@@ -37,11 +36,14 @@ export function registerRank(program: Command, io: CliIo): void {
     .addOption(batchSizeOption())
     .addOption(activationOption())
     .option("--return-documents", 'add each document as "text"')
-    .addHelpText("after", TEXT_INPUT_HELP)
+    .addHelpText("after", `\nOutput line: {"corpus_id":3,"score":0.50012451} (corpus_id: index of the document among the\ninput texts, from 0; with --return-documents also "text").\n${TEXT_INPUT_HELP}`)
     .action(async (opts: RankCliOptions) => {
       await checkOutputPath(opts.output);
       const docs = parseTexts(await readInputLines(opts.input, io), opts.inputFormat ?? formatForPath(opts.input));
       const model = await loadCrossEncoder(opts.model);
+      if (model.numLabels !== 1) {
+        throw new SbertError("INVALID_OPERATION", `rank needs a cross-encoder with one label; this model has ${model.numLabels}. Use "sbert predict" with [query, document] pairs instead`);
+      }
       if (docs.length === 0) return writeOutputLines(opts.output, [], io);
       const hits = await model.rank(opts.query, docs, {
         batchSize: opts.batchSize,

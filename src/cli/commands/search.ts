@@ -25,9 +25,9 @@ export function registerSearch(program: Command, io: CliIo): void {
     .command("search")
     .summary("semantic search: per query one JSON list of hits")
     .description(
-      "Embed --queries and --corpus with a SentenceTransformer model and run semantic search\n" +
-        '(Python\'s util.semantic_search). Writes one line per query, in input order: the JSON list\n' +
-        '[{"corpus_id":<corpus index>,"score":<score>}, ...] of its top-k corpus texts, best first.',
+      "Embed --queries and --corpus with a SentenceTransformer model and run semantic search " +
+        "(Python's util.semantic_search). Writes one line per query, in input order: the JSON list of " +
+        "its top-k corpus hits, best first.",
     )
     .addOption(modelOption())
     .requiredOption("-c, --corpus <file>", 'corpus texts (.jsonl or .txt); "-" reads standard input')
@@ -39,7 +39,7 @@ export function registerSearch(program: Command, io: CliIo): void {
     .addOption(new Option("--score-function <fn>", "similarity of query and corpus embeddings").choices(["cos_sim", "dot_score"]).default("cos_sim"))
     .option("--query-prompt-name <name>", "prompt (from the model config) for the queries, e.g. query")
     .option("--corpus-prompt-name <name>", "prompt (from the model config) for the corpus, e.g. document")
-    .addHelpText("after", TEXT_INPUT_HELP)
+    .addHelpText("after", `\nOutput line: [{"corpus_id":1,"score":0.98750329},{"corpus_id":13,"score":0.98395908}]\n(corpus_id: index of the text in --corpus, from 0).\n${TEXT_INPUT_HELP}`)
     .action(async (opts: SearchCliOptions) => {
       if (opts.corpus === STDIO && opts.queries === STDIO) throw new UsageError("--corpus and --queries cannot both read standard input");
       await checkOutputPath(opts.output);

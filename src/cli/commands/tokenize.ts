@@ -19,7 +19,7 @@ export function registerTokenize(program: Command, io: CliIo): void {
     .command("tokenize")
     .summary("token ids: one JSON array per input text")
     .description(
-      "Tokenize texts as encode does (special tokens included, truncated to the model's max sequence\n" +
+      "Tokenize texts as encode does (special tokens included, truncated to the model's max sequence " +
         "length, no padding; no prompt). Writes one JSON array of integer token ids per input text.",
     )
     .addOption(modelOption())

@@ -1,0 +1,53 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { CrossEncoder, SentenceTransformer } from "../src/index.js";
+import { biEncoderFixtures, crossEncoderFixtures, maxAbsDiff } from "./helpers/fixtures.js";
+
+/** Batched vs single results: max abs diff ≤ 1e-5 (float32 reassociation only). */
+const TOL = 1e-5;
+
+/** One bi-encoder fixture per architecture (model_type), discovered. */
+function onePerArchitecture() {
+  const seen = new Map<string, (typeof fixtures)[number]>();
+  const fixtures = biEncoderFixtures();
+  for (const f of fixtures) {
+    const type = (JSON.parse(readFileSync(join(f.dir, "config.json"), "utf8")) as { model_type: string }).model_type;
+    if (!seen.has(type)) seen.set(type, f);
+  }
+  return [...seen.entries()];
+}
+
+const short = "a";
+const long = "The quick brown fox jumps over the lazy dog, then runs far away into the forest.";
+const texts = [short, long, "Hello, world!", "", "Numbers 12345 and 3.14159"];
+
+describe.each(onePerArchitecture())("%s", (_type, fx) => {
+  it(`batch equals single (within ${TOL})`, async () => {
+    const model = await SentenceTransformer.load(fx.dir);
+    const batched = await model.encode(texts, { batchSize: texts.length });
+    for (let i = 0; i < texts.length; i++) {
+      const single = await model.encode([texts[i] as string]);
+      expect(maxAbsDiff(single.row(0), batched.row(i)), texts[i]).toBeLessThanOrEqual(TOL);
+    }
+  });
+
+  it(`padding does not change a short text's token embeddings (within ${TOL})`, async () => {
+    const model = await SentenceTransformer.load(fx.dir);
+    const [alone] = await model.encode([short], { outputValue: "token_embeddings" });
+    const [padded] = await model.encode([short, long], { outputValue: "token_embeddings", batchSize: 2 });
+    expect(padded?.rows).toBe(alone?.rows);
+    expect(maxAbsDiff(padded, alone)).toBeLessThanOrEqual(TOL);
+  });
+});
+
+describe.each(crossEncoderFixtures().slice(0, 2).map((f) => [f.name, f] as const))("cross-encoder %s", (_n, fx) => {
+  it(`a pair scored alone equals the pair scored in a padded batch (within ${TOL})`, async () => {
+    const ce = await CrossEncoder.load(fx.dir);
+    const pairs: [string, string][] = [["q", "d"], ["a much longer query about many things", long]];
+    const batched = ce.logits(pairs, 2);
+    for (let i = 0; i < pairs.length; i++) {
+      expect(maxAbsDiff(ce.logits([pairs[i] as [string, string]]).row(0), batched.row(i))).toBeLessThanOrEqual(TOL);
+    }
+  });
+});
