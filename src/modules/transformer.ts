@@ -60,14 +60,14 @@ export class Transformer implements PipelineModule {
   }
 
   /**
-   * Tokenizes a batch as sentence-transformers does: strip surrounding whitespace, optional
-   * lower-casing, truncate (longest first for pairs) to `maxSeqLength`, pad to the longest row.
+   * Tokenizes a batch as sentence-transformers 5.x does: optional lower-casing (no stripping:
+   * byte-level BPE keeps leading spaces), truncate (longest first for pairs) to `maxSeqLength`,
+   * pad to the longest row.
    */
   tokenize(inputs: readonly TextInput[]): TokenBatch {
     const prep = (s: string): string => {
       if (typeof s !== "string") throw new SbertError("INVALID_INPUT", `expected a string, got ${s === null ? "null" : typeof s}`);
-      const t = s.trim();
-      return this.doLowerCase ? t.toLowerCase() : t;
+      return this.doLowerCase ? s.toLowerCase() : s;
     };
     const cleaned = inputs.map((x) => (typeof x === "string" ? prep(x) : ([prep(x[0]), prep(x[1])] as const)));
     return this.tokenizer.encodeBatch(cleaned, { maxLength: this.maxSeqLength });
