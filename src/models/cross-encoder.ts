@@ -69,7 +69,7 @@ export class CrossEncoder {
   }
 
   /** Raw head outputs, (pairs × numLabels), rows in input order. */
-  logits(pairs: readonly (readonly [string, string])[], batchSize = 32): DenseMatrix {
+  async logits(pairs: readonly (readonly [string, string])[], batchSize = 32): Promise<DenseMatrix> {
     if (!Array.isArray(pairs)) throw new SbertError("INVALID_INPUT", "pairs must be a list of [text, text] pairs");
     pairs.forEach((p, i) => {
       if (!Array.isArray(p) || p.length !== 2) throw new SbertError("INVALID_INPUT", `pairs[${i}] must be a [text, text] pair`);
@@ -80,7 +80,7 @@ export class CrossEncoder {
     const order = lengthSortedOrder(pairs.map((p) => textLength(p[0]) + textLength(p[1])));
     for (const idx of chunks(order, batchSize)) {
       const batch = this.transformer.tokenize(idx.map((i) => pairs[i] as readonly [string, string]));
-      const scores = runPipeline([this.transformer], { batch }).scores;
+      const scores = (await runPipeline([this.transformer], { batch })).scores;
       if (!scores) throw new SbertError("INVALID_OPERATION", "the Transformer produced no scores");
       idx.forEach((orig, r) => out.set(scores.data.subarray(r * this.numLabels, (r + 1) * this.numLabels), orig * this.numLabels));
     }
@@ -92,7 +92,7 @@ export class CrossEncoder {
    * matrix otherwise. Activation first, then the optional softmax, as in Python.
    */
   async predict(pairs: readonly (readonly [string, string])[], opts: PredictOptions = {}): Promise<Float32Array | DenseMatrix> {
-    const logits = this.logits(pairs, opts.batchSize ?? 32);
+    const logits = await this.logits(pairs, opts.batchSize ?? 32);
     const act = !opts.activation || opts.activation === "default" ? this.defaultActivation : opts.activation;
     const data = applyActivation(logits, act);
     if (opts.applySoftmax && this.numLabels > 1) softmaxRows(data, this.numLabels);

@@ -58,8 +58,10 @@ export async function loadPipeline(dir: string, opts: TransformerOptions = {}): 
 }
 
 /** Runs the modules in order. */
-export function runPipeline(modules: readonly PipelineModule[], features: Features): Features {
-  return modules.reduce((f, m) => m.forward(f), features);
+export async function runPipeline(modules: readonly PipelineModule[], features: Features): Promise<Features> {
+  let f = features;
+  for (const m of modules) f = await m.forward(f);
+  return f;
 }
 
 /** The first module, which must be a Transformer for text models. */

@@ -123,7 +123,7 @@ export class SentenceTransformer {
       const out: DenseMatrix[] = new Array(list.length);
       for (const idx of chunks(order, batchSize)) {
         const batch = this.transformer.tokenize(idx.map((i) => inputs[i] as string));
-        const f = runPipeline(this.modules, promptLength === undefined ? { batch } : { batch, promptLength });
+        const f = await runPipeline(this.modules, promptLength === undefined ? { batch } : { batch, promptLength });
         const tokens = f.tokenEmbeddings;
         if (!tokens) throw new SbertError("INVALID_OPERATION", "this model does not output token embeddings");
         const h = tokens.dim(-1);
@@ -144,7 +144,7 @@ export class SentenceTransformer {
     const data = new Float32Array(list.length * dim);
     for (const idx of chunks(order, batchSize)) {
       const batch = this.transformer.tokenize(idx.map((i) => inputs[i] as string));
-      const f = runPipeline(this.modules, promptLength === undefined ? { batch } : { batch, promptLength });
+      const f = await runPipeline(this.modules, promptLength === undefined ? { batch } : { batch, promptLength });
       const emb = f.sentenceEmbedding;
       if (!emb) throw new SbertError("INVALID_OPERATION", "the model's modules produced no sentence embedding; is a Pooling module missing?");
       const width = emb.dim(-1);

@@ -23,7 +23,8 @@ export interface Features {
 export interface PipelineModule {
   /** The Python class name (`Transformer`, `Pooling`, `Dense`, `Normalize`). */
   readonly typeName: string;
-  forward(features: Features): Features;
+  /** Sync for pure tensor modules; the Transformer may await a runtime (ONNX Runtime is async). */
+  forward(features: Features): Features | Promise<Features>;
   /** Size of the sentence embedding this module outputs, or undefined when it does not change it. */
   outputDimension(): number | undefined;
 }
