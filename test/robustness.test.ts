@@ -15,7 +15,7 @@ async function errorOf(p: Promise<unknown>): Promise<SbertError> {
 }
 
 /** Loads a damaged copy of a fixture and returns the typed error. */
-async function loadDamaged(name: string, damage: (dir: string) => Promise<void>, load = (d: string) => SentenceTransformer.load(d)): Promise<SbertError> {
+async function loadDamaged(name: string, damage: (dir: string) => Promise<void>, load = (d: string) => SentenceTransformer.load(d, { backend: "native" })): Promise<SbertError> {
   const { dir, cleanup } = await copyFixture(name);
   try {
     await damage(dir);
@@ -145,6 +145,16 @@ describe("corrupt or malicious model folders", () => {
     });
     expect(e.code).toBe("UNSUPPORTED_FORMAT");
     expect(e.message).toContain("bert");
+  });
+
+  it("a corrupt ONNX graph is INVALID_MODEL_FILE on the onnx backend", async () => {
+    const e = await loadDamaged("st-bert-mean", (d) => writeFile(join(d, "onnx", "model.onnx"), "garbage"), (d) => SentenceTransformer.load(d, { backend: "onnx" }));
+    expect(e.code).toBe("INVALID_MODEL_FILE");
+  });
+
+  it("an unknown backend name is INVALID_INPUT", async () => {
+    const e = await errorOf(SentenceTransformer.load(join(FIXTURES, "st-bert-mean"), { backend: "gpu" as "onnx" }));
+    expect(e.code).toBe("INVALID_INPUT");
   });
 
   it("a bi-encoder folder is not a cross-encoder", async () => {

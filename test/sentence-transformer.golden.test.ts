@@ -1,18 +1,21 @@
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { SentenceTransformer } from "../src/index.js";
+import { CAN_EXPORT, backendsFor } from "./helpers/backends.js";
 import { type Fixture, FIXTURES, biEncoderFixtures, maxAbsDiff } from "./helpers/fixtures.js";
 
 /** Tolerance for every float32 comparison against Python: max abs diff ≤ 1e-5. */
 const TOL = 1e-5;
 
-describe.each(biEncoderFixtures().map((f) => [f.name, f] as const))("golden %s", (_name, fx: Fixture) => {
+const cases = biEncoderFixtures().flatMap((f) => backendsFor(f.dir, CAN_EXPORT).map((b) => [f.name, b, f] as const));
+
+describe.each(cases)("golden %s on %s", (_name, backend, fx: Fixture) => {
   const g = fx.golden;
   const sentences = g["sentences"] as string[];
   const batchSize = (g["encode_batch_size"] as number | undefined) ?? 4;
   let model: SentenceTransformer;
   beforeAll(async () => {
-    model = await SentenceTransformer.load(fx.dir);
+    model = await SentenceTransformer.load(fx.dir, { backend });
   });
 
   it("token ids equal the tokenizer records (truncated, exact)", () => {

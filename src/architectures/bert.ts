@@ -79,10 +79,6 @@ export class BertEncoder implements Encoder {
     return this.head !== undefined;
   }
 
-  get maxSequenceLength(): number {
-    return this.config.maxPositionEmbeddings;
-  }
-
   /** Position id of every token, (batchSize · seqLen). */
   protected positionIds(batch: EncoderBatch): Int32Array {
     return sequentialPositionIds(batch.batchSize, batch.seqLen);

@@ -68,10 +68,6 @@ export class DistilBertEncoder implements Encoder {
     return this.head !== undefined;
   }
 
-  get maxSequenceLength(): number {
-    return this.config.maxPositionEmbeddings;
-  }
-
   forward(batch: EncoderBatch): Tensor {
     const c = this.config;
     // (B·T, H)

@@ -21,6 +21,4 @@ export interface Encoder {
   readonly hasClassifier: boolean;
   /** Logits of the sequence-classification head, (batchSize, numLabels), from `forward`'s output. */
   classify(hidden: Tensor, batch: EncoderBatch): Tensor;
-  /** How many tokens one sequence may hold, given the position table (RoBERTa reserves padding_idx + 1). */
-  readonly maxSequenceLength: number;
 }

@@ -61,10 +61,6 @@ export class MpnetEncoder implements Encoder {
     return this.head !== undefined;
   }
 
-  get maxSequenceLength(): number {
-    return this.config.maxPositionEmbeddings - this.config.padTokenId - 1;
-  }
-
   forward(batch: EncoderBatch): Tensor {
     const c = this.config;
     const positions = paddedPositionIds(batch.inputIds, batch.batchSize, batch.seqLen, c.padTokenId);

@@ -9,15 +9,36 @@ import { RobertaEncoder } from "./roberta.js";
 
 type EncoderClass = new (config: EncoderConfig, base: ParamStore, root: ParamStore) => Encoder;
 
-/** `model_type` → implementation and the prefix its task-head checkpoints put before the base weights. */
-const ARCHITECTURES: Record<string, { cls: EncoderClass; basePrefix: string }> = {
-  bert: { cls: BertEncoder, basePrefix: "bert." },
-  distilbert: { cls: DistilBertEncoder, basePrefix: "distilbert." },
-  roberta: { cls: RobertaEncoder, basePrefix: "roberta." },
-  "xlm-roberta": { cls: RobertaEncoder, basePrefix: "roberta." },
-  camembert: { cls: RobertaEncoder, basePrefix: "roberta." },
-  mpnet: { cls: MpnetEncoder, basePrefix: "mpnet." },
+/**
+ * `model_type` → implementation, the prefix its task-head checkpoints put before the base weights,
+ * and whether position ids start after the padding index (RoBERTa family), which costs
+ * padding_idx + 1 rows of the position table.
+ */
+const ARCHITECTURES: Record<string, { cls: EncoderClass; basePrefix: string; paddedPositions: boolean }> = {
+  bert: { cls: BertEncoder, basePrefix: "bert.", paddedPositions: false },
+  distilbert: { cls: DistilBertEncoder, basePrefix: "distilbert.", paddedPositions: false },
+  roberta: { cls: RobertaEncoder, basePrefix: "roberta.", paddedPositions: true },
+  "xlm-roberta": { cls: RobertaEncoder, basePrefix: "roberta.", paddedPositions: true },
+  camembert: { cls: RobertaEncoder, basePrefix: "roberta.", paddedPositions: true },
+  mpnet: { cls: MpnetEncoder, basePrefix: "mpnet.", paddedPositions: true },
 };
+
+function entryFor(config: EncoderConfig): (typeof ARCHITECTURES)[string] {
+  const entry = ARCHITECTURES[config.modelType];
+  if (!entry) {
+    throw new SbertError(
+      "UNSUPPORTED_FORMAT",
+      `model_type "${config.modelType}" is not supported; supported: ${supportedModelTypes().join(", ")}`,
+    );
+  }
+  return entry;
+}
+
+/** How many tokens one sequence may hold given the position table (whatever engine runs it). */
+export function maxSequenceLength(config: EncoderConfig): number {
+  const entry = entryFor(config);
+  return entry.paddedPositions ? config.maxPositionEmbeddings - config.padTokenId - 1 : config.maxPositionEmbeddings;
+}
 
 export function supportedModelTypes(): string[] {
   return Object.keys(ARCHITECTURES);
@@ -29,13 +50,7 @@ export function supportedModelTypes(): string[] {
  * (`bert.embeddings...` + `classifier.*`).
  */
 export function createEncoder(config: EncoderConfig, params: ParamStore): Encoder {
-  const entry = ARCHITECTURES[config.modelType];
-  if (!entry) {
-    throw new SbertError(
-      "UNSUPPORTED_FORMAT",
-      `model_type "${config.modelType}" is not supported; supported: ${supportedModelTypes().join(", ")}`,
-    );
-  }
+  const entry = entryFor(config);
   const prefixed = params.has(`${entry.basePrefix}embeddings.word_embeddings.weight`);
   const base = prefixed ? params.withPrefix(entry.basePrefix) : params;
   return new entry.cls(config, base, params);

@@ -9,10 +9,6 @@ import type { ParamStore } from "./params.js";
  * (padding tokens get padding_idx itself) and a classification head on <s> without a pooler.
  */
 export class RobertaEncoder extends BertEncoder {
-  override get maxSequenceLength(): number {
-    return this.config.maxPositionEmbeddings - this.config.padTokenId - 1;
-  }
-
   protected override positionIds(batch: EncoderBatch): Int32Array {
     return paddedPositionIds(batch.inputIds, batch.batchSize, batch.seqLen, this.config.padTokenId);
   }

@@ -1,3 +1,4 @@
+import { type BackendOptions, backendOptions } from "../backends/backend.js";
 import { SbertError } from "../errors.js";
 import { type JsonObject, readJsonObject } from "../io/json-file.js";
 import { type Transformer } from "../modules/transformer.js";
@@ -50,8 +51,8 @@ export class CrossEncoder {
     this.defaultActivation = defaultActivation;
   }
 
-  static async load(dir: string): Promise<CrossEncoder> {
-    const modules = await loadPipeline(dir, { defaultTask: "sequence-classification" });
+  static async load(dir: string, opts: BackendOptions = {}): Promise<CrossEncoder> {
+    const modules = await loadPipeline(dir, { ...backendOptions(opts), defaultTask: "sequence-classification" });
     const transformer = firstTransformer(modules, dir);
     if (transformer.task !== "sequence-classification") {
       throw new SbertError("INVALID_MODEL_FILE", `${dir} holds a ${transformer.task} model without a classification head; load it with SentenceTransformer`);

@@ -1,3 +1,4 @@
+import { type BackendOptions, backendOptions } from "../backends/backend.js";
 import { SbertError } from "../errors.js";
 import { readJsonObject } from "../io/json-file.js";
 import type { PipelineModule } from "../modules/module.js";
@@ -30,7 +31,7 @@ export interface EncodeOptions {
   outputValue?: "sentence_embedding" | "token_embeddings";
 }
 
-export interface SentenceTransformerLoadOptions {
+export interface SentenceTransformerLoadOptions extends BackendOptions {
   /** Overrides the stored truncate_dim. */
   truncateDim?: number;
 }
@@ -65,7 +66,7 @@ export class SentenceTransformer {
 
   /** Loads a sentence-transformers model folder (classic or 5.4+ format). */
   static async load(dir: string, opts: SentenceTransformerLoadOptions = {}): Promise<SentenceTransformer> {
-    const [modules, raw] = await Promise.all([loadPipeline(dir), readJsonObject(dir, "config_sentence_transformers.json", { optional: true })]);
+    const [modules, raw] = await Promise.all([loadPipeline(dir, backendOptions(opts)), readJsonObject(dir, "config_sentence_transformers.json", { optional: true })]);
     const config = parseSentenceTransformerConfig(raw);
     if (opts.truncateDim !== undefined) config.truncateDim = requirePositiveInt(opts.truncateDim, "truncateDim");
     return new SentenceTransformer(modules, config, dir);

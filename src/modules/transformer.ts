@@ -1,6 +1,11 @@
-import { parseEncoderConfig } from "../architectures/config.js";
+import { access } from "node:fs/promises";
+import { join } from "node:path";
+import { type EncoderConfig, parseEncoderConfig } from "../architectures/config.js";
 import type { Encoder } from "../architectures/encoder.js";
-import { createEncoder } from "../architectures/registry.js";
+import { createEncoder, maxSequenceLength } from "../architectures/registry.js";
+import type { BackendOptions, InferenceBackend } from "../backends/backend.js";
+import { NativeBackend } from "../backends/native-backend.js";
+import { OnnxBackend, ortAvailable } from "../backends/onnx-backend.js";
 import { SbertError } from "../errors.js";
 import { type JsonObject, readJsonObject } from "../io/json-file.js";
 import { TextTokenizer, type TokenBatch } from "../tokenizers/text-tokenizer.js";
@@ -13,7 +18,7 @@ export type TextInput = string | readonly [string, string];
 /** `transformer_task` of sentence_bert_config.json: embeddings, or a classification head's logits. */
 export type TransformerTask = "feature-extraction" | "sequence-classification";
 
-export interface TransformerOptions {
+export interface TransformerOptions extends BackendOptions {
   /** Overrides `max_seq_length` / `model_max_length`. */
   maxSeqLength?: number;
   /** Task when the folder does not say (a plain Hub checkpoint loaded as a cross-encoder). */
@@ -21,42 +26,62 @@ export interface TransformerOptions {
 }
 
 /**
- * The Transformer module: tokenizer + encoder. Produces `tokenEmbeddings` (feature extraction) or
- * `scores` (sequence classification: the head's raw logits).
+ * The Transformer module: tokenizer + a compute backend (native tensor code or ONNX Runtime).
+ * Produces `tokenEmbeddings` (feature extraction) or `scores` (sequence classification: the
+ * head's raw logits).
  */
 export class Transformer implements PipelineModule {
   readonly typeName = "Transformer";
   readonly tokenizer: TextTokenizer;
-  readonly encoder: Encoder;
+  readonly config: EncoderConfig;
+  readonly backend: InferenceBackend;
   readonly task: TransformerTask;
   /** Longest token sequence fed to the encoder, special tokens included. */
   maxSeqLength: number;
   /** Lower-case texts before tokenizing (`do_lower_case` in sentence_bert_config.json). */
   readonly doLowerCase: boolean;
 
-  constructor(tokenizer: TextTokenizer, encoder: Encoder, opts: { task: TransformerTask; maxSeqLength: number; doLowerCase: boolean }) {
+  constructor(
+    tokenizer: TextTokenizer,
+    config: EncoderConfig,
+    backend: InferenceBackend,
+    opts: { task: TransformerTask; maxSeqLength: number; doLowerCase: boolean },
+  ) {
     this.tokenizer = tokenizer;
-    this.encoder = encoder;
+    this.config = config;
+    this.backend = backend;
     this.task = opts.task;
     this.maxSeqLength = opts.maxSeqLength;
     this.doLowerCase = opts.doLowerCase;
   }
 
-  /** Loads config.json, the tokenizer, model.safetensors and sentence_bert_config.json from `dir`. */
+  /**
+   * Loads config.json, the tokenizer, sentence_bert_config.json and the weights for the chosen
+   * backend: model.safetensors (native) or onnx/<onnxFile> (onnx; default model.onnx).
+   * `auto` takes ONNX Runtime when it loads and the folder has the ONNX file, else native.
+   */
   static async load(dir: string, opts: TransformerOptions = {}): Promise<Transformer> {
     const stConfig = (await readJsonObject(dir, "sentence_bert_config.json", { optional: true })) ?? {};
     const config = parseEncoderConfig(await readJsonObject(dir, "config.json"));
-    const [tokenizer, params] = await Promise.all([TextTokenizer.fromFolder(dir), loadParamStore(dir)]);
-    const encoder = createEncoder(config, params);
+    const maxPositions = maxSequenceLength(config);
     const task = parseTask(stConfig, opts.defaultTask ?? "feature-extraction");
-    if (task === "sequence-classification" && !encoder.hasClassifier) {
-      throw new SbertError("INVALID_MODEL_FILE", `${dir}: transformer_task is sequence-classification but the weights have no classifier head`);
+    const [tokenizer, backend] = await Promise.all([TextTokenizer.fromFolder(dir), createBackend(dir, config, task, opts)]);
+    if (task === "sequence-classification" && !backend.producesLogits) {
+      throw new SbertError("INVALID_MODEL_FILE", `${dir}: transformer_task is sequence-classification but the model has no classifier head`);
     }
-    return new Transformer(tokenizer, encoder, {
+    return new Transformer(tokenizer, config, backend, {
       task,
-      maxSeqLength: opts.maxSeqLength ?? resolveMaxSeqLength(stConfig, tokenizer.modelMaxLength, encoder),
+      maxSeqLength: opts.maxSeqLength ?? resolveMaxSeqLength(stConfig, tokenizer.modelMaxLength, config, maxPositions),
       doLowerCase: stConfig["do_lower_case"] === true,
     });
+  }
+
+  /** The native encoder (for training and inspection); only on the native backend. */
+  get encoder(): Encoder {
+    if (!(this.backend instanceof NativeBackend)) {
+      throw new SbertError("INVALID_OPERATION", `the ${this.backend.name} backend has no native encoder; load the model with backend "native"`);
+    }
+    return this.backend.encoder;
   }
 
   /**
@@ -73,15 +98,34 @@ export class Transformer implements PipelineModule {
     return this.tokenizer.encodeBatch(cleaned, { maxLength: this.maxSeqLength });
   }
 
-  forward(features: Features): Features {
-    const hidden = this.encoder.forward(features.batch);
-    if (this.task === "sequence-classification") return { ...features, scores: this.encoder.classify(hidden, features.batch) };
-    return { ...features, tokenEmbeddings: hidden };
+  async forward(features: Features): Promise<Features> {
+    const out = await this.backend.run(features.batch);
+    if (this.task === "sequence-classification") return { ...features, ...(out.logits ? { scores: out.logits } : {}) };
+    return { ...features, ...(out.tokenEmbeddings ? { tokenEmbeddings: out.tokenEmbeddings } : {}) };
   }
 
   outputDimension(): number {
-    return this.encoder.config.hiddenSize;
+    return this.config.hiddenSize;
   }
+}
+
+async function exists(path: string): Promise<boolean> {
+  return access(path).then(
+    () => true,
+    () => false,
+  );
+}
+
+async function createBackend(dir: string, config: EncoderConfig, task: TransformerTask, opts: BackendOptions): Promise<InferenceBackend> {
+  const choice = opts.backend ?? "auto";
+  if (choice !== "auto" && choice !== "native" && choice !== "onnx") {
+    throw new SbertError("INVALID_INPUT", `backend must be "auto", "native" or "onnx", got "${String(choice)}"`);
+  }
+  const onnxPath = join(dir, "onnx", opts.onnxFile ?? "model.onnx");
+  const useOnnx = choice === "onnx" || (choice === "auto" && (await exists(onnxPath)) && (await ortAvailable()));
+  if (useOnnx) return OnnxBackend.create(onnxPath, opts.threads === undefined ? {} : { threads: opts.threads });
+  const encoder = createEncoder(config, await loadParamStore(dir));
+  return new NativeBackend(encoder, task === "sequence-classification" && encoder.hasClassifier);
 }
 
 function parseTask(stConfig: JsonObject, fallback: TransformerTask): TransformerTask {
@@ -95,10 +139,10 @@ function parseTask(stConfig: JsonObject, fallback: TransformerTask): Transformer
  * `max_seq_length` from sentence_bert_config.json, else min(max_position_embeddings,
  * tokenizer model_max_length) as Python does; never more than the position table holds.
  */
-function resolveMaxSeqLength(stConfig: JsonObject, modelMaxLength: number | undefined, encoder: Encoder): number {
+function resolveMaxSeqLength(stConfig: JsonObject, modelMaxLength: number | undefined, config: EncoderConfig, maxPositions: number): number {
   const stored = stConfig["max_seq_length"];
   let len: number;
   if (typeof stored === "number" && Number.isInteger(stored) && stored > 0) len = stored;
-  else len = Math.min(encoder.config.maxPositionEmbeddings, modelMaxLength ?? Infinity);
-  return Math.min(len, encoder.maxSequenceLength);
+  else len = Math.min(config.maxPositionEmbeddings, modelMaxLength ?? Infinity);
+  return Math.min(len, maxPositions);
 }

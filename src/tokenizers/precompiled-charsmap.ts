@@ -49,7 +49,7 @@ export class PrecompiledCharsmap {
   normalize(text: string): string {
     const out: string[] = [];
     let plainStart = 0; // start of the pending run of unchanged clusters
-    for (const { segment, index } of this.segmenter.segment(text)) {
+    for (const [segment, index] of graphemeClusters(this.segmenter, text)) {
       const replaced = this.normalizeCluster(segment);
       if (replaced === null) continue;
       if (index > plainStart) out.push(text.slice(plainStart, index));
@@ -115,6 +115,70 @@ export class PrecompiledCharsmap {
     }
     return null;
   }
+}
+
+/** Characters of at most this many UTF-16 units go to `Intl.Segmenter` in one call. */
+const CHUNK = 1024;
+/** A chunk is cut here even without a certain boundary (only adversarial text gets this far). */
+const MAX_CHUNK = 4 * CHUNK;
+
+/**
+ * Extended grapheme clusters of `text` with their UTF-16 index.
+ *
+ * `Intl.Segmenter` is quadratic on long strings in Node 20 (100 kB: ~30 s), so the text is cut
+ * into chunks of about `CHUNK` units at positions that are always a cluster boundary (UAX #29,
+ * see `isSafeBoundary`). Text with no such position in `MAX_CHUNK` units (e.g. 4k units of
+ * Devanagari without a space) is cut there anyway, which can only matter when the cut splits a
+ * cluster that the charsmap maps as a whole.
+ */
+export function* graphemeClusters(segmenter: Intl.Segmenter, text: string): Generator<[string, number]> {
+  let start = 0;
+  while (start < text.length) {
+    let end = Math.min(start + CHUNK, text.length);
+    const limit = Math.min(start + MAX_CHUNK, text.length);
+    while (end < limit && !isSafeBoundary(text, end)) end++;
+    const chunk = start === 0 && end === text.length ? text : text.slice(start, end);
+    for (const { segment, index } of segmenter.segment(chunk)) yield [segment, start + index];
+    start = end;
+  }
+}
+
+/**
+ * True when UAX #29 always breaks before `text[i]`: the next character starts a cluster on its
+ * own (ASCII printable, CJK ideograph, kana other than the voicing marks, Thai/Lao consonant,
+ * Hangul syllable after a non-jamo, emoji pictograph after a non-ZWJ) and the previous one is not a Prepend character.
+ */
+function isSafeBoundary(text: string, i: number): boolean {
+  const next = text.codePointAt(i) ?? 0;
+  if (next >= 0xdc00 && next <= 0xdfff) return false; // inside a surrogate pair
+  const prevUnit = text.charCodeAt(i - 1);
+  const prev =
+    prevUnit >= 0xdc00 && prevUnit <= 0xdfff && i >= 2 ? (text.codePointAt(i - 2) ?? prevUnit) : prevUnit;
+  if (isPrepend(prev)) return false;
+  if (next >= 0x20 && next <= 0x7e) return true;
+  if ((next >= 0x4e00 && next <= 0x9fff) || (next >= 0x3400 && next <= 0x4dbf)) return true;
+  if (next >= 0x20000 && next <= 0x3134f) return true;
+  if (next >= 0x3041 && next <= 0x30ff && next !== 0x3099 && next !== 0x309a) return true;
+  if ((next >= 0x0e01 && next <= 0x0e2e) || (next >= 0x0e81 && next <= 0x0eae)) return true; // Thai, Lao consonants
+  if (next >= 0xac00 && next <= 0xd7a3) return !isJamo(prev);
+  const pictograph =
+    (next >= 0x1f300 && next <= 0x1f3fa) || (next >= 0x1f400 && next <= 0x1f6ff) || (next >= 0x1f900 && next <= 0x1f9ff);
+  return pictograph && prev !== 0x200d;
+}
+
+/** Grapheme_Cluster_Break=Prepend. */
+function isPrepend(c: number): boolean {
+  if (c < 0x0600) return false;
+  return (
+    (c >= 0x0600 && c <= 0x0605) || c === 0x06dd || c === 0x070f || c === 0x0890 || c === 0x0891 ||
+    c === 0x08e2 || c === 0x0d4e || c === 0x110bd || c === 0x110cd || c === 0x111c2 || c === 0x111c3 ||
+    c === 0x1193f || c === 0x11941 || c === 0x11a3a || (c >= 0x11a84 && c <= 0x11a89) || c === 0x11d46 ||
+    c === 0x11f02
+  );
+}
+
+function isJamo(c: number): boolean {
+  return (c >= 0x1100 && c <= 0x11ff) || (c >= 0xa960 && c <= 0xa97f) || (c >= 0xd7b0 && c <= 0xd7ff);
 }
 
 function hasLeaf(unit: number): boolean {

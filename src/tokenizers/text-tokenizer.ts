@@ -43,9 +43,9 @@ export type TextInput = string | readonly [string, string];
 
 export interface EncodeOptions {
   /** Total length including special tokens; `undefined` or `Infinity` = no truncation. */
-  maxLength?: number;
+  maxLength?: number | undefined;
   /** Add the post-processor's special tokens ([CLS] ... [SEP]); default true. */
-  addSpecialTokens?: boolean;
+  addSpecialTokens?: boolean | undefined;
 }
 
 /** `model_max_length` values at or above this are Hugging Face's "unset" sentinel (int(1e30)). */
@@ -106,7 +106,7 @@ export class TextTokenizer {
     if (tokenizerConfig !== undefined && tokenizerConfig !== null && !isRecord(tokenizerConfig)) {
       throw new SbertError("INVALID_MODEL_FILE", "tokenizer_config.json must hold a JSON object");
     }
-    const config = tokenizerConfig ?? {};
+    const config: Record<string, unknown> = isRecord(tokenizerConfig) ? tokenizerConfig : {};
     const json: Record<string, unknown> = {
       normalizer: null,
       pre_tokenizer: null,
@@ -117,7 +117,7 @@ export class TextTokenizer {
     if (!Array.isArray(json["added_tokens"])) json["added_tokens"] = [];
     let tokenizer: Tokenizer;
     try {
-      tokenizer = new Tokenizer(json, libraryConfig(config));
+      tokenizer = new Tokenizer(json, libraryConfig(config, json["model"] as Record<string, unknown>));
       patchLibraryTokenizer(tokenizer, json);
     } catch (error) {
       if (error instanceof SbertError) throw error;
@@ -140,22 +140,26 @@ export class TextTokenizer {
   /**
    * Encodes one text or one pair. With `maxLength`, the texts are cut (longest first for pairs)
    * so that the result, special tokens included, has at most `maxLength` ids.
-   * An empty `pair` is still a pair (it gets its separator and segment ids).
+   * An empty `pair` ("") is dropped, as Python transformers does for ONE pair: `encode("a", "")`
+   * equals `encode("a")` (golden ce-bert-1label `tokenization`, pair 3). An empty FIRST text keeps
+   * the pair layout. `encodeBatch` differs, as the Rust batch call does (see there).
    * @throws SbertError INVALID_INPUT for a non-string text or an invalid maxLength
    */
   encode(text: string, pair?: string, opts?: EncodeOptions): { ids: number[]; typeIds: number[] } {
     requireString(text, "text");
     if (pair !== undefined) requireString(pair, "pair");
-    return this.encodeChecked(text, pair, opts?.maxLength, opts?.addSpecialTokens ?? true);
+    return this.encodeChecked(text, pair === "" ? undefined : pair, opts?.maxLength, opts?.addSpecialTokens ?? true);
   }
 
   /**
    * Encodes and pads a batch: each row as `encode(..., { maxLength })`, padded to the longest row
    * on `paddingSide` with `padTokenId` (attention mask 0, segment id `padTokenTypeId`).
-   * An empty list gives an empty batch (`batchSize` 0, `seqLen` 0).
+   * An empty list gives an empty batch (`batchSize` 0, `seqLen` 0). An empty second text stays a
+   * pair (its separator and segment ids are kept), as `tokenizer(list_a, list_b)` does in Python:
+   * CrossEncoder.predict tokenizes batches, and its golden logits for ("a", "") need that layout.
    * @throws SbertError INVALID_INPUT naming the index of a non-string entry
    */
-  encodeBatch(inputs: readonly TextInput[], opts?: { maxLength?: number }): TokenBatch {
+  encodeBatch(inputs: readonly TextInput[], opts?: { maxLength?: number | undefined }): TokenBatch {
     if (!Array.isArray(inputs)) {
       throw new SbertError("INVALID_INPUT", `encodeBatch expects an array of texts or [text, text] pairs, got ${describe(inputs)}`);
     }
@@ -177,7 +181,7 @@ export class TextTokenizer {
    * Turns ids back into text (for display; not an exact inverse). Unknown ids are skipped.
    * @throws SbertError INVALID_INPUT for ids that are not non-negative integers
    */
-  decode(ids: readonly number[], opts?: { skipSpecialTokens?: boolean }): string {
+  decode(ids: readonly number[], opts?: { skipSpecialTokens?: boolean | undefined }): string {
     if (!Array.isArray(ids) || !ids.every(isNonNegativeInt)) {
       throw new SbertError("INVALID_INPUT", "decode expects an array of non-negative integer token ids");
     }
@@ -250,12 +254,14 @@ export function toWellFormed(text: string): string {
 /**
  * The tokenizer_config.json keys the library may read, limited to decoding: Rust `tokenizers`
  * encodes from tokenizer.json alone, so `remove_space` / `do_lowercase_and_remove_accent`
- * (which the library would apply on top) are left out.
+ * (which the library would apply on top) are left out. The library runs a `WordLevel` model as
+ * its "Legacy" model, which takes the unknown token from this config: we pass the model's own.
  */
-function libraryConfig(config: Record<string, unknown>): Record<string, unknown> {
+function libraryConfig(config: Record<string, unknown>, model: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {
     clean_up_tokenization_spaces: config["clean_up_tokenization_spaces"] === true,
   };
+  if (model["type"] === "WordLevel" && typeof model["unk_token"] === "string") out["unk_token"] = model["unk_token"];
   if (Array.isArray(config["additional_special_tokens"])) {
     out["additional_special_tokens"] = config["additional_special_tokens"]
       .map(tokenContent)

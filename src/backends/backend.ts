@@ -1,0 +1,48 @@
+import type { EncoderBatch } from "../architectures/encoder.js";
+import type { Tensor } from "../tensor/tensor.js";
+
+/** The compute engines a Transformer module can run on. */
+export type BackendName = "native" | "onnx";
+
+/** What one forward pass returns; which fields are set depends on the model and the engine. */
+export interface BackendOutputs {
+  /** Last hidden state, (batchSize · seqLen, hidden). */
+  tokenEmbeddings?: Tensor;
+  /** Sequence-classification logits, (batchSize, numLabels). */
+  logits?: Tensor;
+  /** Present only when the engine's graph already pools, (batchSize, dim). */
+  sentenceEmbedding?: Tensor;
+}
+
+/**
+ * A compute engine for the transformer: a tokenized batch in, hidden states or logits out.
+ * Implementations: `native` (our tensor code, differentiable) and `onnx` (ONNX Runtime). Every
+ * implementation passes the same conformance suite (test/backends.conformance.test.ts).
+ */
+export interface InferenceBackend {
+  readonly name: BackendName;
+  /** True when `run` returns logits (a sequence-classification model). */
+  readonly producesLogits: boolean;
+  run(batch: EncoderBatch): Promise<BackendOutputs>;
+  /** Frees runtime resources (sessions); the backend is unusable afterwards. */
+  dispose(): Promise<void>;
+}
+
+/** How to pick and configure the engine when loading a model. */
+export interface BackendOptions {
+  /** `auto` (default) = the fastest available: onnx when ONNX Runtime loads, else native. */
+  backend?: BackendName | "auto";
+  /** Intra-op threads for ONNX Runtime (default: ONNX Runtime's choice). */
+  threads?: number;
+  /** ONNX file inside the model folder's `onnx/` directory, e.g. `model_qint8_avx512_vnni.onnx`. */
+  onnxFile?: string;
+}
+
+/** Just the backend fields of a larger options object (so unrelated options are not passed down). */
+export function backendOptions(opts: BackendOptions): BackendOptions {
+  const out: BackendOptions = {};
+  if (opts.backend !== undefined) out.backend = opts.backend;
+  if (opts.threads !== undefined) out.threads = opts.threads;
+  if (opts.onnxFile !== undefined) out.onnxFile = opts.onnxFile;
+  return out;
+}

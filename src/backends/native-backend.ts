@@ -1,0 +1,21 @@
+import type { Encoder, EncoderBatch } from "../architectures/encoder.js";
+import type { BackendOutputs, InferenceBackend } from "./backend.js";
+
+/** Runs our own tensor code (src/architectures): exact, differentiable, no native dependency. */
+export class NativeBackend implements InferenceBackend {
+  readonly name = "native";
+  readonly encoder: Encoder;
+  readonly producesLogits: boolean;
+
+  constructor(encoder: Encoder, classify: boolean) {
+    this.encoder = encoder;
+    this.producesLogits = classify;
+  }
+
+  async run(batch: EncoderBatch): Promise<BackendOutputs> {
+    const hidden = this.encoder.forward(batch);
+    return this.producesLogits ? { logits: this.encoder.classify(hidden, batch) } : { tokenEmbeddings: hidden };
+  }
+
+  async dispose(): Promise<void> {}
+}

@@ -1,0 +1,109 @@
+import { access } from "node:fs/promises";
+import type * as Ort from "onnxruntime-node";
+import type { EncoderBatch } from "../architectures/encoder.js";
+import { SbertError } from "../errors.js";
+import { Tensor } from "../tensor/tensor.js";
+import type { BackendOutputs, InferenceBackend } from "./backend.js";
+
+type OrtModule = typeof Ort;
+
+let ortModule: Promise<OrtModule> | undefined;
+
+/** Loads onnxruntime-node on first use (it is a native addon: never at import time). */
+export function loadOrt(): Promise<OrtModule> {
+  ortModule ??= import("onnxruntime-node").then(
+    (m) => ((m as unknown as { default?: OrtModule }).default ?? m) as OrtModule,
+    (e: unknown) => {
+      ortModule = undefined;
+      throw new SbertError("UNSUPPORTED_FORMAT", `onnxruntime-node could not be loaded (${(e as Error).message}); use backend "native"`, { cause: e });
+    },
+  );
+  return ortModule;
+}
+
+/** Whether ONNX Runtime loads on this machine. */
+export async function ortAvailable(): Promise<boolean> {
+  return loadOrt().then(
+    () => true,
+    () => false,
+  );
+}
+
+const HIDDEN_NAMES = ["last_hidden_state", "token_embeddings"];
+
+/**
+ * Runs an ONNX graph with ONNX Runtime: one session per model, inputs fed by the graph's own
+ * names (`token_type_ids` only when the graph has it), int64 ids converted at this boundary.
+ * Outputs: `last_hidden_state` / `token_embeddings` (B, T, H), `logits` (B, L), and
+ * `sentence_embedding` (B, D) when the graph already pools.
+ */
+export class OnnxBackend implements InferenceBackend {
+  readonly name = "onnx";
+  readonly path: string;
+  readonly producesLogits: boolean;
+  private readonly ort: OrtModule;
+  private readonly session: Ort.InferenceSession;
+  private readonly hiddenName: string | undefined;
+
+  private constructor(ort: OrtModule, session: Ort.InferenceSession, path: string) {
+    this.ort = ort;
+    this.session = session;
+    this.path = path;
+    this.hiddenName = HIDDEN_NAMES.find((n) => session.outputNames.includes(n));
+    this.producesLogits = session.outputNames.includes("logits");
+    for (const required of ["input_ids", "attention_mask"]) {
+      if (!session.inputNames.includes(required)) {
+        throw new SbertError("INVALID_MODEL_FILE", `${path}: the ONNX graph has no "${required}" input (inputs: ${session.inputNames.join(", ")})`);
+      }
+    }
+    if (!this.hiddenName && !this.producesLogits && !session.outputNames.includes("sentence_embedding")) {
+      throw new SbertError("INVALID_MODEL_FILE", `${path}: the ONNX graph has none of the outputs last_hidden_state, token_embeddings, logits, sentence_embedding`);
+    }
+  }
+
+  /** Opens `path` (an .onnx file) with `threads` intra-op threads. */
+  static async create(path: string, opts: { threads?: number } = {}): Promise<OnnxBackend> {
+    await access(path).catch(() => {
+      throw new SbertError("FILE_NOT_FOUND", `${path} is missing; export one with \`sbert export-onnx\` or use backend "native"`);
+    });
+    const ort = await loadOrt();
+    const options: Ort.InferenceSession.SessionOptions = { graphOptimizationLevel: "all", executionMode: "sequential", interOpNumThreads: 1 };
+    if (opts.threads !== undefined) {
+      if (!Number.isInteger(opts.threads) || opts.threads <= 0) throw new SbertError("INVALID_INPUT", `threads must be a positive integer, got ${opts.threads}`);
+      options.intraOpNumThreads = opts.threads;
+    }
+    let session: Ort.InferenceSession;
+    try {
+      session = await ort.InferenceSession.create(path, options);
+    } catch (e) {
+      throw new SbertError("INVALID_MODEL_FILE", `ONNX Runtime cannot load ${path}: ${(e as Error).message}`, { cause: e });
+    }
+    return new OnnxBackend(ort, session, path);
+  }
+
+  async run(batch: EncoderBatch): Promise<BackendOutputs> {
+    const dims = [batch.batchSize, batch.seqLen];
+    const int64 = (a: Int32Array): Ort.Tensor => new this.ort.Tensor("int64", BigInt64Array.from(a, (v) => BigInt(v)), dims);
+    const feeds: Record<string, Ort.Tensor> = { input_ids: int64(batch.inputIds), attention_mask: int64(batch.attentionMask) };
+    if (this.session.inputNames.includes("token_type_ids")) feeds["token_type_ids"] = int64(batch.tokenTypeIds);
+    const out = await this.session.run(feeds);
+    const result: BackendOutputs = {};
+    if (this.hiddenName) {
+      const t = out[this.hiddenName] as Ort.Tensor;
+      const h = Number(t.dims[t.dims.length - 1]);
+      result.tokenEmbeddings = new Tensor(t.data as Float32Array, [batch.batchSize * batch.seqLen, h]);
+    }
+    if (this.producesLogits) result.logits = toTensor2d(out["logits"] as Ort.Tensor, batch.batchSize);
+    if (out["sentence_embedding"]) result.sentenceEmbedding = toTensor2d(out["sentence_embedding"], batch.batchSize);
+    return result;
+  }
+
+  async dispose(): Promise<void> {
+    await this.session.release();
+  }
+}
+
+function toTensor2d(t: Ort.Tensor, rows: number): Tensor {
+  const data = t.data as Float32Array;
+  return new Tensor(data, [rows, data.length / rows]);
+}
