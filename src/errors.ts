@@ -21,7 +21,15 @@ export type ErrorCode =
   /** Tensor shapes do not agree. */
   | "SHAPE_MISMATCH"
   /** An operation is not allowed in the model's current state (e.g. rank with several labels). */
-  | "INVALID_OPERATION";
+  | "INVALID_OPERATION"
+  /** The Hugging Face hub has no such model, revision or file (or it is private and no token was sent). */
+  | "NOT_FOUND_ON_HUB"
+  /** The hub refused the token: a gated model whose terms are not accepted, or a token without access. */
+  | "HUB_ACCESS_DENIED"
+  /** The hub could not be reached, or kept failing (5xx, 429, dropped connections) after the retries. */
+  | "NETWORK_ERROR"
+  /** Offline mode (`HF_HUB_OFFLINE=1`) and a file the model needs is not in the cache. */
+  | "OFFLINE";
 
 export class SbertError extends Error {
   readonly code: ErrorCode;

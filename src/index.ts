@@ -18,3 +18,6 @@ export { SentenceTransformer, type EncodeOptions, type Precision, type SentenceT
 export { CrossEncoder, type CrossEncoderActivation, type PredictOptions, type RankOptions, type RankResult } from "./models/cross-encoder.js";
 export { paraphraseMining } from "./models/paraphrase-mining.js";
 export * from "./util/index.js";
+export * from "./evaluation/index.js";
+export { resolveModelDir, downloadModel, hubEnv, progressBar, type HubOptions, type ResolvedModel, type DownloadProgress } from "./hub/index.js";
+export type { BackendName, BackendOptions, InferenceBackend } from "./backends/backend.js";

@@ -1,18 +1,27 @@
-/** Loading models for the CLI, with messages that name the folder. */
+/** Loading models for the CLI (a folder or a Hugging Face id `org/name`), with messages that name it. */
 import { stat } from "node:fs/promises";
+import { progressBar, wantsProgressBar } from "../hub/progress.js";
+import type { HubOptions } from "../hub/resolve.js";
+import { looksLikeRepoId } from "../hub/names.js";
 import { CrossEncoder, SbertError, SentenceTransformer } from "../index.js";
 import { UsageError } from "./errors.js";
 
-/** Loads a bi-encoder folder for encode / tokenize / search / mine-paraphrases / cluster. */
-export async function loadSentenceTransformer(dir: string): Promise<SentenceTransformer> {
-  await requireFolder(dir);
-  return SentenceTransformer.load(dir).catch((e: unknown) => rethrow(dir, e));
+/** How the CLI fetches a model given by id. */
+export interface CliModelOptions {
+  /** Branch, tag or commit of a hub model (`--revision`). */
+  revision?: string | undefined;
 }
 
-/** Loads a cross-encoder folder for predict / rank. */
-export async function loadCrossEncoder(dir: string): Promise<CrossEncoder> {
-  await requireFolder(dir);
-  return CrossEncoder.load(dir).catch((e: unknown) => rethrow(dir, e));
+/** Loads a bi-encoder folder or hub id for encode / tokenize / search / mine-paraphrases / cluster. */
+export async function loadSentenceTransformer(dir: string, opts: CliModelOptions = {}): Promise<SentenceTransformer> {
+  const where = await requireFolderOrId(dir);
+  return SentenceTransformer.load(dir, hubOptions(opts)).catch((e: unknown) => rethrow(where, e));
+}
+
+/** Loads a cross-encoder folder or hub id for predict / rank. */
+export async function loadCrossEncoder(dir: string, opts: CliModelOptions = {}): Promise<CrossEncoder> {
+  const where = await requireFolderOrId(dir);
+  return CrossEncoder.load(dir, hubOptions(opts)).catch((e: unknown) => rethrow(where, e));
 }
 
 /** Usage error unless `name` is one of the model's prompts (`--prompt-name` and friends). */
@@ -22,13 +31,24 @@ export function requirePromptName(model: SentenceTransformer, name: string | und
   throw new UsageError(`${flag} "${name}" is not a prompt of this model; it has ${known.length ? known.map((k) => `"${k}"`).join(", ") : "no prompts"}`);
 }
 
-async function requireFolder(dir: string): Promise<void> {
+/** The model's description for messages; a missing path that looks like `org/name` is a hub id. */
+async function requireFolderOrId(dir: string): Promise<string> {
   const s = await stat(dir).catch(() => undefined);
+  if (!s && looksLikeRepoId(dir)) return `"${dir}"`;
   if (!s) throw new SbertError("FILE_NOT_FOUND", `model folder "${dir}" does not exist`);
   if (!s.isDirectory()) throw new SbertError("INVALID_INPUT", `--model "${dir}" is a file; pass the folder that holds the model (modules.json or config.json, weights, tokenizer.json)`);
+  return `in "${dir}"`;
 }
 
-function rethrow(dir: string, e: unknown): never {
-  if (e instanceof SbertError) throw new SbertError(e.code, `cannot load the model in "${dir}": ${e.message}`, { cause: e });
+/** Hub settings come from the HF_* variables; a progress bar on stderr when it is a terminal (or SBERT_PROGRESS=1). */
+function hubOptions(opts: CliModelOptions): HubOptions {
+  const out: HubOptions = {};
+  if (opts.revision !== undefined) out.revision = opts.revision;
+  if (wantsProgressBar(process.stderr, process.env)) out.onProgress = progressBar(process.stderr);
+  return out;
+}
+
+function rethrow(where: string, e: unknown): never {
+  if (e instanceof SbertError) throw new SbertError(e.code, `cannot load the model ${where}: ${e.message}`, { cause: e });
   throw e;
 }

@@ -1,5 +1,7 @@
 import { type BackendOptions, backendOptions } from "../backends/backend.js";
 import { SbertError } from "../errors.js";
+import { hubLoadOptions, resolveModelDir } from "../hub/model-dir.js";
+import type { HubOptions } from "../hub/resolve.js";
 import { type JsonObject, readJsonObject } from "../io/json-file.js";
 import { type Transformer } from "../modules/transformer.js";
 import { DenseMatrix } from "../tensor/dense.js";
@@ -51,7 +53,9 @@ export class CrossEncoder {
     this.defaultActivation = defaultActivation;
   }
 
-  static async load(dir: string, opts: BackendOptions = {}): Promise<CrossEncoder> {
+  /** Loads a cross-encoder folder, or a Hugging Face model id (`org/name`) through the shared cache. */
+  static async load(nameOrPath: string, opts: BackendOptions & HubOptions = {}): Promise<CrossEncoder> {
+    const dir = await resolveModelDir(nameOrPath, hubLoadOptions(opts));
     const modules = await loadPipeline(dir, { ...backendOptions(opts), defaultTask: "sequence-classification" });
     const transformer = firstTransformer(modules, dir);
     if (transformer.task !== "sequence-classification") {

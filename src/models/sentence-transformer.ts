@@ -1,5 +1,7 @@
 import { type BackendOptions, backendOptions } from "../backends/backend.js";
 import { SbertError } from "../errors.js";
+import { hubLoadOptions, resolveModelDir } from "../hub/model-dir.js";
+import type { HubOptions } from "../hub/resolve.js";
 import { readJsonObject } from "../io/json-file.js";
 import type { PipelineModule } from "../modules/module.js";
 import { l2NormalizeRows } from "../modules/normalize.js";
@@ -31,7 +33,7 @@ export interface EncodeOptions {
   outputValue?: "sentence_embedding" | "token_embeddings";
 }
 
-export interface SentenceTransformerLoadOptions extends BackendOptions {
+export interface SentenceTransformerLoadOptions extends BackendOptions, HubOptions {
   /** Overrides the stored truncate_dim. */
   truncateDim?: number;
 }
@@ -64,8 +66,12 @@ export class SentenceTransformer {
     similarityFunction(this.similarityFnName);
   }
 
-  /** Loads a sentence-transformers model folder (classic or 5.4+ format). */
-  static async load(dir: string, opts: SentenceTransformerLoadOptions = {}): Promise<SentenceTransformer> {
+  /**
+   * Loads a sentence-transformers model folder (classic or 5.4+ format), or a Hugging Face model id
+   * (`org/name`, with `revision`) through the cache shared with Python (HF_HUB_CACHE, HF_TOKEN, ...).
+   */
+  static async load(nameOrPath: string, opts: SentenceTransformerLoadOptions = {}): Promise<SentenceTransformer> {
+    const dir = await resolveModelDir(nameOrPath, hubLoadOptions(opts));
     const [modules, raw] = await Promise.all([loadPipeline(dir, backendOptions(opts)), readJsonObject(dir, "config_sentence_transformers.json", { optional: true })]);
     const config = parseSentenceTransformerConfig(raw);
     if (opts.truncateDim !== undefined) config.truncateDim = requirePositiveInt(opts.truncateDim, "truncateDim");
