@@ -1,5 +1,6 @@
 /** Loading models for the CLI (a folder or a Hugging Face id `org/name`), with messages that name it. */
 import { stat } from "node:fs/promises";
+import type { BackendOptions } from "../backends/backend.js";
 import { progressBar, wantsProgressBar } from "../hub/progress.js";
 import type { HubOptions } from "../hub/resolve.js";
 import { looksLikeRepoId } from "../hub/names.js";
@@ -10,6 +11,12 @@ import { UsageError } from "./errors.js";
 export interface CliModelOptions {
   /** Branch, tag or commit of a hub model (`--revision`). */
   revision?: string | undefined;
+  /** `--backend auto|onnx|native`. */
+  backend?: "auto" | "onnx" | "native" | undefined;
+  /** `--threads N` for ONNX Runtime. */
+  threads?: number | undefined;
+  /** `--onnx-file NAME`. */
+  onnxFile?: string | undefined;
 }
 
 /** Loads a bi-encoder folder or hub id for encode / tokenize / search / mine-paraphrases / cluster. */
@@ -41,9 +48,12 @@ async function requireFolderOrId(dir: string): Promise<string> {
 }
 
 /** Hub settings come from the HF_* variables; a progress bar on stderr when it is a terminal (or SBERT_PROGRESS=1). */
-function hubOptions(opts: CliModelOptions): HubOptions {
-  const out: HubOptions = {};
+function hubOptions(opts: CliModelOptions): HubOptions & BackendOptions {
+  const out: HubOptions & BackendOptions = {};
   if (opts.revision !== undefined) out.revision = opts.revision;
+  if (opts.backend !== undefined) out.backend = opts.backend;
+  if (opts.threads !== undefined) out.threads = opts.threads;
+  if (opts.onnxFile !== undefined) out.onnxFile = opts.onnxFile;
   if (wantsProgressBar(process.stderr, process.env)) out.onProgress = progressBar(process.stderr);
   return out;
 }

@@ -1,5 +1,5 @@
 /** Option definitions and value parsers shared by the commands. */
-import { InvalidArgumentError, Option } from "commander";
+import { type Command, InvalidArgumentError, Option } from "commander";
 import { INPUT_FORMATS, STDIO } from "./io.js";
 
 /** `"12"` → 12; anything but a whole number ≥ 1 is rejected with a usage error. */
@@ -17,7 +17,22 @@ export function parseFiniteNumber(value: string): number {
 }
 
 export const modelOption = (): Option =>
-  new Option("-m, --model <dir>", "model folder (a sentence-transformers save, or a Hugging Face folder with config.json)").makeOptionMandatory();
+  new Option("-m, --model <dir|id>", "model folder (a sentence-transformers save, or a Hugging Face folder with config.json) or a Hugging Face id org/name").makeOptionMandatory();
+
+/** Adds --model and the model-loading options (hub revision, compute backend) to a command. */
+export function withModelOptions(cmd: Command): Command {
+  cmd.addOption(modelOption());
+  for (const o of modelLoadOptions()) cmd.addOption(o);
+  return cmd;
+}
+
+/** The options every model-loading command takes besides --model: hub revision and compute backend. */
+export const modelLoadOptions = (): Option[] => [
+  new Option("--revision <rev>", "branch, tag or commit of a Hugging Face model id"),
+  new Option("--backend <name>", "compute engine: onnx (ONNX Runtime), native (our tensor code) or auto (onnx when available)").choices(["auto", "onnx", "native"]),
+  new Option("--threads <n>", "ONNX Runtime intra-op threads").argParser(parsePositiveInt),
+  new Option("--onnx-file <name>", "ONNX file in the model's onnx/ folder, e.g. model_qint8_avx512_vnni.onnx (default model.onnx)"),
+];
 
 export const inputOption = (what: string): Option => new Option("-i, --input <file>", `${what}; "-" reads standard input`).default(STDIO);
 

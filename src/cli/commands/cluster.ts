@@ -1,10 +1,10 @@
 import type { Command } from "commander";
 import { communityDetection } from "../../index.js";
 import { type CliIo, type InputFormat, checkOutputPath, formatForPath, parseTexts, readInputLines, writeOutputLines } from "../io.js";
-import { loadSentenceTransformer } from "../model.js";
-import { TEXT_INPUT_HELP, batchSizeOption, inputFormatOption, inputOption, modelOption, outputOption, parseFiniteNumber, parsePositiveInt } from "../options.js";
+import { type CliModelOptions, loadSentenceTransformer } from "../model.js";
+import { TEXT_INPUT_HELP, batchSizeOption, inputFormatOption, inputOption, withModelOptions, outputOption, parseFiniteNumber, parsePositiveInt } from "../options.js";
 
-interface ClusterCliOptions {
+interface ClusterCliOptions extends CliModelOptions {
   model: string;
   input: string;
   output: string;
@@ -16,16 +16,14 @@ interface ClusterCliOptions {
 
 /** `sbert cluster`: util.community_detection. */
 export function registerCluster(program: Command, io: CliIo): void {
-  program
-    .command("cluster")
+  withModelOptions(program.command("cluster"))
     .summary("community detection: one JSON list of text ids per community")
     .description(
       "Embed the texts and group them by cosine similarity (Python's util.community_detection). " +
         "Writes one JSON array of text indices (from 0) per community, largest first; each starts " +
         "with its centre. Texts in no community of at least --min-community-size are left out.",
     )
-    .addOption(modelOption())
-    .addOption(inputOption("texts (.jsonl or .txt)"))
+        .addOption(inputOption("texts (.jsonl or .txt)"))
     .addOption(outputOption())
     .addOption(inputFormatOption())
     .option("-t, --threshold <t>", "cosine similarity at or above which two texts are close", parseFiniteNumber, 0.75)
@@ -35,7 +33,7 @@ export function registerCluster(program: Command, io: CliIo): void {
     .action(async (opts: ClusterCliOptions) => {
       await checkOutputPath(opts.output);
       const texts = parseTexts(await readInputLines(opts.input, io), opts.inputFormat ?? formatForPath(opts.input));
-      const model = await loadSentenceTransformer(opts.model);
+      const model = await loadSentenceTransformer(opts.model, opts);
       if (texts.length === 0) return writeOutputLines(opts.output, [], io);
       const embeddings = await model.encode(texts, { batchSize: opts.batchSize });
       const communities = communityDetection(embeddings, { threshold: opts.threshold, minCommunitySize: opts.minCommunitySize });

@@ -3,12 +3,12 @@ import type { DenseMatrix, EncodeOptions, Precision } from "../../index.js";
 import { UsageError } from "../errors.js";
 import { type CliIo, type InputFormat, checkOutputPath, formatForPath, parseTexts, readInputLines, writeOutputLines } from "../io.js";
 import { formatNumberArray } from "../json-format.js";
-import { loadSentenceTransformer, requirePromptName } from "../model.js";
-import { TEXT_INPUT_HELP, batchSizeOption, inputFormatOption, inputOption, modelOption, outputOption, parsePositiveInt } from "../options.js";
+import { type CliModelOptions, loadSentenceTransformer, requirePromptName } from "../model.js";
+import { TEXT_INPUT_HELP, batchSizeOption, inputFormatOption, inputOption, withModelOptions, outputOption, parsePositiveInt } from "../options.js";
 
 type OutputValue = "sentence_embedding" | "token_embeddings";
 
-interface EncodeCliOptions {
+interface EncodeCliOptions extends CliModelOptions {
   model: string;
   input: string;
   output: string;
@@ -26,16 +26,14 @@ const PRECISIONS: readonly Precision[] = ["float32", "int8", "uint8", "binary", 
 
 /** `sbert encode`: one JSON array per input text, in input order. */
 export function registerEncode(program: Command, io: CliIo): void {
-  program
-    .command("encode")
+  withModelOptions(program.command("encode"))
     .summary("embed texts: one JSON array per input text")
     .description(
       "Embed texts with a SentenceTransformer model. Writes one JSON array per input text, in input order: " +
         "the embedding (float32 numbers, or int8/uint8 codes with --precision), or with " +
         "--output-value token_embeddings an array of per-token arrays (padding excluded).",
     )
-    .addOption(modelOption())
-    .addOption(inputOption("texts to embed (.jsonl or .txt)"))
+        .addOption(inputOption("texts to embed (.jsonl or .txt)"))
     .addOption(outputOption())
     .addOption(inputFormatOption())
     .addOption(batchSizeOption())
@@ -60,7 +58,7 @@ async function encode(opts: EncodeCliOptions, io: CliIo): Promise<void> {
   }
   await checkOutputPath(opts.output);
   const texts = parseTexts(await readInputLines(opts.input, io), opts.inputFormat ?? formatForPath(opts.input));
-  const model = await loadSentenceTransformer(opts.model);
+  const model = await loadSentenceTransformer(opts.model, opts);
   requirePromptName(model, opts.promptName, "--prompt-name");
   const fullDim = model.fullEmbeddingDimension();
   if (opts.truncateDim !== undefined && opts.truncateDim > fullDim) {

@@ -2,10 +2,10 @@ import type { Command } from "commander";
 import { paraphraseMining } from "../../index.js";
 import { type CliIo, type InputFormat, checkOutputPath, formatForPath, parseTexts, readInputLines, writeOutputLines } from "../io.js";
 import { formatFloat32 } from "../json-format.js";
-import { loadSentenceTransformer } from "../model.js";
-import { TEXT_INPUT_HELP, batchSizeOption, inputFormatOption, inputOption, modelOption, outputOption, parsePositiveInt, topKOption } from "../options.js";
+import { type CliModelOptions, loadSentenceTransformer } from "../model.js";
+import { TEXT_INPUT_HELP, batchSizeOption, inputFormatOption, inputOption, withModelOptions, outputOption, parsePositiveInt, topKOption } from "../options.js";
 
-interface MineCliOptions {
+interface MineCliOptions extends CliModelOptions {
   model: string;
   input: string;
   output: string;
@@ -17,16 +17,14 @@ interface MineCliOptions {
 
 /** `sbert mine-paraphrases`: util.paraphrase_mining. */
 export function registerMineParaphrases(program: Command, io: CliIo): void {
-  program
-    .command("mine-paraphrases")
+  withModelOptions(program.command("mine-paraphrases"))
     .summary("paraphrase mining: one JSON [score, i, j] per line")
     .description(
       "Embed the texts and find the most similar pairs (Python's util.paraphrase_mining, cosine " +
         "similarity). Writes one JSON array [score, i, j] per pair (i < j are text indices from 0), " +
         "highest score first.",
     )
-    .addOption(modelOption())
-    .addOption(inputOption("texts (.jsonl or .txt)"))
+        .addOption(inputOption("texts (.jsonl or .txt)"))
     .addOption(outputOption())
     .addOption(inputFormatOption())
     .addOption(topKOption("other texts each text offers as candidates", 100))
@@ -36,7 +34,7 @@ export function registerMineParaphrases(program: Command, io: CliIo): void {
     .action(async (opts: MineCliOptions) => {
       await checkOutputPath(opts.output);
       const texts = parseTexts(await readInputLines(opts.input, io), opts.inputFormat ?? formatForPath(opts.input));
-      const model = await loadSentenceTransformer(opts.model);
+      const model = await loadSentenceTransformer(opts.model, opts);
       if (texts.length === 0) return writeOutputLines(opts.output, [], io);
       const pairs = await paraphraseMining(model, texts, { batchSize: opts.batchSize, topK: opts.topK, maxPairs: opts.maxPairs });
       return writeOutputLines(opts.output, pairs.map(([s, i, j]) => `[${formatFloat32(s)},${i},${j}]`), io);

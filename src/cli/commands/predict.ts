@@ -2,10 +2,10 @@ import { type Command, Option } from "commander";
 import type { CrossEncoderActivation } from "../../index.js";
 import { type CliIo, checkOutputPath, parsePairs, readInputLines, writeOutputLines } from "../io.js";
 import { formatFloat32, formatNumberArray } from "../json-format.js";
-import { loadCrossEncoder } from "../model.js";
-import { batchSizeOption, inputOption, modelOption, outputOption } from "../options.js";
+import { type CliModelOptions, loadCrossEncoder } from "../model.js";
+import { batchSizeOption, inputOption, withModelOptions, outputOption } from "../options.js";
 
-interface PredictCliOptions {
+interface PredictCliOptions extends CliModelOptions {
   model: string;
   input: string;
   output: string;
@@ -20,22 +20,20 @@ export const activationOption = (): Option =>
 
 /** `sbert predict`: one score (or one array of label scores) per input pair. */
 export function registerPredict(program: Command, io: CliIo): void {
-  program
-    .command("predict")
+  withModelOptions(program.command("predict"))
     .summary("score text pairs with a CrossEncoder: one JSON number or array per pair")
     .description(
       "Score [text_a, text_b] pairs with a CrossEncoder model. Writes one line per pair, in input order: " +
         "a JSON number for a one-label model, a JSON array of label scores otherwise.",
     )
-    .addOption(modelOption())
-    .addOption(inputOption('pairs as JSON Lines, one ["text_a", "text_b"] array per line (blank lines skipped)'))
+        .addOption(inputOption('pairs as JSON Lines, one ["text_a", "text_b"] array per line (blank lines skipped)'))
     .addOption(outputOption())
     .addOption(batchSizeOption())
     .addOption(activationOption())
     .action(async (opts: PredictCliOptions) => {
       await checkOutputPath(opts.output);
       const pairs = parsePairs(await readInputLines(opts.input, io));
-      const model = await loadCrossEncoder(opts.model);
+      const model = await loadCrossEncoder(opts.model, opts);
       if (pairs.length === 0) return writeOutputLines(opts.output, [], io);
       const scores = await model.predict(pairs, { batchSize: opts.batchSize, activation: opts.activation });
       const lines =

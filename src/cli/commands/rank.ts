@@ -2,11 +2,11 @@ import type { Command } from "commander";
 import { type CrossEncoderActivation, SbertError } from "../../index.js";
 import { type CliIo, type InputFormat, checkOutputPath, formatForPath, parseTexts, readInputLines, writeOutputLines } from "../io.js";
 import { formatHit } from "../json-format.js";
-import { loadCrossEncoder } from "../model.js";
-import { TEXT_INPUT_HELP, batchSizeOption, inputFormatOption, inputOption, modelOption, outputOption, topKOption } from "../options.js";
+import { type CliModelOptions, loadCrossEncoder } from "../model.js";
+import { TEXT_INPUT_HELP, batchSizeOption, inputFormatOption, inputOption, withModelOptions, outputOption, topKOption } from "../options.js";
 import { activationOption } from "./predict.js";
 
-interface RankCliOptions {
+interface RankCliOptions extends CliModelOptions {
   model: string;
   query: string;
   input: string;
@@ -20,15 +20,13 @@ interface RankCliOptions {
 
 /** `sbert rank`: documents scored against one query with a CrossEncoder, best first. */
 export function registerRank(program: Command, io: CliIo): void {
-  program
-    .command("rank")
+  withModelOptions(program.command("rank"))
     .summary("rank documents for a query with a CrossEncoder")
     .description(
       "Score every document against --query with a one-label CrossEncoder (Python's CrossEncoder.rank) " +
         "and write one JSON object per document, best first (equal scores keep input order).",
     )
-    .addOption(modelOption())
-    .requiredOption("-q, --query <text>", "the query")
+        .requiredOption("-q, --query <text>", "the query")
     .addOption(inputOption("documents (.jsonl or .txt)"))
     .addOption(outputOption())
     .addOption(inputFormatOption())
@@ -40,7 +38,7 @@ export function registerRank(program: Command, io: CliIo): void {
     .action(async (opts: RankCliOptions) => {
       await checkOutputPath(opts.output);
       const docs = parseTexts(await readInputLines(opts.input, io), opts.inputFormat ?? formatForPath(opts.input));
-      const model = await loadCrossEncoder(opts.model);
+      const model = await loadCrossEncoder(opts.model, opts);
       if (model.numLabels !== 1) {
         throw new SbertError("INVALID_OPERATION", `rank needs a cross-encoder with one label; this model has ${model.numLabels}. Use "sbert predict" with [query, document] pairs instead`);
       }

@@ -3,10 +3,10 @@ import { cosSim, dotScore, semanticSearch } from "../../index.js";
 import { UsageError } from "../errors.js";
 import { type CliIo, type InputFormat, STDIO, checkOutputPath, formatForPath, parseTexts, readInputLines, writeOutputLines } from "../io.js";
 import { formatHit } from "../json-format.js";
-import { loadSentenceTransformer, requirePromptName } from "../model.js";
-import { TEXT_INPUT_HELP, batchSizeOption, inputFormatOption, modelOption, outputOption, topKOption } from "../options.js";
+import { type CliModelOptions, loadSentenceTransformer, requirePromptName } from "../model.js";
+import { TEXT_INPUT_HELP, batchSizeOption, inputFormatOption, withModelOptions, outputOption, topKOption } from "../options.js";
 
-interface SearchCliOptions {
+interface SearchCliOptions extends CliModelOptions {
   model: string;
   corpus: string;
   queries: string;
@@ -21,16 +21,14 @@ interface SearchCliOptions {
 
 /** `sbert search`: util.semantic_search over embedded queries and corpus. */
 export function registerSearch(program: Command, io: CliIo): void {
-  program
-    .command("search")
+  withModelOptions(program.command("search"))
     .summary("semantic search: per query one JSON list of hits")
     .description(
       "Embed --queries and --corpus with a SentenceTransformer model and run semantic search " +
         "(Python's util.semantic_search). Writes one line per query, in input order: the JSON list of " +
         "its top-k corpus hits, best first.",
     )
-    .addOption(modelOption())
-    .requiredOption("-c, --corpus <file>", 'corpus texts (.jsonl or .txt); "-" reads standard input')
+        .requiredOption("-c, --corpus <file>", 'corpus texts (.jsonl or .txt); "-" reads standard input')
     .requiredOption("-q, --queries <file>", 'query texts (.jsonl or .txt); "-" reads standard input')
     .addOption(outputOption())
     .addOption(inputFormatOption())
@@ -45,7 +43,7 @@ export function registerSearch(program: Command, io: CliIo): void {
       await checkOutputPath(opts.output);
       const queries = parseTexts(await readInputLines(opts.queries, io), opts.inputFormat ?? formatForPath(opts.queries));
       const corpus = parseTexts(await readInputLines(opts.corpus, io), opts.inputFormat ?? formatForPath(opts.corpus));
-      const model = await loadSentenceTransformer(opts.model);
+      const model = await loadSentenceTransformer(opts.model, opts);
       requirePromptName(model, opts.queryPromptName, "--query-prompt-name");
       requirePromptName(model, opts.corpusPromptName, "--corpus-prompt-name");
       if (queries.length === 0) return writeOutputLines(opts.output, [], io);

@@ -1,9 +1,9 @@
 import type { Command } from "commander";
 import { type CliIo, type InputFormat, checkOutputPath, formatForPath, parseTexts, readInputLines, writeOutputLines } from "../io.js";
-import { loadSentenceTransformer } from "../model.js";
-import { TEXT_INPUT_HELP, inputFormatOption, inputOption, modelOption, outputOption } from "../options.js";
+import { type CliModelOptions, loadSentenceTransformer } from "../model.js";
+import { TEXT_INPUT_HELP, inputFormatOption, inputOption, withModelOptions, outputOption } from "../options.js";
 
-interface TokenizeCliOptions {
+interface TokenizeCliOptions extends CliModelOptions {
   model: string;
   input: string;
   output: string;
@@ -15,22 +15,20 @@ const CHUNK = 1024;
 
 /** `sbert tokenize`: one JSON array of token ids per input text. */
 export function registerTokenize(program: Command, io: CliIo): void {
-  program
-    .command("tokenize")
+  withModelOptions(program.command("tokenize"))
     .summary("token ids: one JSON array per input text")
     .description(
       "Tokenize texts as encode does (special tokens included, truncated to the model's max sequence " +
         "length, no padding; no prompt). Writes one JSON array of integer token ids per input text.",
     )
-    .addOption(modelOption())
-    .addOption(inputOption("texts to tokenize (.jsonl or .txt)"))
+        .addOption(inputOption("texts to tokenize (.jsonl or .txt)"))
     .addOption(outputOption())
     .addOption(inputFormatOption())
     .addHelpText("after", TEXT_INPUT_HELP)
     .action(async (opts: TokenizeCliOptions) => {
       await checkOutputPath(opts.output);
       const texts = parseTexts(await readInputLines(opts.input, io), opts.inputFormat ?? formatForPath(opts.input));
-      const model = await loadSentenceTransformer(opts.model);
+      const model = await loadSentenceTransformer(opts.model, opts);
       const ids: number[][] = [];
       for (let start = 0; start < texts.length; start += CHUNK) {
         const batch = model.tokenize(texts.slice(start, start + CHUNK));
