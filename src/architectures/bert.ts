@@ -41,6 +41,7 @@ export interface ClassifierHead {
  */
 export class BertEncoder implements Encoder {
   readonly config: EncoderConfig;
+  readonly params: ParamStore;
   protected readonly wordEmb: Tensor;
   protected readonly posEmb: Tensor;
   protected readonly typeEmb: Tensor | undefined;
@@ -51,6 +52,7 @@ export class BertEncoder implements Encoder {
   /** `base` holds the encoder's weights, `root` the whole checkpoint (the classifier lives outside the base prefix). */
   constructor(config: EncoderConfig, base: ParamStore, root: ParamStore) {
     this.config = config;
+    this.params = root;
     const h = config.hiddenSize;
     const ff = config.intermediateSize;
     this.wordEmb = base.get("embeddings.word_embeddings.weight", [config.vocabSize, h]);

@@ -35,6 +35,7 @@ interface DistilBertLayer {
  */
 export class DistilBertEncoder implements Encoder {
   readonly config: EncoderConfig;
+  readonly params: ParamStore;
   private readonly wordEmb: Tensor;
   private readonly posEmb: Tensor;
   private readonly embNorm: NormParams;
@@ -43,6 +44,7 @@ export class DistilBertEncoder implements Encoder {
 
   constructor(config: EncoderConfig, base: ParamStore, root: ParamStore) {
     this.config = config;
+    this.params = root;
     const h = config.hiddenSize;
     const ff = config.intermediateSize;
     this.wordEmb = base.get("embeddings.word_embeddings.weight", [config.vocabSize, h]);

@@ -1,5 +1,6 @@
 import type { Tensor } from "../tensor/tensor.js";
 import type { EncoderConfig } from "./config.js";
+import type { ParamStore } from "./params.js";
 
 /** A tokenized, padded batch, row-major (batchSize × seqLen). */
 export interface EncoderBatch {
@@ -15,6 +16,8 @@ export interface EncoderBatch {
  */
 export interface Encoder {
   readonly config: EncoderConfig;
+  /** Every weight of the checkpoint by its safetensors name (training walks it; saving writes it). */
+  readonly params: ParamStore;
   /** Last hidden state, (batchSize · seqLen, hiddenSize). */
   forward(batch: EncoderBatch): Tensor;
   /** True when the checkpoint carries a sequence-classification head. */

@@ -1,6 +1,7 @@
 import { SbertError } from "../errors.js";
 import { linear } from "../tensor/ops/linear.js";
 import { layerNorm } from "../tensor/ops/layer-norm.js";
+import { selectRows } from "../tensor/ops/shape.js";
 import { Tensor } from "../tensor/tensor.js";
 import type { ParamStore } from "./params.js";
 
@@ -57,12 +58,12 @@ export function paddedPositionIds(inputIds: Int32Array, batchSize: number, seqLe
   return out;
 }
 
-/** The first token's hidden state of every row: (batchSize · seqLen, C) → (batchSize, C). */
+/** The first token's hidden state of every row: (batchSize · seqLen, C) → (batchSize, C). Differentiable. */
 export function firstTokens(hidden: Tensor, batchSize: number, seqLen: number): Tensor {
-  const c = hidden.dim(-1);
-  const out = new Float32Array(batchSize * c);
-  for (let b = 0; b < batchSize; b++) out.set(hidden.data.subarray(b * seqLen * c, b * seqLen * c + c), b * c);
-  return new Tensor(out, [batchSize, c]);
+  return selectRows(
+    hidden,
+    Array.from({ length: batchSize }, (_, b) => b * seqLen),
+  );
 }
 
 export function noClassifier(modelType: string): never {

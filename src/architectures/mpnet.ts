@@ -1,7 +1,8 @@
 import { multiHeadAttention } from "../tensor/ops/attention.js";
 import { activation, add } from "../tensor/ops/elementwise.js";
 import { embedding } from "../tensor/ops/embedding.js";
-import { Tensor } from "../tensor/tensor.js";
+import { transpose } from "../tensor/ops/shape.js";
+import type { Tensor } from "../tensor/tensor.js";
 import type { ClassifierHead } from "./bert.js";
 import type { EncoderConfig } from "./config.js";
 import type { Encoder, EncoderBatch } from "./encoder.js";
@@ -26,6 +27,7 @@ interface MpnetLayer {
  */
 export class MpnetEncoder implements Encoder {
   readonly config: EncoderConfig;
+  readonly params: ParamStore;
   private readonly wordEmb: Tensor;
   private readonly posEmb: Tensor;
   private readonly embNorm: NormParams;
@@ -35,6 +37,7 @@ export class MpnetEncoder implements Encoder {
 
   constructor(config: EncoderConfig, base: ParamStore, root: ParamStore) {
     this.config = config;
+    this.params = root;
     const h = config.hiddenSize;
     const ff = config.intermediateSize;
     this.wordEmb = base.get("embeddings.word_embeddings.weight", [config.vocabSize, h]);
@@ -83,17 +86,17 @@ export class MpnetEncoder implements Encoder {
     return x;
   }
 
-  /** `compute_position_bias` over positions 0..T-1: (heads, T, T). */
+  /**
+   * `compute_position_bias` over positions 0..T-1: (heads, T, T), as a lookup into the learned
+   * (buckets, heads) table so the table gets its gradient in training.
+   */
   private positionBias(t: number): Tensor {
-    const heads = this.config.numHeads;
-    const out = new Float32Array(heads * t * t);
+    const buckets = new Int32Array(t * t);
     for (let i = 0; i < t; i++) {
-      for (let j = 0; j < t; j++) {
-        const bucket = relativePositionBucket(j - i, this.config.relativeAttentionNumBuckets);
-        for (let h = 0; h < heads; h++) out[(h * t + i) * t + j] = this.relBias.data[bucket * heads + h] as number;
-      }
+      for (let j = 0; j < t; j++) buckets[i * t + j] = relativePositionBucket(j - i, this.config.relativeAttentionNumBuckets);
     }
-    return new Tensor(out, [heads, t, t]);
+    // (T·T, heads) → (heads, T·T) → (heads, T, T)
+    return transpose(embedding(this.relBias, buckets)).reshape([this.config.numHeads, t, t]);
   }
 
   classify(hidden: Tensor, batch: EncoderBatch): Tensor {

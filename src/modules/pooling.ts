@@ -1,10 +1,11 @@
 import { SbertError } from "../errors.js";
 import { type JsonObject, readJsonObject } from "../io/json-file.js";
-import { Tensor } from "../tensor/tensor.js";
+import { POOLING_MODES, type PoolingMode, poolTokens } from "../tensor/ops/pooling.js";
+import { concat } from "../tensor/ops/shape.js";
+import type { Tensor } from "../tensor/tensor.js";
 import type { Features, PipelineModule } from "./module.js";
 
-export const POOLING_MODES = ["cls", "max", "mean", "mean_sqrt_len_tokens", "weightedmean", "lasttoken"] as const;
-export type PoolingMode = (typeof POOLING_MODES)[number];
+export { POOLING_MODES, type PoolingMode };
 
 /** The classic boolean keys, in the concatenation order Python keeps for them. */
 const LEGACY_KEYS: ReadonlyArray<readonly [string, PoolingMode]> = [
@@ -84,59 +85,9 @@ export class Pooling implements PipelineModule {
     if (!this.config.includePrompt && features.promptLength) {
       for (let r = 0; r < b; r++) mask.fill(0, r * t, r * t + Math.min(features.promptLength, t));
     }
-    const width = this.outputDimension();
-    const out = new Float32Array(b * width);
-    this.config.modes.forEach((mode, k) => {
-      for (let r = 0; r < b; r++) {
-        const dst = out.subarray(r * width + k * h, r * width + (k + 1) * h);
-        poolRow(mode, tokens.data.subarray(r * t * h, (r + 1) * t * h), mask.subarray(r * t, (r + 1) * t), h, dst);
-      }
-    });
-    return { ...features, sentenceEmbedding: new Tensor(out, [b, width]) };
-  }
-}
-
-/** Pools one row: x (T, H), mask (T) → dst (H). Float64 accumulation, float32 result. */
-function poolRow(mode: PoolingMode, x: Float32Array, mask: Float64Array, h: number, dst: Float32Array): void {
-  const t = mask.length;
-  switch (mode) {
-    case "cls": {
-      // the first attended token (index 0 with right padding), as Python's argmax over the mask
-      let first = mask.findIndex((m) => m !== 0);
-      if (first < 0) first = 0;
-      dst.set(x.subarray(first * h, (first + 1) * h));
-      return;
-    }
-    case "max": {
-      dst.fill(-Infinity);
-      for (let i = 0; i < t; i++) {
-        if (mask[i] === 0) continue;
-        for (let j = 0; j < h; j++) if ((x[i * h + j] as number) > (dst[j] as number)) dst[j] = x[i * h + j] as number;
-      }
-      return;
-    }
-    case "mean":
-    case "mean_sqrt_len_tokens":
-    case "weightedmean": {
-      const acc = new Float64Array(h);
-      let weightSum = 0;
-      for (let i = 0; i < t; i++) {
-        const w = (mask[i] as number) * (mode === "weightedmean" ? i + 1 : 1);
-        if (w === 0) continue;
-        weightSum += w;
-        for (let j = 0; j < h; j++) acc[j] = (acc[j] as number) + w * (x[i * h + j] as number);
-      }
-      const denom = mode === "mean_sqrt_len_tokens" ? Math.sqrt(Math.max(weightSum, 1e-9)) : Math.max(weightSum, 1e-9);
-      for (let j = 0; j < h; j++) dst[j] = Math.fround(acc[j] as number) / denom;
-      return;
-    }
-    case "lasttoken": {
-      // the last attended position; with no attended token Python takes the last position × mask 0
-      let last = -1;
-      for (let i = t - 1; i >= 0; i--) if (mask[i] !== 0) { last = i; break; }
-      if (last < 0) dst.fill(0);
-      else dst.set(x.subarray(last * h, (last + 1) * h));
-      return;
-    }
+    // one differentiable op per mode, concatenated in mode order: (B, modes · H)
+    const pooled = this.config.modes.map((mode) => poolTokens(tokens, mask, mode, b, t));
+    const sentenceEmbedding = pooled.length === 1 ? (pooled[0] as Tensor) : concat(pooled, 1);
+    return { ...features, sentenceEmbedding };
   }
 }

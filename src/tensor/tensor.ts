@@ -1,4 +1,5 @@
 import { SbertError } from "../errors.js";
+import { accumulateGrad, backward, needsGrad, record } from "./autograd.js";
 
 /**
  * A float32 tensor: one `Float32Array` in row-major order plus a shape. This is the only numeric
@@ -58,9 +59,23 @@ export class Tensor {
     return d;
   }
 
-  /** Same data, new shape (no copy). */
+  /** Same data, new shape (no copy); the gradient flows back unchanged. */
   reshape(shape: readonly number[]): Tensor {
-    return new Tensor(this.data, shape);
+    const out = new Tensor(this.data, shape);
+    return needsGrad(this) ? record(out, [this], (g) => accumulateGrad(this, g)) : out;
+  }
+
+  /** Same data, cut from the graph (as `torch.Tensor.detach`): no gradient flows through it. */
+  detach(): Tensor {
+    return new Tensor(this.data, this.shape);
+  }
+
+  /**
+   * Back-propagates from this tensor (see `autograd.ts`): a 1-element loss without arguments, or
+   * any tensor with an explicit upstream gradient of its size. Parameters accumulate into `.grad`.
+   */
+  backward(grad?: ArrayLike<number>): void {
+    backward(this, grad);
   }
 
   toNested(): unknown {

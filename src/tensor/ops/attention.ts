@@ -1,3 +1,4 @@
+import { accumulateGrad, needsGrad, record } from "../autograd.js";
 import { Tensor, checkShape } from "../tensor.js";
 
 export interface AttentionShape {
@@ -15,6 +16,10 @@ export interface AttentionShape {
  * q, k, v: (batch · seqLen, heads · headDim) → (batch · seqLen, heads · headDim).
  * scores = q·kᵀ / sqrt(headDim) + bias; padded keys are left out of the softmax, which equals
  * Hugging Face's additive mask of float32 min (exp underflows to exactly 0).
+ *
+ * Backward (per batch row b, head h, query i, with P the softmax probabilities kept from the
+ * forward pass): dV_j += P_ij dO_i; dP_ij = dO_i · v_j; dS_ij = P_ij (dP_ij − Σ_j P_ij dP_ij);
+ * dQ_i = scale Σ_j dS_ij k_j; dK_j += scale dS_ij q_i; dBias[h, i, j] += dS_ij.
  */
 export function multiHeadAttention(q: Tensor, k: Tensor, v: Tensor, s: AttentionShape): Tensor {
   const { batch, seqLen: t, heads } = s;
@@ -23,6 +28,19 @@ export function multiHeadAttention(q: Tensor, k: Tensor, v: Tensor, s: Attention
   checkShape(width % heads === 0, "attention", `hidden ${width} is not divisible by ${heads} heads`);
   checkShape(s.keyMask.length === batch * t, "attention", `mask has ${s.keyMask.length} entries for ${batch} × ${t}`);
   checkShape(!s.bias || s.bias.size === heads * t * t, "attention", `bias must be (heads, seqLen, seqLen)`);
+  const grad = needsGrad(q, k, v, s.bias);
+  // (batch, heads, T, T) softmax probabilities, kept only when a backward pass will need them
+  const probs = grad ? new Float32Array(batch * heads * t * t) : undefined;
+  const out = attentionForward(q, k, v, s, probs);
+  const y = new Tensor(out, q.shape);
+  if (!grad || !probs) return y;
+  const parents = s.bias ? [q, k, v, s.bias] : [q, k, v];
+  return record(y, parents, (g) => attentionBackward(q, k, v, s, probs, g));
+}
+
+function attentionForward(q: Tensor, k: Tensor, v: Tensor, s: AttentionShape, probs: Float32Array | undefined): Float32Array {
+  const { batch, seqLen: t, heads } = s;
+  const width = q.dim(-1);
   const d = width / heads;
   const scale = 1 / Math.sqrt(d);
   const out = new Float32Array(q.size);
@@ -55,9 +73,11 @@ export function multiHeadAttention(q: Tensor, k: Tensor, v: Tensor, s: Attention
           sum += e;
         }
         acc.fill(0);
+        const po = ((b * heads + h) * t + i) * t;
         for (let j = 0; j < t; j++) {
           if (!s.keyMask[base + j]) continue;
           const p = (scores[j] as number) / sum;
+          if (probs) probs[po + j] = p;
           const vo = (base + j) * width + ho;
           for (let e = 0; e < d; e++) acc[e] = (acc[e] as number) + p * (vd[vo + e] as number);
         }
@@ -65,5 +85,57 @@ export function multiHeadAttention(q: Tensor, k: Tensor, v: Tensor, s: Attention
       }
     }
   }
-  return new Tensor(out, q.shape);
+  return out;
+}
+
+function attentionBackward(q: Tensor, k: Tensor, v: Tensor, s: AttentionShape, probs: Float32Array, g: Float32Array): void {
+  const { batch, seqLen: t, heads } = s;
+  const width = q.dim(-1);
+  const d = width / heads;
+  const scale = 1 / Math.sqrt(d);
+  const [qd, kd, vd] = [q.data, k.data, v.data];
+  const dq = new Float64Array(q.size);
+  const dk = new Float64Array(k.size);
+  const dv = new Float64Array(v.size);
+  const dBias = s.bias?.requiresGrad ? new Float64Array(heads * t * t) : undefined;
+  const dS = new Float64Array(t);
+  for (let b = 0; b < batch; b++) {
+    const base = b * t;
+    for (let h = 0; h < heads; h++) {
+      const ho = h * d;
+      for (let i = 0; i < t; i++) {
+        const qo = (base + i) * width + ho;
+        const po = ((b * heads + h) * t + i) * t;
+        let sumPdP = 0;
+        for (let j = 0; j < t; j++) {
+          if (!s.keyMask[base + j]) continue;
+          const p = probs[po + j] as number;
+          const vo = (base + j) * width + ho;
+          let dP = 0;
+          for (let e = 0; e < d; e++) {
+            const go = g[qo + e] as number;
+            dP += go * (vd[vo + e] as number);
+            dv[vo + e] = (dv[vo + e] as number) + p * go;
+          }
+          dS[j] = dP;
+          sumPdP += p * dP;
+        }
+        for (let j = 0; j < t; j++) {
+          if (!s.keyMask[base + j]) continue;
+          const ds = (probs[po + j] as number) * ((dS[j] as number) - sumPdP);
+          if (dBias) dBias[(h * t + i) * t + j] = (dBias[(h * t + i) * t + j] as number) + ds;
+          const ko = (base + j) * width + ho;
+          const c = ds * scale;
+          for (let e = 0; e < d; e++) {
+            dq[qo + e] = (dq[qo + e] as number) + c * (kd[ko + e] as number);
+            dk[ko + e] = (dk[ko + e] as number) + c * (qd[qo + e] as number);
+          }
+        }
+      }
+    }
+  }
+  accumulateGrad(q, dq);
+  accumulateGrad(k, dk);
+  accumulateGrad(v, dv);
+  if (s.bias && dBias) accumulateGrad(s.bias, dBias);
 }

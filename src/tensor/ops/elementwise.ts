@@ -1,13 +1,70 @@
 import { SbertError } from "../../errors.js";
+import { accumulateGrad, needsGrad, record } from "../autograd.js";
 import { erf } from "../math.js";
 import { Tensor, checkShape } from "../tensor.js";
 
-/** a + b, same shapes. */
+function checkSame(op: string, a: Tensor, b: Tensor): void {
+  checkShape(a.size === b.size, op, `[${a.shape.join(", ")}] and [${b.shape.join(", ")}] differ in size`);
+}
+
+/** a + b, same sizes; shape of `a`. */
 export function add(a: Tensor, b: Tensor): Tensor {
-  checkShape(a.size === b.size, "add", `[${a.shape.join(", ")}] + [${b.shape.join(", ")}]`);
+  checkSame("add", a, b);
   const out = new Float32Array(a.size);
   for (let i = 0; i < out.length; i++) out[i] = (a.data[i] as number) + (b.data[i] as number);
-  return new Tensor(out, a.shape);
+  const y = new Tensor(out, a.shape);
+  if (!needsGrad(a, b)) return y;
+  return record(y, [a, b], (g) => {
+    accumulateGrad(a, g);
+    accumulateGrad(b, g);
+  });
+}
+
+/** a − b, same sizes; shape of `a`. */
+export function sub(a: Tensor, b: Tensor): Tensor {
+  checkSame("sub", a, b);
+  const out = new Float32Array(a.size);
+  for (let i = 0; i < out.length; i++) out[i] = (a.data[i] as number) - (b.data[i] as number);
+  const y = new Tensor(out, a.shape);
+  if (!needsGrad(a, b)) return y;
+  return record(y, [a, b], (g) => {
+    accumulateGrad(a, g);
+    if (b.requiresGrad) accumulateGrad(b, g.map((v) => -v), true);
+  });
+}
+
+/** a ⊙ b (elementwise product), same sizes; shape of `a`. `mul(x, x)` squares (both uses get a gradient). */
+export function mul(a: Tensor, b: Tensor): Tensor {
+  checkSame("mul", a, b);
+  const out = new Float32Array(a.size);
+  for (let i = 0; i < out.length; i++) out[i] = (a.data[i] as number) * (b.data[i] as number);
+  const y = new Tensor(out, a.shape);
+  if (!needsGrad(a, b)) return y;
+  return record(y, [a, b], (g) => {
+    if (a.requiresGrad) accumulateGrad(a, g.map((v, i) => v * (b.data[i] as number)), true);
+    if (b.requiresGrad) accumulateGrad(b, g.map((v, i) => v * (a.data[i] as number)), true);
+  });
+}
+
+/** |x| elementwise; the gradient at 0 is 0, as torch's sign(x). */
+export function abs(x: Tensor): Tensor {
+  const y = new Tensor(x.data.map(Math.abs), x.shape);
+  if (!needsGrad(x)) return y;
+  return record(y, [x], (g) => accumulateGrad(x, g.map((v, i) => v * Math.sign(x.data[i] as number)), true));
+}
+
+/** x · s for a constant s. */
+export function scale(x: Tensor, s: number): Tensor {
+  const y = new Tensor(x.data.map((v) => v * s), x.shape);
+  if (!needsGrad(x)) return y;
+  return record(y, [x], (g) => accumulateGrad(x, g.map((v) => v * s), true));
+}
+
+/** x + s for a constant s. */
+export function addScalar(x: Tensor, s: number): Tensor {
+  const y = new Tensor(x.data.map((v) => v + s), x.shape);
+  if (!needsGrad(x)) return y;
+  return record(y, [x], (g) => accumulateGrad(x, g));
 }
 
 /** Elementwise activation functions by the names configs use. */
@@ -25,13 +82,33 @@ const scalarFns: Record<ActivationName, (x: number) => number> = {
   silu: (x) => x / (1 + Math.exp(-x)),
 };
 
-/** Applies a named activation elementwise; same shape out. */
+/** d activation / dx from the input x and the (float32) output y. */
+const derivatives: Record<ActivationName, (x: number, y: number) => number> = {
+  identity: () => 1,
+  gelu: (x) => 0.5 * (1 + erf(x / Math.SQRT2)) + (x * Math.exp(-0.5 * x * x)) / Math.sqrt(2 * Math.PI),
+  gelu_tanh: (x) => {
+    const t = Math.tanh(SQRT_2_OVER_PI * (x + 0.044715 * x * x * x));
+    return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * SQRT_2_OVER_PI * (1 + 3 * 0.044715 * x * x);
+  },
+  relu: (x) => (x > 0 ? 1 : 0),
+  tanh: (_x, y) => 1 - y * y,
+  sigmoid: (_x, y) => y * (1 - y),
+  silu: (x) => {
+    const s = 1 / (1 + Math.exp(-x));
+    return s * (1 + x * (1 - s));
+  },
+};
+
+/** Applies a named activation elementwise; same shape out. `identity` returns `x` itself. */
 export function activation(x: Tensor, name: ActivationName): Tensor {
   const f = scalarFns[name];
   if (name === "identity") return x;
   const out = new Float32Array(x.size);
   for (let i = 0; i < out.length; i++) out[i] = f(x.data[i] as number);
-  return new Tensor(out, x.shape);
+  const y = new Tensor(out, x.shape);
+  if (!needsGrad(x)) return y;
+  const df = derivatives[name];
+  return record(y, [x], (g) => accumulateGrad(x, g.map((v, i) => v * df(x.data[i] as number, out[i] as number)), true));
 }
 
 /**

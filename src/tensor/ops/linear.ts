@@ -1,8 +1,21 @@
+import { accumulateGrad, needsGrad, record } from "../autograd.js";
 import { gemmKernel } from "../kernels.js";
 import { Tensor, checkShape } from "../tensor.js";
 
+/** Row-major transpose: (rows, cols) → (cols, rows). */
+export function transposeData(data: Float32Array, rows: number, cols: number): Float32Array {
+  const out = new Float32Array(data.length);
+  for (let r = 0; r < rows; r++) {
+    const o = r * cols;
+    for (let c = 0; c < cols; c++) out[c * rows + r] = data[o + c] as number;
+  }
+  return out;
+}
+
 /**
  * y = x · Wᵀ + b, as `torch.nn.Linear`: x (..., in), weight (out, in), bias (out) → (..., out).
+ * Backward: dx = dy · W, dW = dyᵀ · x, db = Σ_rows dy. Every product runs as the kernel's `gemmNT`
+ * (the forward's layout, its fastest path) after an O(rows · (in + out)) transposed copy.
  */
 export function linear(x: Tensor, weight: Tensor, bias?: Tensor): Tensor {
   const inF = x.dim(-1);
@@ -12,14 +25,68 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor): Tensor {
   const rows = x.size / inF;
   const out = new Float32Array(rows * outF);
   gemmKernel().gemmNT(x.data, weight.data, out, rows, inF, outF, bias?.data);
-  return new Tensor(out, [...x.shape.slice(0, -1), outF]);
+  const y = new Tensor(out, [...x.shape.slice(0, -1), outF]);
+  if (!needsGrad(x, weight, bias)) return y;
+  return record(y, bias ? [x, weight, bias] : [x, weight], (g) => {
+    // g: (rows, out)
+    if (x.requiresGrad) {
+      const dx = new Float32Array(rows * inF);
+      gemmKernel().gemmNT(g, transposeData(weight.data, outF, inF), dx, rows, outF, inF);
+      accumulateGrad(x, dx, true);
+    }
+    if (weight.requiresGrad) {
+      const dw = new Float32Array(outF * inF);
+      gemmKernel().gemmNT(transposeData(g, rows, outF), transposeData(x.data, rows, inF), dw, outF, rows, inF);
+      accumulateGrad(weight, dw, true);
+    }
+    if (bias?.requiresGrad) {
+      const db = new Float64Array(outF);
+      for (let r = 0; r < rows; r++) for (let j = 0; j < outF; j++) db[j] = (db[j] as number) + (g[r * outF + j] as number);
+      accumulateGrad(bias, db);
+    }
+  });
 }
 
-/** (M, K) · (K, N) → (M, N). */
+/** (M, K) · (K, N) → (M, N). Backward: dA = dC · Bᵀ, dB = Aᵀ · dC. */
 export function matmul(a: Tensor, b: Tensor): Tensor {
   checkShape(a.shape.length === 2 && b.shape.length === 2 && a.dim(1) === b.dim(0), "matmul", `[${a.shape.join(", ")}] · [${b.shape.join(", ")}]`);
   const [m, k, n] = [a.dim(0), a.dim(1), b.dim(1)];
   const out = new Float32Array(m * n);
   gemmKernel().gemmNN(a.data, b.data, out, m, k, n);
-  return new Tensor(out, [m, n]);
+  const y = new Tensor(out, [m, n]);
+  if (!needsGrad(a, b)) return y;
+  return record(y, [a, b], (g) => {
+    if (a.requiresGrad) {
+      const da = new Float32Array(m * k);
+      gemmKernel().gemmNT(g, b.data, da, m, n, k);
+      accumulateGrad(a, da, true);
+    }
+    if (b.requiresGrad) {
+      const db = new Float32Array(k * n);
+      gemmKernel().gemmNN(transposeData(a.data, m, k), g, db, k, m, n);
+      accumulateGrad(b, db, true);
+    }
+  });
+}
+
+/** (M, K) · (N, K)ᵀ → (M, N): all pairwise row dot products (similarity matrices). */
+export function matmulNT(a: Tensor, b: Tensor): Tensor {
+  checkShape(a.shape.length === 2 && b.shape.length === 2 && a.dim(1) === b.dim(1), "matmulNT", `[${a.shape.join(", ")}] · [${b.shape.join(", ")}]ᵀ`);
+  const [m, k, n] = [a.dim(0), a.dim(1), b.dim(0)];
+  const out = new Float32Array(m * n);
+  gemmKernel().gemmNT(a.data, b.data, out, m, k, n);
+  const y = new Tensor(out, [m, n]);
+  if (!needsGrad(a, b)) return y;
+  return record(y, [a, b], (g) => {
+    if (a.requiresGrad) {
+      const da = new Float32Array(m * k);
+      gemmKernel().gemmNN(g, b.data, da, m, n, k);
+      accumulateGrad(a, da, true);
+    }
+    if (b.requiresGrad) {
+      const db = new Float32Array(n * k);
+      gemmKernel().gemmNN(transposeData(g, m, n), a.data, db, n, m, k);
+      accumulateGrad(b, db, true);
+    }
+  });
 }
