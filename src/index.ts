@@ -21,3 +21,6 @@ export * from "./util/index.js";
 export * from "./evaluation/index.js";
 export { resolveModelDir, downloadModel, hubEnv, progressBar, type HubOptions, type ResolvedModel, type DownloadProgress } from "./hub/index.js";
 export type { BackendName, BackendOptions, InferenceBackend } from "./backends/backend.js";
+export { startServer, type RunningServer, type StartOptions, type ServerConfig } from "./server/index.js";
+export * from "./training/index.js";
+export * from "./losses/index.js";

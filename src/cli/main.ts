@@ -15,6 +15,7 @@ import { registerMineParaphrases } from "./commands/mine-paraphrases.js";
 import { registerPredict } from "./commands/predict.js";
 import { registerRank } from "./commands/rank.js";
 import { registerSearch } from "./commands/search.js";
+import { registerServe } from "./commands/serve.js";
 import { registerTokenize } from "./commands/tokenize.js";
 import { EXIT_OK, describeError, exitCodeFor } from "./errors.js";
 import type { CliIo } from "./io.js";
@@ -61,6 +62,7 @@ export function buildProgram(io: CliIo): Command {
   registerSearch(program, io);
   registerMineParaphrases(program, io);
   registerCluster(program, io);
+  registerServe(program, io);
   return program;
 }
 

@@ -1,4 +1,4 @@
-export { type EmbeddingLoss, type LogitsLoss, labelTensor, cosineSimilarity, pairwiseCosSim } from "./loss.js";
+export { type EmbeddingLoss, type LogitsLoss, labelTensor, cosineSimilarity, pairwiseCosSim as pairwiseCosSimTensor } from "./loss.js";
 export { SoftmaxLoss, type SoftmaxLossOptions } from "./softmax.js";
 export { CosineSimilarityLoss, CoSENTLoss } from "./cosine-similarity.js";
 export {

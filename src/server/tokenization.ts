@@ -1,0 +1,104 @@
+/**
+ * The router's tokenization step (TEI's `Tokenization`): every input is measured in tokens before
+ * it is queued, so that over-long inputs are refused (422) or truncated as asked, and the queue can
+ * pack batches by tokens. The model itself tokenizes again when it computes; the counts here are
+ * what `usage`, `x-compute-tokens` and the token budget use.
+ */
+import { type ServedModel, maxInputLength } from "./model.js";
+import { ApiError } from "./errors.js";
+import type { EmbedInput } from "./validate.js";
+
+/** TEI's MAX_CHAR_MULTIPLIER: an input over max_input_length × 250 characters is refused untokenized. */
+const MAX_CHARS_PER_TOKEN = 250;
+
+export interface Measured {
+  /** Tokens after truncation, special tokens included. */
+  tokens: number;
+  /** Characters of the input (TEI's compute characters). */
+  chars: number;
+}
+
+/** The prompt text `encode` will prepend: the named one, else the model's default, else none. */
+export function resolvePrompt(served: ServedModel, promptName: string | undefined): string {
+  if (served.kind !== "embedding") {
+    if (promptName !== undefined) throw new ApiError("validation", "`prompt_name` is not available: this model has no prompts");
+    return "";
+  }
+  const st = served.model;
+  const name = promptName ?? st.defaultPromptName;
+  if (name === undefined) return "";
+  const prompt = st.prompts[name];
+  if (prompt === undefined) {
+    const known = Object.keys(st.prompts);
+    throw new ApiError("validation", `\`prompt_name\` "${name}" is not a prompt of this model; it has ${known.length ? known.map((k) => `"${k}"`).join(", ") : "no prompts"}`);
+  }
+  return prompt;
+}
+
+/**
+ * Measures texts (with `prompt` prepended) or token ids. Refuses empty inputs (400), and inputs
+ * over the limit unless `truncate` (422). Ids longer than the limit are cut here when truncating.
+ */
+export function measureInputs(served: ServedModel & { kind: "embedding" }, inputs: readonly EmbedInput[], prompt: string, truncate: boolean): { inputs: EmbedInput[]; measured: Measured[] } {
+  const limit = maxInputLength(served);
+  const vocab = served.model.transformer.config.vocabSize;
+  const out: EmbedInput[] = [];
+  const measured = inputs.map((input, i): Measured => {
+    if (input.length === 0) throw new ApiError("empty", "`inputs` cannot be empty");
+    if (typeof input !== "string") {
+      const bad = input.findIndex((id) => id >= vocab);
+      if (bad >= 0) throw new ApiError("validation", `token id ${input[bad]} at inputs[${i}][${bad}] is outside the vocabulary (size ${vocab})`);
+      checkLength(input.length, limit, truncate);
+      out.push(input.length > limit ? input.slice(0, limit) : input);
+      return { tokens: Math.min(input.length, limit), chars: input.length };
+    }
+    out.push(input);
+    return measureText(served, prompt + input, undefined, limit, truncate, countChars(input));
+  });
+  return { inputs: out, measured };
+}
+
+/** Measures (query, document) pairs for a cross-encoder; "" as second text means a single text. */
+export function measurePairs(served: ServedModel, pairs: readonly (readonly [string, string])[], truncate: boolean): Measured[] {
+  const limit = maxInputLength(served);
+  return pairs.map(([a, b]) => {
+    if (a.length === 0 && b.length === 0) throw new ApiError("empty", "`inputs` cannot be empty");
+    return measureText(served, a, b === "" ? undefined : b, limit, truncate, countChars(a) + countChars(b));
+  });
+}
+
+function measureText(served: ServedModel, text: string, pair: string | undefined, limit: number, truncate: boolean, chars: number): Measured {
+  const charLimit = limit * MAX_CHARS_PER_TOKEN;
+  const total = text.length + (pair?.length ?? 0);
+  if (total > charLimit && !truncate) {
+    throw new ApiError("validation", `\`inputs\` must have less than ${charLimit} characters. Given: ${total}`);
+  }
+  // Past the character limit only the budget needs a count, and a long prefix already fills it.
+  const cut = (s: string, n: number): string => (s.length > n ? s.slice(0, n) : s);
+  const a = cut(text, charLimit);
+  const b = pair === undefined ? undefined : cut(pair, charLimit);
+  const transformer = served.model.transformer;
+  const prep = (s: string): string => (transformer.doLowerCase ? s.toLowerCase() : s);
+  const count = transformer.tokenizer.encode(prep(a), b === undefined ? undefined : prep(b)).ids.length;
+  checkLength(count, limit, truncate);
+  return { tokens: Math.min(count, limit), chars };
+}
+
+function checkLength(tokens: number, limit: number, truncate: boolean): void {
+  if (tokens > limit && !truncate) {
+    throw new ApiError("validation", `\`inputs\` must have less than ${limit} tokens. Given: ${tokens}; send "truncate": true or shorten the input`);
+  }
+}
+
+/** Unicode code points of a string (Rust's `chars().count()`). */
+export function countChars(s: string): number {
+  let n = s.length;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0xdc00 && c <= 0xdfff && i > 0) {
+      const p = s.charCodeAt(i - 1);
+      if (p >= 0xd800 && p <= 0xdbff) n--;
+    }
+  }
+  return n;
+}

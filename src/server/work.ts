@@ -1,0 +1,146 @@
+/**
+ * What the batching queue hands the backend: groups of inputs that share one set of options, each
+ * group computed by ONE library call (`encode` / `predict`) so that the numbers are the library's.
+ * Runs in a worker thread or on the main thread (`--threads 0`); knows nothing of HTTP.
+ *
+ * @example
+ * await executeGroup(served, { spec: { op: "embed", normalize: true }, inputs: ["a", "b"] });
+ * // [{ data: Float32Array(48), rows: 1, cols: 48 }, { ... }]
+ */
+import { type Features, Normalize, SbertError, Tensor, type TokenBatch } from "../index.js";
+import type { ServedModel } from "./model.js";
+
+export type WorkOp = "embed" | "embed_ids" | "embed_all" | "predict";
+
+/** The options of a group; inputs with equal specs may share a library call. */
+export interface WorkSpec {
+  op: WorkOp;
+  /** embed, embed_ids: L2-normalize (after `dimensions`). */
+  normalize?: boolean;
+  /** embed, embed_all: a prompt of the model; absent = the model's default prompt. */
+  promptName?: string;
+  /** embed, embed_ids: keep the first N dimensions. */
+  dimensions?: number;
+  /** predict: logits instead of sigmoid (one label) / softmax (several). */
+  rawScores?: boolean;
+}
+
+/** A text (embed, embed_all), token ids (embed_ids) or a text pair (predict; "" second = single text). */
+export type WorkInput = string | readonly number[] | readonly [string, string];
+
+export interface WorkGroup {
+  spec: WorkSpec;
+  inputs: WorkInput[];
+}
+
+/** One input's result: an embedding (1 × dim), token embeddings (tokens × hidden) or scores (1 × labels). */
+export interface WorkOutput {
+  data: Float32Array;
+  rows: number;
+  cols: number;
+}
+
+/** Texts per forward pass inside one library call (the library's default). */
+const LIBRARY_BATCH_SIZE = 32;
+
+/** A stable key: equal keys mean the inputs may be computed by one library call. */
+export function specKey(spec: WorkSpec): string {
+  return JSON.stringify([spec.op, spec.normalize ?? null, spec.promptName ?? null, spec.dimensions ?? null, spec.rawScores ?? null]);
+}
+
+/** Computes one group: one library call, one output per input, each in its own buffer. */
+export async function executeGroup(served: ServedModel, group: WorkGroup): Promise<WorkOutput[]> {
+  const { spec, inputs } = group;
+  if (spec.op === "predict") {
+    if (served.kind === "embedding") throw new SbertError("INVALID_OPERATION", "Model is not a classifier model");
+    const ce = served.model;
+    const opts = spec.rawScores ? { activation: "identity" as const } : { applySoftmax: ce.numLabels > 1 };
+    const scores = await ce.predict(inputs as [string, string][], { ...opts, batchSize: LIBRARY_BATCH_SIZE });
+    const cols = ce.numLabels;
+    const data = scores instanceof Float32Array ? scores : scores.data;
+    return inputs.map((_, i) => ({ data: data.slice(i * cols, (i + 1) * cols), rows: 1, cols }));
+  }
+  if (served.kind !== "embedding") throw new SbertError("INVALID_OPERATION", "Model is not an embedding model");
+  const st = served.model;
+  if (spec.op === "embed_all") {
+    const perText = await st.encode(inputs as string[], { outputValue: "token_embeddings", batchSize: LIBRARY_BATCH_SIZE, ...prompt(spec) });
+    return perText.map((m) => ({ data: m.data.slice(), rows: m.rows, cols: m.cols }));
+  }
+  if (spec.op === "embed_ids") return embedIds(served, inputs as number[][], spec);
+  const emb = await st.encode(inputs as string[], {
+    batchSize: LIBRARY_BATCH_SIZE,
+    normalizeEmbeddings: spec.normalize === true,
+    ...prompt(spec),
+    ...(spec.dimensions !== undefined ? { truncateDim: spec.dimensions } : {}),
+  });
+  return inputs.map((_, i) => ({ data: Float32Array.from(emb.row(i)), rows: 1, cols: emb.cols }));
+}
+
+function prompt(spec: WorkSpec): { promptName?: string } {
+  return spec.promptName !== undefined ? { promptName: spec.promptName } : {};
+}
+
+/**
+ * Embeds token ids as given (no special tokens added, as TEI does for ids): the model's own
+ * modules on a padded batch, then truncation to `dimensions` and the library's Normalize, the
+ * steps `encode` takes after its tokenizer.
+ */
+async function embedIds(served: ServedModel & { kind: "embedding" }, rows: number[][], spec: WorkSpec): Promise<WorkOutput[]> {
+  const st = served.model;
+  const tok = st.transformer.tokenizer;
+  const full = st.fullEmbeddingDimension();
+  const dim = Math.min(spec.dimensions ?? st.truncateDim ?? full, full);
+  const out: WorkOutput[] = [];
+  for (let start = 0; start < rows.length; start += LIBRARY_BATCH_SIZE) {
+    const chunk = rows.slice(start, start + LIBRARY_BATCH_SIZE);
+    const batch = padIds(chunk, tok.padTokenId, tok.padTokenTypeId, tok.paddingSide);
+    let f: Features = { batch };
+    for (const m of st.modules) f = await m.forward(f);
+    const emb = f.sentenceEmbedding;
+    if (!emb) throw new SbertError("INVALID_OPERATION", "the model's modules produced no sentence embedding");
+    const width = emb.dim(-1);
+    const data = new Float32Array(chunk.length * dim);
+    chunk.forEach((_, r) => data.set(emb.data.subarray(r * width, r * width + dim), r * dim));
+    const final = spec.normalize ? (new Normalize().forward({ batch, sentenceEmbedding: new Tensor(data, [chunk.length, dim]) }).sentenceEmbedding as Tensor).data : data;
+    chunk.forEach((_, r) => out.push({ data: final.slice(r * dim, (r + 1) * dim), rows: 1, cols: dim }));
+  }
+  return out;
+}
+
+/** A padded TokenBatch `(rows, longest)` from id lists, padded as the tokenizer pads. */
+function padIds(rows: readonly number[][], padId: number, padTypeId: number, side: "left" | "right"): TokenBatch {
+  const seqLen = Math.max(0, ...rows.map((r) => r.length));
+  const n = rows.length;
+  const inputIds = new Int32Array(n * seqLen).fill(padId);
+  const tokenTypeIds = new Int32Array(n * seqLen).fill(padTypeId);
+  const attentionMask = new Int32Array(n * seqLen);
+  const lengths = new Int32Array(n);
+  rows.forEach((ids, i) => {
+    const at = i * seqLen + (side === "left" ? seqLen - ids.length : 0);
+    inputIds.set(ids, at);
+    tokenTypeIds.fill(0, at, at + ids.length);
+    attentionMask.fill(1, at, at + ids.length);
+    lengths[i] = ids.length;
+  });
+  return { batchSize: n, seqLen, inputIds, attentionMask, tokenTypeIds, lengths };
+}
+
+/**
+ * Whether one library call gives every input the same bits as a call with that input alone (true
+ * for the native backend: padded keys are skipped, row sums do not depend on the batch). When
+ * false, the queue stops merging different requests' inputs, so batching still changes nothing.
+ */
+export async function isBatchInvariant(served: ServedModel): Promise<boolean> {
+  const long = "The quick brown fox jumps over the lazy dog, then runs far away into the forest and hides there until night falls. ".repeat(40);
+  const texts = ["a", "The quick brown fox jumps over the lazy dog.", "Hello, world!", long, "Numbers 12345 and 3.14159", ""];
+  const spec: WorkSpec = served.kind === "embedding" ? { op: "embed", normalize: true } : { op: "predict", rawScores: true };
+  const inputs: WorkInput[] = served.kind === "embedding" ? texts : texts.map((t) => [t, "a query"] as const);
+  const together = await executeGroup(served, { spec, inputs });
+  for (let i = 0; i < inputs.length; i++) {
+    const [alone] = await executeGroup(served, { spec, inputs: [inputs[i] as WorkInput] });
+    const a = alone?.data ?? new Float32Array();
+    const b = together[i]?.data ?? new Float32Array();
+    if (a.length !== b.length || a.some((v, j) => !Object.is(v, b[j]))) return false;
+  }
+  return true;
+}
