@@ -137,7 +137,8 @@ async function writeModel(s: Spec, seed: number): Promise<string> {
 /** Builds onnx/model.onnx (and the int8 variant) with our exporter, when it is present. */
 async function exportOnnx(dir: string): Promise<string> {
   try {
-    const mod = (await import("../src/onnx/export.js")) as { exportOnnx?: (dir: string, opts?: Record<string, unknown>) => Promise<unknown> };
+    const exporter = "../src/onnx/export.js";
+    const mod = (await import(exporter)) as { exportOnnx?: (dir: string, opts?: Record<string, unknown>) => Promise<unknown> };
     if (!mod.exportOnnx) return "exporter has no exportOnnx()";
     await mod.exportOnnx(dir, {});
     await mod.exportOnnx(dir, { quantize: "int8" });
