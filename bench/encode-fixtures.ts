@@ -51,7 +51,7 @@ console.log(`sentences: ${sentences.length}; JS GEMM baseline ${gemmBaseline().t
 console.log("model\tsentences/s\ttokens/s\tGFLOP/s\t% of 1-core peak");
 for (const fx of biEncoderFixtures()) {
   const model = await SentenceTransformer.load(fx.dir);
-  const cfg = model.transformer.encoder.config;
+  const cfg = model.transformer.config;
   let tokens = 0;
   let flops = 0;
   for (let i = 0; i < sentences.length; i += 32) {

@@ -24,3 +24,4 @@ export type { BackendName, BackendOptions, InferenceBackend } from "./backends/b
 export { startServer, type RunningServer, type StartOptions, type ServerConfig } from "./server/index.js";
 export * from "./training/index.js";
 export * from "./losses/index.js";
+export { exportOnnx, ensureOnnxModel, defaultOnnxFileName, type ExportOnnxOptions, type ExportOnnxResult, type EnsureOnnxOptions } from "./onnx/index.js";

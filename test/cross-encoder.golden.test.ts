@@ -1,16 +1,19 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { CrossEncoder, SbertError } from "../src/index.js";
+import { CAN_EXPORT, backendsFor } from "./helpers/backends.js";
 import { type Fixture, crossEncoderFixtures, maxAbsDiff } from "./helpers/fixtures.js";
 
 /** Logits and scores against Python: max abs diff ≤ 1e-5. */
 const TOL = 1e-5;
 
-describe.each(crossEncoderFixtures().map((f) => [f.name, f] as const))("golden %s", (_name, fx: Fixture) => {
+const cases = crossEncoderFixtures().flatMap((f) => backendsFor(f.dir, CAN_EXPORT).map((b) => [f.name, b, f] as const));
+
+describe.each(cases)("golden %s on %s", (_name, backend, fx: Fixture) => {
   const g = fx.golden;
   const pairs = g["pairs"] as [string, string][];
   let ce: CrossEncoder;
   beforeAll(async () => {
-    ce = await CrossEncoder.load(fx.dir);
+    ce = await CrossEncoder.load(fx.dir, { backend });
   });
 
   it("max length and label count match Python", () => {

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { CrossEncoder, SentenceTransformer } from "../src/index.js";
+import { ALL_BACKENDS } from "./helpers/backends.js";
 import { biEncoderFixtures, crossEncoderFixtures, maxAbsDiff } from "./helpers/fixtures.js";
 
 /** Batched vs single results: max abs diff ≤ 1e-5 (float32 reassociation only). */
@@ -22,9 +23,9 @@ const short = "a";
 const long = "The quick brown fox jumps over the lazy dog, then runs far away into the forest.";
 const texts = [short, long, "Hello, world!", "", "Numbers 12345 and 3.14159"];
 
-describe.each(onePerArchitecture())("%s", (_type, fx) => {
+describe.each(onePerArchitecture().flatMap(([type, fx]) => ALL_BACKENDS.map((b) => [type, b, fx] as const)))("%s on %s", (_type, backend, fx) => {
   it(`batch equals single (within ${TOL})`, async () => {
-    const model = await SentenceTransformer.load(fx.dir);
+    const model = await SentenceTransformer.load(fx.dir, { backend });
     const batched = await model.encode(texts, { batchSize: texts.length });
     for (let i = 0; i < texts.length; i++) {
       const single = await model.encode([texts[i] as string]);
@@ -33,7 +34,7 @@ describe.each(onePerArchitecture())("%s", (_type, fx) => {
   });
 
   it(`padding does not change a short text's token embeddings (within ${TOL})`, async () => {
-    const model = await SentenceTransformer.load(fx.dir);
+    const model = await SentenceTransformer.load(fx.dir, { backend });
     const [alone] = await model.encode([short], { outputValue: "token_embeddings" });
     const [padded] = await model.encode([short, long], { outputValue: "token_embeddings", batchSize: 2 });
     expect(padded?.rows).toBe(alone?.rows);
@@ -41,9 +42,9 @@ describe.each(onePerArchitecture())("%s", (_type, fx) => {
   });
 });
 
-describe.each(crossEncoderFixtures().slice(0, 2).map((f) => [f.name, f] as const))("cross-encoder %s", (_n, fx) => {
+describe.each(crossEncoderFixtures().slice(0, 2).flatMap((f) => ALL_BACKENDS.map((b) => [f.name, b, f] as const)))("cross-encoder %s on %s", (_n, backend, fx) => {
   it(`a pair scored alone equals the pair scored in a padded batch (within ${TOL})`, async () => {
-    const ce = await CrossEncoder.load(fx.dir);
+    const ce = await CrossEncoder.load(fx.dir, { backend });
     const pairs: [string, string][] = [["q", "d"], ["a much longer query about many things", long]];
     const batched = await ce.logits(pairs, 2);
     for (let i = 0; i < pairs.length; i++) {

@@ -1,18 +1,19 @@
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { SbertError, SentenceTransformer } from "../src/index.js";
+import { ALL_BACKENDS } from "./helpers/backends.js";
 import { FIXTURES, maxAbsDiff, readGolden, trainingFixtures } from "./helpers/fixtures.js";
 
 /** Float comparisons against Python: max abs diff ≤ 1e-5; integer codes exact except where noted. */
 const TOL = 1e-5;
 
-describe("truncate_dim and precision (st-bert-mean-truncdim)", () => {
+describe.each(ALL_BACKENDS)("truncate_dim and precision (st-bert-mean-truncdim) on %s", (backend) => {
   const dir = join(FIXTURES, "st-bert-mean-truncdim");
   const g = readGolden(dir);
   const sentences = g["sentences"] as string[];
   let model: SentenceTransformer;
   beforeAll(async () => {
-    model = await SentenceTransformer.load(dir);
+    model = await SentenceTransformer.load(dir, { backend });
   });
 
   it("stored truncate_dim sets the dimension", () => {

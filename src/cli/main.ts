@@ -11,6 +11,7 @@ import { fileURLToPath } from "node:url";
 import { Command, CommanderError } from "commander";
 import { registerCluster } from "./commands/cluster.js";
 import { registerEncode } from "./commands/encode.js";
+import { registerExportOnnx } from "./commands/export-onnx.js";
 import { registerMineParaphrases } from "./commands/mine-paraphrases.js";
 import { registerPredict } from "./commands/predict.js";
 import { registerRank } from "./commands/rank.js";
@@ -63,6 +64,7 @@ export function buildProgram(io: CliIo): Command {
   registerMineParaphrases(program, io);
   registerCluster(program, io);
   registerServe(program, io);
+  registerExportOnnx(program, io);
   return program;
 }
 

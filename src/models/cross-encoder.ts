@@ -49,7 +49,7 @@ export class CrossEncoder {
       throw new SbertError("INVALID_MODEL_FILE", "a CrossEncoder needs a Transformer with transformer_task sequence-classification");
     }
     this.transformer = transformer;
-    this.numLabels = transformer.encoder.config.numLabels;
+    this.numLabels = transformer.config.numLabels;
     this.defaultActivation = defaultActivation;
   }
 
@@ -66,7 +66,7 @@ export class CrossEncoder {
       readJsonObject(dir, "config_sentence_transformers.json", { optional: true }),
       readJsonObject(dir, "config.json"),
     ]);
-    return new CrossEncoder(transformer, storedActivation(stCfg, hfCfg) ?? (transformer.encoder.config.numLabels === 1 ? "sigmoid" : "identity"));
+    return new CrossEncoder(transformer, storedActivation(stCfg, hfCfg) ?? (transformer.config.numLabels === 1 ? "sigmoid" : "identity"));
   }
 
   get maxLength(): number {

@@ -116,16 +116,34 @@ async function exists(path: string): Promise<boolean> {
   );
 }
 
+/**
+ * The engine for this folder. `onnx` uses `onnx/<onnxFile>` when the folder has it; the default
+ * graph (and its int8 variant) is otherwise exported from the safetensors weights on first use
+ * into the per-model ONNX cache (src/onnx/ensure.ts). `auto` = onnx when ONNX Runtime loads.
+ */
 async function createBackend(dir: string, config: EncoderConfig, task: TransformerTask, opts: BackendOptions): Promise<InferenceBackend> {
   const choice = opts.backend ?? "auto";
   if (choice !== "auto" && choice !== "native" && choice !== "onnx") {
     throw new SbertError("INVALID_INPUT", `backend must be "auto", "native" or "onnx", got "${String(choice)}"`);
   }
-  const onnxPath = join(dir, "onnx", opts.onnxFile ?? "model.onnx");
-  const useOnnx = choice === "onnx" || (choice === "auto" && (await exists(onnxPath)) && (await ortAvailable()));
-  if (useOnnx) return OnnxBackend.create(onnxPath, opts.threads === undefined ? {} : { threads: opts.threads });
+  if (choice === "onnx" || (choice === "auto" && (await ortAvailable()))) {
+    const path = await onnxGraphFor(dir, task, opts.onnxFile);
+    return OnnxBackend.create(path, opts.threads === undefined ? {} : { threads: opts.threads });
+  }
   const encoder = createEncoder(config, await loadParamStore(dir));
   return new NativeBackend(encoder, task === "sequence-classification" && encoder.hasClassifier);
+}
+
+async function onnxGraphFor(dir: string, task: TransformerTask, onnxFile: string | undefined): Promise<string> {
+  const name = onnxFile ?? "model.onnx";
+  const own = join(dir, "onnx", name);
+  if (await exists(own)) return own;
+  const { defaultOnnxFileName, ensureOnnxModel } = await import("../onnx/index.js");
+  const int8 = defaultOnnxFileName({ quantize: "int8" });
+  if (name !== defaultOnnxFileName() && name !== int8) {
+    throw new SbertError("FILE_NOT_FOUND", `${own} is missing; only ${defaultOnnxFileName()} and ${int8} are built on first use`);
+  }
+  return ensureOnnxModel(dir, { task, fileName: name, writeTo: "cache", ...(name === int8 ? { quantize: "int8" as const } : {}) });
 }
 
 function parseTask(stConfig: JsonObject, fallback: TransformerTask): TransformerTask {

@@ -118,7 +118,7 @@ describe("loading by id", () => {
   it("a second load makes no request, and HF_HUB_OFFLINE=1 loads from the cache with the hub gone", async () => {
     const first = await SentenceTransformer.load("sbert-test/st-bert-mean", NATIVE);
     const n = hub.requests.length;
-    const second = await SentenceTransformer.load("sbert-test/st-bert-mean");
+    const second = await SentenceTransformer.load("sbert-test/st-bert-mean", NATIVE);
     expect(hub.requests.length).toBe(n);
     expect(await embeddings(second)).toEqual(await embeddings(first));
     // checkForUpdates asks for the branch's commit (one request) and downloads nothing new.

@@ -1,0 +1,80 @@
+import type { EncoderConfig } from "../architectures/config.js";
+import type { ParamStore } from "../architectures/params.js";
+import { DataType } from "./graph.js";
+import type { GraphBuilder } from "./graph-builder.js";
+import {
+  type ArchitectureGraph,
+  type EncoderLayerRefs,
+  type LinearRef,
+  applyNorm,
+  firstTokenHead,
+  linearRef,
+  normRef,
+  paddedPositionIds,
+  sequentialPositionEmbeddings,
+} from "./encoder-graph.js";
+
+/** BERT's layer weights: `encoder.layer.N.attention.self.query`, `...intermediate.dense`, ... */
+export function bertLayers(base: ParamStore, c: EncoderConfig): EncoderLayerRefs[] {
+  const h = c.hiddenSize;
+  return Array.from({ length: c.numLayers }, (_, l) => {
+    const n = `encoder.layer.${l}`;
+    return {
+      q: linearRef(base, `${n}.attention.self.query`, h, h),
+      k: linearRef(base, `${n}.attention.self.key`, h, h),
+      v: linearRef(base, `${n}.attention.self.value`, h, h),
+      o: linearRef(base, `${n}.attention.output.dense`, h, h),
+      attnNorm: normRef(base, `${n}.attention.output.LayerNorm`, h),
+      up: linearRef(base, `${n}.intermediate.dense`, c.intermediateSize, h),
+      down: linearRef(base, `${n}.output.dense`, h, c.intermediateSize),
+      outNorm: normRef(base, `${n}.output.LayerNorm`, h),
+    };
+  });
+}
+
+/**
+ * BERT, RoBERTa, XLM-R and CamemBERT (`roberta: true`): word + token type + position embeddings,
+ * then BERT layers. BERT reads `token_type_ids` and positions 0..T-1; the RoBERTa family computes
+ * positions from the input ids (after padding_idx) and adds token type 0, the only one it has,
+ * so its graph has no `token_type_ids` input (as Optimum exports it).
+ */
+export function bertFamilyGraph(c: EncoderConfig, base: ParamStore, root: ParamStore, roberta: boolean): ArchitectureGraph {
+  const h = c.hiddenSize;
+  const word = base.get("embeddings.word_embeddings.weight", [c.vocabSize, h]);
+  const pos = base.get("embeddings.position_embeddings.weight", [c.maxPositionEmbeddings, h]);
+  const typeKey = "embeddings.token_type_embeddings.weight";
+  const types = base.has(typeKey) ? base.get(typeKey, [Math.max(c.typeVocabSize, 1), h]) : undefined;
+  const norm = normRef(base, "embeddings.LayerNorm", h);
+  const key = (name: string): string => base.prefix + name;
+
+  let head: ArchitectureGraph["head"];
+  if (roberta && root.has("classifier.out_proj.weight")) {
+    const dense = linearRef(root, "classifier.dense", h, h);
+    const out = linearRef(root, "classifier.out_proj", c.numLabels, h);
+    head = (b, hidden) => firstTokenHead(b, hidden, dense, "tanh", out);
+  } else if (!roberta && root.has("classifier.weight")) {
+    const pooler: LinearRef = linearRef(base, "pooler.dense", h, h);
+    const out = linearRef(root, "classifier", c.numLabels, h);
+    head = (b, hidden) => firstTokenHead(b, hidden, pooler, "tanh", out);
+  }
+
+  return {
+    config: c,
+    usesTokenTypeIds: !roberta && types !== undefined,
+    layers: bertLayers(base, c),
+    head,
+    embeddings(b: GraphBuilder, inputs) {
+      let x = b.op("Gather", [b.param(key("embeddings.word_embeddings.weight"), word), inputs.inputIds]); // (B, T, H)
+      if (types && inputs.tokenTypeIds && !roberta) {
+        x = b.op("Add", [x, b.op("Gather", [b.param(key(typeKey), types), inputs.tokenTypeIds])]);
+      } else if (types) {
+        x = b.op("Add", [x, b.tensor(`${key(typeKey)}[0]`, DataType.FLOAT, [h], types.data.slice(0, h))]);
+      }
+      const posTable = b.param(key("embeddings.position_embeddings.weight"), pos);
+      const positions = roberta
+        ? b.op("Gather", [posTable, paddedPositionIds(b, inputs.inputIds, c.padTokenId)])
+        : sequentialPositionEmbeddings(b, inputs.inputIds, posTable);
+      return applyNorm(b, b.op("Add", [x, positions]), norm, c.layerNormEps);
+    },
+  };
+}
