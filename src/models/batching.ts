@@ -1,25 +1,13 @@
 import { SbertError } from "../errors.js";
 
 /**
- * Indices ordered by descending length (stable for ties), as sentence-transformers orders inputs
- * so that each batch holds texts of similar length and pads little.
+ * Indices ordered by descending length (stable for ties), so that each batch holds inputs of
+ * similar length and pads little. sentence-transformers sorts by characters; we sort by token
+ * count (the texts are tokenized once anyway), which pads less. Results do not depend on the
+ * order beyond float32 reassociation (batch-equals-single tests).
  */
 export function lengthSortedOrder(lengths: readonly number[]): number[] {
   return lengths.map((_, i) => i).sort((a, b) => (lengths[b] as number) - (lengths[a] as number) || a - b);
-}
-
-/** Python's `len(text)`: the number of code points. */
-export function textLength(text: string): number {
-  let n = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
-      const d = text.charCodeAt(i + 1);
-      if (d >= 0xdc00 && d <= 0xdfff) i++;
-    }
-    n++;
-  }
-  return n;
 }
 
 /** Splits `items` into consecutive chunks of at most `size`. */

@@ -5,7 +5,8 @@ import type { HubOptions } from "../hub/resolve.js";
 import { type JsonObject, readJsonObject } from "../io/json-file.js";
 import { type Transformer } from "../modules/transformer.js";
 import { DenseMatrix } from "../tensor/dense.js";
-import { chunks, lengthSortedOrder, requirePositiveInt, requireStrings, textLength } from "./batching.js";
+import type { TokenRow } from "../tokenizers/text-tokenizer.js";
+import { chunks, lengthSortedOrder, requirePositiveInt, requireStrings } from "./batching.js";
 import { firstTransformer, loadPipeline, runPipeline } from "./pipeline.js";
 
 /** Activation applied to the logits: the model's stored default, or one named explicitly. */
@@ -82,9 +83,10 @@ export class CrossEncoder {
     });
     requirePositiveInt(batchSize, "batchSize");
     const out = new Float32Array(pairs.length * this.numLabels);
-    const order = lengthSortedOrder(pairs.map((p) => textLength(p[0]) + textLength(p[1])));
+    const rows = this.transformer.tokenizeRows(pairs);
+    const order = lengthSortedOrder(rows.map((r) => r.ids.length));
     for (const idx of chunks(order, batchSize)) {
-      const batch = this.transformer.tokenize(idx.map((i) => pairs[i] as readonly [string, string]));
+      const batch = this.transformer.padRows(idx.map((i) => rows[i] as TokenRow));
       const scores = (await runPipeline([this.transformer], { batch })).scores;
       if (!scores) throw new SbertError("INVALID_OPERATION", "the Transformer produced no scores");
       idx.forEach((orig, r) => out.set(scores.data.subarray(r * this.numLabels, (r + 1) * this.numLabels), orig * this.numLabels));

@@ -8,9 +8,9 @@ import { l2NormalizeRows } from "../modules/normalize.js";
 import { Pooling } from "../modules/pooling.js";
 import type { Transformer } from "../modules/transformer.js";
 import { DenseMatrix } from "../tensor/dense.js";
-import type { TokenBatch } from "../tokenizers/text-tokenizer.js";
+import type { TokenBatch, TokenRow } from "../tokenizers/text-tokenizer.js";
 import { pairwiseSimilarityFunction, quantizeEmbeddings, similarityFunction } from "../util/index.js";
-import { chunks, lengthSortedOrder, requirePositiveInt, requireStrings, textLength } from "./batching.js";
+import { chunks, lengthSortedOrder, requirePositiveInt, requireStrings } from "./batching.js";
 import { type SentenceTransformerConfig, parseSentenceTransformerConfig } from "./model-config.js";
 import { firstTransformer, loadPipeline, runPipeline } from "./pipeline.js";
 
@@ -124,12 +124,13 @@ export class SentenceTransformer {
     const prompt = this.resolvePrompt(opts);
     const inputs = prompt ? list.map((t) => prompt + t) : list;
     const promptLength = prompt && this.excludesPrompt() ? (this.transformer.tokenize([prompt]).lengths[0] as number) - 1 : undefined;
-    const order = lengthSortedOrder(inputs.map(textLength));
+    const rows = this.transformer.tokenizeRows(inputs);
+    const order = lengthSortedOrder(rows.map((r) => r.ids.length));
 
     if (opts.outputValue === "token_embeddings") {
       const out: DenseMatrix[] = new Array(list.length);
       for (const idx of chunks(order, batchSize)) {
-        const batch = this.transformer.tokenize(idx.map((i) => inputs[i] as string));
+        const batch = this.transformer.padRows(idx.map((i) => rows[i] as TokenRow));
         const f = await runPipeline(this.modules, promptLength === undefined ? { batch } : { batch, promptLength });
         const tokens = f.tokenEmbeddings;
         if (!tokens) throw new SbertError("INVALID_OPERATION", "this model does not output token embeddings");
@@ -150,7 +151,7 @@ export class SentenceTransformer {
     const dim = this.resolveTruncateDim(opts.truncateDim, fullDim);
     const data = new Float32Array(list.length * dim);
     for (const idx of chunks(order, batchSize)) {
-      const batch = this.transformer.tokenize(idx.map((i) => inputs[i] as string));
+      const batch = this.transformer.padRows(idx.map((i) => rows[i] as TokenRow));
       const f = await runPipeline(this.modules, promptLength === undefined ? { batch } : { batch, promptLength });
       const emb = f.sentenceEmbedding;
       if (!emb) throw new SbertError("INVALID_OPERATION", "the model's modules produced no sentence embedding; is a Pooling module missing?");

@@ -8,7 +8,7 @@ import { NativeBackend } from "../backends/native-backend.js";
 import { OnnxBackend, ortAvailable } from "../backends/onnx-backend.js";
 import { SbertError } from "../errors.js";
 import { type JsonObject, readJsonObject } from "../io/json-file.js";
-import { TextTokenizer, type TokenBatch } from "../tokenizers/text-tokenizer.js";
+import { TextTokenizer, type TokenBatch, type TokenRow } from "../tokenizers/text-tokenizer.js";
 import type { Features, PipelineModule } from "./module.js";
 import { loadParamStore } from "./weights.js";
 
@@ -90,12 +90,22 @@ export class Transformer implements PipelineModule {
    * pad to the longest row.
    */
   tokenize(inputs: readonly TextInput[]): TokenBatch {
+    return this.tokenizer.padRows(this.tokenizeRows(inputs));
+  }
+
+  /** The unpadded rows `tokenize` pads: encode them once, order by length, then `padRows`. */
+  tokenizeRows(inputs: readonly TextInput[]): TokenRow[] {
     const prep = (s: string): string => {
       if (typeof s !== "string") throw new SbertError("INVALID_INPUT", `expected a string, got ${s === null ? "null" : typeof s}`);
       return this.doLowerCase ? s.toLowerCase() : s;
     };
     const cleaned = inputs.map((x) => (typeof x === "string" ? prep(x) : ([prep(x[0]), prep(x[1])] as const)));
-    return this.tokenizer.encodeBatch(cleaned, { maxLength: this.maxSeqLength });
+    return this.tokenizer.encodeRows(cleaned, { maxLength: this.maxSeqLength });
+  }
+
+  /** Pads rows from `tokenizeRows` into one batch. */
+  padRows(rows: readonly TokenRow[]): TokenBatch {
+    return this.tokenizer.padRows(rows);
   }
 
   async forward(features: Features): Promise<Features> {

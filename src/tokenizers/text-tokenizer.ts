@@ -23,6 +23,12 @@ import { patchLibraryTokenizer } from "./library-patches.js";
 import { parsePostProcessor, type PostProcessor } from "./post-processor.js";
 import { longestFirstLengths } from "./truncation.js";
 
+/** One encoded text or pair before padding: token ids and segment ids, special tokens included. */
+export interface TokenRow {
+  ids: number[];
+  typeIds: number[];
+}
+
 /** A padded batch; every array is row-major `(batchSize, seqLen)` except `lengths` `(batchSize)`. */
 export interface TokenBatch {
   batchSize: number;
@@ -160,6 +166,14 @@ export class TextTokenizer {
    * @throws SbertError INVALID_INPUT naming the index of a non-string entry
    */
   encodeBatch(inputs: readonly TextInput[], opts?: { maxLength?: number | undefined }): TokenBatch {
+    return this.padRows(this.encodeRows(inputs, opts));
+  }
+
+  /**
+   * The unpadded rows `encodeBatch` would pad (same validation and truncation), so a caller can
+   * order texts by their token count before forming batches.
+   */
+  encodeRows(inputs: readonly TextInput[], opts?: { maxLength?: number | undefined }): TokenRow[] {
     if (!Array.isArray(inputs)) {
       throw new SbertError("INVALID_INPUT", `encodeBatch expects an array of texts or [text, text] pairs, got ${describe(inputs)}`);
     }
@@ -174,7 +188,7 @@ export class TextTokenizer {
         `input ${i} must be a string or a [string, string] pair, got ${describe(input)}`,
       );
     });
-    return this.pad(rows);
+    return rows;
   }
 
   /**
@@ -223,7 +237,8 @@ export class TextTokenizer {
     return ids.every((id) => id !== undefined) ? (ids as number[]) : ids.filter((id): id is number => id !== undefined);
   }
 
-  private pad(rows: readonly { ids: number[]; typeIds: number[] }[]): TokenBatch {
+  /** Pads rows from `encodeRows` into one batch (right or left, as `paddingSide` says). */
+  padRows(rows: readonly TokenRow[]): TokenBatch {
     const batchSize = rows.length;
     let seqLen = 0;
     for (const r of rows) seqLen = Math.max(seqLen, r.ids.length);
