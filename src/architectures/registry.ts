@@ -1,4 +1,5 @@
 import { SbertError } from "../errors.js";
+import { useFastKernel } from "../tensor/kernels-fast.js";
 import { BertEncoder } from "./bert.js";
 import type { EncoderConfig } from "./config.js";
 import { DistilBertEncoder } from "./distilbert.js";
@@ -50,6 +51,7 @@ export function supportedModelTypes(): string[] {
  * (`bert.embeddings...` + `classifier.*`).
  */
 export function createEncoder(config: EncoderConfig, params: ParamStore): Encoder {
+  useFastKernel();
   const entry = entryFor(config);
   const prefixed = params.has(`${entry.basePrefix}embeddings.word_embeddings.weight`);
   const base = prefixed ? params.withPrefix(entry.basePrefix) : params;

@@ -1,0 +1,172 @@
+/*
+ * N-API glue: exports the synchronous GemmKernel of src/tensor/kernels.ts.
+ *
+ *   gemmNT(a, b, out, m, k, n, bias?)   out (m x n) = a (m x k) . b^T, b stored (n x k), + bias (n)
+ *   gemmNN(a, b, out, m, k, n)          out (m x n) = a (m x k) . b, b stored (k x n)
+ *   info()                              { isa: "avx512" | "avx2" | "generic", mr, nr, threads }
+ *   setThreads(t)                       threads per call from now on (1 .. 64); returns the old value
+ *
+ * Arrays are Float32Array (views allowed); a short array or a bad size throws instead of reading
+ * past the end. The environment variable SBERT_GEMM_ISA=generic|avx2|avx512 picks a micro-kernel
+ * (tests use it; an unsupported choice falls back to the best available one).
+ */
+#define NAPI_VERSION 8
+#include <node_api.h>
+
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "gemm.h"
+
+typedef struct {
+  gemm_workspace ws;
+  const gemm_isa *isa;
+  int threads;
+} addon_state;
+
+static void finalize_state(napi_env env, void *data, void *hint) {
+  (void)env;
+  (void)hint;
+  addon_state *state = (addon_state *)data;
+  gemm_workspace_free(&state->ws);
+  free(state);
+}
+
+#define CHECK(call)                                                 \
+  do {                                                              \
+    if ((call) != napi_ok) {                                        \
+      napi_throw_error(env, "SBERT_GEMM", "N-API call failed: " #call); \
+      return NULL;                                                  \
+    }                                                               \
+  } while (0)
+
+/* Reads argument `index` as a Float32Array with at least `need` elements; NULL after throwing. */
+static float *f32_arg(napi_env env, napi_value value, const char *name, size_t need, int *ok) {
+  bool is_typed = false;
+  *ok = 0;
+  if (napi_is_typedarray(env, value, &is_typed) != napi_ok || !is_typed) {
+    napi_throw_type_error(env, "SBERT_GEMM", name);
+    return NULL;
+  }
+  napi_typedarray_type type;
+  size_t length = 0;
+  void *data = NULL;
+  if (napi_get_typedarray_info(env, value, &type, &length, &data, NULL, NULL) != napi_ok || type != napi_float32_array) {
+    napi_throw_type_error(env, "SBERT_GEMM", name);
+    return NULL;
+  }
+  if (length < need) {
+    napi_throw_range_error(env, "SBERT_GEMM", name);
+    return NULL;
+  }
+  *ok = 1;
+  return (float *)data;
+}
+
+static int size_arg(napi_env env, napi_value value, size_t *out) {
+  double d = 0;
+  if (napi_get_value_double(env, value, &d) != napi_ok || !(d >= 0) || d > 2147483647.0 || floor(d) != d) {
+    napi_throw_range_error(env, "SBERT_GEMM", "m, k and n must be integers in [0, 2^31)");
+    return 0;
+  }
+  *out = (size_t)d;
+  return 1;
+}
+
+static napi_value gemm_call(napi_env env, napi_callback_info info, int b_transposed) {
+  size_t argc = 7;
+  napi_value argv[7];
+  addon_state *state = NULL;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  CHECK(napi_get_instance_data(env, (void **)&state));
+  if (argc < 6) {
+    napi_throw_type_error(env, "SBERT_GEMM", "expected (a, b, out, m, k, n[, bias])");
+    return NULL;
+  }
+  size_t m, k, n;
+  if (!size_arg(env, argv[3], &m) || !size_arg(env, argv[4], &k) || !size_arg(env, argv[5], &n)) return NULL;
+  int ok;
+  const float *a = f32_arg(env, argv[0], "a must be a Float32Array of at least m*k elements", m * k, &ok);
+  if (!ok) return NULL;
+  const float *b = f32_arg(env, argv[1], "b must be a Float32Array of at least k*n elements", k * n, &ok);
+  if (!ok) return NULL;
+  float *out = f32_arg(env, argv[2], "out must be a Float32Array of at least m*n elements", m * n, &ok);
+  if (!ok) return NULL;
+  const float *bias = NULL;
+  if (b_transposed && argc >= 7) {
+    napi_valuetype t;
+    CHECK(napi_typeof(env, argv[6], &t));
+    if (t != napi_undefined && t != napi_null) {
+      bias = f32_arg(env, argv[6], "bias must be a Float32Array of at least n elements", n, &ok);
+      if (!ok) return NULL;
+    }
+  }
+  if (gemm_sgemm(&state->ws, state->isa, b_transposed, m, k, n, a, b, out, bias, state->threads) != 0) {
+    napi_throw_error(env, "SBERT_GEMM", "out of memory for the packed GEMM panels");
+    return NULL;
+  }
+  return NULL;
+}
+
+static napi_value js_gemm_nt(napi_env env, napi_callback_info info) { return gemm_call(env, info, 1); }
+static napi_value js_gemm_nn(napi_env env, napi_callback_info info) { return gemm_call(env, info, 0); }
+
+static napi_value js_info(napi_env env, napi_callback_info info) {
+  (void)info;
+  addon_state *state = NULL;
+  napi_value obj, isa, mr, nr, threads;
+  CHECK(napi_get_instance_data(env, (void **)&state));
+  CHECK(napi_create_object(env, &obj));
+  CHECK(napi_create_string_utf8(env, state->isa->name, NAPI_AUTO_LENGTH, &isa));
+  CHECK(napi_create_int32(env, state->isa->mr, &mr));
+  CHECK(napi_create_int32(env, state->isa->nr, &nr));
+  CHECK(napi_create_int32(env, state->threads, &threads));
+  CHECK(napi_set_named_property(env, obj, "isa", isa));
+  CHECK(napi_set_named_property(env, obj, "mr", mr));
+  CHECK(napi_set_named_property(env, obj, "nr", nr));
+  CHECK(napi_set_named_property(env, obj, "threads", threads));
+  return obj;
+}
+
+static napi_value js_set_threads(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1], previous;
+  addon_state *state = NULL;
+  size_t t = 0;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  CHECK(napi_get_instance_data(env, (void **)&state));
+  if (argc < 1 || !size_arg(env, argv[0], &t)) return NULL;
+  if (t < 1 || t > 64) {
+    napi_throw_range_error(env, "SBERT_GEMM", "threads must be between 1 and 64");
+    return NULL;
+  }
+  CHECK(napi_create_int32(env, state->threads, &previous));
+  state->threads = (int)t;
+  return previous;
+}
+
+static napi_value init(napi_env env, napi_value exports) {
+  addon_state *state = (addon_state *)calloc(1, sizeof *state);
+  if (!state) {
+    napi_throw_error(env, "SBERT_GEMM", "out of memory");
+    return NULL;
+  }
+  state->isa = gemm_select_isa(getenv("SBERT_GEMM_ISA"));
+  state->threads = 1;
+  if (napi_set_instance_data(env, state, finalize_state, NULL) != napi_ok) {
+    free(state);
+    napi_throw_error(env, "SBERT_GEMM", "napi_set_instance_data failed");
+    return NULL;
+  }
+  napi_property_descriptor props[] = {
+      {"gemmNT", NULL, js_gemm_nt, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"gemmNN", NULL, js_gemm_nn, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"info", NULL, js_info, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"setThreads", NULL, js_set_threads, NULL, NULL, NULL, napi_enumerable, NULL},
+  };
+  CHECK(napi_define_properties(env, exports, sizeof props / sizeof props[0], props));
+  return exports;
+}
+
+NAPI_MODULE_INIT() { return init(env, exports); }

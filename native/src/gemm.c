@@ -1,0 +1,205 @@
+/*
+ * Blocked driver (the BLIS loop nest, with the roles of A and B swapped for row-major C):
+ *
+ *   for jc in N by nc:
+ *     for pc in K by kc:
+ *       pack B[pc:pc+kc, jc:jc+nc] into NR-wide panels [p][NR]   (the B block, reused M/MR times)
+ *       for ir in M by MR:
+ *         pack A[ir:ir+MR, pc:pc+kc] into [p][MR]                 (the A micro-panel, reused nc/NR times)
+ *         for jr in nc by NR:           micro-kernel on the MR x NR tile of C
+ *
+ * Edges are zero-padded in the packed panels and computed through a scratch tile, so the arithmetic
+ * of every element is the same FMA chain wherever it lies (see gemm.h).
+ */
+#include "gemm.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifndef _WIN32
+#include <pthread.h>
+#define GEMM_HAVE_THREADS 1
+#endif
+
+/*
+ * Block sizes (floats), tuned on Zen 4 (1 MiB L2): K is cut into equal blocks of at most KC_MAX,
+ * and the packed B block holds about B_BLOCK floats (kc x nc), so nc = B_BLOCK / kc, at least NC_MIN.
+ * Deep products keep their whole reduction in one block (no reload of C), wide ones get a wide nc.
+ */
+#ifndef GEMM_KC_MAX
+#define GEMM_KC_MAX 1536
+#endif
+#ifndef GEMM_B_BLOCK
+#define GEMM_B_BLOCK (384 * 1536)
+#endif
+enum { KC_MAX = GEMM_KC_MAX, B_BLOCK = GEMM_B_BLOCK, NC_MIN = 256, MAX_MR = 16, MAX_NR = 64 };
+
+static float *grow(float **buf, void **raw, size_t *cap, size_t need) {
+  if (*cap >= need) return *buf;
+  free(*raw);
+  *raw = malloc(need * sizeof(float) + 64);
+  if (!*raw) {
+    *buf = NULL;
+    *cap = 0;
+    return NULL;
+  }
+  *buf = (float *)(((uintptr_t)*raw + 63) & ~(uintptr_t)63);
+  *cap = need;
+  return *buf;
+}
+
+void gemm_workspace_free(gemm_workspace *ws) {
+  free(ws->bpack_raw);
+  free(ws->apack_raw);
+  memset(ws, 0, sizeof *ws);
+}
+
+/* B rows pc..pc+kc, columns jc..jc+nc → panels of nr columns, [panel][p][nr], zero-padded. */
+static void pack_b(const gemm_isa *isa, int nt, const float *b, size_t k, size_t n, size_t pc, size_t kc, size_t jc, size_t nc,
+                   float *dst) {
+  const size_t nr = (size_t)isa->nr;
+  for (size_t j0 = 0; j0 < nc; j0 += nr) {
+    const size_t w = nc - j0 < nr ? nc - j0 : nr;
+    float *panel = dst + j0 * kc;
+    if (nt) {
+      /* b is (n x k): column j of op(B) is row j of b */
+      isa->pack_bt(b + (jc + j0) * k + pc, k, w, kc, isa->nr, panel);
+    } else {
+      /* b is (k x n): row p of b holds the panel's row p contiguously */
+      for (size_t p = 0; p < kc; p++) {
+        const float *src = b + (pc + p) * n + jc + j0;
+        float *row = panel + p * nr;
+        memcpy(row, src, w * sizeof(float));
+        for (size_t jj = w; jj < nr; jj++) row[jj] = 0.0f;
+      }
+    }
+  }
+}
+
+/* A rows ir..ir+h (h <= mr), columns pc..pc+kc → [p][mr], zero-padded. */
+static void pack_a(const float *a, size_t k, size_t ir, size_t h, size_t pc, size_t kc, int mr, float *dst) {
+  for (size_t ii = 0; ii < h; ii++) {
+    const float *src = a + (ir + ii) * k + pc;
+    for (size_t p = 0; p < kc; p++) dst[p * (size_t)mr + ii] = src[p];
+  }
+  for (size_t ii = h; ii < (size_t)mr; ii++)
+    for (size_t p = 0; p < kc; p++) dst[p * (size_t)mr + ii] = 0.0f;
+}
+
+typedef struct {
+  const gemm_isa *isa;
+  int nt;
+  size_t m, k, n;
+  const float *a, *b;
+  float *c;
+  const float *bias;
+} gemm_args;
+
+/* Computes columns [j_begin, j_end) of C (j_begin a multiple of nr). */
+static int gemm_columns(const gemm_args *g, gemm_workspace *ws, size_t j_begin, size_t j_end) {
+  const int mr = g->isa->mr, nr = g->isa->nr;
+  const size_t k = g->k, n = g->n, m = g->m;
+  const size_t k_blocks = k == 0 ? 1 : (k + KC_MAX - 1) / KC_MAX;
+  const size_t kc_max = k == 0 ? 1 : (k + k_blocks - 1) / k_blocks;
+  size_t nc_max = B_BLOCK / kc_max;
+  if (nc_max < NC_MIN) nc_max = NC_MIN;
+  if (nc_max > j_end - j_begin) nc_max = j_end - j_begin;
+  nc_max = ((nc_max + (size_t)nr - 1) / (size_t)nr) * (size_t)nr;
+  float *bp = grow(&ws->bpack, &ws->bpack_raw, &ws->bcap, kc_max * nc_max);
+  float *ap = grow(&ws->apack, &ws->apack_raw, &ws->acap, kc_max * (size_t)mr);
+  if (!bp || !ap) return -1;
+  float tile[MAX_MR * MAX_NR];
+
+  for (size_t jc = j_begin; jc < j_end; jc += nc_max) {
+    const size_t nc = j_end - jc < nc_max ? j_end - jc : nc_max;
+    for (size_t pc = 0; pc < k; pc += kc_max) {
+      const size_t kc = k - pc < kc_max ? k - pc : kc_max;
+      const int acc = pc > 0;
+      pack_b(g->isa, g->nt, g->b, k, n, pc, kc, jc, nc, bp);
+      for (size_t ir = 0; ir < m; ir += (size_t)mr) {
+        const size_t h = m - ir < (size_t)mr ? m - ir : (size_t)mr;
+        pack_a(g->a, k, ir, h, pc, kc, mr, ap);
+        for (size_t j0 = 0; j0 < nc; j0 += (size_t)nr) {
+          const size_t w = nc - j0 < (size_t)nr ? nc - j0 : (size_t)nr;
+          float *c = g->c + ir * n + jc + j0;
+          const float *bpanel = bp + j0 * kc;
+          if (h == (size_t)mr && w == (size_t)nr) {
+            g->isa->ukr((int)kc, ap, bpanel, c, (ptrdiff_t)n, acc);
+          } else {
+            if (acc)
+              for (size_t ii = 0; ii < h; ii++) memcpy(tile + ii * (size_t)nr, c + ii * n, w * sizeof(float));
+            g->isa->ukr((int)kc, ap, bpanel, tile, nr, acc);
+            for (size_t ii = 0; ii < h; ii++) memcpy(c + ii * n, tile + ii * (size_t)nr, w * sizeof(float));
+          }
+        }
+      }
+    }
+  }
+  if (k == 0)
+    for (size_t i = 0; i < m; i++) memset(g->c + i * n + j_begin, 0, (j_end - j_begin) * sizeof(float));
+  if (g->bias)
+    for (size_t i = 0; i < m; i++) {
+      float *row = g->c + i * n;
+      for (size_t j = j_begin; j < j_end; j++) row[j] += g->bias[j];
+    }
+  return 0;
+}
+
+#ifdef GEMM_HAVE_THREADS
+typedef struct {
+  const gemm_args *g;
+  size_t j_begin, j_end;
+  int status;
+} gemm_job;
+
+static void *gemm_thread(void *arg) {
+  gemm_job *job = (gemm_job *)arg;
+  gemm_workspace ws = {0};
+  job->status = gemm_columns(job->g, &ws, job->j_begin, job->j_end);
+  gemm_workspace_free(&ws);
+  return NULL;
+}
+#endif
+
+/* Below this many multiply-adds a second thread costs more than it saves. */
+#define GEMM_THREAD_MIN_WORK ((size_t)1 << 22)
+enum { GEMM_MAX_THREADS = 64 };
+
+int gemm_sgemm(gemm_workspace *ws, const gemm_isa *isa, int b_transposed, size_t m, size_t k, size_t n,
+               const float *a, const float *b, float *c, const float *bias, int threads) {
+  if (m == 0 || n == 0) return 0;
+  gemm_args g = {isa, b_transposed != 0, m, k, n, a, b, c, bias};
+  const size_t nr = (size_t)isa->nr;
+  const size_t panels = (n + nr - 1) / nr;
+  size_t t = threads > 1 ? (size_t)threads : 1;
+  if (t > GEMM_MAX_THREADS) t = GEMM_MAX_THREADS;
+  if (t > panels) t = panels;
+  if (m * k * n < GEMM_THREAD_MIN_WORK * t) t = (m * k * n) / GEMM_THREAD_MIN_WORK > 0 ? (m * k * n) / GEMM_THREAD_MIN_WORK : 1;
+#ifdef GEMM_HAVE_THREADS
+  if (t > 1) {
+    /* columns in whole NR panels, as evenly as possible; this thread takes the first share */
+    gemm_job jobs[GEMM_MAX_THREADS];
+    pthread_t ids[GEMM_MAX_THREADS];
+    int started[GEMM_MAX_THREADS] = {0};
+    for (size_t i = 0; i < t; i++) {
+      jobs[i].g = &g;
+      jobs[i].j_begin = (panels * i / t) * nr;
+      jobs[i].j_end = i + 1 == t ? n : (panels * (i + 1) / t) * nr;
+      jobs[i].status = 0;
+    }
+    for (size_t i = 1; i < t; i++) started[i] = pthread_create(&ids[i], NULL, gemm_thread, &jobs[i]) == 0;
+    int status = gemm_columns(&g, ws, jobs[0].j_begin, jobs[0].j_end);
+    for (size_t i = 1; i < t; i++) {
+      if (started[i]) {
+        pthread_join(ids[i], NULL);
+        if (jobs[i].status != 0) status = -1;
+      } else if (gemm_columns(&g, ws, jobs[i].j_begin, jobs[i].j_end) != 0) {
+        status = -1; /* could not start a thread: do its share here */
+      }
+    }
+    return status;
+  }
+#endif
+  return gemm_columns(&g, ws, 0, n);
+}

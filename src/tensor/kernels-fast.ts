@@ -1,0 +1,140 @@
+/**
+ * The native GEMM kernel: a C addon (native/, built by `npm install` through node-gyp) with
+ * AVX-512, AVX2+FMA and portable micro-kernels chosen at run time from the CPU's features, so one
+ * build runs on any x86-64 (and other) machine (an x86 CPU without AVX2 + FMA keeps the JavaScript
+ * kernel: its portable path would be slower). It accumulates in float32, as BLAS does: every
+ * output element is one fused-multiply-add chain over k in order, the same on every code path and
+ * for any batch size or thread count, so a row computed alone equals the same row inside a batch.
+ *
+ * Environment: `SBERT_KERNEL=js` never loads it (the JavaScript kernel stays, nothing is logged);
+ * `SBERT_GEMM_THREADS=N` splits each large product over N threads (default 1; the result does not
+ * depend on N); `SBERT_GEMM_ISA=avx2|generic` picks a slower micro-kernel (for tests).
+ *
+ * @example
+ * if (useFastKernel()) console.log(fastKernelInfo()); // { isa: "avx512", threads: 1, ... }
+ */
+import { existsSync } from "node:fs";
+import { createRequire } from "node:module";
+import { fileURLToPath } from "node:url";
+import { type GemmKernel, gemmKernel, jsGemmKernel, setGemmKernel } from "./kernels.js";
+
+interface NativeGemmAddon {
+  gemmNT(a: Float32Array, b: Float32Array, out: Float32Array, m: number, k: number, n: number, bias?: Float32Array): void;
+  gemmNN(a: Float32Array, b: Float32Array, out: Float32Array, m: number, k: number, n: number): void;
+  info(): { isa: string; mr: number; nr: number; threads: number };
+  setThreads(threads: number): number;
+}
+
+export interface FastKernelInfo {
+  /** Micro-kernel in use: "avx512", "avx2" or "generic". */
+  isa: string;
+  /** Threads each large product is split over. */
+  threads: number;
+  /** Absolute path of the loaded addon. */
+  path: string;
+}
+
+/** Where `npm install` leaves the addon; the same relative path from src/tensor and dist/tensor. */
+export const FAST_KERNEL_PATH = fileURLToPath(new URL("../../native/build/Release/sbert_gemm.node", import.meta.url));
+
+let loaded: { addon: NativeGemmAddon; kernel: GemmKernel } | null | undefined;
+let warned = false;
+
+function warnOnce(reason: string): void {
+  if (warned) return;
+  warned = true;
+  process.emitWarning(
+    `native GEMM kernel unavailable (${reason}); using the JavaScript kernel. ` +
+      "Build it with `npm run build:native` (needs a C compiler and Python), or set SBERT_KERNEL=js to silence this.",
+    { code: "SBERT_FAST_KERNEL_UNAVAILABLE" },
+  );
+}
+
+/** Compares the addon with the JavaScript kernel on small products; a broken build is not used. */
+function selfCheck(addon: NativeGemmAddon): boolean {
+  const [m, k, n] = [5, 37, 19];
+  const a = Float32Array.from({ length: m * k }, (_, i) => Math.sin(i));
+  const b = Float32Array.from({ length: n * k }, (_, i) => Math.cos(i));
+  const bias = Float32Array.from({ length: n }, (_, i) => i / 7);
+  const close = (want: Float32Array, got: Float32Array): boolean =>
+    want.every((v, i) => Math.abs(v - (got[i] as number)) <= 1e-5 * Math.max(1, Math.abs(v)));
+  const [want, got] = [new Float32Array(m * n), new Float32Array(m * n)];
+  jsGemmKernel.gemmNT(a, b, want, m, k, n, bias);
+  addon.gemmNT(a, b, got, m, k, n, bias);
+  if (!close(want, got)) return false;
+  jsGemmKernel.gemmNN(a, b, want, m, k, n);
+  addon.gemmNN(a, b, got, m, k, n);
+  return close(want, got);
+}
+
+function load(): { addon: NativeGemmAddon; kernel: GemmKernel } | null {
+  if (process.env.SBERT_KERNEL === "js") return null;
+  if (!existsSync(FAST_KERNEL_PATH)) {
+    warnOnce("native/build/Release/sbert_gemm.node was not built");
+    return null;
+  }
+  try {
+    const addon = createRequire(import.meta.url)(FAST_KERNEL_PATH) as NativeGemmAddon;
+    if (addon.info().isa === "generic" && (process.arch === "x64" || process.arch === "ia32") && !process.env.SBERT_GEMM_ISA) {
+      // an x86 CPU without AVX2 + FMA: the portable micro-kernel's fmaf is a library call there
+      warnOnce("this CPU has no AVX2 + FMA");
+      return null;
+    }
+    const threads = Number(process.env.SBERT_GEMM_THREADS ?? "1");
+    if (Number.isInteger(threads) && threads >= 1 && threads <= 64) addon.setThreads(threads);
+    if (!selfCheck(addon)) {
+      warnOnce("its self-check disagreed with the JavaScript kernel");
+      return null;
+    }
+    const kernel: GemmKernel = {
+      gemmNT: (a, b, out, m, k, n, bias) => addon.gemmNT(a, b, out, m, k, n, bias),
+      gemmNN: (a, b, out, m, k, n) => addon.gemmNN(a, b, out, m, k, n),
+    };
+    return { addon, kernel };
+  } catch (err) {
+    warnOnce(err instanceof Error ? err.message : String(err));
+    return null;
+  }
+}
+
+/**
+ * The native kernel, loaded on first call (undefined when it is not built, fails to load or fails
+ * its self-check — logged once per process — or when SBERT_KERNEL=js).
+ */
+export function loadFastKernel(): GemmKernel | undefined {
+  if (loaded === undefined) loaded = load();
+  return loaded?.kernel;
+}
+
+/**
+ * Installs the native kernel with `setGemmKernel` when it loads and the current kernel is the
+ * default JavaScript one (a kernel installed by the user is left in place). Returns whether the
+ * native kernel is the active kernel afterwards; calling it again is cheap.
+ */
+export function useFastKernel(): boolean {
+  const kernel = loadFastKernel();
+  if (!kernel) return false;
+  const current = gemmKernel();
+  if (current === kernel) return true;
+  if (current !== jsGemmKernel) return false;
+  setGemmKernel(kernel);
+  return true;
+}
+
+/** What the loaded native kernel runs, or undefined when it is not loaded. */
+export function fastKernelInfo(): FastKernelInfo | undefined {
+  if (!loadFastKernel() || !loaded) return undefined;
+  const { isa, threads } = loaded.addon.info();
+  return { isa, threads, path: FAST_KERNEL_PATH };
+}
+
+/**
+ * Splits each large product over `threads` threads of the native kernel (1–64; default 1, or
+ * SBERT_GEMM_THREADS). Results are identical for any count. Returns false when it is not loaded.
+ */
+export function setFastKernelThreads(threads: number): boolean {
+  if (!loadFastKernel() || !loaded) return false;
+  if (!Number.isInteger(threads) || threads < 1 || threads > 64) throw new RangeError(`threads must be an integer in 1..64, got ${threads}`);
+  loaded.addon.setThreads(threads);
+  return true;
+}
