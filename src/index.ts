@@ -25,3 +25,4 @@ export { startServer, type RunningServer, type StartOptions, type ServerConfig }
 export * from "./training/index.js";
 export * from "./losses/index.js";
 export { exportOnnx, ensureOnnxModel, defaultOnnxFileName, type ExportOnnxOptions, type ExportOnnxResult, type EnsureOnnxOptions } from "./onnx/index.js";
+export { saveSentenceTransformer, type SaveOptions } from "./models/save.js";

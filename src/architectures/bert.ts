@@ -3,7 +3,7 @@ import { activation, add } from "../tensor/ops/elementwise.js";
 import { embedding } from "../tensor/ops/embedding.js";
 import type { Tensor } from "../tensor/tensor.js";
 import type { EncoderConfig } from "./config.js";
-import type { Encoder, EncoderBatch } from "./encoder.js";
+import { DropoutState, type Encoder, type EncoderBatch } from "./encoder.js";
 import {
   type LinearParams,
   type NormParams,
@@ -16,6 +16,7 @@ import {
   sequentialPositionIds,
 } from "./layers.js";
 import type { ParamStore } from "./params.js";
+import type { Rng } from "../tensor/random.js";
 
 interface BertLayer {
   query: LinearParams;
@@ -48,6 +49,7 @@ export class BertEncoder implements Encoder {
   protected readonly embNorm: NormParams;
   protected readonly layers: BertLayer[];
   private readonly head: ClassifierHead | undefined;
+  protected readonly drop: DropoutState;
 
   /** `base` holds the encoder's weights, `root` the whole checkpoint (the classifier lives outside the base prefix). */
   constructor(config: EncoderConfig, base: ParamStore, root: ParamStore) {
@@ -75,6 +77,11 @@ export class BertEncoder implements Encoder {
       };
     });
     this.head = this.loadHead(base, root);
+    this.drop = new DropoutState(config);
+  }
+
+  setDropout(rng: Rng | undefined): void {
+    this.drop.rng = rng;
   }
 
   get hasClassifier(): boolean {
@@ -92,7 +99,7 @@ export class BertEncoder implements Encoder {
     let x = embedding(this.wordEmb, batch.inputIds);
     if (this.typeEmb) x = add(x, embedding(this.typeEmb, batch.tokenTypeIds));
     x = add(x, embedding(this.posEmb, this.positionIds(batch)));
-    x = applyNorm(x, this.embNorm, c.layerNormEps);
+    x = this.drop.hidden(applyNorm(x, this.embNorm, c.layerNormEps));
     for (const layer of this.layers) {
       const q = applyLinear(x, layer.query);
       const k = applyLinear(x, layer.key);
@@ -102,10 +109,11 @@ export class BertEncoder implements Encoder {
         seqLen: batch.seqLen,
         heads: c.numHeads,
         keyMask: batch.attentionMask,
+        ...this.drop.attention(),
       });
-      x = applyNorm(add(applyLinear(ctx, layer.attnOut), x), layer.attnNorm, c.layerNormEps);
+      x = applyNorm(add(this.drop.hidden(applyLinear(ctx, layer.attnOut)), x), layer.attnNorm, c.layerNormEps);
       const inner = activation(applyLinear(x, layer.up), c.hiddenAct);
-      x = applyNorm(add(applyLinear(inner, layer.down), x), layer.outNorm, c.layerNormEps);
+      x = applyNorm(add(this.drop.hidden(applyLinear(inner, layer.down)), x), layer.outNorm, c.layerNormEps);
     }
     return x;
   }

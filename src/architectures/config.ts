@@ -23,6 +23,10 @@ export interface EncoderConfig {
   relativeAttentionNumBuckets: number;
   /** `architectures[0]` as written, e.g. `BertForSequenceClassification`. */
   architecture: string | undefined;
+  /** Training only: dropout on hidden states (`hidden_dropout_prob`; DistilBERT `dropout`), default 0.1. */
+  hiddenDropoutProb: number;
+  /** Training only: dropout on attention probabilities (`attention_probs_dropout_prob`; DistilBERT `attention_dropout`), default 0.1. */
+  attentionDropoutProb: number;
 }
 
 type Json = Record<string, unknown>;
@@ -39,6 +43,13 @@ function num(cfg: Json, keys: readonly string[], fallback?: number): number {
 function positiveInt(cfg: Json, keys: readonly string[], fallback?: number): number {
   const v = num(cfg, keys, fallback);
   if (!Number.isInteger(v) || v <= 0) throw new SbertError("INVALID_MODEL_FILE", `config.json: "${keys[0]}" must be a positive integer, got ${v}`);
+  return v;
+}
+
+/** A dropout probability in [0, 1); absent means Hugging Face's default 0.1. */
+function probability(cfg: Json, key: string): number {
+  const v = num(cfg, [key], 0.1);
+  if (!(v >= 0 && v < 1)) throw new SbertError("INVALID_MODEL_FILE", `config.json: "${key}" must be in [0, 1), got ${v}`);
   return v;
 }
 
@@ -71,5 +82,7 @@ export function parseEncoderConfig(raw: unknown): EncoderConfig {
     numLabels: positiveInt(cfg, ["num_labels"], labelsFromMap ?? 1),
     relativeAttentionNumBuckets: positiveInt(cfg, ["relative_attention_num_buckets"], 32),
     architecture: Array.isArray(archs) && typeof archs[0] === "string" ? archs[0] : undefined,
+    hiddenDropoutProb: probability(cfg, distil ? "dropout" : "hidden_dropout_prob"),
+    attentionDropoutProb: probability(cfg, distil ? "attention_dropout" : "attention_probs_dropout_prob"),
   };
 }

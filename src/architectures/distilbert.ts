@@ -4,7 +4,7 @@ import { embedding } from "../tensor/ops/embedding.js";
 import type { Tensor } from "../tensor/tensor.js";
 import type { ClassifierHead } from "./bert.js";
 import type { EncoderConfig } from "./config.js";
-import type { Encoder, EncoderBatch } from "./encoder.js";
+import { DropoutState, type Encoder, type EncoderBatch } from "./encoder.js";
 import {
   type LinearParams,
   type NormParams,
@@ -17,6 +17,7 @@ import {
   sequentialPositionIds,
 } from "./layers.js";
 import type { ParamStore } from "./params.js";
+import type { Rng } from "../tensor/random.js";
 
 interface DistilBertLayer {
   q: LinearParams;
@@ -41,6 +42,7 @@ export class DistilBertEncoder implements Encoder {
   private readonly embNorm: NormParams;
   private readonly layers: DistilBertLayer[];
   private readonly head: ClassifierHead | undefined;
+  private readonly drop: DropoutState;
 
   constructor(config: EncoderConfig, base: ParamStore, root: ParamStore) {
     this.config = config;
@@ -64,6 +66,11 @@ export class DistilBertEncoder implements Encoder {
       };
     });
     this.head = root.has("classifier.weight") ? distilBertHead(root, h, config.numLabels) : undefined;
+    this.drop = new DropoutState(config);
+  }
+
+  setDropout(rng: Rng | undefined): void {
+    this.drop.rng = rng;
   }
 
   get hasClassifier(): boolean {
@@ -74,17 +81,19 @@ export class DistilBertEncoder implements Encoder {
     const c = this.config;
     // (B·T, H)
     let x = add(embedding(this.wordEmb, batch.inputIds), embedding(this.posEmb, sequentialPositionIds(batch.batchSize, batch.seqLen)));
-    x = applyNorm(x, this.embNorm, c.layerNormEps);
+    x = this.drop.hidden(applyNorm(x, this.embNorm, c.layerNormEps));
     for (const layer of this.layers) {
       const ctx = multiHeadAttention(applyLinear(x, layer.q), applyLinear(x, layer.k), applyLinear(x, layer.v), {
         batch: batch.batchSize,
         seqLen: batch.seqLen,
         heads: c.numHeads,
         keyMask: batch.attentionMask,
+        ...this.drop.attention(),
       });
+      // DistilBERT has no dropout after out_lin; its FFN drops after lin2
       x = applyNorm(add(applyLinear(ctx, layer.out), x), layer.saNorm, c.layerNormEps);
       const inner = activation(applyLinear(x, layer.lin1), c.hiddenAct);
-      x = applyNorm(add(applyLinear(inner, layer.lin2), x), layer.outNorm, c.layerNormEps);
+      x = applyNorm(add(this.drop.hidden(applyLinear(inner, layer.lin2)), x), layer.outNorm, c.layerNormEps);
     }
     return x;
   }

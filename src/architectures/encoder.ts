@@ -1,3 +1,5 @@
+import { dropout } from "../tensor/ops/dropout.js";
+import type { Rng } from "../tensor/random.js";
 import type { Tensor } from "../tensor/tensor.js";
 import type { EncoderConfig } from "./config.js";
 import type { ParamStore } from "./params.js";
@@ -24,4 +26,34 @@ export interface Encoder {
   readonly hasClassifier: boolean;
   /** Logits of the sequence-classification head, (batchSize, numLabels), from `forward`'s output. */
   classify(hidden: Tensor, batch: EncoderBatch): Tensor;
+  /**
+   * Training mode (`model.train()`): dropout as config.json sets it, drawing from `rng`; `undefined`
+   * (the default) is inference mode, where `forward` is exactly the dropout-free computation.
+   */
+  setDropout(rng: Rng | undefined): void;
+}
+
+/**
+ * The dropout state an encoder keeps: `hidden` / `attention` apply the config's probabilities
+ * while a generator is set and return their input unchanged otherwise.
+ */
+export class DropoutState {
+  rng: Rng | undefined = undefined;
+  private readonly hiddenP: number;
+  private readonly attentionP: number;
+
+  constructor(config: EncoderConfig) {
+    this.hiddenP = config.hiddenDropoutProb;
+    this.attentionP = config.attentionDropoutProb;
+  }
+
+  /** Dropout on hidden states (after embeddings, attention output, feed-forward output). */
+  hidden(x: Tensor): Tensor {
+    return this.rng && this.hiddenP > 0 ? dropout(x, this.hiddenP, this.rng) : x;
+  }
+
+  /** The `dropout` field of the attention op's options, or nothing in inference. */
+  attention(): { dropout?: { p: number; rng: Rng } } {
+    return this.rng && this.attentionP > 0 ? { dropout: { p: this.attentionP, rng: this.rng } } : {};
+  }
 }

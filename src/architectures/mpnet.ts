@@ -5,9 +5,10 @@ import { transpose } from "../tensor/ops/shape.js";
 import type { Tensor } from "../tensor/tensor.js";
 import type { ClassifierHead } from "./bert.js";
 import type { EncoderConfig } from "./config.js";
-import type { Encoder, EncoderBatch } from "./encoder.js";
+import { DropoutState, type Encoder, type EncoderBatch } from "./encoder.js";
 import { type LinearParams, type NormParams, applyLinear, applyNorm, linearParams, noClassifier, normParams, paddedPositionIds } from "./layers.js";
 import type { ParamStore } from "./params.js";
+import type { Rng } from "../tensor/random.js";
 import { robertaStyleHead } from "./roberta.js";
 
 interface MpnetLayer {
@@ -34,6 +35,7 @@ export class MpnetEncoder implements Encoder {
   private readonly relBias: Tensor;
   private readonly layers: MpnetLayer[];
   private readonly head: ClassifierHead | undefined;
+  private readonly drop: DropoutState;
 
   constructor(config: EncoderConfig, base: ParamStore, root: ParamStore) {
     this.config = config;
@@ -58,6 +60,11 @@ export class MpnetEncoder implements Encoder {
       };
     });
     this.head = robertaStyleHead(root, h, config.numLabels);
+    this.drop = new DropoutState(config);
+  }
+
+  setDropout(rng: Rng | undefined): void {
+    this.drop.rng = rng;
   }
 
   get hasClassifier(): boolean {
@@ -69,7 +76,7 @@ export class MpnetEncoder implements Encoder {
     const positions = paddedPositionIds(batch.inputIds, batch.batchSize, batch.seqLen, c.padTokenId);
     // (B·T, H)
     let x = add(embedding(this.wordEmb, batch.inputIds), embedding(this.posEmb, positions));
-    x = applyNorm(x, this.embNorm, c.layerNormEps);
+    x = this.drop.hidden(applyNorm(x, this.embNorm, c.layerNormEps));
     const bias = this.positionBias(batch.seqLen); // (heads, T, T)
     for (const layer of this.layers) {
       const ctx = multiHeadAttention(applyLinear(x, layer.q), applyLinear(x, layer.k), applyLinear(x, layer.v), {
@@ -78,10 +85,11 @@ export class MpnetEncoder implements Encoder {
         heads: c.numHeads,
         keyMask: batch.attentionMask,
         bias,
+        ...this.drop.attention(),
       });
-      x = applyNorm(add(applyLinear(ctx, layer.o), x), layer.attnNorm, c.layerNormEps);
+      x = applyNorm(add(this.drop.hidden(applyLinear(ctx, layer.o)), x), layer.attnNorm, c.layerNormEps);
       const inner = activation(applyLinear(x, layer.up), c.hiddenAct);
-      x = applyNorm(add(applyLinear(inner, layer.down), x), layer.outNorm, c.layerNormEps);
+      x = applyNorm(add(this.drop.hidden(applyLinear(inner, layer.down)), x), layer.outNorm, c.layerNormEps);
     }
     return x;
   }

@@ -11,6 +11,7 @@ import { fileURLToPath } from "node:url";
 import { Command, CommanderError } from "commander";
 import { registerCluster } from "./commands/cluster.js";
 import { registerEncode } from "./commands/encode.js";
+import { registerEvaluate } from "./commands/evaluate.js";
 import { registerExportOnnx } from "./commands/export-onnx.js";
 import { registerMineParaphrases } from "./commands/mine-paraphrases.js";
 import { registerPredict } from "./commands/predict.js";
@@ -18,6 +19,7 @@ import { registerRank } from "./commands/rank.js";
 import { registerSearch } from "./commands/search.js";
 import { registerServe } from "./commands/serve.js";
 import { registerTokenize } from "./commands/tokenize.js";
+import { registerTrain } from "./commands/train.js";
 import { EXIT_OK, describeError, exitCodeFor } from "./errors.js";
 import type { CliIo } from "./io.js";
 
@@ -64,6 +66,8 @@ export function buildProgram(io: CliIo): Command {
   registerMineParaphrases(program, io);
   registerCluster(program, io);
   registerServe(program, io);
+  registerTrain(program, io);
+  registerEvaluate(program, io);
   registerExportOnnx(program, io);
   return program;
 }

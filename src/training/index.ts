@@ -22,3 +22,10 @@ export {
   warmupStepsFromRatio,
 } from "./schedules.js";
 export { clipGradNorm, vectorNorm } from "./clip.js";
+export { type TrainingDataset, type Label, type DataRequirements, LABEL_COLUMNS, datasetFromRecords, datasetFromColumns, dataRequirements, checkDataset } from "./data.js";
+export { type DatasetFormat, DATASET_FORMATS, readDataset, parseDataset, datasetFormatForPath } from "./data-readers.js";
+export { type BatchSamplerName, BATCH_SAMPLERS, epochBatches, epochOrder } from "./data-sampler.js";
+export { type TrainingArguments } from "./trainer-args.js";
+export { type TrainerOptions, type TrainResult, SentenceTransformerTrainer } from "./trainer.js";
+export { type LogRecord, TrainingLog } from "./trainer-log.js";
+export { type TrainerState, type BestMetric, latestCheckpoint, listCheckpoints } from "./checkpoint.js";

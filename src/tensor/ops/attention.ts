@@ -1,4 +1,6 @@
+import { SbertError } from "../../errors.js";
 import { accumulateGrad, needsGrad, record } from "../autograd.js";
+import type { Rng } from "../random.js";
 import { Tensor, checkShape } from "../tensor.js";
 
 export interface AttentionShape {
@@ -9,6 +11,12 @@ export interface AttentionShape {
   keyMask: ArrayLike<number>;
   /** Additive score bias shared across the batch, (heads, seqLen, seqLen) — MPNet's relative positions. */
   bias?: Tensor;
+  /**
+   * Training only: dropout on the attention probabilities (`attention_probs_dropout_prob`), each
+   * kept with probability 1 − p and scaled by 1 / (1 − p), drawn from `rng`. Absent or p = 0: the
+   * inference path, unchanged.
+   */
+  dropout?: { p: number; rng: Rng };
 }
 
 /**
@@ -20,6 +28,7 @@ export interface AttentionShape {
  * Backward (per batch row b, head h, query i, with P the softmax probabilities kept from the
  * forward pass): dV_j += P_ij dO_i; dP_ij = dO_i · v_j; dS_ij = P_ij (dP_ij − Σ_j P_ij dP_ij);
  * dQ_i = scale Σ_j dS_ij k_j; dK_j += scale dS_ij q_i; dBias[h, i, j] += dS_ij.
+ * With dropout mask M (0 or 1 / (1 − p)): O = (P ⊙ M) V, so dV uses P ⊙ M and dP_ij = M_ij (dO_i · v_j).
  */
 export function multiHeadAttention(q: Tensor, k: Tensor, v: Tensor, s: AttentionShape): Tensor {
   const { batch, seqLen: t, heads } = s;
@@ -28,17 +37,22 @@ export function multiHeadAttention(q: Tensor, k: Tensor, v: Tensor, s: Attention
   checkShape(width % heads === 0, "attention", `hidden ${width} is not divisible by ${heads} heads`);
   checkShape(s.keyMask.length === batch * t, "attention", `mask has ${s.keyMask.length} entries for ${batch} × ${t}`);
   checkShape(!s.bias || s.bias.size === heads * t * t, "attention", `bias must be (heads, seqLen, seqLen)`);
+  const pDrop = s.dropout?.p ?? 0;
+  if (!(pDrop >= 0 && pDrop < 1)) throw new SbertError("INVALID_INPUT", `attention dropout must be in [0, 1), got ${pDrop}`);
   const grad = needsGrad(q, k, v, s.bias);
   // (batch, heads, T, T) softmax probabilities, kept only when a backward pass will need them
   const probs = grad ? new Float32Array(batch * heads * t * t) : undefined;
-  const out = attentionForward(q, k, v, s, probs);
+  const drop = s.dropout && pDrop > 0 ? { p: pDrop, rng: s.dropout.rng, mask: new Float32Array(batch * heads * t * t) } : undefined;
+  const out = attentionForward(q, k, v, s, probs, drop);
   const y = new Tensor(out, q.shape);
   if (!grad || !probs) return y;
   const parents = s.bias ? [q, k, v, s.bias] : [q, k, v];
-  return record(y, parents, (g) => attentionBackward(q, k, v, s, probs, g));
+  return record(y, parents, (g) => attentionBackward(q, k, v, s, probs, g, drop?.mask));
 }
 
-function attentionForward(q: Tensor, k: Tensor, v: Tensor, s: AttentionShape, probs: Float32Array | undefined): Float32Array {
+type DropMask = { p: number; rng: Rng; mask: Float32Array };
+
+function attentionForward(q: Tensor, k: Tensor, v: Tensor, s: AttentionShape, probs: Float32Array | undefined, drop: DropMask | undefined): Float32Array {
   const { batch, seqLen: t, heads } = s;
   const width = q.dim(-1);
   const d = width / heads;
@@ -76,8 +90,13 @@ function attentionForward(q: Tensor, k: Tensor, v: Tensor, s: AttentionShape, pr
         const po = ((b * heads + h) * t + i) * t;
         for (let j = 0; j < t; j++) {
           if (!s.keyMask[base + j]) continue;
-          const p = (scores[j] as number) / sum;
+          let p = (scores[j] as number) / sum;
           if (probs) probs[po + j] = p;
+          if (drop) {
+            const m = drop.rng.nextFloat() < drop.p ? 0 : 1 / (1 - drop.p);
+            drop.mask[po + j] = m;
+            p *= m;
+          }
           const vo = (base + j) * width + ho;
           for (let e = 0; e < d; e++) acc[e] = (acc[e] as number) + p * (vd[vo + e] as number);
         }
@@ -88,7 +107,7 @@ function attentionForward(q: Tensor, k: Tensor, v: Tensor, s: AttentionShape, pr
   return out;
 }
 
-function attentionBackward(q: Tensor, k: Tensor, v: Tensor, s: AttentionShape, probs: Float32Array, g: Float32Array): void {
+function attentionBackward(q: Tensor, k: Tensor, v: Tensor, s: AttentionShape, probs: Float32Array, g: Float32Array, mask: Float32Array | undefined): void {
   const { batch, seqLen: t, heads } = s;
   const width = q.dim(-1);
   const d = width / heads;
@@ -110,13 +129,16 @@ function attentionBackward(q: Tensor, k: Tensor, v: Tensor, s: AttentionShape, p
         for (let j = 0; j < t; j++) {
           if (!s.keyMask[base + j]) continue;
           const p = probs[po + j] as number;
+          const m = mask ? (mask[po + j] as number) : 1;
+          const pm = p * m;
           const vo = (base + j) * width + ho;
           let dP = 0;
           for (let e = 0; e < d; e++) {
             const go = g[qo + e] as number;
             dP += go * (vd[vo + e] as number);
-            dv[vo + e] = (dv[vo + e] as number) + p * go;
+            dv[vo + e] = (dv[vo + e] as number) + pm * go;
           }
+          dP *= m;
           dS[j] = dP;
           sumPdP += p * dP;
         }

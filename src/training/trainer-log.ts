@@ -1,0 +1,112 @@
+/**
+ * What a training run reports: a JSON Lines log with exactly one record per optimizer step, and a
+ * one-line progress bar with the loss for terminals.
+ *
+ * `{"step": 1, "epoch": 0.25, "loss": 1.0494, "learning_rate": 2e-05, "grad_norm": 3.1}`: `step`
+ * counts optimizer steps from 1 (Hugging Face's convention), `loss` is the loss computed before
+ * that step's update, `learning_rate` the rate the update used, `grad_norm` the global gradient
+ * norm before clipping; a step that ends with an evaluation adds its `eval_*` metrics.
+ */
+import { appendFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { SbertError } from "../errors.js";
+
+export type LogRecord = Record<string, number | string | null>;
+
+/** An append-only JSON Lines file; every record is written (and reaches the OS) before training goes on. */
+export class TrainingLog {
+  readonly path: string;
+
+  private constructor(path: string) {
+    this.path = path;
+  }
+
+  /**
+   * Starts a log at `path`. A fresh run starts an empty file; a run resumed at `resumeStep` keeps
+   * the records up to that step and drops those a killed run wrote after its last checkpoint, so
+   * the log reads as one uninterrupted run.
+   */
+  static open(path: string, resumeStep?: number): TrainingLog {
+    try {
+      if (resumeStep !== undefined && existsSync(path)) {
+        const kept = readFileSync(path, "utf8")
+          .split("\n")
+          .filter((line) => {
+            if (line.trim() === "") return false;
+            try {
+              const step = (JSON.parse(line) as { step?: unknown }).step;
+              return typeof step === "number" && step <= resumeStep;
+            } catch {
+              return false;
+            }
+          });
+        writeFileSync(path, kept.map((l) => `${l}\n`).join(""));
+      } else writeFileSync(path, "");
+    } catch (e) {
+      throw new SbertError("INVALID_INPUT", `cannot write the training log "${path}": ${(e as Error).message}`, { cause: e });
+    }
+    return new TrainingLog(path);
+  }
+
+  write(record: LogRecord): void {
+    appendFileSync(this.path, `${JSON.stringify(record, (_k, v: unknown) => (typeof v === "number" && !Number.isFinite(v) ? null : v))}\n`);
+  }
+}
+
+/** A stream the bar draws on (stderr). */
+export interface ProgressStream {
+  write(chunk: string): unknown;
+}
+
+/** `\r`-redrawn bar: steps, percent, loss, learning rate, speed and time left; at most 10 redraws a second. */
+export class ProgressBar {
+  private readonly stream: ProgressStream;
+  private readonly total: number;
+  private readonly started = Date.now();
+  private readonly firstStep: number;
+  private last = 0;
+
+  constructor(stream: ProgressStream, total: number, firstStep = 0) {
+    this.stream = stream;
+    this.total = total;
+    this.firstStep = firstStep;
+  }
+
+  update(step: number, loss: number, lr: number, force = false): void {
+    const now = Date.now();
+    if (!force && now - this.last < 100 && step < this.total) return;
+    this.last = now;
+    const frac = this.total > 0 ? step / this.total : 1;
+    const width = 20;
+    const filled = Math.round(frac * width);
+    const rate = (step - this.firstStep) / Math.max(1e-3, (now - this.started) / 1000);
+    const eta = rate > 0 ? (this.total - step) / rate : NaN;
+    this.stream.write(
+      `\rtrain ${step}/${this.total} [${"#".repeat(filled)}${"-".repeat(width - filled)}] ${String(Math.floor(frac * 100)).padStart(3)}%` +
+        `  loss ${formatLoss(loss)}  lr ${lr.toExponential(2)}  ${rate.toFixed(2)} steps/s  ETA ${formatDuration(eta)}\x1b[K`,
+    );
+  }
+
+  /** Prints a message on its own line, then the bar is redrawn on the next update. */
+  note(message: string): void {
+    this.stream.write(`\r${message}\x1b[K\n`);
+    this.last = 0;
+  }
+
+  done(): void {
+    this.stream.write("\n");
+  }
+}
+
+function formatLoss(x: number): string {
+  return Number.isFinite(x) ? x.toFixed(4) : String(x);
+}
+
+/** 3725 → "1h02m05s". */
+export function formatDuration(seconds: number): string {
+  if (!Number.isFinite(seconds)) return "?";
+  const s = Math.round(seconds);
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const r = s % 60;
+  return h > 0 ? `${h}h${String(m).padStart(2, "0")}m${String(r).padStart(2, "0")}s` : m > 0 ? `${m}m${String(r).padStart(2, "0")}s` : `${r}s`;
+}
