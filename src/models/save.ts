@@ -23,7 +23,7 @@ import { type WritableTensor, writeSafetensors } from "../io/safetensors.js";
 import { Dense } from "../modules/dense.js";
 import type { PipelineModule } from "../modules/module.js";
 import { Normalize } from "../modules/normalize.js";
-import { Pooling, type PoolingMode } from "../modules/pooling.js";
+import { LEGACY_POOLING_KEYS, Pooling, type PoolingMode } from "../modules/pooling.js";
 import { Transformer } from "../modules/transformer.js";
 import type { ActivationName } from "../tensor/ops/elementwise.js";
 import type { Tensor } from "../tensor/tensor.js";
@@ -49,16 +49,6 @@ const TOKENIZER_FILES = [
   "merges.txt",
   "sentencepiece.bpe.model",
   "spiece.model",
-];
-
-/** The classic booleans in the order Python ≤ 5.3 concatenates the modes. */
-const POOLING_KEYS: ReadonlyArray<readonly [string, PoolingMode]> = [
-  ["pooling_mode_cls_token", "cls"],
-  ["pooling_mode_max_tokens", "max"],
-  ["pooling_mode_mean_tokens", "mean"],
-  ["pooling_mode_mean_sqrt_len_tokens", "mean_sqrt_len_tokens"],
-  ["pooling_mode_weightedmean_tokens", "weightedmean"],
-  ["pooling_mode_lasttoken", "lasttoken"],
 ];
 
 /** Our activation names → the torch class path Dense configs store (Python instantiates it without arguments). */
@@ -127,10 +117,10 @@ async function saveModule(m: PipelineModule, idx: number, dir: string, sourceDir
  */
 function poolingConfig(m: Pooling): Record<string, unknown> {
   const { modes, embeddingDimension, includePrompt } = m.config;
-  const classicOrder = POOLING_KEYS.map(([, mode]) => mode).filter((mode) => modes.includes(mode));
+  const classicOrder = LEGACY_POOLING_KEYS.map(([, mode]) => mode).filter((mode) => modes.includes(mode));
   if (classicOrder.join() !== modes.join()) return { embedding_dimension: embeddingDimension, pooling_mode: [...modes], include_prompt: includePrompt };
   const cfg: Record<string, unknown> = { word_embedding_dimension: embeddingDimension };
-  for (const [key, mode] of POOLING_KEYS) cfg[key] = modes.includes(mode);
+  for (const [key, mode] of LEGACY_POOLING_KEYS) cfg[key] = modes.includes(mode);
   cfg["include_prompt"] = includePrompt;
   return cfg;
 }

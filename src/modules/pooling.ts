@@ -7,8 +7,8 @@ import type { Features, PipelineModule } from "./module.js";
 
 export { POOLING_MODES, type PoolingMode };
 
-/** The classic boolean keys, in the concatenation order Python keeps for them. */
-const LEGACY_KEYS: ReadonlyArray<readonly [string, PoolingMode]> = [
+/** The classic boolean keys, in the concatenation order Python keeps for them (read and written). */
+export const LEGACY_POOLING_KEYS: ReadonlyArray<readonly [string, PoolingMode]> = [
   ["pooling_mode_cls_token", "cls"],
   ["pooling_mode_max_tokens", "max"],
   ["pooling_mode_mean_tokens", "mean"],
@@ -46,7 +46,7 @@ export function parsePoolingConfig(raw: JsonObject): PoolingConfig {
     });
     if (modes.length === 0) throw new SbertError("INVALID_MODEL_FILE", "pooling_mode is an empty list");
   } else {
-    modes = LEGACY_KEYS.filter(([key]) => raw[key] === true).map(([, m]) => m);
+    modes = LEGACY_POOLING_KEYS.filter(([key]) => raw[key] === true).map(([, m]) => m);
     if (modes.length === 0) modes = ["mean"];
   }
   const includePrompt = raw["include_prompt"];
