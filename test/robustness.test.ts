@@ -152,6 +152,34 @@ describe("corrupt or malicious model folders", () => {
     expect(e.code).toBe("INVALID_MODEL_FILE");
   });
 
+  it("an ONNX graph with unexpected input names is INVALID_MODEL_FILE naming the inputs", async () => {
+    const e = await loadDamaged(
+      "st-bert-mean",
+      async (d) => {
+        const path = join(d, "onnx", "model.onnx");
+        const bytes = await readFile(path);
+        // same length, so the protobuf stays valid: the graph's input is now "input_idz"
+        await writeFile(path, Buffer.from(bytes.toString("latin1").replaceAll("input_ids", "input_idz"), "latin1"));
+      },
+      (d) => SentenceTransformer.load(d, { backend: "onnx" }),
+    );
+    expect(e.code).toBe("INVALID_MODEL_FILE");
+    expect(e.message).toContain("input_ids");
+  });
+
+  it("an ONNX graph whose hidden size disagrees with config.json is CONFIG_MISMATCH", async () => {
+    const e = await loadDamaged(
+      "st-bert-mean",
+      async (d) => {
+        const cfg = JSON.parse(await readFile(join(d, "config.json"), "utf8")) as Record<string, unknown>;
+        await writeFile(join(d, "config.json"), JSON.stringify({ ...cfg, hidden_size: 64 }));
+      },
+      async (d) => (await SentenceTransformer.load(d, { backend: "onnx" })).encode(["some text"]),
+    );
+    expect(e.code).toBe("CONFIG_MISMATCH");
+    expect(e.message).toMatch(/hidden/);
+  });
+
   it("an unknown backend name is INVALID_INPUT", async () => {
     const e = await errorOf(SentenceTransformer.load(join(FIXTURES, "st-bert-mean"), { backend: "gpu" as "onnx" }));
     expect(e.code).toBe("INVALID_INPUT");

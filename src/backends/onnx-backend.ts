@@ -44,6 +44,8 @@ export class OnnxBackend implements InferenceBackend {
   private readonly ort: OrtModule;
   private readonly session: Ort.InferenceSession;
   private readonly hiddenName: string | undefined;
+  /** hidden_size from config.json, checked against every output (set by `expectHiddenSize`). */
+  private expectedHidden: number | undefined;
 
   private constructor(ort: OrtModule, session: Ort.InferenceSession, path: string) {
     this.ort = ort;
@@ -59,6 +61,22 @@ export class OnnxBackend implements InferenceBackend {
     if (!this.hiddenName && !this.producesLogits && !session.outputNames.includes("sentence_embedding")) {
       throw new SbertError("INVALID_MODEL_FILE", `${path}: the ONNX graph has none of the outputs last_hidden_state, token_embeddings, logits, sentence_embedding`);
     }
+  }
+
+  /**
+   * The last dimension the graph declares for `output`, when it is a number (symbolic or unknown
+   * dims give undefined). Used to refuse a graph whose hidden size disagrees with config.json.
+   */
+  outputWidth(output: string): number | undefined {
+    const meta = (this.session as unknown as { outputMetadata?: { name: string; shape?: readonly (number | string)[] }[] }).outputMetadata;
+    const shape = meta?.find((m) => m.name === output)?.shape;
+    const last = shape?.[shape.length - 1];
+    return typeof last === "number" ? last : undefined;
+  }
+
+  /** Name of the hidden-state output, if the graph has one. */
+  get hiddenOutput(): string | undefined {
+    return this.hiddenName;
   }
 
   /** Opens `path` (an .onnx file) with `threads` intra-op threads. */
@@ -91,11 +109,26 @@ export class OnnxBackend implements InferenceBackend {
     if (this.hiddenName) {
       const t = out[this.hiddenName] as Ort.Tensor;
       const h = Number(t.dims[t.dims.length - 1]);
+      if (this.expectedHidden !== undefined && h !== this.expectedHidden) {
+        throw new SbertError("CONFIG_MISMATCH", `${this.path} returns ${h}-dim hidden states but config.json says hidden_size ${this.expectedHidden}`);
+      }
       result.tokenEmbeddings = new Tensor(t.data as Float32Array, [batch.batchSize * batch.seqLen, h]);
     }
     if (this.producesLogits) result.logits = toTensor2d(out["logits"] as Ort.Tensor, batch.batchSize);
     if (out["sentence_embedding"]) result.sentenceEmbedding = toTensor2d(out["sentence_embedding"], batch.batchSize);
     return result;
+  }
+
+  /**
+   * Refuses a graph whose hidden size disagrees with config.json: at once when the graph declares
+   * the width, else on the first batch.
+   */
+  expectHiddenSize(hidden: number): void {
+    const declared = this.hiddenName ? this.outputWidth(this.hiddenName) : undefined;
+    if (declared !== undefined && declared !== hidden) {
+      throw new SbertError("CONFIG_MISMATCH", `${this.path} declares ${declared}-dim hidden states but config.json says hidden_size ${hidden}; the ONNX file and the weights belong to different models`);
+    }
+    this.expectedHidden = hidden;
   }
 
   async dispose(): Promise<void> {

@@ -138,7 +138,9 @@ async function createBackend(dir: string, config: EncoderConfig, task: Transform
   }
   if (choice === "onnx" || (choice === "auto" && (await ortAvailable()))) {
     const path = await onnxGraphFor(dir, task, opts.onnxFile);
-    return OnnxBackend.create(path, opts.threads === undefined ? {} : { threads: opts.threads });
+    const backend = await OnnxBackend.create(path, opts.threads === undefined ? {} : { threads: opts.threads });
+    backend.expectHiddenSize(config.hiddenSize);
+    return backend;
   }
   const encoder = createEncoder(config, await loadParamStore(dir));
   return new NativeBackend(encoder, task === "sequence-classification" && encoder.hasClassifier);
