@@ -33,6 +33,12 @@ describe.each(onePerArchitecture().flatMap(([type, fx]) => ALL_BACKENDS.map((b) 
     }
   });
 
+  it(`a token budget (smaller batches) gives the same embeddings (within ${TOL})`, async () => {
+    const model = await SentenceTransformer.load(fx.dir, { backend });
+    const budgeted = await model.encode(texts, { batchSize: 8, maxBatchTokens: 24 });
+    expect(maxAbsDiff(budgeted, await model.encode(texts, { batchSize: 8 }))).toBeLessThanOrEqual(TOL);
+  });
+
   it(`padding does not change a short text's token embeddings (within ${TOL})`, async () => {
     const model = await SentenceTransformer.load(fx.dir, { backend });
     const [alone] = await model.encode([short], { outputValue: "token_embeddings" });

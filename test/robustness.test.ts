@@ -15,7 +15,7 @@ async function errorOf(p: Promise<unknown>): Promise<SbertError> {
 }
 
 /** Loads a damaged copy of a fixture and returns the typed error. */
-async function loadDamaged(name: string, damage: (dir: string) => Promise<void>, load = (d: string) => SentenceTransformer.load(d, { backend: "native" })): Promise<SbertError> {
+async function loadDamaged(name: string, damage: (dir: string) => Promise<void>, load: (d: string) => Promise<unknown> = (d) => SentenceTransformer.load(d, { backend: "native" })): Promise<SbertError> {
   const { dir, cleanup } = await copyFixture(name);
   try {
     await damage(dir);

@@ -6,7 +6,7 @@ import { type JsonObject, readJsonObject } from "../io/json-file.js";
 import { type Transformer } from "../modules/transformer.js";
 import { DenseMatrix } from "../tensor/dense.js";
 import type { TokenRow } from "../tokenizers/text-tokenizer.js";
-import { chunks, lengthSortedOrder, requirePositiveInt, requireStrings } from "./batching.js";
+import { planBatches, requirePositiveInt, requireStrings } from "./batching.js";
 import { firstTransformer, loadPipeline, runPipeline } from "./pipeline.js";
 
 /** Activation applied to the logits: the model's stored default, or one named explicitly. */
@@ -14,6 +14,8 @@ export type CrossEncoderActivation = "default" | "identity" | "sigmoid" | "softm
 
 export interface PredictOptions {
   batchSize?: number;
+  /** Also cap each batch at this many padded tokens (rows × longest row). */
+  maxBatchTokens?: number;
   activation?: CrossEncoderActivation;
   /** Softmax over the labels after the activation (models with several labels only), as Python. */
   applySoftmax?: boolean;
@@ -75,7 +77,7 @@ export class CrossEncoder {
   }
 
   /** Raw head outputs, (pairs × numLabels), rows in input order. */
-  async logits(pairs: readonly (readonly [string, string])[], batchSize = 32): Promise<DenseMatrix> {
+  async logits(pairs: readonly (readonly [string, string])[], batchSize = 32, maxBatchTokens?: number): Promise<DenseMatrix> {
     if (!Array.isArray(pairs)) throw new SbertError("INVALID_INPUT", "pairs must be a list of [text, text] pairs");
     pairs.forEach((p, i) => {
       if (!Array.isArray(p) || p.length !== 2) throw new SbertError("INVALID_INPUT", `pairs[${i}] must be a [text, text] pair`);
@@ -83,9 +85,9 @@ export class CrossEncoder {
     });
     requirePositiveInt(batchSize, "batchSize");
     const out = new Float32Array(pairs.length * this.numLabels);
+    if (maxBatchTokens !== undefined) requirePositiveInt(maxBatchTokens, "maxBatchTokens");
     const rows = this.transformer.tokenizeRows(pairs);
-    const order = lengthSortedOrder(rows.map((r) => r.ids.length));
-    for (const idx of chunks(order, batchSize)) {
+    for (const idx of planBatches(rows.map((r) => r.ids.length), batchSize, maxBatchTokens)) {
       const batch = this.transformer.padRows(idx.map((i) => rows[i] as TokenRow));
       const scores = (await runPipeline([this.transformer], { batch })).scores;
       if (!scores) throw new SbertError("INVALID_OPERATION", "the Transformer produced no scores");
@@ -99,7 +101,7 @@ export class CrossEncoder {
    * matrix otherwise. Activation first, then the optional softmax, as in Python.
    */
   async predict(pairs: readonly (readonly [string, string])[], opts: PredictOptions = {}): Promise<Float32Array | DenseMatrix> {
-    const logits = await this.logits(pairs, opts.batchSize ?? 32);
+    const logits = await this.logits(pairs, opts.batchSize ?? 32, opts.maxBatchTokens);
     const act = !opts.activation || opts.activation === "default" ? this.defaultActivation : opts.activation;
     const data = applyActivation(logits, act);
     if (opts.applySoftmax && this.numLabels > 1) softmaxRows(data, this.numLabels);

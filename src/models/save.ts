@@ -130,6 +130,15 @@ async function saveTransformer(t: Transformer, dir: string, sourceDir: string): 
     throw new SbertError("FILE_NOT_FOUND", `cannot copy config.json from the source folder "${sourceDir}": ${(e as Error).message}`, { cause: e });
   });
   await writeFile(join(dir, "config.json"), config);
+  await copyTokenizerFiles(sourceDir, dir);
+  const tensors = new Map<string, WritableTensor>();
+  for (const [name, tensor] of t.encoder.params.tensors) tensors.set(name, writable(tensor));
+  await writeSafetensors(join(dir, "model.safetensors"), tensors, { format: "pt" });
+  await writeJson(join(dir, "sentence_bert_config.json"), { max_seq_length: t.maxSeqLength, do_lower_case: t.doLowerCase });
+}
+
+/** Copies the tokenizer files `sourceDir` has into `dir`; fails without a tokenizer.json. */
+export async function copyTokenizerFiles(sourceDir: string, dir: string): Promise<void> {
   let copied = 0;
   for (const name of TOKENIZER_FILES) {
     const ok = await copyFile(join(sourceDir, name), join(dir, name)).then(
@@ -144,24 +153,20 @@ async function saveTransformer(t: Transformer, dir: string, sourceDir: string): 
   if (copied === 0 || !(await readFile(join(dir, "tokenizer.json")).then(() => true, () => false))) {
     throw new SbertError("FILE_NOT_FOUND", `the source folder "${sourceDir}" has no tokenizer.json to copy`);
   }
-  const tensors = new Map<string, WritableTensor>();
-  for (const [name, tensor] of t.encoder.params.tensors) tensors.set(name, writable(tensor));
-  await writeSafetensors(join(dir, "model.safetensors"), tensors, { format: "pt" });
-  await writeJson(join(dir, "sentence_bert_config.json"), { max_seq_length: t.maxSeqLength, do_lower_case: t.doLowerCase });
 }
 
-function writable(t: Tensor): WritableTensor {
+export function writable(t: Tensor): WritableTensor {
   return { shape: [...t.shape], data: t.data };
 }
 
-async function writeJson(path: string, value: unknown): Promise<void> {
+export async function writeJson(path: string, value: unknown): Promise<void> {
   await writeFile(path, `${JSON.stringify(value, null, 2)}\n`);
 }
 
 let versionCache: string | undefined;
 
 /** This package's version (package.json two levels above src/models or dist/models). */
-async function libraryVersion(): Promise<string> {
+export async function libraryVersion(): Promise<string> {
   if (versionCache === undefined) {
     const raw = await readFile(new URL("../../package.json", import.meta.url), "utf8").catch(() => "{}");
     const v = (JSON.parse(raw) as { version?: unknown }).version;

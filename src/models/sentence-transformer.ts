@@ -10,15 +10,17 @@ import type { Transformer } from "../modules/transformer.js";
 import { DenseMatrix } from "../tensor/dense.js";
 import type { TokenBatch, TokenRow } from "../tokenizers/text-tokenizer.js";
 import { pairwiseSimilarityFunction, quantizeEmbeddings, similarityFunction } from "../util/index.js";
-import { chunks, lengthSortedOrder, requirePositiveInt, requireStrings } from "./batching.js";
+import { planBatches, requirePositiveInt, requireStrings } from "./batching.js";
 import { type SentenceTransformerConfig, parseSentenceTransformerConfig } from "./model-config.js";
 import { firstTransformer, loadPipeline, runPipeline } from "./pipeline.js";
 
 export type Precision = "float32" | "int8" | "uint8" | "binary" | "ubinary";
 
 export interface EncodeOptions {
-  /** Texts per forward pass (default 32). Batches are formed after sorting by length. */
+  /** Texts per forward pass (default 32). Batches are formed after sorting by token count. */
   batchSize?: number;
+  /** Also cap each batch at this many padded tokens (rows × longest row); long texts get smaller batches. */
+  maxBatchTokens?: number;
   /** L2-normalize each embedding (after truncation). */
   normalizeEmbeddings?: boolean;
   /** Name of a prompt from config_sentence_transformers.json, prepended to every text. */
@@ -125,11 +127,12 @@ export class SentenceTransformer {
     const inputs = prompt ? list.map((t) => prompt + t) : list;
     const promptLength = prompt && this.excludesPrompt() ? (this.transformer.tokenize([prompt]).lengths[0] as number) - 1 : undefined;
     const rows = this.transformer.tokenizeRows(inputs);
-    const order = lengthSortedOrder(rows.map((r) => r.ids.length));
+    const maxBatchTokens = opts.maxBatchTokens === undefined ? undefined : requirePositiveInt(opts.maxBatchTokens, "maxBatchTokens");
+    const batches = planBatches(rows.map((r) => r.ids.length), batchSize, maxBatchTokens);
 
     if (opts.outputValue === "token_embeddings") {
       const out: DenseMatrix[] = new Array(list.length);
-      for (const idx of chunks(order, batchSize)) {
+      for (const idx of batches) {
         const batch = this.transformer.padRows(idx.map((i) => rows[i] as TokenRow));
         const f = await runPipeline(this.modules, promptLength === undefined ? { batch } : { batch, promptLength });
         const tokens = f.tokenEmbeddings;
@@ -150,7 +153,7 @@ export class SentenceTransformer {
     const fullDim = this.fullEmbeddingDimension();
     const dim = this.resolveTruncateDim(opts.truncateDim, fullDim);
     const data = new Float32Array(list.length * dim);
-    for (const idx of chunks(order, batchSize)) {
+    for (const idx of batches) {
       const batch = this.transformer.padRows(idx.map((i) => rows[i] as TokenRow));
       const f = await runPipeline(this.modules, promptLength === undefined ? { batch } : { batch, promptLength });
       const emb = f.sentenceEmbedding;

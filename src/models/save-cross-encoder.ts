@@ -1,0 +1,97 @@
+/**
+ * Saving a `CrossEncoder` as the sentence-transformers 5.4+ cross-encoder folder, which
+ * `CrossEncoder.load` reads back with identical logits and Python loads (5.4+ through modules.json,
+ * older versions and plain transformers through config.json + model.safetensors):
+ *
+ *   modules.json                       one Transformer at the root
+ *   sentence_bert_config.json          transformer_task sequence-classification, max_seq_length
+ *   config_sentence_transformers.json  model_type CrossEncoder, activation_fn (the default activation)
+ *   config.json                        the source's, with architectures, num_labels, id2label, label2id
+ *   model.safetensors                  every encoder weight under its loaded key (`bert.…`, `classifier.…`)
+ *   tokenizer files                    copied from the source folder
+ *
+ * @example
+ * await saveCrossEncoder(ce, "out/my-reranker", { sourceDir: "models/base-ce" });
+ */
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { SbertError } from "../errors.js";
+import { type WritableTensor, writeSafetensors } from "../io/safetensors.js";
+import type { CrossEncoder, CrossEncoderActivation } from "./cross-encoder.js";
+import { writeFolderAtomically } from "./save-atomic.js";
+import { type SaveOptions, copyTokenizerFiles, libraryVersion, writable, writeJson } from "./save.js";
+
+/** The torch class path Python's CrossEncoder instantiates for each default activation. */
+const ACTIVATION_PATHS: Record<Exclude<CrossEncoderActivation, "default">, string> = {
+  identity: "torch.nn.modules.linear.Identity",
+  sigmoid: "torch.nn.modules.activation.Sigmoid",
+  tanh: "torch.nn.modules.activation.Tanh",
+  softmax: "torch.nn.modules.activation.Softmax",
+};
+
+/**
+ * Writes the cross-encoder to `dir` atomically (a temporary sibling folder renamed into place). An
+ * existing non-empty `dir` is refused unless `overwrite` is set.
+ */
+export async function saveCrossEncoder(model: CrossEncoder, dir: string, opts: SaveOptions): Promise<void> {
+  await writeFolderAtomically(dir, (tmp) => writeCrossEncoder(model, tmp, opts.sourceDir), opts);
+}
+
+/** Writes the cross-encoder's files into an existing empty folder (not atomic; see `saveCrossEncoder`). */
+export async function writeCrossEncoder(model: CrossEncoder, dir: string, sourceDir: string): Promise<void> {
+  const t = model.transformer;
+  const config = await readSourceConfig(sourceDir);
+  await writeJson(join(dir, "config.json"), classificationConfig(config, model.numLabels, sourceDir));
+  await copyTokenizerFiles(sourceDir, dir);
+  const tensors = new Map<string, WritableTensor>();
+  for (const [name, tensor] of t.encoder.params.tensors) tensors.set(name, writable(tensor));
+  await writeSafetensors(join(dir, "model.safetensors"), tensors, { format: "pt" });
+  await writeJson(join(dir, "modules.json"), [{ idx: 0, name: "0", path: "", type: "sentence_transformers.base.modules.transformer.Transformer" }]);
+  await writeJson(join(dir, "sentence_bert_config.json"), {
+    transformer_task: "sequence-classification",
+    modality_config: { text: { method: "forward", method_output_name: "logits" } },
+    module_output_name: "scores",
+    max_seq_length: t.maxSeqLength,
+    do_lower_case: t.doLowerCase,
+  });
+  await writeJson(join(dir, "config_sentence_transformers.json"), {
+    __version__: { sbert_ts: await libraryVersion() },
+    activation_fn: ACTIVATION_PATHS[model.defaultActivation],
+    default_prompt_name: null,
+    model_type: "CrossEncoder",
+    prompts: {},
+  });
+}
+
+async function readSourceConfig(sourceDir: string): Promise<Record<string, unknown>> {
+  const raw = await readFile(join(sourceDir, "config.json"), "utf8").catch((e: unknown) => {
+    throw new SbertError("FILE_NOT_FOUND", `cannot copy config.json from the source folder "${sourceDir}": ${(e as Error).message}`, { cause: e });
+  });
+  const parsed = JSON.parse(raw) as unknown;
+  if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) throw new SbertError("INVALID_MODEL_FILE", `${sourceDir}/config.json is not a JSON object`);
+  return parsed as Record<string, unknown>;
+}
+
+/**
+ * The source config with a sequence-classification head of `numLabels` labels: its id2label kept
+ * when it has that many labels (else LABEL_0..), label2id to match, num_labels, and architectures
+ * naming a `…ForSequenceClassification` class (derived from `…Model` when the source has no head).
+ */
+export function classificationConfig(cfg: Record<string, unknown>, numLabels: number, where = "config.json"): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...cfg };
+  const stored = cfg["id2label"];
+  const keep = stored && typeof stored === "object" && !Array.isArray(stored) && Object.keys(stored).length === numLabels;
+  const id2label: Record<string, string> = keep
+    ? Object.fromEntries(Object.entries(stored as Record<string, unknown>).map(([k, v]) => [k, String(v)]))
+    : Object.fromEntries(Array.from({ length: numLabels }, (_, i) => [String(i), `LABEL_${i}`]));
+  out["id2label"] = id2label;
+  out["label2id"] = Object.fromEntries(Object.entries(id2label).map(([k, v]) => [v, Number(k)]));
+  out["num_labels"] = numLabels;
+  const archs = Array.isArray(cfg["architectures"]) ? (cfg["architectures"] as unknown[]).filter((a): a is string => typeof a === "string") : [];
+  const head = archs.find((a) => a.endsWith("ForSequenceClassification"));
+  const base = archs.find((a) => /Model$/.test(a));
+  if (head) out["architectures"] = [head];
+  else if (base) out["architectures"] = [base.replace(/Model$/, "ForSequenceClassification")];
+  else throw new SbertError("INVALID_MODEL_FILE", `${where}: "architectures" names no …ForSequenceClassification or …Model class to save the cross-encoder as`);
+  return out;
+}
