@@ -9,9 +9,10 @@
  * and the cross-encoder in pairs/s. GFLOP/s count the useful work on real tokens (no padding)
  * against the machine's fp32 peak (~114 GFLOP/s per core).
  */
-import { existsSync, readdirSync } from "node:fs";
+import { existsSync, readdirSync, symlinkSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { CrossEncoder, SentenceTransformer } from "../src/index.js";
+import { paddingFraction, planBatches } from "../src/models/batching.js";
 import { type CaseResult, arg, flopsPerToken, peakRssMb, row, runCase } from "./lib/cases.js";
 import { stsDevPairs, stsDevSentences } from "./lib/sts.js";
 
@@ -34,6 +35,18 @@ async function countWork(model: SentenceTransformer | CrossEncoder, inputs: (str
   return { tokens, flops };
 }
 
+/** Texts of at least 128 tokens, made by joining consecutive STS-B sentences (for the 32 × 128 case). */
+function longTexts(model: SentenceTransformer, n: number): string[] {
+  const all = stsDevSentences() ?? [];
+  const out: string[] = [];
+  for (let i = 0; out.length < n && i < all.length; ) {
+    let text = "";
+    while (i < all.length && (model.tokenize([text]).lengths[0] ?? 0) < 130) text += `${all[i++] as string} `;
+    out.push(text);
+  }
+  return out;
+}
+
 /** Child process: one configuration. */
 async function child(name: string): Promise<CaseResult> {
   const threads = Number(arg("--threads", "1"));
@@ -42,12 +55,18 @@ async function child(name: string): Promise<CaseResult> {
   const onnxFile = arg("--onnx-file", "model.onnx");
   const sentences = (stsDevSentences() ?? []).slice(0, n);
   const t0 = performance.now();
-  if (name === "transformers.js") {
+  if (name.startsWith("transformers.js")) {
     const { pipeline, env } = await import("@huggingface/transformers");
     env.allowRemoteModels = false;
     env.localModelPath = `${dirname(dir)}/`;
+    const int8 = name.endsWith("int8");
+    if (int8) {
+      // transformers.js looks for onnx/model_quantized.onnx: point it at our int8 graph (same file)
+      const link = join(dir, "onnx", "model_quantized.onnx");
+      if (!existsSync(link)) symlinkSync(onnxFile, link);
+    }
     const extractor = await pipeline("feature-extraction", basename(dir), {
-      dtype: "fp32",
+      dtype: int8 ? "q8" : "fp32",
       session_options: { intraOpNumThreads: threads, interOpNumThreads: 1 },
     });
     const loadMs = performance.now() - t0;
@@ -70,10 +89,17 @@ async function child(name: string): Promise<CaseResult> {
   const backend = name === "native" ? "native" : "onnx";
   const model = await SentenceTransformer.load(dir, { backend, threads, onnxFile });
   const loadMs = performance.now() - t0;
+  const texts = name.endsWith("-long") ? longTexts(model, sentences.length) : sentences;
+  if (name.endsWith("-long")) model.maxSeqLength = 128;
   const t1 = performance.now();
-  await model.encode(sentences, { batchSize: 32, normalizeEmbeddings: true });
+  await model.encode(texts, { batchSize: 32, normalizeEmbeddings: true });
   const seconds = (performance.now() - t1) / 1000;
-  return { name, threads, items: sentences.length, seconds, loadMs, ...(await countWork(model, sentences)), peakRssMb: peakRssMb() };
+  // what the batching did: padding of the plan, and the time spent tokenizing (measured apart)
+  const t2 = performance.now();
+  const lengths = model.transformer.tokenizeRows(texts).map((r) => r.ids.length);
+  const tokenizeSeconds = (performance.now() - t2) / 1000;
+  const padding = paddingFraction(lengths, planBatches(lengths, 32));
+  return { name, threads, items: texts.length, seconds, loadMs, ...(await countWork(model, texts)), peakRssMb: peakRssMb(), padding, tokenizeShare: tokenizeSeconds / seconds };
 }
 
 async function main(): Promise<void> {
@@ -88,30 +114,44 @@ async function main(): Promise<void> {
   for (const t of [1, 2]) {
     plan.push(["transformers.js", ["--model", bi, "--threads", String(t)]]);
     plan.push(["onnx-fp32", ["--model", bi, "--threads", String(t)]]);
-    if (int8) plan.push(["onnx-int8", ["--model", bi, "--threads", String(t), "--onnx-file", int8]]);
+    if (int8) {
+      plan.push(["transformers.js-int8", ["--model", bi, "--threads", String(t), "--onnx-file", int8]]);
+      plan.push(["onnx-int8", ["--model", bi, "--threads", String(t), "--onnx-file", int8]]);
+    }
+  }
+  plan.push(["onnx-fp32-long", ["--model", bi, "--threads", "2", "--items", "640"]]);
+  const mpnet = join(MODELS, "mpnet-base");
+  if (existsSync(join(mpnet, "onnx", "model.onnx"))) {
+    plan.push(["transformers.js", ["--model", mpnet, "--threads", "2", "--items", "1000"]]);
+    plan.push(["onnx-fp32", ["--model", mpnet, "--threads", "2", "--items", "1000"]]);
   }
   plan.push(["native", ["--model", bi, "--items", String(NATIVE_N)]]);
   if (existsSync(ce)) {
     plan.push(["ce-onnx", ["--model", ce, "--threads", "2", "--items", String(Math.min(N, 1500))]]);
     plan.push(["ce-native", ["--model", ce, "--items", String(Math.min(NATIVE_N, 100))]]);
   }
-  const widths = [16, 8, 7, 12, 10, 9, 8, 9, 9];
-  console.log(`model ${bi}; ${N} STS-B dev sentences; peak ${PEAK_PER_CORE} GFLOP/s per core`);
-  console.log(row(["case", "threads", "items", "items/s", "vs tjs", "GFLOP/s", "% peak", "load ms", "RSS MB"], widths));
-  const baseline = new Map<number, number>();
+  const widths = [21, 11, 8, 7, 10, 8, 9, 7, 8, 8, 8, 7];
+  console.log(`${N} STS-B dev sentences (fewer where items says); peak ${PEAK_PER_CORE} GFLOP/s per core; int8 GFLOP/s are fp32-equivalent`);
+  console.log(row(["case", "model", "threads", "items", "items/s", "vs tjs", "GFLOP/s", "% peak", "load ms", "RSS MB", "padding", "tok %"], widths));
+  const baseline = new Map<string, number>();
   for (const [name, args] of plan) {
     const r = await runCase(script, name, args);
+    const model = basename(args[1] ?? "");
     if (r.error) {
-      console.log(row([name, args[3] ?? "", "-", `error: ${r.error}`], widths));
+      console.log(row([name, model, args[3] ?? "", "-", `error: ${r.error}`], widths));
       continue;
     }
     const rate = r.items / r.seconds;
-    if (name === "transformers.js") baseline.set(r.threads, rate);
-    const base = baseline.get(r.threads);
+    const key = `${model}/${r.threads}`;
+    if (name === "transformers.js") baseline.set(key, rate);
+    if (name === "transformers.js-int8") baseline.set(`${key}/int8`, rate);
+    const base = baseline.get(key);
+    const vs = name.startsWith("ce-") || name.startsWith("transformers") || name.endsWith("-long") || !base ? "-" : `${(rate / base).toFixed(2)}×`;
+    const vsInt8 = name === "onnx-int8" ? baseline.get(`${key}/int8`) : undefined;
     const gflops = r.flops / r.seconds / 1e9;
     console.log(
       row(
-        [name, r.threads, r.items, rate.toFixed(1), name.startsWith("ce-") || !base ? "-" : `${(rate / base).toFixed(2)}×`, gflops.toFixed(1), `${((100 * gflops) / (PEAK_PER_CORE * r.threads)).toFixed(0)}%`, r.loadMs.toFixed(0), r.peakRssMb.toFixed(0)],
+        [name, model, r.threads, r.items, rate.toFixed(1), vsInt8 ? `${vs} (${(rate / vsInt8).toFixed(2)}× q8)` : vs, gflops.toFixed(1), `${((100 * gflops) / (PEAK_PER_CORE * r.threads)).toFixed(0)}%`, r.loadMs.toFixed(0), r.peakRssMb.toFixed(0), r.padding === undefined ? "-" : `${(100 * r.padding).toFixed(1)}%`, r.tokenizeShare === undefined ? "-" : `${(100 * r.tokenizeShare).toFixed(1)}%`],
         widths,
       ),
     );

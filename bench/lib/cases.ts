@@ -13,6 +13,10 @@ export interface CaseResult {
   tokens: number;
   flops: number;
   peakRssMb: number;
+  /** Share of padded positions in the batches our encode formed. */
+  padding?: number;
+  /** Time to tokenize the inputs once, as a share of the encode time. */
+  tokenizeShare?: number;
   error?: string;
 }
 
