@@ -3,7 +3,7 @@
  * renamed to `checkpoint-<step>`), so a run killed at any moment leaves only whole checkpoints.
  *
  *   checkpoint-<step>/
- *     model/                 the model as a loadable sentence-transformers folder
+ *     model/                 the model as a loadable sentence-transformers (or cross-encoder) folder
  *     loss.safetensors       the loss's own parameters (SoftmaxLoss's classifier), when it has any
  *     optimizer.safetensors  AdamW moments: exp_avg.<param>, exp_avg_sq.<param>
  *     trainer_state.json     step, data position (epoch, batch), RNG state, scheduler step, best
@@ -14,10 +14,9 @@ import { join } from "node:path";
 import { SbertError } from "../errors.js";
 import { readSafetensors, toFloat32Array, type WritableTensor, writeSafetensors } from "../io/safetensors.js";
 import { writeFolderAtomically } from "../models/save-atomic.js";
-import { writeSentenceTransformer } from "../models/save.js";
 import type { NamedParameter } from "./parameters.js";
 import type { AdamW, AdamWState } from "./optim/adamw.js";
-import type { TrainableSentenceTransformer } from "./trainer-model.js";
+import type { TrainableModel } from "./trainer-model.js";
 
 export const CHECKPOINT_FORMAT = "sbert-ts-checkpoint/1";
 
@@ -45,7 +44,7 @@ export interface TrainerState {
 
 /** What a checkpoint saves and restores. */
 export interface CheckpointParts {
-  model: TrainableSentenceTransformer;
+  model: TrainableModel;
   sourceDir: string;
   lossParams: readonly NamedParameter[];
   optimizer: AdamW;
@@ -86,7 +85,7 @@ export async function saveCheckpoint(root: string, parts: CheckpointParts, state
     async (tmp) => {
       const modelDir = join(tmp, "model");
       await mkdir(modelDir);
-      await writeSentenceTransformer(parts.model.model, modelDir, parts.sourceDir);
+      await parts.model.writeFolder(modelDir, parts.sourceDir);
       if (parts.lossParams.length > 0) await writeSafetensors(join(tmp, "loss.safetensors"), paramMap(parts.lossParams), { format: "pt" });
       await writeSafetensors(join(tmp, "optimizer.safetensors"), moments, { format: "pt" });
       await writeFile(join(tmp, "trainer_state.json"), `${JSON.stringify({ ...state, optimizer: { lrs: opt.lrs, steps } }, null, 1)}\n`);

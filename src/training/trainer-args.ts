@@ -4,7 +4,6 @@
  */
 import { createHash } from "node:crypto";
 import { SbertError } from "../errors.js";
-import type { EmbeddingLoss } from "../losses/loss.js";
 import type { TrainingDataset } from "./data.js";
 import type { BatchSamplerName } from "./data-sampler.js";
 import type { ScheduleName } from "./schedules.js";
@@ -50,6 +49,12 @@ export interface TrainingArguments {
   dropout?: boolean;
 }
 
+/** What the arguments and the fingerprint need of a loss (an `EmbeddingLoss` or a `LogitsLoss`). */
+export interface LossIdentity {
+  readonly name: string;
+  configDict(): Record<string, unknown>;
+}
+
 /** Every argument with its default filled in. */
 export type ResolvedArguments = Required<Omit<TrainingArguments, "maxSteps" | "evalSteps" | "checkpointSteps" | "checkpointDir">> &
   Pick<TrainingArguments, "maxSteps" | "evalSteps" | "checkpointSteps" | "checkpointDir">;
@@ -57,7 +62,7 @@ export type ResolvedArguments = Required<Omit<TrainingArguments, "maxSteps" | "e
 /** Losses whose other rows act as negatives, which duplicates in a batch would corrupt. */
 const IN_BATCH_NEGATIVE_LOSSES = new Set(["MultipleNegativesRankingLoss"]);
 
-export function resolveArguments(args: TrainingArguments, loss: EmbeddingLoss): ResolvedArguments {
+export function resolveArguments(args: TrainingArguments, loss: LossIdentity): ResolvedArguments {
   const inner = (loss.configDict()["loss"] as string | undefined) ?? loss.name;
   const r: ResolvedArguments = {
     batchSize: args.batchSize ?? 16,
@@ -108,7 +113,7 @@ export function datasetHash(ds: TrainingDataset): string {
 }
 
 /** The settings a checkpoint records; resuming with any other value would not reproduce the run. */
-export function runFingerprint(args: ResolvedArguments, loss: EmbeddingLoss, train: TrainingDataset, totalSteps: number): Record<string, unknown> {
+export function runFingerprint(args: ResolvedArguments, loss: LossIdentity, train: TrainingDataset, totalSteps: number): Record<string, unknown> {
   return {
     loss: loss.name,
     loss_config: loss.configDict(),

@@ -9,6 +9,7 @@
 import { join } from "node:path";
 import type { Encoder } from "../architectures/encoder.js";
 import { SbertError } from "../errors.js";
+import { writeSentenceTransformer } from "../models/save.js";
 import type { SentenceTransformer } from "../models/sentence-transformer.js";
 import { Dense } from "../modules/dense.js";
 import type { Features } from "../modules/module.js";
@@ -17,7 +18,36 @@ import type { Rng } from "../tensor/random.js";
 import type { Tensor } from "../tensor/tensor.js";
 import type { NamedParameter } from "./parameters.js";
 
-export class TrainableSentenceTransformer {
+/**
+ * What the trainer loop, checkpoints and keep-best need of a model, whatever it computes: its named
+ * parameters, dropout, weights from/to a folder, and in-memory snapshots. Implemented by
+ * `TrainableSentenceTransformer` (bi-encoders) and `TrainableCrossEncoder` (cross-encoders).
+ */
+export interface TrainableModel {
+  /** Every trainable tensor, named by its safetensors key. */
+  readonly params: readonly NamedParameter[];
+  /** Dropout on (training, drawing from `rng`) or off (`undefined`). */
+  setDropout(rng: Rng | undefined): void;
+  /** Copies every parameter's values from a folder written by `writeFolder`. */
+  loadWeights(dir: string): Promise<void>;
+  /** Writes the model as a loadable folder into the existing empty folder `dir` (not atomic). */
+  writeFolder(dir: string, sourceDir: string): Promise<void>;
+  /** A copy of every parameter's values (to restore with `setValues`). */
+  snapshot(): Float32Array[];
+  setValues(values: readonly Float32Array[]): void;
+}
+
+/** A copy of every parameter's values. */
+export function snapshotParams(params: readonly NamedParameter[]): Float32Array[] {
+  return params.map((p) => Float32Array.from(p.tensor.data));
+}
+
+/** Restores values from `snapshotParams`. */
+export function setParamValues(params: readonly NamedParameter[], values: readonly Float32Array[]): void {
+  params.forEach((p, i) => p.tensor.data.set(values[i] as Float32Array));
+}
+
+export class TrainableSentenceTransformer implements TrainableModel {
   readonly model: SentenceTransformer;
   readonly encoder: Encoder;
   /** Every trainable tensor of the model, named (see the file comment). */
@@ -90,12 +120,16 @@ export class TrainableSentenceTransformer {
     }
   }
 
+  async writeFolder(dir: string, sourceDir: string): Promise<void> {
+    await writeSentenceTransformer(this.model, dir, sourceDir);
+  }
+
   /** A copy of every parameter's values (to restore with `setValues`). */
   snapshot(): Float32Array[] {
-    return this.params.map((p) => Float32Array.from(p.tensor.data));
+    return snapshotParams(this.params);
   }
 
   setValues(values: readonly Float32Array[]): void {
-    this.params.forEach((p, i) => p.tensor.data.set(values[i] as Float32Array));
+    setParamValues(this.params, values);
   }
 }

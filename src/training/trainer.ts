@@ -27,22 +27,37 @@ import { epochBatches } from "./data-sampler.js";
 import { AdamW } from "./optim/adamw.js";
 import { type NamedParameter, setRequiresGrad, weightDecayGroups } from "./parameters.js";
 import { LrScheduler, createSchedule, warmupStepsFromRatio } from "./schedules.js";
-import { type ResolvedArguments, type TrainingArguments, checkFingerprint, resolveArguments, runFingerprint } from "./trainer-args.js";
+import type { Tensor } from "../tensor/tensor.js";
+import { type LossIdentity, type ResolvedArguments, type TrainingArguments, checkFingerprint, resolveArguments, runFingerprint } from "./trainer-args.js";
 import { type EvaluationResult, batchLoss, evaluateModel, saveBest } from "./trainer-eval.js";
 import { type LogRecord, ProgressBar, type ProgressStream, TrainingLog } from "./trainer-log.js";
-import { TrainableSentenceTransformer } from "./trainer-model.js";
+import { type TrainableModel, TrainableSentenceTransformer } from "./trainer-model.js";
 
-export interface TrainerOptions {
-  /** A model loaded with `{ backend: "native" }`; trained in place. */
-  model: SentenceTransformer;
+/**
+ * What the loop needs of a kind of model (bi-encoder, cross-encoder): the trainable model, the
+ * loss's identity and own parameters, the data check, a batch's loss and an evaluation.
+ */
+export interface TrainingTask<M extends TrainableModel> {
+  readonly model: M;
+  readonly loss: LossIdentity;
+  readonly lossParams: readonly NamedParameter[];
+  /** Whether an evaluator is set (evaluations then run even without an eval set). */
+  readonly hasEvaluator: boolean;
+  /** Throws INVALID_INPUT naming the first row the loss cannot use. */
+  checkDataset(ds: TrainingDataset): void;
+  /** The loss of rows `indices`, recorded for backpropagation while gradients are on. */
+  batchLoss(ds: TrainingDataset, indices: readonly number[]): Promise<Tensor>;
+  /** Eval loss over `evalDataset` and the evaluator's metrics (dropout is off). */
+  evaluate(evalDataset: TrainingDataset | undefined, batchSize: number): Promise<EvaluationResult>;
+}
+
+/** The options every trainer shares. */
+export interface BaseTrainerOptions {
   /** The folder the model came from (checkpoints copy its config.json and tokenizer files). */
   sourceDir: string;
-  loss: EmbeddingLoss;
   trainDataset: TrainingDataset;
   /** Rows whose loss is reported as `eval_loss` at each evaluation. */
   evalDataset?: TrainingDataset;
-  /** E.g. an EmbeddingSimilarityEvaluator; its primary metric picks the best model. */
-  evaluator?: Evaluator<SentenceEncoder>;
   args?: TrainingArguments;
   /** JSON Lines log file. */
   logFile?: string;
@@ -52,6 +67,14 @@ export interface TrainerOptions {
   onLog?: (record: LogRecord) => void;
   /** A checkpoint folder (`checkpoint-<step>`) to continue from. */
   resumeFrom?: string;
+}
+
+export interface TrainerOptions extends BaseTrainerOptions {
+  /** A model loaded with `{ backend: "native" }`; trained in place. */
+  model: SentenceTransformer;
+  loss: EmbeddingLoss;
+  /** E.g. an EmbeddingSimilarityEvaluator; its primary metric picks the best model. */
+  evaluator?: Evaluator<SentenceEncoder>;
 }
 
 export interface TrainResult {
@@ -67,12 +90,14 @@ export interface TrainResult {
   lastEvaluation: Record<string, number> | undefined;
 }
 
-export class SentenceTransformerTrainer {
+/** The training loop, shared by `SentenceTransformerTrainer` and `CrossEncoderTrainer`. */
+export class Trainer<M extends TrainableModel> {
   readonly args: ResolvedArguments;
-  readonly model: TrainableSentenceTransformer;
+  readonly model: M;
   readonly totalSteps: number;
-  private readonly opts: TrainerOptions;
-  private readonly lossParams: NamedParameter[];
+  private readonly opts: BaseTrainerOptions;
+  private readonly task: TrainingTask<M>;
+  private readonly lossParams: readonly NamedParameter[];
   private readonly optimizer: AdamW;
   private readonly scheduler: LrScheduler;
   private readonly optimizerNames: string[];
@@ -82,14 +107,14 @@ export class SentenceTransformerTrainer {
   private bestSnapshot: Float32Array[] | undefined;
   private log: TrainingLog | undefined;
 
-  constructor(opts: TrainerOptions) {
+  constructor(task: TrainingTask<M>, opts: BaseTrainerOptions) {
     this.opts = opts;
-    this.args = resolveArguments(opts.args ?? {}, opts.loss);
-    this.model = new TrainableSentenceTransformer(opts.model);
-    const dim = opts.model.getSentenceEmbeddingDimension();
-    checkDataset(opts.trainDataset, dataRequirements(opts.loss, dim), opts.loss.name);
-    if (opts.evalDataset) checkDataset(opts.evalDataset, dataRequirements(opts.loss, dim), opts.loss.name);
-    this.lossParams = opts.loss.parameters();
+    this.task = task;
+    this.args = resolveArguments(opts.args ?? {}, task.loss);
+    this.model = task.model;
+    task.checkDataset(opts.trainDataset);
+    if (opts.evalDataset) task.checkDataset(opts.evalDataset);
+    this.lossParams = task.lossParams;
     this.totalSteps = this.args.maxSteps ?? this.stepsForEpochs();
     const named = [...this.model.params, ...this.lossParams.map((p) => ({ name: `loss.${p.name}`, tensor: p.tensor }))];
     const groups = weightDecayGroups(named, this.args.weightDecay, { decayAll: this.args.decayAll });
@@ -98,7 +123,7 @@ export class SentenceTransformerTrainer {
     const warmupSteps = warmupStepsFromRatio(this.args.warmupRatio, this.totalSteps);
     this.scheduler = new LrScheduler(this.optimizer, createSchedule(this.args.scheduler, { warmupSteps, totalSteps: this.totalSteps }));
     this.rng = new Rng(this.args.seed);
-    this.fingerprint = runFingerprint(this.args, opts.loss, opts.trainDataset, this.totalSteps);
+    this.fingerprint = runFingerprint(this.args, task.loss, opts.trainDataset, this.totalSteps);
     this.state = { globalStep: 0, epoch: 0, batchInEpoch: 0, best: null };
   }
 
@@ -137,7 +162,7 @@ export class SentenceTransformerTrainer {
         bar?.update(step, loss, lr);
         const final = step === this.totalSteps;
         let metrics: Record<string, number> = {};
-        if ((opts.evaluator || opts.evalDataset) && ((args.evalSteps && step % args.evalSteps === 0) || final)) {
+        if ((this.task.hasEvaluator || opts.evalDataset) && ((args.evalSteps && step % args.evalSteps === 0) || final)) {
           last = await this.evaluate(step);
           metrics = last.metrics;
           bar?.note(`step ${step}: ${Object.entries(metrics).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(", ")}`);
@@ -172,7 +197,7 @@ export class SentenceTransformerTrainer {
   private async step(indices: readonly number[]): Promise<{ loss: number; lr: number; gradNorm: number }> {
     const { args, opts } = this;
     this.model.setDropout(args.dropout ? this.rng : undefined);
-    const lossTensor = await batchLoss(this.model, opts.loss, opts.trainDataset, indices);
+    const lossTensor = await this.task.batchLoss(opts.trainDataset, indices);
     const loss = lossTensor.data[0] as number;
     const where = () => `step ${this.state.globalStep + 1} (epoch ${this.state.epoch}, batch ${this.state.batchInEpoch}: ${opts.trainDataset.source} lines ${indices.map((i) => opts.trainDataset.lineNumbers[i]).slice(0, 8).join(", ")}${indices.length > 8 ? ", ..." : ""})`;
     if (!Number.isFinite(loss)) throw this.diverged(`the loss is ${loss} at ${where()}`);
@@ -191,7 +216,7 @@ export class SentenceTransformerTrainer {
 
   private async evaluate(step: number): Promise<EvaluationResult> {
     this.model.setDropout(undefined);
-    const r = await evaluateModel(this.model, this.opts, this.args.batchSize);
+    const r = await this.task.evaluate(this.opts.evalDataset, this.args.batchSize);
     const best = this.state.best;
     const better = !best || (r.greaterIsBetter ? r.value > best.value : r.value < best.value);
     if (this.args.keepBest && Number.isFinite(r.value) && better) {
@@ -239,6 +264,29 @@ export class SentenceTransformerTrainer {
     const ckpt = this.args.checkpointDir ? ` The checkpoints in ${this.args.checkpointDir} are untouched (resume from the last one with a lower learning rate).` : "";
     return new SbertError("INVALID_OPERATION", `training stopped: ${what}; the weights were not updated with it.${ckpt} Lower --lr, set --max-grad-norm, or check the data.`);
   }
+}
+
+/** Fine-tunes a `SentenceTransformer` (see the file comment). */
+export class SentenceTransformerTrainer extends Trainer<TrainableSentenceTransformer> {
+  constructor(opts: TrainerOptions) {
+    super(sentenceTransformerTask(opts), opts);
+  }
+}
+
+function sentenceTransformerTask(opts: TrainerOptions): TrainingTask<TrainableSentenceTransformer> {
+  const model = new TrainableSentenceTransformer(opts.model);
+  const { loss, evaluator } = opts;
+  const req = dataRequirements(loss, opts.model.getSentenceEmbeddingDimension());
+  const lossOf = (ds: TrainingDataset, indices: readonly number[]) => batchLoss(model, loss, ds, indices);
+  return {
+    model,
+    loss,
+    lossParams: loss.parameters(),
+    hasEvaluator: evaluator !== undefined,
+    checkDataset: (ds) => checkDataset(ds, req, loss.name),
+    batchLoss: lossOf,
+    evaluate: (evalDataset, batchSize) => evaluateModel({ batchLoss: lossOf, ...(evalDataset ? { evalDataset } : {}), ...(evaluator ? { evaluator } : {}) }, opts.model, batchSize),
+  };
 }
 
 function round(x: number): number {

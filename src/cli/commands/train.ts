@@ -6,7 +6,13 @@ import { EmbeddingSimilarityEvaluator } from "../../evaluation/embedding-similar
 import type { Evaluator, SentenceEncoder } from "../../evaluation/evaluator.js";
 import { readSafetensors, toFloat32Array } from "../../io/safetensors.js";
 import type { EmbeddingLoss } from "../../losses/loss.js";
-import { EMBEDDING_LOSS_NAMES, createEmbeddingLoss } from "../../losses/registry.js";
+import { EMBEDDING_LOSS_NAMES, LOGITS_LOSS_NAMES, createEmbeddingLoss, createLogitsLoss } from "../../losses/registry.js";
+import { CrossEncoderClassificationEvaluator } from "../../evaluation/cross-encoder-classification.js";
+import { CrossEncoder } from "../../models/cross-encoder.js";
+import { saveCrossEncoder } from "../../models/save-cross-encoder.js";
+import { CrossEncoderTrainer, isCrossEncoderFolder } from "../../training/trainer-cross-encoder.js";
+import type { TrainingArguments } from "../../training/trainer-args.js";
+import type { TrainResult } from "../../training/trainer.js";
 import { checkOutputFolder } from "../../models/save-atomic.js";
 import { saveSentenceTransformer } from "../../models/save.js";
 import { Rng } from "../../tensor/random.js";
@@ -99,6 +105,12 @@ Checkpoints (--checkpoint-steps N) go to --checkpoint-dir (default <output>-chec
 written atomically; --resume continues from the newest one with the same options and data, and
 ends with the same weights as an uninterrupted run.
 
+Cross-encoders: when --model is a cross-encoder folder (transformer_task sequence-classification) or
+--loss is BinaryCrossEntropyLoss or CrossEntropyLoss, the data has two text columns and a label
+(0/1 or a score in [0, 1] for BinaryCrossEntropyLoss, a class id for CrossEntropyLoss), the encoder and
+its classifier are trained, --eval also reports CrossEncoderClassificationEvaluator's metrics (when
+its labels are class ids), and the output is a cross-encoder folder that CrossEncoder loads.
+
 Example: sbert train --model base --train nli.tsv --loss SoftmaxLoss --num-labels 3 --output out`;
 
 /** `sbert train`: fine-tune a SentenceTransformer and save it as a sentence-transformers folder. */
@@ -113,7 +125,7 @@ export function registerTrain(program: Command, io: CliIo): void {
     .requiredOption("--train <file>", "training data (.jsonl, .csv or .tsv)")
     .option("--eval <file>", "evaluation data in the same format: eval loss, and an evaluator (see --evaluator)")
     .addOption(new Option("--format <format>", "data file format (default: from the extension)").choices(DATASET_FORMATS))
-    .requiredOption("--loss <name>", `loss class name: ${EMBEDDING_LOSS_NAMES.join(", ")}`)
+    .requiredOption("--loss <name>", `loss class name: ${EMBEDDING_LOSS_NAMES.join(", ")}; cross-encoders: ${LOGITS_LOSS_NAMES.join(", ")}`)
     .addOption(new Option("--num-labels <n>", "classes of SoftmaxLoss (default: largest label + 1)").argParser(parsePositiveInt))
     .option("--inner-loss <name>", "MatryoshkaLoss: the loss it wraps (e.g. MultipleNegativesRankingLoss)")
     .addOption(new Option("--matryoshka-dims <list>", "MatryoshkaLoss: embedding sizes, e.g. 768,512,256,128,64").argParser(parseDims))
@@ -138,7 +150,7 @@ export function registerTrain(program: Command, io: CliIo): void {
     .option("--checkpoint-dir <dir>", "checkpoint folder (default <output>-checkpoints)")
     .addOption(new Option("--save-total-limit <n>", "checkpoints kept (the newest)").argParser(parsePositiveInt).default(2))
     .option("--keep-best", "end with (and save) the weights of the best evaluation")
-    .addOption(new Option("--evaluator <kind>", "what --eval measures besides the loss: sts (Spearman of cosine vs score), binary (0/1 labels)").choices(["auto", "sts", "binary", "none"]).default("auto"))
+    .addOption(new Option("--evaluator <kind>", "what --eval measures besides the loss: sts (Spearman of cosine vs score), binary (0/1 labels); cross-encoders: auto = CrossEncoderClassificationEvaluator").choices(["auto", "sts", "binary", "none"]).default("auto"))
     .addOption(new Option("--batch-sampler <name>", "default: no_duplicates for MultipleNegativesRankingLoss, else batch_sampler").choices(BATCH_SAMPLERS))
     .addOption(new Option("--max-seq-length <n>", "truncate inputs to n tokens (default: the model's)").argParser(parsePositiveInt))
     .option("--no-dropout", "train without dropout (default: dropout as config.json sets it)")
@@ -156,7 +168,35 @@ async function train(opts: TrainCliOptions, io: CliIo): Promise<void> {
   }
   const trainDs = await readDataset(opts.train, opts.format);
   const evalDs = opts.eval ? await readDataset(opts.eval, opts.format) : undefined;
-  const { model, sourceDir } = await loadTrainableModel(opts.model, opts.revision, io);
+  const sourceDir = await resolveSourceDir(opts.model, opts.revision, io);
+  const progress = wantsProgressBar(io.stderr as { isTTY?: boolean }, io.env) ? io.stderr : undefined;
+  const common = {
+    sourceDir,
+    trainDataset: trainDs,
+    ...(evalDs ? { evalDataset: evalDs } : {}),
+    ...(opts.log ? { logFile: opts.log } : {}),
+    ...(progress ? { progress } : {}),
+    ...(resumeFrom ? { resumeFrom } : {}),
+    args: trainingArguments(opts, checkpointDir),
+  };
+  const crossEncoderLoss = (LOGITS_LOSS_NAMES as readonly string[]).includes(opts.loss);
+  if (crossEncoderLoss || (await isCrossEncoderFolder(sourceDir))) {
+    if (!crossEncoderLoss) throw new UsageError(`"${opts.model}" is a cross-encoder; train it with --loss ${LOGITS_LOSS_NAMES.join(" or ")} (${opts.loss} is a bi-encoder loss)`);
+    for (const [flag, set] of [["--loss-init", opts.lossInit], ["--inner-loss", opts.innerLoss], ["--matryoshka-dims", opts.matryoshkaDims]] as const) {
+      if (set !== undefined) throw new UsageError(`${flag} does not apply to cross-encoder training`);
+    }
+    const model = await loadModel(opts.model, () => CrossEncoder.load(sourceDir, { backend: "native" }));
+    if (opts.maxSeqLength !== undefined) model.transformer.maxSeqLength = opts.maxSeqLength;
+    if (opts.numLabels !== undefined && opts.numLabels !== model.numLabels) throw new UsageError(`--num-labels ${opts.numLabels} disagrees with the cross-encoder's ${model.numLabels} labels`);
+    const evaluator = evalDs ? crossEncoderEvaluator(evalDs, opts.evaluator) : undefined;
+    if (resumeFrom) io.stderr.write(`sbert: resuming from ${resumeFrom}\n`);
+    const trainer = new CrossEncoderTrainer({ ...common, model, loss: createLogitsLoss(opts.loss), ...(evaluator ? { evaluator } : {}) });
+    const result = await trainer.train();
+    await saveCrossEncoder(model, opts.output, { sourceDir, ...(opts.overwrite ? { overwrite: true } : {}) });
+    writeSummary(io, opts.output, result);
+    return;
+  }
+  const model = await loadModel(opts.model, () => SentenceTransformer.load(sourceDir, { backend: "native" }));
   if (opts.maxSeqLength !== undefined) model.maxSeqLength = opts.maxSeqLength;
   const loss = createEmbeddingLoss(opts.loss, {
     embeddingDimension: model.getSentenceEmbeddingDimension(),
@@ -167,43 +207,39 @@ async function train(opts: TrainCliOptions, io: CliIo): Promise<void> {
   });
   if (opts.lossInit) await initLoss(loss, opts.lossInit, io);
   const evaluator = evalDs ? chooseEvaluator(evalDs, opts.evaluator, loss) : undefined;
-  const progress = wantsProgressBar(io.stderr as { isTTY?: boolean }, io.env) ? io.stderr : undefined;
   if (resumeFrom) io.stderr.write(`sbert: resuming from ${resumeFrom}\n`);
-  const trainer = new SentenceTransformerTrainer({
-    model,
-    sourceDir,
-    loss,
-    trainDataset: trainDs,
-    ...(evalDs ? { evalDataset: evalDs } : {}),
-    ...(evaluator ? { evaluator } : {}),
-    ...(opts.log ? { logFile: opts.log } : {}),
-    ...(progress ? { progress } : {}),
-    ...(resumeFrom ? { resumeFrom } : {}),
-    args: {
-      batchSize: opts.batchSize,
-      lr: opts.lr,
-      ...(opts.maxSteps !== undefined ? { maxSteps: opts.maxSteps } : { epochs: opts.epochs ?? 1 }),
-      warmupRatio: opts.warmupRatio,
-      weightDecay: opts.weightDecay,
-      decayAll: opts.decayAll === true,
-      scheduler: opts.scheduler,
-      maxGradNorm: opts.maxGradNorm,
-      seed: opts.seed,
-      shuffle: opts.shuffle,
-      saveTotalLimit: opts.saveTotalLimit,
-      keepBest: opts.keepBest === true,
-      dropout: opts.dropout,
-      ...(opts.batchSampler ? { batchSampler: opts.batchSampler } : {}),
-      ...(opts.evalSteps !== undefined ? { evalSteps: opts.evalSteps } : {}),
-      ...(opts.checkpointSteps !== undefined ? { checkpointSteps: opts.checkpointSteps } : {}),
-      ...(checkpointDir ? { checkpointDir } : {}),
-    },
-  });
+  const trainer = new SentenceTransformerTrainer({ ...common, model, loss, ...(evaluator ? { evaluator } : {}) });
   const result = await trainer.train();
   await saveSentenceTransformer(model, opts.output, { sourceDir, ...(opts.overwrite ? { overwrite: true } : {}) });
+  writeSummary(io, opts.output, result);
+}
+
+function trainingArguments(opts: TrainCliOptions, checkpointDir: string | undefined): TrainingArguments {
+  return {
+    batchSize: opts.batchSize,
+    lr: opts.lr,
+    ...(opts.maxSteps !== undefined ? { maxSteps: opts.maxSteps } : { epochs: opts.epochs ?? 1 }),
+    warmupRatio: opts.warmupRatio,
+    weightDecay: opts.weightDecay,
+    decayAll: opts.decayAll === true,
+    scheduler: opts.scheduler,
+    maxGradNorm: opts.maxGradNorm,
+    seed: opts.seed,
+    shuffle: opts.shuffle,
+    saveTotalLimit: opts.saveTotalLimit,
+    keepBest: opts.keepBest === true,
+    dropout: opts.dropout,
+    ...(opts.batchSampler ? { batchSampler: opts.batchSampler } : {}),
+    ...(opts.evalSteps !== undefined ? { evalSteps: opts.evalSteps } : {}),
+    ...(opts.checkpointSteps !== undefined ? { checkpointSteps: opts.checkpointSteps } : {}),
+    ...(checkpointDir ? { checkpointDir } : {}),
+  };
+}
+
+function writeSummary(io: CliIo, output: string, result: TrainResult): void {
   io.stdout.write(
     `${JSON.stringify({
-      output: opts.output,
+      output,
       steps: result.globalStep,
       train_loss: result.trainLoss,
       train_runtime: Math.round(result.seconds * 1000) / 1000,
@@ -214,11 +250,18 @@ async function train(opts: TrainCliOptions, io: CliIo): Promise<void> {
   );
 }
 
-/**
- * Loads a bi-encoder for training: always the native backend (it is differentiable), from the
- * local folder (a hub id is downloaded first) that saving copies config.json and the tokenizer from.
- */
-async function loadTrainableModel(name: string, revision: string | undefined, io: CliIo): Promise<{ model: SentenceTransformer; sourceDir: string }> {
+/** `--evaluator` for a cross-encoder: auto = CrossEncoderClassificationEvaluator when the eval labels are class ids. */
+function crossEncoderEvaluator(ds: TrainingDataset, kind: TrainCliOptions["evaluator"]): CrossEncoderClassificationEvaluator | undefined {
+  if (kind === "none") return undefined;
+  if (kind !== "auto") throw new UsageError(`--evaluator ${kind} is for bi-encoders; cross-encoders use --evaluator auto (CrossEncoderClassificationEvaluator) or none`);
+  const labels = (ds.labels ?? []) as number[];
+  if (ds.inputColumns.length !== 2 || !labels.every((y) => typeof y === "number" && Number.isInteger(y) && y >= 0)) return undefined;
+  const [a, b] = ds.columns as [readonly string[], readonly string[]];
+  return new CrossEncoderClassificationEvaluator(a.map((t, i) => [t, b[i] as string] as const), labels, { name: "eval" });
+}
+
+/** The local folder of `--model` (a hub id is downloaded first): saving copies config.json and the tokenizer from it. */
+async function resolveSourceDir(name: string, revision: string | undefined, io: CliIo): Promise<string> {
   const s = await stat(name).catch(() => undefined);
   if (!s && !looksLikeRepoId(name)) throw new SbertError("FILE_NOT_FOUND", `model folder "${name}" does not exist`);
   if (s && !s.isDirectory()) throw new SbertError("INVALID_INPUT", `--model "${name}" is a file; pass the model folder`);
@@ -226,9 +269,13 @@ async function loadTrainableModel(name: string, revision: string | undefined, io
     ...(revision !== undefined ? { revision } : {}),
     ...(wantsProgressBar(io.stderr as { isTTY?: boolean }, io.env) ? { onProgress: progressBar(io.stderr) } : {}),
   });
-  const sourceDir = await resolveModelDir(name, hub);
+  return resolveModelDir(name, hub);
+}
+
+/** Loads the model for training (always the native backend: it is differentiable), naming `--model` in errors. */
+async function loadModel<T>(name: string, load: () => Promise<T>): Promise<T> {
   try {
-    return { model: await SentenceTransformer.load(sourceDir, { backend: "native" }), sourceDir };
+    return await load();
   } catch (e) {
     if (e instanceof SbertError) throw new SbertError(e.code, `cannot load the model in "${name}": ${e.message}`, { cause: e });
     throw e;

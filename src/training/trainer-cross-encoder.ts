@@ -1,0 +1,174 @@
+/**
+ * `CrossEncoderTrainer`: fine-tunes a `CrossEncoder` (a Transformer with a sequence-classification
+ * head) on (text_a, text_b, label) rows with the shared training loop (`Trainer`): AdamW, schedules,
+ * clipping, dropout, evaluation with keep-best, atomic checkpoints and exact resume.
+ *
+ * One step: tokenize the batch's pairs as `CrossEncoder.predict` does, run the encoder and its head
+ * to logits (batch, numLabels), apply BinaryCrossEntropyLoss (1 label: labels 0/1 or scores in
+ * [0, 1]) or CrossEntropyLoss (several labels: class ids 0..numLabels-1), back-propagate, update.
+ * Every weight of the encoder, classifier included, is trained; the checkpoints and the best model
+ * are cross-encoder folders (`writeCrossEncoder`).
+ *
+ * @example
+ * const ce = await CrossEncoder.load(dir, { backend: "native" });
+ * const trainer = new CrossEncoderTrainer({ model: ce, sourceDir: dir,
+ *   trainDataset: datasetFromRecords([{ query: "q", doc: "d", label: 1 }]), args: { lr: 2e-5 } });
+ * await trainer.train();
+ * await saveCrossEncoder(ce, "out", { sourceDir: dir });
+ */
+import { access } from "node:fs/promises";
+import { join } from "node:path";
+import type { Encoder } from "../architectures/encoder.js";
+import { SbertError } from "../errors.js";
+import type { Evaluator, PairScorer } from "../evaluation/evaluator.js";
+import { readJsonObject } from "../io/json-file.js";
+import { type LogitsLoss, labelTensor } from "../losses/loss.js";
+import { createLogitsLoss } from "../losses/registry.js";
+import type { CrossEncoder } from "../models/cross-encoder.js";
+import { writeCrossEncoder } from "../models/save-cross-encoder.js";
+import { loadParamStore } from "../modules/weights.js";
+import type { Rng } from "../tensor/random.js";
+import type { Tensor } from "../tensor/tensor.js";
+import { type TrainingDataset, checkDataset, columnTexts, rowError } from "./data.js";
+import type { NamedParameter } from "./parameters.js";
+import { type BaseTrainerOptions, Trainer, type TrainingTask } from "./trainer.js";
+import { evaluateModel } from "./trainer-eval.js";
+import { type TrainableModel, setParamValues, snapshotParams } from "./trainer-model.js";
+
+/** The trainable view of a `CrossEncoder` loaded with `{ backend: "native" }`. */
+export class TrainableCrossEncoder implements TrainableModel {
+  readonly model: CrossEncoder;
+  readonly encoder: Encoder;
+  /** Every encoder weight by its safetensors key (`bert.…`, `classifier.…`). */
+  readonly params: readonly NamedParameter[];
+
+  constructor(model: CrossEncoder) {
+    this.model = model;
+    try {
+      this.encoder = model.transformer.encoder;
+    } catch (e) {
+      throw new SbertError("INVALID_OPERATION", 'training needs the native backend: load the cross-encoder with { backend: "native" }', { cause: e });
+    }
+    this.params = [...this.encoder.params.tensors].map(([name, tensor]) => ({ name, tensor }));
+  }
+
+  setDropout(rng: Rng | undefined): void {
+    this.encoder.setDropout(rng);
+  }
+
+  /**
+   * Logits (pairs, numLabels) of the pairs in the given order, recorded for backpropagation when
+   * the parameters require gradients; tokenized as `predict` does (lower-casing, longest-first
+   * truncation to maxSeqLength, padding to the longest pair).
+   */
+  logits(pairs: readonly (readonly [string, string])[]): Tensor {
+    const batch = this.model.transformer.tokenize(pairs);
+    return this.encoder.classify(this.encoder.forward(batch), batch);
+  }
+
+  /** Copies every weight from the model.safetensors of a folder written by `writeFolder`. */
+  async loadWeights(dir: string): Promise<void> {
+    const store = (await loadParamStore(dir, "model.safetensors")).tensors;
+    for (const { name, tensor } of this.params) {
+      const src = store.get(name);
+      if (!src || src.size !== tensor.size) {
+        throw new SbertError("INVALID_MODEL_FILE", `${dir}/model.safetensors has ${src ? `${src.size} values` : "no tensor"} for "${name}"; it was not saved from this model`);
+      }
+      tensor.data.set(src.data);
+    }
+  }
+
+  async writeFolder(dir: string, sourceDir: string): Promise<void> {
+    await writeCrossEncoder(this.model, dir, sourceDir);
+  }
+
+  snapshot(): Float32Array[] {
+    return snapshotParams(this.params);
+  }
+
+  setValues(values: readonly Float32Array[]): void {
+    setParamValues(this.params, values);
+  }
+}
+
+export interface CrossEncoderTrainerOptions extends BaseTrainerOptions {
+  /** A cross-encoder loaded with `{ backend: "native" }`; trained in place. */
+  model: CrossEncoder;
+  /** Default: BinaryCrossEntropyLoss for one label, CrossEntropyLoss for several. */
+  loss?: LogitsLoss;
+  /** E.g. a CrossEncoderClassificationEvaluator; its primary metric picks the best model. */
+  evaluator?: Evaluator<PairScorer>;
+}
+
+/**
+ * Whether a model folder holds a cross-encoder: config_sentence_transformers.json says model_type
+ * CrossEncoder, or sentence_bert_config.json transformer_task sequence-classification, or (a plain
+ * Hugging Face folder without modules.json) config.json names a `…ForSequenceClassification`.
+ */
+export async function isCrossEncoderFolder(dir: string): Promise<boolean> {
+  const [st, sb, modules, cfg] = await Promise.all([
+    readJsonObject(dir, "config_sentence_transformers.json", { optional: true }).catch(() => undefined),
+    readJsonObject(dir, "sentence_bert_config.json", { optional: true }).catch(() => undefined),
+    access(join(dir, "modules.json")).then(() => true, () => false),
+    readJsonObject(dir, "config.json", { optional: true }).catch(() => undefined),
+  ]);
+  if (st?.["model_type"] === "CrossEncoder" || sb?.["transformer_task"] === "sequence-classification") return true;
+  const archs = cfg?.["architectures"];
+  return !modules && Array.isArray(archs) && archs.some((a) => typeof a === "string" && a.endsWith("ForSequenceClassification"));
+}
+
+/** The loss Python's CrossEncoderTrainer defaults to for a model with `numLabels` labels. */
+export function defaultCrossEncoderLoss(numLabels: number): LogitsLoss {
+  return createLogitsLoss(numLabels === 1 ? "BinaryCrossEntropyLoss" : "CrossEntropyLoss");
+}
+
+/**
+ * Checks a dataset for a cross-encoder loss: two text columns (the pair) and a label on every row,
+ * in [0, 1] for BinaryCrossEntropyLoss and a class id 0..numLabels-1 for CrossEntropyLoss.
+ */
+export function checkCrossEncoderDataset(ds: TrainingDataset, loss: LogitsLoss, numLabels: number): void {
+  if (loss.name === "CrossEntropyLoss") {
+    checkDataset(ds, { minColumns: 2, maxColumns: 2, label: "class", numClasses: numLabels }, loss.name);
+    return;
+  }
+  checkDataset(ds, { minColumns: 2, maxColumns: 2, label: "score" }, loss.name);
+  ds.labels?.forEach((y, i) => {
+    if (typeof y === "number" && !(y >= 0 && y <= 1)) throw rowError(ds.source, ds.lineNumbers[i] ?? i + 1, `label ${y} must be 0, 1 or a score in [0, 1] for ${loss.name}`);
+  });
+}
+
+/** Fine-tunes a `CrossEncoder` (see the file comment). */
+export class CrossEncoderTrainer extends Trainer<TrainableCrossEncoder> {
+  constructor(opts: CrossEncoderTrainerOptions) {
+    super(crossEncoderTask(opts), opts);
+  }
+}
+
+function crossEncoderTask(opts: CrossEncoderTrainerOptions): TrainingTask<TrainableCrossEncoder> {
+  const model = new TrainableCrossEncoder(opts.model);
+  const numLabels = opts.model.numLabels;
+  const loss = opts.loss ?? defaultCrossEncoderLoss(numLabels);
+  if (loss.name === "BinaryCrossEntropyLoss" && numLabels !== 1) {
+    throw new SbertError("INVALID_INPUT", `BinaryCrossEntropyLoss needs a cross-encoder with 1 label; this one has ${numLabels} (use CrossEntropyLoss)`);
+  }
+  if (loss.name === "CrossEntropyLoss" && numLabels < 2) {
+    throw new SbertError("INVALID_INPUT", "CrossEntropyLoss needs a cross-encoder with 2 or more labels; this one has 1 (use BinaryCrossEntropyLoss)");
+  }
+  const { evaluator } = opts;
+  const lossOf = async (ds: TrainingDataset, indices: readonly number[]): Promise<Tensor> => {
+    const a = columnTexts(ds, 0, indices);
+    const b = columnTexts(ds, 1, indices);
+    const logits = model.logits(a.map((t, i) => [t, b[i] as string] as const));
+    const labels = labelTensor(indices.map((i) => ds.labels?.[i]) as number[]);
+    return loss.computeLossFromLogits(logits, labels);
+  };
+  return {
+    model,
+    loss,
+    lossParams: [],
+    hasEvaluator: evaluator !== undefined,
+    checkDataset: (ds) => checkCrossEncoderDataset(ds, loss, numLabels),
+    batchLoss: lossOf,
+    evaluate: (evalDataset, batchSize) => evaluateModel({ batchLoss: lossOf, ...(evalDataset ? { evalDataset } : {}), ...(evaluator ? { evaluator } : {}) }, opts.model as PairScorer, batchSize),
+  };
+}
