@@ -1,24 +1,13 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { Readable } from "node:stream";
 import { describe, expect, it } from "vitest";
-import { run } from "../src/cli/main.js";
 import { SentenceTransformer } from "../src/index.js";
 import { FIXTURES, maxAbsDiff } from "./helpers/fixtures.js";
+import { type CliResult, runCli } from "./helpers/cli.js";
 
 const ST = join(FIXTURES, "st-bert-mean");
 
-async function cli(args: string[], stdin = ""): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = "";
-  let stderr = "";
-  const code = await run(args, {
-    stdin: Readable.from([Buffer.from(stdin)]),
-    stdout: { write: (s: string) => ((stdout += s), true) },
-    stderr: { write: (s: string) => ((stderr += s), true) },
-    env: {},
-  });
-  return { code, stdout, stderr };
-}
+const cli = (args: string[], stdin = ""): Promise<CliResult> => runCli(args, { stdin });
 
 describe("sbert --backend / --threads / --onnx-file", () => {
   const sentences = (JSON.parse(readFileSync(join(ST, "golden.json"), "utf8")) as { sentences: string[] }).sentences;

@@ -3,12 +3,11 @@ import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Readable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { formatFloat32 } from "../src/cli/json-format.js";
-import { run } from "../src/cli/main.js";
 import { CrossEncoder, SentenceTransformer, communityDetection, paraphraseMining, semanticSearch } from "../src/index.js";
+import { runCli } from "./helpers/cli.js";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const FIX = join(ROOT, "test/fixtures");
@@ -34,17 +33,7 @@ interface Result {
 }
 
 /** Runs the CLI in-process with captured streams. */
-async function cli(args: string[], stdin: string | Uint8Array = "", env: Record<string, string> = {}): Promise<Result> {
-  let stdout = "";
-  let stderr = "";
-  const code = await run(args, {
-    stdin: Readable.from([Buffer.from(stdin)]),
-    stdout: { write: (s: string) => ((stdout += s), true) },
-    stderr: { write: (s: string) => ((stderr += s), true) },
-    env,
-  });
-  return { code, stdout, stderr };
-}
+const cli = (args: string[], stdin: string | Uint8Array = "", env: Record<string, string> = {}): Promise<Result> => runCli(args, { stdin, env });
 
 /** Parses JSON Lines output. */
 function lines<T = unknown>(out: string): T[] {

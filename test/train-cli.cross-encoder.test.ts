@@ -3,9 +3,9 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { run } from "../src/cli/main.js";
 import { CrossEncoder } from "../src/models/cross-encoder.js";
 import { FIXTURES } from "./helpers/fixtures.js";
+import { type CliResult, runCli } from "./helpers/cli.js";
 
 /** `sbert train` on cross-encoder folders: the CrossEncoderTrainer path, its evaluator and its saved folder. */
 let tmp: string;
@@ -16,12 +16,7 @@ afterAll(async () => {
   await rm(tmp, { recursive: true, force: true });
 });
 
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = "";
-  let stderr = "";
-  const code = await run(args, { stdout: { write: (s: string) => ((stdout += s), true) }, stderr: { write: (s: string) => ((stderr += s), true) }, env: {} });
-  return { code, stdout, stderr };
-}
+const cli = (args: string[]): Promise<CliResult> => runCli(args);
 
 const words = ["cat", "dog", "bird", "fish", "tree", "car"];
 const rows = words.flatMap((w) => [

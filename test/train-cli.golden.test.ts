@@ -3,11 +3,11 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { run } from "../src/cli/main.js";
 import { readSafetensors, toFloat32Array } from "../src/io/safetensors.js";
 import { SentenceTransformer } from "../src/models/sentence-transformer.js";
 import { resolveModuleType } from "../src/modules/registry.js";
 import { maxAbsDiff, trainingFixtures } from "./helpers/fixtures.js";
+import { type CliResult, runCli } from "./helpers/cli.js";
 
 /**
  * The training fixtures (Python sentence-transformers 5.7 + torch, float32) reproduced through the
@@ -41,12 +41,7 @@ afterAll(async () => {
   await rm(tmp, { recursive: true, force: true });
 });
 
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = "";
-  let stderr = "";
-  const code = await run(args, { stdout: { write: (s: string) => ((stdout += s), true) }, stderr: { write: (s: string) => ((stderr += s), true) }, env: {} });
-  return { code, stdout, stderr };
-}
+const cli = (args: string[]): Promise<CliResult> => runCli(args);
 
 /** |a − b| / max(1, |b|), the largest over all entries. */
 function maxScaledDiff(a: number[][], b: number[][]): number {

@@ -5,9 +5,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { run } from "../src/cli/main.js";
 import { EmbeddingSimilarityEvaluator } from "../src/evaluation/embedding-similarity.js";
 import { SentenceTransformer } from "../src/models/sentence-transformer.js";
+import { type CliResult, runCli } from "./helpers/cli.js";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const MAIN = join(ROOT, "src/cli/main.ts");
@@ -27,12 +27,7 @@ afterAll(async () => {
   await rm(tmp, { recursive: true, force: true });
 });
 
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = "";
-  let stderr = "";
-  const code = await run(args, { stdout: { write: (s: string) => ((stdout += s), true) }, stderr: { write: (s: string) => ((stderr += s), true) }, env: {} });
-  return { code, stdout, stderr };
-}
+const cli = (args: string[]): Promise<CliResult> => runCli(args);
 
 const base = (out: string) => ["train", "--model", MODEL, "--train", trainFile, "--loss", "CosineSimilarityLoss", "--batch-size", "4", "--lr", "1e-3", "--max-steps", "3", "--output", out];
 

@@ -2,11 +2,10 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Readable } from "node:stream";
 import { afterEach, beforeEach, expect, it, vi } from "vitest";
-import { run } from "../../src/cli/main.js";
 import { FIXTURES } from "../helpers/fixtures.js";
 import { type TestHub, startTestHub } from "./test-hub.js";
+import { type CliResult, runCli } from "../helpers/cli.js";
 
 let hub: TestHub;
 let root: string;
@@ -28,17 +27,7 @@ afterEach(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-async function cli(args: string[], stdin: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = "";
-  let stderr = "";
-  const code = await run(args, {
-    stdin: Readable.from([Buffer.from(stdin)]),
-    stdout: { write: (s: string) => ((stdout += s), true) },
-    stderr: { write: (s: string) => ((stderr += s), true) },
-    env: {},
-  });
-  return { code, stdout, stderr };
-}
+const cli = (args: string[], stdin: string): Promise<CliResult> => runCli(args, { stdin });
 
 it("encode and predict take --model org/name and print what the folder gives", async () => {
   const texts = '"A man is eating food."\n"A monkey is playing drums."\n';
