@@ -4,12 +4,11 @@ import { hubLoadOptions, resolveModelDir } from "../hub/model-dir.js";
 import type { HubOptions } from "../hub/resolve.js";
 import { readJsonObject } from "../io/json-file.js";
 import type { PipelineModule } from "../modules/module.js";
-import { l2NormalizeRows } from "../modules/normalize.js";
 import { Pooling } from "../modules/pooling.js";
 import type { Transformer } from "../modules/transformer.js";
 import { DenseMatrix } from "../tensor/dense.js";
 import type { TokenBatch, TokenRow } from "../tokenizers/text-tokenizer.js";
-import { pairwiseSimilarityFunction, quantizeEmbeddings, similarityFunction } from "../util/index.js";
+import { normalizeEmbeddings, pairwiseSimilarityFunction, quantizeEmbeddings, similarityFunction } from "../util/index.js";
 import { planBatches, requirePositiveInt, requireStrings } from "./batching.js";
 import { type SentenceTransformerConfig, parseSentenceTransformerConfig } from "./model-config.js";
 import { firstTransformer, loadPipeline, runPipeline } from "./pipeline.js";
@@ -161,7 +160,9 @@ export class SentenceTransformer {
       const width = emb.dim(-1);
       idx.forEach((orig, r) => data.set(emb.data.subarray(r * width, r * width + dim), orig * dim));
     }
-    let result = new DenseMatrix(opts.normalizeEmbeddings ? l2NormalizeRows(data, list.length, dim) : data, list.length, dim);
+    // the same normalization as util.normalizeEmbeddings (torch's F.normalize, summed in torch's order)
+    const embeddings = new DenseMatrix(data, list.length, dim);
+    const result = opts.normalizeEmbeddings ? normalizeEmbeddings(embeddings) : embeddings;
     const precision = opts.precision ?? "float32";
     if (precision === "float32") return result;
     return quantizeEmbeddings(result, precision);

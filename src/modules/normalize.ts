@@ -1,8 +1,6 @@
 import { SbertError } from "../errors.js";
-import { l2Normalize, l2NormalizeRows } from "../tensor/ops/normalize.js";
+import { l2Normalize } from "../tensor/ops/normalize.js";
 import type { Features, PipelineModule } from "./module.js";
-
-export { l2NormalizeRows };
 
 /** Normalize: scales each sentence embedding to unit length. */
 export class Normalize implements PipelineModule {

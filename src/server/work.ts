@@ -7,7 +7,7 @@
  * await executeGroup(served, { spec: { op: "embed", normalize: true }, inputs: ["a", "b"] });
  * // [{ data: Float32Array(48), rows: 1, cols: 48 }, { ... }]
  */
-import { type Features, Normalize, SbertError, Tensor, type TokenBatch } from "../index.js";
+import { DenseMatrix, type Features, SbertError, normalizeEmbeddings } from "../index.js";
 import type { ServedModel } from "./model.js";
 
 export type WorkOp = "embed" | "embed_ids" | "embed_all" | "predict";
@@ -82,7 +82,7 @@ function prompt(spec: WorkSpec): { promptName?: string } {
 
 /**
  * Embeds token ids as given (no special tokens added, as TEI does for ids): the model's own
- * modules on a padded batch, then truncation to `dimensions` and the library's Normalize, the
+ * modules on a padded batch, then truncation to `dimensions` and the library's normalizeEmbeddings, the
  * steps `encode` takes after its tokenizer.
  */
 async function embedIds(served: ServedModel & { kind: "embedding" }, rows: number[][], spec: WorkSpec): Promise<WorkOutput[]> {
@@ -93,7 +93,7 @@ async function embedIds(served: ServedModel & { kind: "embedding" }, rows: numbe
   const out: WorkOutput[] = [];
   for (let start = 0; start < rows.length; start += LIBRARY_BATCH_SIZE) {
     const chunk = rows.slice(start, start + LIBRARY_BATCH_SIZE);
-    const batch = padIds(chunk, tok.padTokenId, tok.padTokenTypeId, tok.paddingSide);
+    const batch = tok.padRows(chunk.map((ids) => ({ ids, typeIds: ids.map(() => 0) })));
     let f: Features = { batch };
     for (const m of st.modules) f = await m.forward(f);
     const emb = f.sentenceEmbedding;
@@ -101,29 +101,12 @@ async function embedIds(served: ServedModel & { kind: "embedding" }, rows: numbe
     const width = emb.dim(-1);
     const data = new Float32Array(chunk.length * dim);
     chunk.forEach((_, r) => data.set(emb.data.subarray(r * width, r * width + dim), r * dim));
-    const final = spec.normalize ? (new Normalize().forward({ batch, sentenceEmbedding: new Tensor(data, [chunk.length, dim]) }).sentenceEmbedding as Tensor).data : data;
+    const final = spec.normalize ? normalizeEmbeddings(new DenseMatrix(data, chunk.length, dim)).data : data;
     chunk.forEach((_, r) => out.push({ data: final.slice(r * dim, (r + 1) * dim), rows: 1, cols: dim }));
   }
   return out;
 }
 
-/** A padded TokenBatch `(rows, longest)` from id lists, padded as the tokenizer pads. */
-function padIds(rows: readonly number[][], padId: number, padTypeId: number, side: "left" | "right"): TokenBatch {
-  const seqLen = Math.max(0, ...rows.map((r) => r.length));
-  const n = rows.length;
-  const inputIds = new Int32Array(n * seqLen).fill(padId);
-  const tokenTypeIds = new Int32Array(n * seqLen).fill(padTypeId);
-  const attentionMask = new Int32Array(n * seqLen);
-  const lengths = new Int32Array(n);
-  rows.forEach((ids, i) => {
-    const at = i * seqLen + (side === "left" ? seqLen - ids.length : 0);
-    inputIds.set(ids, at);
-    tokenTypeIds.fill(0, at, at + ids.length);
-    attentionMask.fill(1, at, at + ids.length);
-    lengths[i] = ids.length;
-  });
-  return { batchSize: n, seqLen, inputIds, attentionMask, tokenTypeIds, lengths };
-}
 
 /**
  * Whether one library call gives every input the same bits as a call with that input alone (true
