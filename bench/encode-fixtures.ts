@@ -1,21 +1,23 @@
 /**
- * Encode throughput of the native backend on every bi-encoder fixture model (tiny, random weights).
+ * Tokenization overlap on the small fixture models (tiny, random weights), where tokenizing is a
+ * large share of the encode time, at 1 and 2 ONNX Runtime threads.
  *
- *   npx tsx bench/encode-fixtures.ts [--sentences N]
+ *   npx tsx bench/encode-fixtures.ts [--sentences 3000] [--rounds 5]
  *
- * Sentences: the STS-B dev set from ../shared/data if present (columns 6 and 7), else the fixture
- * sentences repeated. Baseline in the same run: the plain JS GEMM kernel timed on one
- * [256×384]·[384×1536] product, so GFLOP/s figures compare against the same machine.
- * Machine peak (measured for this project): ~114 GFLOP/s fp32 per core.
+ * Sentences: STS-B dev from ../shared/data if present (columns 6 and 7), else the fixture sentences
+ * repeated. For each model, in one process: `encode` with `overlapTokenization` false (tokenize all,
+ * then compute), true (the tokenizer thread tokenizes the next chunk while the model computes) and
+ * auto (the default: overlap only when the first chunk shows tokenizing ≥ 10% of the time), in
+ * interleaved rounds; medians. "tok %" = tokenizing alone as a share of the non-overlapped encode.
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { SentenceTransformer, jsGemmKernel } from "../src/index.js";
+import { SentenceTransformer } from "../src/index.js";
 import { biEncoderFixtures } from "../test/helpers/fixtures.js";
+import { arg, row } from "./lib/cases.js";
 
-const PEAK_GFLOPS = 114;
-const argN = process.argv.indexOf("--sentences");
-const limit = argN > 0 ? Number(process.argv[argN + 1]) : 1000;
+const limit = Number(arg("--sentences", "3000"));
+const rounds = Number(arg("--rounds", "5"));
 
 function loadSentences(): string[] {
   const path = join(import.meta.dirname, "../../shared/data/stsbenchmark/sts-dev.csv");
@@ -29,41 +31,29 @@ function loadSentences(): string[] {
   return Array.from({ length: 3000 }, (_, i) => base[i % base.length] as string);
 }
 
-/** Linear-layer FLOPs per token plus attention FLOPs for a sequence of `t` tokens. */
-function flopsPerToken(cfg: { hiddenSize: number; intermediateSize: number; numLayers: number }, t: number): number {
-  const { hiddenSize: h, intermediateSize: ff, numLayers: l } = cfg;
-  return l * (2 * (4 * h * h + 2 * h * ff) + 4 * t * h);
-}
-
-function gemmBaseline(): number {
-  const [m, k, n] = [256, 384, 1536];
-  const a = new Float32Array(m * k).fill(0.5);
-  const b = new Float32Array(n * k).fill(0.25);
-  const out = new Float32Array(m * n);
-  const t0 = performance.now();
-  jsGemmKernel.gemmNT(a, b, out, m, k, n);
-  const s = (performance.now() - t0) / 1000;
-  return (2 * m * k * n) / s / 1e9;
-}
+const median = (v: readonly number[]): number => [...v].sort((a, b) => a - b)[(v.length - 1) >> 1] as number;
 
 const sentences = loadSentences().slice(0, limit);
-console.log(`sentences: ${sentences.length}; JS GEMM baseline ${gemmBaseline().toFixed(2)} GFLOP/s (peak ~${PEAK_GFLOPS}/core)`);
-console.log("model\tsentences/s\ttokens/s\tGFLOP/s\t% of 1-core peak");
+const modes = [false, true, "auto"] as const;
+const widths = [34, 8, 7, 9, 9, 9, 8, 8];
+console.log(`${sentences.length} sentences, median of ${rounds} interleaved rounds (sentences/s)`);
+console.log(row(["model", "threads", "tok %", "off", "on", "auto", "on/off", "auto/off"], widths));
 for (const fx of biEncoderFixtures()) {
-  const model = await SentenceTransformer.load(fx.dir);
-  const cfg = model.transformer.config;
-  let tokens = 0;
-  let flops = 0;
-  for (let i = 0; i < sentences.length; i += 32) {
-    const b = model.tokenize(sentences.slice(i, i + 32));
-    for (const len of b.lengths) {
-      tokens += len;
-      flops += len * flopsPerToken(cfg, b.seqLen);
+  for (const threads of [1, 2]) {
+    const model = await SentenceTransformer.load(fx.dir, { backend: "onnx", threads });
+    await model.encode(sentences.slice(0, 500), { overlapTokenization: true }); // warm: graph, JIT, thread
+    const rates: number[][] = modes.map(() => []);
+    for (let r = 0; r < rounds; r++) {
+      for (const [i, mode] of modes.entries()) {
+        const t0 = performance.now();
+        await model.encode(sentences, { batchSize: 32, overlapTokenization: mode });
+        (rates[i] as number[]).push(sentences.length / ((performance.now() - t0) / 1000));
+      }
     }
+    const t0 = performance.now();
+    model.transformer.tokenizeRows(sentences);
+    const tokShare = (performance.now() - t0) / 1000 / (sentences.length / median(rates[0] as number[]));
+    const [off, on, auto] = rates.map((r) => median(r)) as [number, number, number];
+    console.log(row([fx.name, threads, `${(100 * tokShare).toFixed(0)}%`, off.toFixed(0), on.toFixed(0), auto.toFixed(0), `${(on / off).toFixed(2)}×`, `${(auto / off).toFixed(2)}×`], widths));
   }
-  const t0 = performance.now();
-  await model.encode(sentences, { batchSize: 32 });
-  const s = (performance.now() - t0) / 1000;
-  const gflops = flops / s / 1e9;
-  console.log(`${fx.name}\t${(sentences.length / s).toFixed(0)}\t${(tokens / s).toFixed(0)}\t${gflops.toFixed(2)}\t${((100 * gflops) / PEAK_GFLOPS).toFixed(1)}%`);
 }

@@ -23,6 +23,8 @@ export interface InferenceBackend {
   readonly name: BackendName;
   /** True when `run` returns logits (a sequence-classification model). */
   readonly producesLogits: boolean;
+  /** How many cores `run` keeps busy (so callers know whether one is left for other work). */
+  readonly threads: number;
   run(batch: EncoderBatch): Promise<BackendOutputs>;
   /** Frees runtime resources (sessions); the backend is unusable afterwards. */
   dispose(): Promise<void>;

@@ -6,6 +6,8 @@ export class NativeBackend implements InferenceBackend {
   readonly name = "native";
   readonly encoder: Encoder;
   readonly producesLogits: boolean;
+  /** Our kernels run on the calling thread. */
+  readonly threads = 1;
 
   constructor(encoder: Encoder, classify: boolean) {
     this.encoder = encoder;

@@ -1,4 +1,5 @@
 import { access } from "node:fs/promises";
+import { availableParallelism } from "node:os";
 import type * as Ort from "onnxruntime-node";
 import type { EncoderBatch } from "../architectures/encoder.js";
 import { SbertError } from "../errors.js";
@@ -41,14 +42,17 @@ export class OnnxBackend implements InferenceBackend {
   readonly name = "onnx";
   readonly path: string;
   readonly producesLogits: boolean;
+  /** Intra-op threads: as asked, else ONNX Runtime's default (one per core). */
+  readonly threads: number;
   private readonly ort: OrtModule;
   private readonly session: Ort.InferenceSession;
   private readonly hiddenName: string | undefined;
   /** hidden_size from config.json, checked against every output (set by `expectHiddenSize`). */
   private expectedHidden: number | undefined;
 
-  private constructor(ort: OrtModule, session: Ort.InferenceSession, path: string) {
+  private constructor(ort: OrtModule, session: Ort.InferenceSession, path: string, threads: number | undefined) {
     this.ort = ort;
+    this.threads = threads ?? availableParallelism();
     this.session = session;
     this.path = path;
     this.hiddenName = HIDDEN_NAMES.find((n) => session.outputNames.includes(n));
@@ -96,7 +100,7 @@ export class OnnxBackend implements InferenceBackend {
     } catch (e) {
       throw new SbertError("INVALID_MODEL_FILE", `ONNX Runtime cannot load ${path}: ${(e as Error).message}`, { cause: e });
     }
-    return new OnnxBackend(ort, session, path);
+    return new OnnxBackend(ort, session, path, opts.threads);
   }
 
   async run(batch: EncoderBatch): Promise<BackendOutputs> {

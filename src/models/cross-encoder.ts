@@ -5,8 +5,8 @@ import type { HubOptions } from "../hub/resolve.js";
 import { type JsonObject, readJsonObject } from "../io/json-file.js";
 import { type Transformer } from "../modules/transformer.js";
 import { DenseMatrix } from "../tensor/dense.js";
-import type { TokenRow } from "../tokenizers/text-tokenizer.js";
-import { planBatches, requirePositiveInt, requireStrings } from "./batching.js";
+import { tokenizedBatches } from "./batch-stream.js";
+import { requirePositiveInt, requireStrings } from "./batching.js";
 import { firstTransformer, loadPipeline, runPipeline } from "./pipeline.js";
 
 /** Activation applied to the logits: the model's stored default, or one named explicitly. */
@@ -86,9 +86,7 @@ export class CrossEncoder {
     requirePositiveInt(batchSize, "batchSize");
     const out = new Float32Array(pairs.length * this.numLabels);
     if (maxBatchTokens !== undefined) requirePositiveInt(maxBatchTokens, "maxBatchTokens");
-    const rows = this.transformer.tokenizeRows(pairs);
-    for (const idx of planBatches(rows.map((r) => r.ids.length), batchSize, maxBatchTokens)) {
-      const batch = this.transformer.padRows(idx.map((i) => rows[i] as TokenRow));
+    for await (const { batch, indices: idx } of tokenizedBatches(this.transformer, pairs, { batchSize, maxBatchTokens, overlap: "auto" })) {
       const scores = (await runPipeline([this.transformer], { batch })).scores;
       if (!scores) throw new SbertError("INVALID_OPERATION", "the Transformer produced no scores");
       idx.forEach((orig, r) => out.set(scores.data.subarray(r * this.numLabels, (r + 1) * this.numLabels), orig * this.numLabels));

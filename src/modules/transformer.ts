@@ -9,6 +9,8 @@ import { OnnxBackend, ortAvailable } from "../backends/onnx-backend.js";
 import { SbertError } from "../errors.js";
 import { type JsonObject, readJsonObject } from "../io/json-file.js";
 import { TextTokenizer, type TokenBatch, type TokenRow } from "../tokenizers/text-tokenizer.js";
+import { prepareInputs } from "../tokenizers/token-rows.js";
+import { TokenizerThread } from "../tokenizers/tokenizer-thread.js";
 import type { Features, PipelineModule } from "./module.js";
 import { loadParamStore } from "./weights.js";
 
@@ -40,6 +42,7 @@ export class Transformer implements PipelineModule {
   maxSeqLength: number;
   /** Lower-case texts before tokenizing (`do_lower_case` in sentence_bert_config.json). */
   readonly doLowerCase: boolean;
+  private thread: TokenizerThread | undefined;
 
   constructor(
     tokenizer: TextTokenizer,
@@ -95,12 +98,17 @@ export class Transformer implements PipelineModule {
 
   /** The unpadded rows `tokenize` pads: encode them once, order by length, then `padRows`. */
   tokenizeRows(inputs: readonly TextInput[]): TokenRow[] {
-    const prep = (s: string): string => {
-      if (typeof s !== "string") throw new SbertError("INVALID_INPUT", `expected a string, got ${s === null ? "null" : typeof s}`);
-      return this.doLowerCase ? s.toLowerCase() : s;
-    };
-    const cleaned = inputs.map((x) => (typeof x === "string" ? prep(x) : ([prep(x[0]), prep(x[1])] as const)));
-    return this.tokenizer.encodeRows(cleaned, { maxLength: this.maxSeqLength });
+    return this.tokenizer.encodeRows(prepareInputs(inputs, this.doLowerCase), { maxLength: this.maxSeqLength });
+  }
+
+  /**
+   * `tokenizeRows` on the tokenizer's own worker thread (started on first use), so that it can
+   * run while this thread computes; on this thread when the worker cannot run.
+   */
+  async tokenizeRowsInThread(inputs: readonly TextInput[]): Promise<TokenRow[]> {
+    this.thread ??= new TokenizerThread(this.tokenizer);
+    if (!this.thread.usable) return this.tokenizeRows(inputs);
+    return this.thread.encodeRows(inputs, { maxLength: this.maxSeqLength, lowerCase: this.doLowerCase });
   }
 
   /** Pads rows from `tokenizeRows` into one batch. */

@@ -7,10 +7,9 @@
  * @example
  * const pool = await WorkerPoolBackend.start({ source: dir, modelClass: "sentence-transformer", maxInputLength: 256 }, 2);
  */
-import { createRequire } from "node:module";
-import { pathToFileURL } from "node:url";
-import { Worker } from "node:worker_threads";
+import type { Worker } from "node:worker_threads";
 import { SbertError } from "../errors.js";
+import { startWorkerThread } from "../io/worker-thread.js";
 import type { Backend } from "./backend.js";
 import { ApiError } from "./errors.js";
 import type { WorkGroup, WorkOutput } from "./work.js";
@@ -116,15 +115,7 @@ function spawn(init: WorkerInit): Promise<{ worker: Worker; batchInvariant: bool
   });
 }
 
-/**
- * The worker thread. Compiled (dist/): `worker.js` next to this file. From TypeScript sources
- * (tests, `tsx`): `worker.ts`, loaded through tsx's loader registered inside the thread.
- */
+/** The worker thread: `worker.ts` (or the compiled `worker.js`) next to this file. */
 function newWorker(init: WorkerInit): Worker {
-  const here = import.meta.url;
-  if (!here.endsWith(".ts")) return new Worker(new URL("./worker.js", here), { workerData: init });
-  const tsx = pathToFileURL(createRequire(here).resolve("tsx/esm/api")).href;
-  const target = new URL("./worker.ts", here).href;
-  const code = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(target)}); });`;
-  return new Worker(code, { eval: true, workerData: init });
+  return startWorkerThread(import.meta.url, "worker", init);
 }

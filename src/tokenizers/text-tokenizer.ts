@@ -54,6 +54,12 @@ export interface EncodeOptions {
   addSpecialTokens?: boolean | undefined;
 }
 
+/**
+ * Where a tokenizer came from, so another thread can build the same one: the folder it was read
+ * from, or the parsed JSON it was given.
+ */
+export type TokenizerOrigin = { dir: string } | { tokenizerJson: unknown; tokenizerConfig: unknown; source: string };
+
 /** `model_max_length` values at or above this are Hugging Face's "unset" sentinel (int(1e30)). */
 const UNSET_MODEL_MAX_LENGTH = 1e29;
 
@@ -64,6 +70,8 @@ export class TextTokenizer {
   readonly modelMaxLength: number | undefined;
   /** Side on which `encodeBatch` pads. */
   readonly paddingSide: "right" | "left";
+  /** How to build this tokenizer again (in a worker thread). */
+  readonly origin: TokenizerOrigin;
   /** Segment id of padding positions. */
   readonly padTokenTypeId: number;
 
@@ -71,8 +79,9 @@ export class TextTokenizer {
   private readonly postProcessor: PostProcessor;
   private readonly specialCount: readonly [number, number];
 
-  private constructor(tokenizer: Tokenizer, json: Record<string, unknown>, config: Record<string, unknown>) {
+  private constructor(tokenizer: Tokenizer, json: Record<string, unknown>, config: Record<string, unknown>, origin: TokenizerOrigin) {
     this.tokenizer = tokenizer;
+    this.origin = origin;
     this.postProcessor = parsePostProcessor(json["post_processor"], (t) => tokenizer.token_to_id(t));
     this.specialCount = [this.postProcessor.countSpecialTokens(false), this.postProcessor.countSpecialTokens(true)];
     const padding = isRecord(json["padding"]) ? json["padding"] : {};
@@ -93,7 +102,7 @@ export class TextTokenizer {
     const jsonPath = path.join(dir, "tokenizer.json");
     const json = await readJsonFile(jsonPath, true);
     const config = await readJsonFile(path.join(dir, "tokenizer_config.json"), false);
-    return TextTokenizer.fromJson(json, config ?? undefined, jsonPath);
+    return TextTokenizer.build(json, config ?? undefined, jsonPath, { dir });
   }
 
   /**
@@ -102,6 +111,10 @@ export class TextTokenizer {
    * @throws SbertError INVALID_MODEL_FILE, UNSUPPORTED_FORMAT
    */
   static fromJson(tokenizerJson: unknown, tokenizerConfig?: unknown, source = "tokenizer.json"): TextTokenizer {
+    return TextTokenizer.build(tokenizerJson, tokenizerConfig, source, { tokenizerJson, tokenizerConfig, source });
+  }
+
+  private static build(tokenizerJson: unknown, tokenizerConfig: unknown, source: string, origin: TokenizerOrigin): TextTokenizer {
     if (!isRecord(tokenizerJson) || !isRecord(tokenizerJson["model"])) {
       throw new SbertError(
         "INVALID_MODEL_FILE",
@@ -135,7 +148,7 @@ export class TextTokenizer {
         { cause: error },
       );
     }
-    return new TextTokenizer(tokenizer, json, config);
+    return new TextTokenizer(tokenizer, json, config, origin);
   }
 
   /** Number of special tokens the post-processor adds to a single text (`false`) or a pair (`true`). */

@@ -1,0 +1,163 @@
+import { execFile } from "node:child_process";
+import { availableParallelism } from "node:os";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import type { Transformer } from "../modules/transformer.js";
+import { chunkBounds, type PlannedBatch, tokenizedBatches, worthOverlapping } from "./batch-stream.js";
+import { CrossEncoder } from "./cross-encoder.js";
+import { SentenceTransformer } from "./sentence-transformer.js";
+
+const FIXTURES = fileURLToPath(new URL("../../test/fixtures/", import.meta.url));
+/** 700 texts of varied length (several chunks at batch size 8). */
+const TEXTS = Array.from({ length: 700 }, (_, i) => `text ${i} ${"word ".repeat((i * 7) % 23)}${i % 5 === 0 ? "ÜNICODE çà" : ""}`);
+
+async function collect(gen: AsyncGenerator<PlannedBatch>, work?: () => void): Promise<PlannedBatch[]> {
+  const out: PlannedBatch[] = [];
+  for await (const b of gen) {
+    out.push(b);
+    work?.();
+  }
+  return out;
+}
+
+/** Busy-waits `ms`: a stand-in for a model that computes on this thread. */
+function spin(ms: number): void {
+  const end = performance.now() + ms;
+  while (performance.now() < end);
+}
+
+function expectCoversInputs(batches: PlannedBatch[], transformer: Transformer, texts: readonly string[]): void {
+  const rows = transformer.tokenizeRows(texts);
+  const seen = new Set<number>();
+  for (const { batch, indices } of batches) {
+    expect(batch.batchSize).toBe(indices.length);
+    indices.forEach((orig, r) => {
+      expect(seen.has(orig)).toBe(false);
+      seen.add(orig);
+      const ids = Array.from(batch.inputIds.subarray(r * batch.seqLen, r * batch.seqLen + (batch.lengths[r] as number)));
+      expect(ids).toEqual(rows[orig]?.ids);
+    });
+  }
+  expect(seen.size).toBe(texts.length);
+}
+
+describe("chunkBounds", () => {
+  it("grows 4, 8, 16, 32, 64 batches' worth and then stays, covering every input once", () => {
+    const b = chunkBounds(2000, 8);
+    expect(b.slice(0, 6)).toEqual([
+      [0, 32],
+      [32, 96],
+      [96, 224],
+      [224, 480],
+      [480, 992],
+      [992, 1504],
+    ]);
+    expect(b[b.length - 1]).toEqual([1504, 2000]);
+    expect(chunkBounds(0, 8)).toEqual([]);
+    expect(worthOverlapping(32, 8)).toBe(false);
+    expect(worthOverlapping(33, 8)).toBe(true);
+  });
+});
+
+describe("tokenizedBatches", () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  for (const overlap of [false, true, "auto"] as const) {
+    it(`hands out every input once with its own tokens (overlap ${String(overlap)})`, async () => {
+      const model = await SentenceTransformer.load(`${FIXTURES}st-bert-mean`, { backend: "native" });
+      const batches = await collect(tokenizedBatches(model.transformer, TEXTS, { batchSize: 8, maxBatchTokens: 64, overlap }));
+      expectCoversInputs(batches, model.transformer, TEXTS);
+      for (const { batch } of batches) expect(batch.batchSize === 1 || batch.batchSize * batch.seqLen <= 64).toBe(true);
+    });
+  }
+
+  it("overlapping tokenizes every chunk but the first on the tokenizer thread", async () => {
+    const model = await SentenceTransformer.load(`${FIXTURES}st-bert-mean`, { backend: "native" });
+    const inThread = vi.spyOn(model.transformer, "tokenizeRowsInThread");
+    await collect(tokenizedBatches(model.transformer, TEXTS, { batchSize: 8, maxBatchTokens: undefined, overlap: true }));
+    expect(inThread).toHaveBeenCalledTimes(chunkBounds(TEXTS.length, 8).length - 1);
+    inThread.mockClear();
+    await collect(tokenizedBatches(model.transformer, TEXTS.slice(0, 32), { batchSize: 8, maxBatchTokens: undefined, overlap: true }));
+    expect(inThread).not.toHaveBeenCalled();
+  });
+
+  it.skipIf(availableParallelism() < 2)("auto overlaps when tokenizing is a large share of the time, not when the model dominates", async () => {
+    const model = await SentenceTransformer.load(`${FIXTURES}st-bert-mean`, { backend: "native" });
+    const inThread = vi.spyOn(model.transformer, "tokenizeRowsInThread");
+    // the consumer does nothing: tokenizing is ~all of the time
+    await collect(tokenizedBatches(model.transformer, TEXTS, { batchSize: 8, maxBatchTokens: undefined, overlap: "auto" }));
+    expect(inThread).toHaveBeenCalled();
+    inThread.mockClear();
+    // the consumer computes 40 ms per batch: tokenizing 32 short texts is far below 10% of that
+    await collect(tokenizedBatches(model.transformer, TEXTS.slice(0, 200), { batchSize: 8, maxBatchTokens: undefined, overlap: "auto" }), () => spin(40));
+    expect(inThread).not.toHaveBeenCalled();
+  });
+
+  it("auto does not overlap when the backend keeps every core busy", async () => {
+    const model = await SentenceTransformer.load(`${FIXTURES}st-bert-mean`, { backend: "onnx", threads: availableParallelism() });
+    const inThread = vi.spyOn(model.transformer, "tokenizeRowsInThread");
+    await collect(tokenizedBatches(model.transformer, TEXTS, { batchSize: 8, maxBatchTokens: undefined, overlap: "auto" }));
+    expect(inThread).not.toHaveBeenCalled();
+    await collect(tokenizedBatches(model.transformer, TEXTS, { batchSize: 8, maxBatchTokens: undefined, overlap: true }));
+    expect(inThread).toHaveBeenCalled();
+  });
+
+  it("a consumer that stops early leaves nothing unhandled", async () => {
+    const model = await SentenceTransformer.load(`${FIXTURES}st-bert-mean`, { backend: "native" });
+    const unhandled = vi.fn();
+    process.on("unhandledRejection", unhandled);
+    try {
+      for await (const b of tokenizedBatches(model.transformer, TEXTS, { batchSize: 8, maxBatchTokens: undefined, overlap: true })) {
+        expect(b.batch.batchSize).toBeGreaterThan(0);
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 200));
+      expect(unhandled).not.toHaveBeenCalled();
+    } finally {
+      process.off("unhandledRejection", unhandled);
+    }
+  });
+});
+
+describe("encode and predict with overlapped tokenization", () => {
+  it("SentenceTransformer.encode gives the same embeddings with and without the tokenizer thread", async () => {
+    for (const backend of ["native", "onnx"] as const) {
+      const model = await SentenceTransformer.load(`${FIXTURES}st-bert-mean`, { backend });
+      const off = await model.encode(TEXTS, { batchSize: 16, overlapTokenization: false });
+      const on = await model.encode(TEXTS, { batchSize: 16, overlapTokenization: true });
+      const auto = await model.encode(TEXTS, { batchSize: 16 });
+      for (const m of [on, auto]) {
+        let worst = 0;
+        for (let i = 0; i < off.data.length; i++) worst = Math.max(worst, Math.abs((off.data[i] as number) - (m.data[i] as number)));
+        expect(worst).toBeLessThanOrEqual(1e-6);
+      }
+      const tokens = await model.encode(TEXTS.slice(0, 300), { batchSize: 16, overlapTokenization: true, outputValue: "token_embeddings" });
+      const single = await model.encode([TEXTS[123] as string], { outputValue: "token_embeddings" });
+      expect(tokens[123]?.rows).toBe(single[0]?.rows);
+    }
+  });
+
+  it("CrossEncoder.predict scores every pair as it does one at a time", async () => {
+    const ce = await CrossEncoder.load(`${FIXTURES}ce-bert-1label`, { backend: "onnx" });
+    const pairs = TEXTS.slice(0, 400).map((t, i) => [t, TEXTS[(i * 13) % TEXTS.length] as string] as [string, string]);
+    const all = (await ce.predict(pairs, { batchSize: 8 })) as Float32Array;
+    for (const i of [0, 57, 399]) {
+      const one = (await ce.predict([pairs[i] as [string, string]])) as Float32Array;
+      expect(Math.abs((all[i] as number) - (one[0] as number))).toBeLessThanOrEqual(1e-6);
+    }
+  });
+});
+
+describe("the tokenizer thread and the process", () => {
+  it("does not keep a finished program alive", async () => {
+    const index = fileURLToPath(new URL("../index.ts", import.meta.url));
+    const code = `
+      const { SentenceTransformer } = await import(${JSON.stringify(index)});
+      const m = await SentenceTransformer.load(${JSON.stringify(`${FIXTURES}st-bert-mean`)});
+      const e = await m.encode(Array.from({ length: 500 }, (_, i) => "text " + i), { overlapTokenization: true });
+      console.log(e.rows);`;
+    const { stdout } = await promisify(execFile)(process.execPath, ["--import", "tsx", "--input-type=module", "-e", code], { timeout: 60_000 });
+    expect(stdout.trim()).toBe("500");
+  });
+});
