@@ -1,5 +1,8 @@
 import { execFile } from "node:child_process";
-import { availableParallelism } from "node:os";
+import { existsSync } from "node:fs";
+import { cp, mkdtemp, rm } from "node:fs/promises";
+import { availableParallelism, tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterEach, describe, expect, it, vi } from "vitest";
@@ -150,14 +153,38 @@ describe("encode and predict with overlapped tokenization", () => {
 });
 
 describe("the tokenizer thread and the process", () => {
-  it("does not keep a finished program alive", async () => {
-    const index = fileURLToPath(new URL("../index.ts", import.meta.url));
-    const code = `
-      const { SentenceTransformer } = await import(${JSON.stringify(index)});
-      const m = await SentenceTransformer.load(${JSON.stringify(`${FIXTURES}st-bert-mean`)});
-      const e = await m.encode(Array.from({ length: 500 }, (_, i) => "text " + i), { overlapTokenization: true });
-      console.log(e.rows);`;
+  const DIST = fileURLToPath(new URL("../../dist/index.js", import.meta.url));
+  const program = (entry: string): string => `
+    const { SentenceTransformer } = await import(${JSON.stringify(entry)});
+    const m = await SentenceTransformer.load(${JSON.stringify(`${FIXTURES}st-bert-mean`)}, { threads: 1 });
+    const e = await m.encode(Array.from({ length: 500 }, (_, i) => "text " + i), { overlapTokenization: true });
+    console.log(e.rows);`;
+
+  it("does not keep a finished program alive (sources through tsx)", async () => {
+    const code = program(fileURLToPath(new URL("../index.ts", import.meta.url)));
     const { stdout } = await promisify(execFile)(process.execPath, ["--import", "tsx", "--input-type=module", "-e", code], { timeout: 60_000 });
     expect(stdout.trim()).toBe("500");
+  });
+
+  it.skipIf(!existsSync(DIST))("starts from the compiled package too (dist/, node -e)", async () => {
+    const { stdout } = await promisify(execFile)(process.execPath, ["--input-type=module", "-e", program(DIST)], { timeout: 60_000 });
+    expect(stdout.trim()).toBe("500");
+  });
+
+  it("tokenizes on the calling thread when the worker cannot load the tokenizer", async () => {
+    const tmp = await mkdtemp(join(tmpdir(), "sbert-overlap-"));
+    try {
+      await cp(`${FIXTURES}st-bert-mean`, tmp, { recursive: true });
+      const model = await SentenceTransformer.load(tmp, { backend: "onnx" });
+      const expected = await model.encode(TEXTS, { overlapTokenization: false });
+      await rm(join(tmp, "tokenizer.json"));
+      const got = await model.encode(TEXTS, { overlapTokenization: true });
+      expect(got.rows).toBe(TEXTS.length);
+      let worst = 0;
+      for (let i = 0; i < expected.data.length; i++) worst = Math.max(worst, Math.abs((expected.data[i] as number) - (got.data[i] as number)));
+      expect(worst).toBeLessThanOrEqual(1e-6);
+    } finally {
+      await rm(tmp, { recursive: true, force: true });
+    }
   });
 });

@@ -103,12 +103,17 @@ export class Transformer implements PipelineModule {
 
   /**
    * `tokenizeRows` on the tokenizer's own worker thread (started on first use), so that it can
-   * run while this thread computes; on this thread when the worker cannot run.
+   * run while this thread computes; on this thread when the worker cannot start or dies.
    */
   async tokenizeRowsInThread(inputs: readonly TextInput[]): Promise<TokenRow[]> {
-    this.thread ??= new TokenizerThread(this.tokenizer);
-    if (!this.thread.usable) return this.tokenizeRows(inputs);
-    return this.thread.encodeRows(inputs, { maxLength: this.maxSeqLength, lowerCase: this.doLowerCase });
+    const thread = (this.thread ??= new TokenizerThread(this.tokenizer));
+    if (!thread.usable) return this.tokenizeRows(inputs);
+    try {
+      return await thread.encodeRows(inputs, { maxLength: this.maxSeqLength, lowerCase: this.doLowerCase });
+    } catch (e) {
+      if (thread.usable) throw e; // the tokenizer's own error (bad input)
+      return this.tokenizeRows(inputs);
+    }
   }
 
   /** Pads rows from `tokenizeRows` into one batch. */
