@@ -108,6 +108,9 @@ export class OnnxBackend implements InferenceBackend {
     const int64 = (a: Int32Array): Ort.Tensor => new this.ort.Tensor("int64", BigInt64Array.from(a, (v) => BigInt(v)), dims);
     const feeds: Record<string, Ort.Tensor> = { input_ids: int64(batch.inputIds), attention_mask: int64(batch.attentionMask) };
     if (this.session.inputNames.includes("token_type_ids")) feeds["token_type_ids"] = int64(batch.tokenTypeIds);
+    // No preallocated outputs: onnxruntime-node 1.30 writes into a preallocated fetch but still
+    // returns a fresh copy of it (checked: the returned data never shares the given buffer), so
+    // preallocating would add a write and save neither the allocation nor the copy.
     const out = await this.session.run(feeds);
     const result: BackendOutputs = {};
     if (this.hiddenName) {
