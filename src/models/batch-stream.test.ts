@@ -92,9 +92,14 @@ describe("tokenizedBatches", () => {
     await collect(tokenizedBatches(model.transformer, TEXTS, { batchSize: 8, maxBatchTokens: undefined, overlap: "auto" }));
     expect(inThread).toHaveBeenCalled();
     inThread.mockClear();
-    // the consumer computes 40 ms per batch: tokenizing 32 short texts is far below 10% of that
-    await collect(tokenizedBatches(model.transformer, TEXTS.slice(0, 200), { batchSize: 8, maxBatchTokens: undefined, overlap: "auto" }), () => spin(40));
+    // the consumer computes 40 ms per batch: tokenizing 8 short texts is far below 10% of that
+    const texts = TEXTS.slice(0, 100);
+    const batches = await collect(tokenizedBatches(model.transformer, texts, { batchSize: 8, maxBatchTokens: undefined, overlap: "auto" }), () => spin(40));
     expect(inThread).not.toHaveBeenCalled();
+    expectCoversInputs(batches, model.transformer, texts);
+    // after the two measured batches, everything else is sorted together (longest first), as without overlap
+    const lengths = batches.slice(2).flatMap(({ batch }) => Array.from(batch.lengths));
+    expect(lengths).toEqual([...lengths].sort((a, b) => b - a));
   });
 
   it("auto does not overlap when the backend keeps every core busy", async () => {

@@ -16,9 +16,9 @@ export interface BatchStreamOptions {
    * `true`: tokenize the next texts on the tokenizer thread while the caller computes the current
    * batches; texts are then length-sorted within chunks (of 4, 8, ... 64 batches' worth) instead of
    * all at once. `auto`: only when the backend leaves a core free (measured: with every core
-   * computing, the thread competes with the model and gains nothing), and only when the first
-   * chunk, timed, shows tokenizing took at least `OVERLAP_MIN_SHARE` of the time (small models);
-   * otherwise everything is tokenized here.
+   * computing, the thread competes with the model and gains nothing), and only when the caller's
+   * time on the first batches shows tokenizing is at least `OVERLAP_MIN_SHARE` of the time (small
+   * models); otherwise everything is tokenized here and sorted together, as without overlap.
    */
   overlap: boolean | "auto";
 }
@@ -58,21 +58,35 @@ export async function* tokenizedBatches(transformer: Transformer, inputs: readon
   };
   const firstEnd = (bounds[0] as [number, number])[1];
   if (opts.overlap === "auto") {
-    // measure: tokenize the first chunk here, time what the caller does with its batches
+    // measure: tokenize the first chunk here and time the caller on two of its batches (the second
+    // one decides: the first also pays for warm-up); tokenizing a batch is estimated from its share
+    // of the chunk's tokens. The probes are the chunk's shortest texts: sorted within 4 batches'
+    // worth, those pad little, while its longest texts spread widely in length.
     const t0 = performance.now();
     const rows = transformer.tokenizeRows(inputs.slice(0, firstEnd));
     const tokenizeMs = performance.now() - t0;
-    let computeMs = 0;
-    for (const b of chunkBatches(transformer, rows, 0, opts)) {
+    const plan = planBatches(rows.map((r) => r.ids.length), opts.batchSize, opts.maxBatchTokens);
+    const chunkTokens = rows.reduce((n, r) => n + r.ids.length, 0);
+    let share = 1;
+    const probes = plan.slice(-2);
+    for (const idx of probes) {
       const t1 = performance.now();
-      yield b;
-      computeMs += performance.now() - t1;
+      yield planned(transformer, rows, idx, (i) => i);
+      const computeMs = performance.now() - t1;
+      const batchTokenizeMs = (tokenizeMs * idx.reduce((n, i) => n + (rows[i] as TokenRow).ids.length, 0)) / Math.max(chunkTokens, 1);
+      share = batchTokenizeMs / (batchTokenizeMs + computeMs);
     }
-    if (tokenizeMs < OVERLAP_MIN_SHARE * (tokenizeMs + computeMs)) {
-      yield* chunkBatches(transformer, transformer.tokenizeRows(inputs.slice(firstEnd)), firstEnd, opts);
+    const rest = plan.slice(0, -2).flat();
+    if (share < OVERLAP_MIN_SHARE) {
+      // not worth a thread: the rest of the chunk and all later inputs, tokenized here, sorted together
+      const restRows = [...rest.map((i) => rows[i] as TokenRow), ...transformer.tokenizeRows(inputs.slice(firstEnd))];
+      const origin = (i: number): number => (i < rest.length ? (rest[i] as number) : firstEnd + i - rest.length);
+      for (const idx of planBatches(restRows.map((r) => r.ids.length), opts.batchSize, opts.maxBatchTokens)) yield planned(transformer, restRows, idx, origin);
       return;
     }
-    yield* overlapped(1, request(1));
+    const next = request(1);
+    for (const idx of plan.slice(0, -2)) yield planned(transformer, rows, idx, (i) => i);
+    yield* overlapped(1, next);
     return;
   }
   const next = request(1);
@@ -91,9 +105,12 @@ export async function* tokenizedBatches(transformer: Transformer, inputs: readon
 }
 
 function* chunkBatches(transformer: Transformer, rows: readonly TokenRow[], offset: number, opts: BatchStreamOptions): Generator<PlannedBatch> {
-  for (const idx of planBatches(rows.map((r) => r.ids.length), opts.batchSize, opts.maxBatchTokens)) {
-    yield { batch: transformer.padRows(idx.map((i) => rows[i] as TokenRow)), indices: idx.map((i) => i + offset) };
-  }
+  for (const idx of planBatches(rows.map((r) => r.ids.length), opts.batchSize, opts.maxBatchTokens)) yield planned(transformer, rows, idx, (i) => i + offset);
+}
+
+/** The batch of `rows[idx]`, with each row's input index given by `origin`. */
+function planned(transformer: Transformer, rows: readonly TokenRow[], idx: readonly number[], origin: (i: number) => number): PlannedBatch {
+  return { batch: transformer.padRows(idx.map((i) => rows[i] as TokenRow)), indices: idx.map(origin) };
 }
 
 /** [start, end) of each chunk: 4, 8, 16, 32, 64, 64, ... batches' worth of inputs. */
