@@ -176,6 +176,17 @@ describe("the tokenizer thread and the process", () => {
     expect(stdout.trim()).toBe("500");
   });
 
+  it("dispose() frees the session and the thread; later calls fail with a typed error", async () => {
+    const model = await SentenceTransformer.load(`${FIXTURES}st-bert-mean`, { backend: "onnx", threads: 1 });
+    await model.encode(TEXTS, { overlapTokenization: true });
+    await model.dispose();
+    await model.dispose(); // twice is fine
+    await expect(model.encode(TEXTS, { overlapTokenization: true })).rejects.toThrow(/disposed/);
+    const ce = await CrossEncoder.load(`${FIXTURES}ce-bert-1label`);
+    await ce.dispose();
+    await expect(ce.predict([["a", "b"]])).rejects.toMatchObject({ code: "INVALID_OPERATION" });
+  });
+
   it("tokenizes on the calling thread when the worker cannot load the tokenizer", async () => {
     const tmp = await mkdtemp(join(tmpdir(), "sbert-overlap-"));
     try {

@@ -72,6 +72,11 @@ export class CrossEncoder {
     return new CrossEncoder(transformer, storedActivation(stCfg, hfCfg) ?? (transformer.config.numLabels === 1 ? "sigmoid" : "identity"));
   }
 
+  /** Frees the ONNX Runtime session and the tokenizer thread; `predict` fails afterwards. */
+  dispose(): Promise<void> {
+    return this.transformer.dispose();
+  }
+
   get maxLength(): number {
     return this.transformer.maxSeqLength;
   }

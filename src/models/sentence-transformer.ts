@@ -174,6 +174,11 @@ export class SentenceTransformer {
     return quantizeEmbeddings(result, precision);
   }
 
+  /** Frees the ONNX Runtime session and the tokenizer thread; `encode` fails afterwards. */
+  dispose(): Promise<void> {
+    return this.transformer.dispose();
+  }
+
   /** encode with the "query" prompt when the model has one and none is given. */
   encodeQuery(texts: string | readonly string[], opts: EncodeOptions = {}): ReturnType<SentenceTransformer["encode"]> {
     const usePrompt = opts.prompt === undefined && opts.promptName === undefined && "query" in this.prompts;

@@ -43,6 +43,7 @@ export class Transformer implements PipelineModule {
   /** Lower-case texts before tokenizing (`do_lower_case` in sentence_bert_config.json). */
   readonly doLowerCase: boolean;
   private thread: TokenizerThread | undefined;
+  private disposed = false;
 
   constructor(
     tokenizer: TextTokenizer,
@@ -106,6 +107,7 @@ export class Transformer implements PipelineModule {
    * run while this thread computes; on this thread when the worker cannot start or dies.
    */
   async tokenizeRowsInThread(inputs: readonly TextInput[]): Promise<TokenRow[]> {
+    if (this.disposed) return this.tokenizeRows(inputs);
     const thread = (this.thread ??= new TokenizerThread(this.tokenizer));
     if (!thread.usable) return this.tokenizeRows(inputs);
     try {
@@ -121,7 +123,15 @@ export class Transformer implements PipelineModule {
     return this.tokenizer.padRows(rows);
   }
 
+  /** Releases the compute session and the tokenizer thread; the module is unusable afterwards. */
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    await Promise.all([this.thread?.close(), this.backend.dispose()]);
+  }
+
   async forward(features: Features): Promise<Features> {
+    if (this.disposed) throw new SbertError("INVALID_OPERATION", "this model was disposed; load it again to use it");
     const out = await this.backend.run(features.batch);
     if (this.task === "sequence-classification") return { ...features, ...(out.logits ? { scores: out.logits } : {}) };
     return { ...features, ...(out.tokenEmbeddings ? { tokenEmbeddings: out.tokenEmbeddings } : {}) };
