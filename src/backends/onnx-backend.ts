@@ -1,5 +1,5 @@
 import { access } from "node:fs/promises";
-import { availableParallelism } from "node:os";
+import { availableParallelism, endianness } from "node:os";
 import type * as Ort from "onnxruntime-node";
 import type { EncoderBatch } from "../architectures/encoder.js";
 import { SbertError } from "../errors.js";
@@ -105,7 +105,7 @@ export class OnnxBackend implements InferenceBackend {
 
   async run(batch: EncoderBatch): Promise<BackendOutputs> {
     const dims = [batch.batchSize, batch.seqLen];
-    const int64 = (a: Int32Array): Ort.Tensor => new this.ort.Tensor("int64", BigInt64Array.from(a, (v) => BigInt(v)), dims);
+    const int64 = (a: Int32Array): Ort.Tensor => new this.ort.Tensor("int64", toInt64(a), dims);
     const feeds: Record<string, Ort.Tensor> = { input_ids: int64(batch.inputIds), attention_mask: int64(batch.attentionMask) };
     if (this.session.inputNames.includes("token_type_ids")) feeds["token_type_ids"] = int64(batch.tokenTypeIds);
     // No preallocated outputs: onnxruntime-node 1.30 writes into a preallocated fetch but still
@@ -141,6 +141,27 @@ export class OnnxBackend implements InferenceBackend {
   async dispose(): Promise<void> {
     await this.session.release();
   }
+}
+
+const LITTLE_ENDIAN = endianness() === "LE";
+
+/**
+ * int32 → int64 by writing both halves of each value through an Int32Array view (sign in the high
+ * word): ~10× faster than `BigInt64Array.from(a, BigInt)`, which was ~6% of a small model's batch.
+ */
+export function toInt64(a: Int32Array): BigInt64Array {
+  const out = new BigInt64Array(a.length);
+  if (!LITTLE_ENDIAN) {
+    for (let i = 0; i < a.length; i++) out[i] = BigInt(a[i] as number);
+    return out;
+  }
+  const words = new Int32Array(out.buffer);
+  for (let i = 0; i < a.length; i++) {
+    const v = a[i] as number;
+    words[2 * i] = v;
+    words[2 * i + 1] = v >> 31;
+  }
+  return out;
 }
 
 function toTensor2d(t: Ort.Tensor, rows: number): Tensor {
