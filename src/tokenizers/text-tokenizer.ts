@@ -15,7 +15,7 @@
  * const batch = tok.encodeBatch(["Hello world", "A longer sentence here"], { maxLength: 256 });
  * batch.inputIds; // Int32Array (batchSize * seqLen), right-padded with tok.padTokenId
  */
-import { readFile } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import { Tokenizer } from "@huggingface/tokenizers";
 import { SbertError } from "../errors.js";
@@ -56,9 +56,10 @@ export interface EncodeOptions {
 
 /**
  * Where a tokenizer came from, so another thread can build the same one: the folder it was read
- * from, or the parsed JSON it was given.
+ * from (with a fingerprint of its files, to notice that they changed since), or the parsed JSON
+ * it was given.
  */
-export type TokenizerOrigin = { dir: string } | { tokenizerJson: unknown; tokenizerConfig: unknown; source: string };
+export type TokenizerOrigin = { dir: string; fingerprint: string } | { tokenizerJson: unknown; tokenizerConfig: unknown; source: string };
 
 /** `model_max_length` values at or above this are Hugging Face's "unset" sentinel (int(1e30)). */
 const UNSET_MODEL_MAX_LENGTH = 1e29;
@@ -100,9 +101,10 @@ export class TextTokenizer {
    */
   static async fromFolder(dir: string): Promise<TextTokenizer> {
     const jsonPath = path.join(dir, "tokenizer.json");
+    const fingerprint = await tokenizerFilesFingerprint(dir); // before reading: a later change shows
     const json = await readJsonFile(jsonPath, true);
     const config = await readJsonFile(path.join(dir, "tokenizer_config.json"), false);
-    return TextTokenizer.build(json, config ?? undefined, jsonPath, { dir });
+    return TextTokenizer.build(json, config ?? undefined, jsonPath, { dir, fingerprint });
   }
 
   /**
@@ -321,6 +323,19 @@ function resolvePadId(tokenizer: Tokenizer, padding: Record<string, unknown>, co
 function resolvePaddingSide(padding: Record<string, unknown>, config: Record<string, unknown>): "right" | "left" {
   const side = config["padding_side"] ?? padding["direction"];
   return typeof side === "string" && side.toLowerCase() === "left" ? "left" : "right";
+}
+
+/** Size, modification time and inode of the tokenizer files: changes when either is rewritten. */
+export async function tokenizerFilesFingerprint(dir: string): Promise<string> {
+  const parts = await Promise.all(
+    ["tokenizer.json", "tokenizer_config.json"].map((f) =>
+      stat(path.join(dir, f)).then(
+        (s) => `${s.size}:${s.mtimeMs}:${s.ino}`,
+        () => "-",
+      ),
+    ),
+  );
+  return parts.join("/");
 }
 
 async function readJsonFile(file: string, required: boolean): Promise<unknown> {

@@ -27,6 +27,9 @@ const origin = workerData as TokenizerOrigin;
 let tokenizer: TextTokenizer;
 try {
   tokenizer = "dir" in origin ? await TextTokenizer.fromFolder(origin.dir) : TextTokenizer.fromJson(origin.tokenizerJson, origin.tokenizerConfig, origin.source);
+  if ("dir" in origin && (tokenizer.origin as { fingerprint?: string }).fingerprint !== origin.fingerprint) {
+    throw new Error(`the tokenizer files in ${origin.dir} changed after the model was loaded`);
+  }
 } catch (e) {
   port.postMessage({ type: "failed", message: (e as Error).message } satisfies TokenizeReply);
   process.exit(0);

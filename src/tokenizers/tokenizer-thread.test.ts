@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { cp, mkdtemp, rm } from "node:fs/promises";
+import { cp, mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -77,6 +77,22 @@ describe("TokenizerThread", () => {
     await thread.close();
     await expect(pending).rejects.toThrow(/closed/);
     expect(await thread.encodeRows(["again"], { maxLength: undefined, lowerCase: false })).toEqual(tokenizer.encodeRows(["again"]));
+  });
+
+  it("refuses to tokenize with tokenizer files that changed after loading", async () => {
+    const tmp = await mkdtemp(path.join(os.tmpdir(), "sbert-tokthread-"));
+    try {
+      await cp(path.join(FIXTURES, "st-bert-mean"), tmp, { recursive: true });
+      const tokenizer = await TextTokenizer.fromFolder(tmp);
+      // same content, rewritten: the thread cannot know it is the same tokenizer, so it refuses
+      await writeFile(path.join(tmp, "tokenizer_config.json"), `${readFileSync(path.join(tmp, "tokenizer_config.json"), "utf8")}\n`);
+      const thread = new TokenizerThread(tokenizer);
+      threads.push(thread);
+      await expect(thread.encodeRows(["a"], { maxLength: undefined, lowerCase: false })).rejects.toThrow(/changed after the model was loaded/);
+      expect(thread.usable).toBe(false);
+    } finally {
+      await rm(tmp, { recursive: true, force: true });
+    }
   });
 
   it("becomes unusable, with a clear error, when the worker cannot load the tokenizer", async () => {
