@@ -1,8 +1,8 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { SbertError } from "../errors.js";
 import { DenseMatrix } from "../tensor/dense.js";
 import { communityDetection } from "./community-detection.js";
+import { expectInvalidInput } from "../../test/helpers/errors.js";
 
 interface PyCommunities {
   threshold: number;
@@ -29,15 +29,6 @@ const ties = JSON.parse(readFileSync(new URL("./testdata/retrieval-ties-oracle.j
 };
 
 const sortedSets = (cs: number[][]) => cs.map((c) => [...c].sort((a, b) => a - b)).sort((a, b) => a[0]! - b[0]!);
-
-function expectInvalidInput(fn: () => unknown): void {
-  expect(fn).toThrowError(SbertError);
-  try {
-    fn();
-  } catch (e) {
-    expect((e as SbertError).code).toBe("INVALID_INPUT");
-  }
-}
 
 describe("communityDetection goldens (util_goldens.json, exact)", () => {
   for (const golden of [util.community_detection, util.community_detection_min_size_2]) {

@@ -1,9 +1,9 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { SbertError } from "../errors.js";
 import { DenseMatrix } from "../tensor/dense.js";
 import { paraphraseMiningEmbeddings, type ParaphrasePair } from "./paraphrase-mining.js";
 import { cosSim, dotScore } from "./similarity.js";
+import { expectInvalidInput } from "../../test/helpers/errors.js";
 
 const util = JSON.parse(readFileSync("test/fixtures/util_goldens.json", "utf8")) as {
   corpus_embeddings: number[][];
@@ -42,15 +42,6 @@ function expectPairsUpToNearTies(got: ParaphrasePair[], want: ParaphrasePair[], 
     start = k + 1;
   }
   got.forEach((p, k) => expect(Math.abs(p[0] - want[k]![0])).toBeLessThanOrEqual(tol));
-}
-
-function expectInvalidInput(fn: () => unknown): void {
-  expect(fn).toThrowError(SbertError);
-  try {
-    fn();
-  } catch (e) {
-    expect((e as SbertError).code).toBe("INVALID_INPUT");
-  }
 }
 
 describe("paraphraseMiningEmbeddings goldens (util_goldens.json)", () => {

@@ -1,8 +1,8 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { SbertError } from "../errors.js";
 import { DenseMatrix } from "../tensor/dense.js";
 import { quantizeEmbeddings } from "./quantization.js";
+import { expectInvalidInput } from "../../test/helpers/errors.js";
 
 interface Quantized {
   dtype: string;
@@ -22,15 +22,6 @@ const golden = JSON.parse(readFileSync("test/fixtures/st-bert-mean-truncdim/gold
 };
 const embeddings = DenseMatrix.fromRows(golden.embeddings);
 const first6 = DenseMatrix.fromRows(golden.embeddings.slice(0, 6));
-
-function expectInvalidInput(fn: () => unknown): void {
-  expect(fn).toThrowError(SbertError);
-  try {
-    fn();
-  } catch (e) {
-    expect((e as SbertError).code).toBe("INVALID_INPUT");
-  }
-}
 
 describe("quantizeEmbeddings goldens (st-bert-mean-truncdim, 13 × 32; integers exact)", () => {
   it("the fixture has near-bin-edge elements (per-dimension maxima), which we must still match exactly", () => {

@@ -1,9 +1,9 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { SbertError } from "../errors.js";
 import { DenseMatrix } from "../tensor/dense.js";
 import { semanticSearch, type SemanticSearchHit } from "./semantic-search.js";
 import { cosSim, dotScore } from "./similarity.js";
+import { expectInvalidInput } from "../../test/helpers/errors.js";
 
 interface PyHit {
   corpus_id: number;
@@ -37,15 +37,6 @@ const ties = JSON.parse(readFileSync(new URL("./testdata/retrieval-ties-oracle.j
 function expectHits(got: SemanticSearchHit[][], want: PyHit[][], tol: number): void {
   expect(got.map((hs) => hs.map((h) => h.corpusId))).toEqual(want.map((hs) => hs.map((h) => h.corpus_id)));
   got.forEach((hs, q) => hs.forEach((h, r) => expect(Math.abs(h.score - want[q]![r]!.score)).toBeLessThanOrEqual(tol)));
-}
-
-function expectInvalidInput(fn: () => unknown): void {
-  expect(fn).toThrowError(SbertError);
-  try {
-    fn();
-  } catch (e) {
-    expect((e as SbertError).code).toBe("INVALID_INPUT");
-  }
 }
 
 describe("semanticSearch goldens (util_goldens.json)", () => {

@@ -1,7 +1,6 @@
 import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { SbertError } from "../errors.js";
 import { DenseMatrix } from "../tensor/dense.js";
 import {
   cosSim,
@@ -17,6 +16,7 @@ import {
   pairwiseSimilarityFunction,
   similarityFunction,
 } from "./similarity.js";
+import { expectInvalidInput } from "../../test/helpers/errors.js";
 
 const FIXTURES = "test/fixtures";
 const TOL = 1e-5;
@@ -26,17 +26,6 @@ function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let m = 0;
   for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
   return m;
-}
-
-function expectInvalidInput(fn: () => unknown): void {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(SbertError);
-    expect((e as SbertError).code).toBe("INVALID_INPUT");
-    return;
-  }
-  throw new Error("expected an SbertError INVALID_INPUT");
 }
 
 interface BiEncoderGolden {

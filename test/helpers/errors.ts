@@ -1,0 +1,14 @@
+import { expect } from "vitest";
+import { SbertError } from "../../src/errors.js";
+
+/** Asserts that `fn` throws an SbertError with code INVALID_INPUT (and fails when it does not throw). */
+export function expectInvalidInput(fn: () => unknown): void {
+  let caught: unknown;
+  try {
+    fn();
+  } catch (e) {
+    caught = e;
+  }
+  expect(caught, "expected an SbertError INVALID_INPUT").toBeInstanceOf(SbertError);
+  expect((caught as SbertError).code).toBe("INVALID_INPUT");
+}
