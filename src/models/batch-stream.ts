@@ -45,7 +45,7 @@ export function worthOverlapping(n: number, batchSize: number): boolean {
 export async function* tokenizedBatches(transformer: Transformer, inputs: readonly TextInput[], opts: BatchStreamOptions): AsyncGenerator<PlannedBatch> {
   const coreFree = transformer.backend.threads < availableParallelism();
   if (!opts.overlap || !worthOverlapping(inputs.length, opts.batchSize) || (opts.overlap === "auto" && !coreFree)) {
-    yield* chunkBatches(transformer, transformer.tokenizeRows(inputs), 0, opts);
+    yield* sortedBatches(transformer, transformer.tokenizeRows(inputs), (i) => i, opts);
     return;
   }
   const bounds = chunkBounds(inputs.length, opts.batchSize);
@@ -68,44 +68,45 @@ export async function* tokenizedBatches(transformer: Transformer, inputs: readon
     const plan = planBatches(rows.map((r) => r.ids.length), opts.batchSize, opts.maxBatchTokens);
     const chunkTokens = rows.reduce((n, r) => n + r.ids.length, 0);
     let share = 1;
-    const probes = plan.slice(-2);
-    for (const idx of probes) {
+    for (const idx of plan.slice(-2)) {
       const t1 = performance.now();
       yield planned(transformer, rows, idx, (i) => i);
       const computeMs = performance.now() - t1;
       const batchTokenizeMs = (tokenizeMs * idx.reduce((n, i) => n + (rows[i] as TokenRow).ids.length, 0)) / Math.max(chunkTokens, 1);
       share = batchTokenizeMs / (batchTokenizeMs + computeMs);
     }
-    const rest = plan.slice(0, -2).flat();
+    const unprobed = plan.slice(0, -2);
     if (share < OVERLAP_MIN_SHARE) {
       // not worth a thread: the rest of the chunk and all later inputs, tokenized here, sorted together
+      const rest = unprobed.flat();
       const restRows = [...rest.map((i) => rows[i] as TokenRow), ...transformer.tokenizeRows(inputs.slice(firstEnd))];
-      const origin = (i: number): number => (i < rest.length ? (rest[i] as number) : firstEnd + i - rest.length);
-      for (const idx of planBatches(restRows.map((r) => r.ids.length), opts.batchSize, opts.maxBatchTokens)) yield planned(transformer, restRows, idx, origin);
+      yield* sortedBatches(transformer, restRows, (i) => (i < rest.length ? (rest[i] as number) : firstEnd + i - rest.length), opts);
       return;
     }
     const next = request(1);
-    for (const idx of plan.slice(0, -2)) yield planned(transformer, rows, idx, (i) => i);
-    yield* overlapped(1, next);
+    for (const idx of unprobed) yield planned(transformer, rows, idx, (i) => i);
+    yield* overlapped(next);
     return;
   }
   const next = request(1);
-  yield* chunkBatches(transformer, transformer.tokenizeRows(inputs.slice(0, firstEnd)), 0, opts);
-  yield* overlapped(1, next);
+  yield* sortedBatches(transformer, transformer.tokenizeRows(inputs.slice(0, firstEnd)), (i) => i, opts);
+  yield* overlapped(next);
 
-  /** Chunks from `k` on, whose rows `first` brings: each chunk's batches are handed out while the next one tokenizes. */
-  async function* overlapped(k: number, first: Promise<TokenRow[]> | undefined): AsyncGenerator<PlannedBatch> {
+  /** Chunks 1, 2, ... (`first` brings chunk 1's rows): each chunk's batches are handed out while the next one tokenizes. */
+  async function* overlapped(first: Promise<TokenRow[]> | undefined): AsyncGenerator<PlannedBatch> {
     let pending = first;
-    for (let c = k; pending; c++) {
+    for (let c = 1; pending; c++) {
       const rows = await pending;
       pending = request(c + 1);
-      yield* chunkBatches(transformer, rows, (bounds[c] as [number, number])[0], opts);
+      const start = (bounds[c] as [number, number])[0];
+      yield* sortedBatches(transformer, rows, (i) => i + start, opts);
     }
   }
 }
 
-function* chunkBatches(transformer: Transformer, rows: readonly TokenRow[], offset: number, opts: BatchStreamOptions): Generator<PlannedBatch> {
-  for (const idx of planBatches(rows.map((r) => r.ids.length), opts.batchSize, opts.maxBatchTokens)) yield planned(transformer, rows, idx, (i) => i + offset);
+/** `rows` in length-sorted batches; `origin` maps a row to its input index. */
+function* sortedBatches(transformer: Transformer, rows: readonly TokenRow[], origin: (i: number) => number, opts: BatchStreamOptions): Generator<PlannedBatch> {
+  for (const idx of planBatches(rows.map((r) => r.ids.length), opts.batchSize, opts.maxBatchTokens)) yield planned(transformer, rows, idx, origin);
 }
 
 /** The batch of `rows[idx]`, with each row's input index given by `origin`. */

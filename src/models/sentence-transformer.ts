@@ -9,7 +9,7 @@ import type { Transformer } from "../modules/transformer.js";
 import { DenseMatrix } from "../tensor/dense.js";
 import type { TokenBatch } from "../tokenizers/text-tokenizer.js";
 import { normalizeEmbeddings, pairwiseSimilarityFunction, quantizeEmbeddings, similarityFunction } from "../util/index.js";
-import { type PlannedBatch, tokenizedBatches } from "./batch-stream.js";
+import { tokenizedBatches } from "./batch-stream.js";
 import { requirePositiveInt, requireStrings } from "./batching.js";
 import { type SentenceTransformerConfig, parseSentenceTransformerConfig } from "./model-config.js";
 import { firstTransformer, loadPipeline, runPipeline } from "./pipeline.js";
@@ -134,12 +134,12 @@ export class SentenceTransformer {
     const inputs = prompt ? list.map((t) => prompt + t) : list;
     const promptLength = prompt && this.excludesPrompt() ? (this.transformer.tokenize([prompt]).lengths[0] as number) - 1 : undefined;
     const maxBatchTokens = opts.maxBatchTokens === undefined ? undefined : requirePositiveInt(opts.maxBatchTokens, "maxBatchTokens");
-    const overlap = opts.overlapTokenization ?? "auto";
-    const batches = (): AsyncGenerator<PlannedBatch> => tokenizedBatches(this.transformer, inputs, { batchSize, maxBatchTokens, overlap });
+    // lazy: nothing is tokenized until a loop below reads it
+    const batches = tokenizedBatches(this.transformer, inputs, { batchSize, maxBatchTokens, overlap: opts.overlapTokenization ?? "auto" });
 
     if (opts.outputValue === "token_embeddings") {
       const out: DenseMatrix[] = new Array(list.length);
-      for await (const { batch, indices: idx } of batches()) {
+      for await (const { batch, indices: idx } of batches) {
         const f = await runPipeline(this.modules, promptLength === undefined ? { batch } : { batch, promptLength });
         const tokens = f.tokenEmbeddings;
         if (!tokens) throw new SbertError("INVALID_OPERATION", "this model does not output token embeddings");
@@ -159,7 +159,7 @@ export class SentenceTransformer {
     const fullDim = this.fullEmbeddingDimension();
     const dim = this.resolveTruncateDim(opts.truncateDim, fullDim);
     const data = new Float32Array(list.length * dim);
-    for await (const { batch, indices: idx } of batches()) {
+    for await (const { batch, indices: idx } of batches) {
       const f = await runPipeline(this.modules, promptLength === undefined ? { batch } : { batch, promptLength });
       const emb = f.sentenceEmbedding;
       if (!emb) throw new SbertError("INVALID_OPERATION", "the model's modules produced no sentence embedding; is a Pooling module missing?");

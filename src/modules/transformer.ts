@@ -8,14 +8,13 @@ import { NativeBackend } from "../backends/native-backend.js";
 import { OnnxBackend, ortAvailable } from "../backends/onnx-backend.js";
 import { SbertError } from "../errors.js";
 import { type JsonObject, readJsonObject } from "../io/json-file.js";
-import { TextTokenizer, type TokenBatch, type TokenRow } from "../tokenizers/text-tokenizer.js";
+import { type TextInput, TextTokenizer, type TokenBatch, type TokenRow } from "../tokenizers/text-tokenizer.js";
 import { prepareInputs } from "../tokenizers/token-rows.js";
 import { TokenizerThread } from "../tokenizers/tokenizer-thread.js";
 import type { Features, PipelineModule } from "./module.js";
 import { loadParamStore } from "./weights.js";
 
-/** One input of a text model: a text, or a (text, text) pair for cross-encoders. */
-export type TextInput = string | readonly [string, string];
+export type { TextInput } from "../tokenizers/text-tokenizer.js";
 
 /** `transformer_task` of sentence_bert_config.json: embeddings, or a classification head's logits. */
 export type TransformerTask = "feature-extraction" | "sequence-classification";

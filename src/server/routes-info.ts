@@ -2,6 +2,7 @@
  * Routes that do not queue: /tokenize and /decode (the model's tokenizer, on the HTTP thread) and
  * /info (TEI's Info shape).
  */
+import { prepareText } from "../tokenizers/token-rows.js";
 import { type Handler, json } from "./context.js";
 import { ApiError } from "./errors.js";
 import { type ServedModel, backendName, maxInputLength } from "./model.js";
@@ -36,7 +37,7 @@ export const tokenize: Handler = (ctx, raw) => {
     if (input.length === 0) throw new ApiError("empty", "`inputs` cannot be empty");
     const text = prompt + input;
     if (text.length > charLimit) throw new ApiError("validation", `\`inputs\` must have less than ${charLimit} characters. Given: ${text.length}`);
-    const prepared = transformer.doLowerCase ? text.toLowerCase() : text;
+    const prepared = prepareText(text, transformer.doLowerCase);
     const ids = tok.encode(prepared, undefined, { addSpecialTokens: addSpecial }).ids;
     const content = addSpecial ? tok.encode(prepared, undefined, { addSpecialTokens: false }).ids : ids;
     const at = addSpecial ? findRun(ids, content) : 0;

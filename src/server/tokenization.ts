@@ -4,6 +4,7 @@
  * pack batches by tokens. The model itself tokenizes again when it computes; the counts here are
  * what `usage`, `x-compute-tokens` and the token budget use.
  */
+import { prepareText } from "../tokenizers/token-rows.js";
 import { type ServedModel, maxInputLength } from "./model.js";
 import { ApiError } from "./errors.js";
 import type { EmbedInput } from "./validate.js";
@@ -78,8 +79,8 @@ function measureText(served: ServedModel, text: string, pair: string | undefined
   const a = cut(text, charLimit);
   const b = pair === undefined ? undefined : cut(pair, charLimit);
   const transformer = served.model.transformer;
-  const prep = (s: string): string => (transformer.doLowerCase ? s.toLowerCase() : s);
-  const count = transformer.tokenizer.encode(prep(a), b === undefined ? undefined : prep(b)).ids.length;
+  const lower = transformer.doLowerCase;
+  const count = transformer.tokenizer.encode(prepareText(a, lower), b === undefined ? undefined : prepareText(b, lower)).ids.length;
   checkLength(count, limit, truncate);
   return { tokens: Math.min(count, limit), chars };
 }

@@ -2,18 +2,20 @@ import { SbertError } from "../errors.js";
 import type { TextInput, TokenRow } from "./text-tokenizer.js";
 
 /**
- * What a model does to its texts before the tokenizer sees them: lower-casing when the model's
+ * What a model does to a text before the tokenizer sees it: lower-casing when the model's
  * sentence_bert_config.json says `do_lower_case` (no stripping, as sentence-transformers 5.x).
  * @throws SbertError INVALID_INPUT for a non-string text
  */
+export function prepareText(s: string, lowerCase: boolean): string {
+  if (typeof s !== "string") throw new SbertError("INVALID_INPUT", `expected a string, got ${s === null ? "null" : typeof s}`);
+  return lowerCase ? s.toLowerCase() : s;
+}
+
+/** `prepareText` on every text and both sides of every pair. */
 export function prepareInputs(inputs: readonly TextInput[], lowerCase: boolean): TextInput[] {
-  const prep = (s: string): string => {
-    if (typeof s !== "string") throw new SbertError("INVALID_INPUT", `expected a string, got ${s === null ? "null" : typeof s}`);
-    return lowerCase ? s.toLowerCase() : s;
-  };
   return inputs.map((x: unknown) => {
-    if (Array.isArray(x) && x.length === 2) return [prep(x[0] as string), prep(x[1] as string)] as const;
-    return prep(x as string);
+    if (Array.isArray(x) && x.length === 2) return [prepareText(x[0] as string, lowerCase), prepareText(x[1] as string, lowerCase)] as const;
+    return prepareText(x as string, lowerCase);
   });
 }
 
