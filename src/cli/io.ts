@@ -76,6 +76,11 @@ export function parsePairs(input: InputLines): [string, string][] {
   return pairs;
 }
 
+/** The texts of an input file (or stdin for "-"), read as `format`, else as its extension says. */
+export async function readTexts(path: string, format: InputFormat | undefined, io: CliIo): Promise<string[]> {
+  return parseTexts(await readInputLines(path, io), format ?? formatForPath(path));
+}
+
 /** The format an input path implies: `.jsonl` / `.ndjson` → jsonl, `.txt` → txt, else auto. */
 export function formatForPath(path: string): InputFormat {
   if (path === STDIO) return "auto";

@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { communityDetection } from "../../index.js";
-import { type CliIo, type InputFormat, checkOutputPath, formatForPath, parseTexts, readInputLines, writeOutputLines } from "../io.js";
+import { type CliIo, type InputFormat, checkOutputPath, readTexts, writeOutputLines } from "../io.js";
 import { type CliModelOptions, loadSentenceTransformer } from "../model.js";
 import { TEXT_INPUT_HELP, batchSizeOption, inputFormatOption, inputOption, withModelOptions, outputOption, parseFiniteNumber, parsePositiveInt } from "../options.js";
 
@@ -32,7 +32,7 @@ export function registerCluster(program: Command, io: CliIo): void {
     .addHelpText("after", TEXT_INPUT_HELP)
     .action(async (opts: ClusterCliOptions) => {
       await checkOutputPath(opts.output);
-      const texts = parseTexts(await readInputLines(opts.input, io), opts.inputFormat ?? formatForPath(opts.input));
+      const texts = await readTexts(opts.input, opts.inputFormat, io);
       const model = await loadSentenceTransformer(opts.model, opts);
       if (texts.length === 0) return writeOutputLines(opts.output, [], io);
       const embeddings = await model.encode(texts, { batchSize: opts.batchSize });

@@ -1,7 +1,7 @@
 import { type Command, Option } from "commander";
 import type { DenseMatrix, EncodeOptions, Precision } from "../../index.js";
 import { UsageError } from "../errors.js";
-import { type CliIo, type InputFormat, checkOutputPath, formatForPath, parseTexts, readInputLines, writeOutputLines } from "../io.js";
+import { type CliIo, type InputFormat, checkOutputPath, readTexts, writeOutputLines } from "../io.js";
 import { formatNumberArray } from "../json-format.js";
 import { type CliModelOptions, loadSentenceTransformer, requirePromptName } from "../model.js";
 import { TEXT_INPUT_HELP, batchSizeOption, inputFormatOption, inputOption, withModelOptions, outputOption, parsePositiveInt } from "../options.js";
@@ -57,7 +57,7 @@ async function encode(opts: EncodeCliOptions, io: CliIo): Promise<void> {
     throw new UsageError("--normalize, --truncate-dim and --precision apply to sentence embeddings; they cannot be used with --output-value token_embeddings");
   }
   await checkOutputPath(opts.output);
-  const texts = parseTexts(await readInputLines(opts.input, io), opts.inputFormat ?? formatForPath(opts.input));
+  const texts = await readTexts(opts.input, opts.inputFormat, io);
   const model = await loadSentenceTransformer(opts.model, opts);
   requirePromptName(model, opts.promptName, "--prompt-name");
   const fullDim = model.fullEmbeddingDimension();

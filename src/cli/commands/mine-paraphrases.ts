@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { paraphraseMining } from "../../index.js";
-import { type CliIo, type InputFormat, checkOutputPath, formatForPath, parseTexts, readInputLines, writeOutputLines } from "../io.js";
+import { type CliIo, type InputFormat, checkOutputPath, readTexts, writeOutputLines } from "../io.js";
 import { formatFloat32 } from "../json-format.js";
 import { type CliModelOptions, loadSentenceTransformer } from "../model.js";
 import { TEXT_INPUT_HELP, batchSizeOption, inputFormatOption, inputOption, withModelOptions, outputOption, parsePositiveInt, topKOption } from "../options.js";
@@ -33,7 +33,7 @@ export function registerMineParaphrases(program: Command, io: CliIo): void {
     .addHelpText("after", TEXT_INPUT_HELP)
     .action(async (opts: MineCliOptions) => {
       await checkOutputPath(opts.output);
-      const texts = parseTexts(await readInputLines(opts.input, io), opts.inputFormat ?? formatForPath(opts.input));
+      const texts = await readTexts(opts.input, opts.inputFormat, io);
       const model = await loadSentenceTransformer(opts.model, opts);
       if (texts.length === 0) return writeOutputLines(opts.output, [], io);
       const pairs = await paraphraseMining(model, texts, { batchSize: opts.batchSize, topK: opts.topK, maxPairs: opts.maxPairs });

@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { type CrossEncoderActivation, SbertError } from "../../index.js";
-import { type CliIo, type InputFormat, checkOutputPath, formatForPath, parseTexts, readInputLines, writeOutputLines } from "../io.js";
+import { type CliIo, type InputFormat, checkOutputPath, readTexts, writeOutputLines } from "../io.js";
 import { formatHit } from "../json-format.js";
 import { type CliModelOptions, loadCrossEncoder } from "../model.js";
 import { TEXT_INPUT_HELP, batchSizeOption, inputFormatOption, inputOption, withModelOptions, outputOption, topKOption } from "../options.js";
@@ -37,7 +37,7 @@ export function registerRank(program: Command, io: CliIo): void {
     .addHelpText("after", `\nOutput line: {"corpus_id":3,"score":0.50012451} (corpus_id: index of the document among the\ninput texts, from 0; with --return-documents also "text").\n${TEXT_INPUT_HELP}`)
     .action(async (opts: RankCliOptions) => {
       await checkOutputPath(opts.output);
-      const docs = parseTexts(await readInputLines(opts.input, io), opts.inputFormat ?? formatForPath(opts.input));
+      const docs = await readTexts(opts.input, opts.inputFormat, io);
       const model = await loadCrossEncoder(opts.model, opts);
       if (model.numLabels !== 1) {
         throw new SbertError("INVALID_OPERATION", `rank needs a cross-encoder with one label; this model has ${model.numLabels}. Use "sbert predict" with [query, document] pairs instead`);

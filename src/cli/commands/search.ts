@@ -1,7 +1,7 @@
 import { type Command, Option } from "commander";
 import { cosSim, dotScore, semanticSearch } from "../../index.js";
 import { UsageError } from "../errors.js";
-import { type CliIo, type InputFormat, STDIO, checkOutputPath, formatForPath, parseTexts, readInputLines, writeOutputLines } from "../io.js";
+import { type CliIo, type InputFormat, STDIO, checkOutputPath, readTexts, writeOutputLines } from "../io.js";
 import { formatHit } from "../json-format.js";
 import { type CliModelOptions, loadSentenceTransformer, requirePromptName } from "../model.js";
 import { TEXT_INPUT_HELP, batchSizeOption, inputFormatOption, withModelOptions, outputOption, topKOption } from "../options.js";
@@ -41,8 +41,8 @@ export function registerSearch(program: Command, io: CliIo): void {
     .action(async (opts: SearchCliOptions) => {
       if (opts.corpus === STDIO && opts.queries === STDIO) throw new UsageError("--corpus and --queries cannot both read standard input");
       await checkOutputPath(opts.output);
-      const queries = parseTexts(await readInputLines(opts.queries, io), opts.inputFormat ?? formatForPath(opts.queries));
-      const corpus = parseTexts(await readInputLines(opts.corpus, io), opts.inputFormat ?? formatForPath(opts.corpus));
+      const queries = await readTexts(opts.queries, opts.inputFormat, io);
+      const corpus = await readTexts(opts.corpus, opts.inputFormat, io);
       const model = await loadSentenceTransformer(opts.model, opts);
       requirePromptName(model, opts.queryPromptName, "--query-prompt-name");
       requirePromptName(model, opts.corpusPromptName, "--corpus-prompt-name");

@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { type CliIo, type InputFormat, checkOutputPath, formatForPath, parseTexts, readInputLines, writeOutputLines } from "../io.js";
+import { type CliIo, type InputFormat, checkOutputPath, readTexts, writeOutputLines } from "../io.js";
 import { type CliModelOptions, loadSentenceTransformer } from "../model.js";
 import { TEXT_INPUT_HELP, inputFormatOption, inputOption, withModelOptions, outputOption } from "../options.js";
 
@@ -27,7 +27,7 @@ export function registerTokenize(program: Command, io: CliIo): void {
     .addHelpText("after", TEXT_INPUT_HELP)
     .action(async (opts: TokenizeCliOptions) => {
       await checkOutputPath(opts.output);
-      const texts = parseTexts(await readInputLines(opts.input, io), opts.inputFormat ?? formatForPath(opts.input));
+      const texts = await readTexts(opts.input, opts.inputFormat, io);
       const model = await loadSentenceTransformer(opts.model, opts);
       const ids: number[][] = [];
       for (let start = 0; start < texts.length; start += CHUNK) {
