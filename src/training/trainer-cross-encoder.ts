@@ -33,7 +33,7 @@ import { type TrainingDataset, checkDataset, columnTexts, rowError } from "./dat
 import type { NamedParameter } from "./parameters.js";
 import { type BaseTrainerOptions, Trainer, type TrainingTask } from "./trainer.js";
 import { evaluateModel } from "./trainer-eval.js";
-import { type TrainableModel, setParamValues, snapshotParams } from "./trainer-model.js";
+import { type TrainableModel, copyStoredValues, setParamValues, snapshotParams } from "./trainer-model.js";
 
 /** The trainable view of a `CrossEncoder` loaded with `{ backend: "native" }`. */
 export class TrainableCrossEncoder implements TrainableModel {
@@ -70,11 +70,7 @@ export class TrainableCrossEncoder implements TrainableModel {
   async loadWeights(dir: string): Promise<void> {
     const store = (await loadParamStore(dir, "model.safetensors")).tensors;
     for (const { name, tensor } of this.params) {
-      const src = store.get(name);
-      if (!src || src.size !== tensor.size) {
-        throw new SbertError("INVALID_MODEL_FILE", `${dir}/model.safetensors has ${src ? `${src.size} values` : "no tensor"} for "${name}"; it was not saved from this model`);
-      }
-      tensor.data.set(src.data);
+      copyStoredValues(tensor, store.get(name), name, `${dir}/model.safetensors`);
     }
   }
 

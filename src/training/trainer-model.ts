@@ -37,6 +37,14 @@ export interface TrainableModel {
   setValues(values: readonly Float32Array[]): void;
 }
 
+/** Copies a tensor read from `file` into a parameter; refuses a missing tensor or another size. */
+export function copyStoredValues(tensor: Tensor, stored: Tensor | undefined, name: string, file: string): void {
+  if (!stored || stored.size !== tensor.size) {
+    throw new SbertError("INVALID_MODEL_FILE", `${file} has ${stored ? `${stored.size} values` : "no tensor"} for "${name}"; it was not saved from this model`);
+  }
+  tensor.data.set(stored.data);
+}
+
 /** A copy of every parameter's values. */
 export function snapshotParams(params: readonly NamedParameter[]): Float32Array[] {
   return params.map((p) => Float32Array.from(p.tensor.data));
@@ -112,11 +120,7 @@ export class TrainableSentenceTransformer implements TrainableModel {
         store = (await loadParamStore(dir, file)).tensors as Map<string, Tensor>;
         files.set(file, store);
       }
-      const src = store.get(key);
-      if (!src || src.size !== tensor.size) {
-        throw new SbertError("INVALID_MODEL_FILE", `${join(dir, file)} has ${src ? `${src.size} values` : "no tensor"} for "${key}"; it was not saved from this model`);
-      }
-      tensor.data.set(src.data);
+      copyStoredValues(tensor, store.get(key), key, join(dir, file));
     }
   }
 
