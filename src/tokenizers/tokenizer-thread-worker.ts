@@ -15,7 +15,6 @@ export interface TokenizeRequest {
 }
 
 export type TokenizeReply =
-  | { type: "ready" }
   | { type: "failed"; message: string }
   | { id: number; ok: true; rows: PackedRows }
   | { id: number; ok: false; code: string | undefined; message: string };
@@ -42,4 +41,3 @@ port.on("message", (req: TokenizeRequest) => {
     port.postMessage({ id: req.id, ok: false, code: e instanceof SbertError ? e.code : undefined, message: (e as Error).message } satisfies TokenizeReply);
   }
 });
-port.postMessage({ type: "ready" } satisfies TokenizeReply);

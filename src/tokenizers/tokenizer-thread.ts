@@ -63,7 +63,7 @@ export class TokenizerThread {
     worker.unref();
     worker.on("message", (msg: TokenizeReply) => {
       if ("type" in msg) {
-        if (msg.type === "failed") this.fail(new SbertError("INVALID_OPERATION", `the tokenizer thread could not load the tokenizer: ${msg.message}`));
+        this.fail(new SbertError("INVALID_OPERATION", `the tokenizer thread could not load the tokenizer: ${msg.message}`));
         return;
       }
       const p = this.pending.get(msg.id);
