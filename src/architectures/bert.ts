@@ -1,11 +1,10 @@
-import { multiHeadAttention } from "../tensor/ops/attention.js";
 import { activation, add } from "../tensor/ops/elementwise.js";
 import { embedding } from "../tensor/ops/embedding.js";
 import type { Tensor } from "../tensor/tensor.js";
 import type { EncoderConfig } from "./config.js";
+import { type EncoderLayerNames, type EncoderLayerParams, encoderLayersParams, postNormLayer } from "./encoder-layer.js";
 import { DropoutState, type Encoder, type EncoderBatch } from "./encoder.js";
 import {
-  type LinearParams,
   type NormParams,
   applyLinear,
   applyNorm,
@@ -18,15 +17,19 @@ import {
 import type { ParamStore } from "./params.js";
 import type { Rng } from "../tensor/random.js";
 
-interface BertLayer {
-  query: LinearParams;
-  key: LinearParams;
-  value: LinearParams;
-  attnOut: LinearParams;
-  attnNorm: NormParams;
-  up: LinearParams;
-  down: LinearParams;
-  outNorm: NormParams;
+/** BERT's names for layer l's modules (RoBERTa and XLM-R use the same). */
+export function bertLayerNames(l: number): EncoderLayerNames {
+  const n = `encoder.layer.${l}`;
+  return {
+    q: `${n}.attention.self.query`,
+    k: `${n}.attention.self.key`,
+    v: `${n}.attention.self.value`,
+    o: `${n}.attention.output.dense`,
+    attnNorm: `${n}.attention.output.LayerNorm`,
+    up: `${n}.intermediate.dense`,
+    down: `${n}.output.dense`,
+    outNorm: `${n}.output.LayerNorm`,
+  };
 }
 
 /** A sequence-classification head: (B·T, H) hidden states → (B, numLabels) logits. */
@@ -47,7 +50,7 @@ export class BertEncoder implements Encoder {
   protected readonly posEmb: Tensor;
   protected readonly typeEmb: Tensor | undefined;
   protected readonly embNorm: NormParams;
-  protected readonly layers: BertLayer[];
+  protected readonly layers: EncoderLayerParams[];
   private readonly head: ClassifierHead | undefined;
   protected readonly drop: DropoutState;
 
@@ -56,26 +59,13 @@ export class BertEncoder implements Encoder {
     this.config = config;
     this.params = root;
     const h = config.hiddenSize;
-    const ff = config.intermediateSize;
     this.wordEmb = base.get("embeddings.word_embeddings.weight", [config.vocabSize, h]);
     this.posEmb = base.get("embeddings.position_embeddings.weight", [config.maxPositionEmbeddings, h]);
     this.typeEmb = base.has("embeddings.token_type_embeddings.weight")
       ? base.get("embeddings.token_type_embeddings.weight", [Math.max(config.typeVocabSize, 1), h])
       : undefined;
     this.embNorm = normParams(base, "embeddings.LayerNorm", h);
-    this.layers = Array.from({ length: config.numLayers }, (_, l) => {
-      const n = `encoder.layer.${l}`;
-      return {
-        query: linearParams(base, `${n}.attention.self.query`, h, h),
-        key: linearParams(base, `${n}.attention.self.key`, h, h),
-        value: linearParams(base, `${n}.attention.self.value`, h, h),
-        attnOut: linearParams(base, `${n}.attention.output.dense`, h, h),
-        attnNorm: normParams(base, `${n}.attention.output.LayerNorm`, h),
-        up: linearParams(base, `${n}.intermediate.dense`, ff, h),
-        down: linearParams(base, `${n}.output.dense`, h, ff),
-        outNorm: normParams(base, `${n}.output.LayerNorm`, h),
-      };
-    });
+    this.layers = encoderLayersParams(base, config, bertLayerNames);
     this.head = this.loadHead(base, root);
     this.drop = new DropoutState(config);
   }
@@ -100,21 +90,7 @@ export class BertEncoder implements Encoder {
     if (this.typeEmb) x = add(x, embedding(this.typeEmb, batch.tokenTypeIds));
     x = add(x, embedding(this.posEmb, this.positionIds(batch)));
     x = this.drop.hidden(applyNorm(x, this.embNorm, c.layerNormEps));
-    for (const layer of this.layers) {
-      const q = applyLinear(x, layer.query);
-      const k = applyLinear(x, layer.key);
-      const v = applyLinear(x, layer.value);
-      const ctx = multiHeadAttention(q, k, v, {
-        batch: batch.batchSize,
-        seqLen: batch.seqLen,
-        heads: c.numHeads,
-        keyMask: batch.attentionMask,
-        ...this.drop.attention(),
-      });
-      x = applyNorm(add(this.drop.hidden(applyLinear(ctx, layer.attnOut)), x), layer.attnNorm, c.layerNormEps);
-      const inner = activation(applyLinear(x, layer.up), c.hiddenAct);
-      x = applyNorm(add(this.drop.hidden(applyLinear(inner, layer.down)), x), layer.outNorm, c.layerNormEps);
-    }
+    for (const layer of this.layers) x = postNormLayer(x, layer, c, batch, this.drop, { dropAfterAttention: true });
     return x;
   }
 

@@ -1,25 +1,29 @@
-import { multiHeadAttention } from "../tensor/ops/attention.js";
-import { activation, add } from "../tensor/ops/elementwise.js";
+import { add } from "../tensor/ops/elementwise.js";
 import { embedding } from "../tensor/ops/embedding.js";
 import { transpose } from "../tensor/ops/shape.js";
 import type { Tensor } from "../tensor/tensor.js";
 import type { ClassifierHead } from "./bert.js";
 import type { EncoderConfig } from "./config.js";
+import { type EncoderLayerNames, type EncoderLayerParams, encoderLayersParams, postNormLayer } from "./encoder-layer.js";
 import { DropoutState, type Encoder, type EncoderBatch } from "./encoder.js";
-import { type LinearParams, type NormParams, applyLinear, applyNorm, linearParams, noClassifier, normParams, paddedPositionIds } from "./layers.js";
+import { type NormParams, applyNorm, noClassifier, normParams, paddedPositionIds } from "./layers.js";
 import type { ParamStore } from "./params.js";
 import type { Rng } from "../tensor/random.js";
 import { robertaStyleHead } from "./roberta.js";
 
-interface MpnetLayer {
-  q: LinearParams;
-  k: LinearParams;
-  v: LinearParams;
-  o: LinearParams;
-  attnNorm: NormParams;
-  up: LinearParams;
-  down: LinearParams;
-  outNorm: NormParams;
+/** MPNet's names for layer l's modules. */
+export function mpnetLayerNames(l: number): EncoderLayerNames {
+  const n = `encoder.layer.${l}`;
+  return {
+    q: `${n}.attention.attn.q`,
+    k: `${n}.attention.attn.k`,
+    v: `${n}.attention.attn.v`,
+    o: `${n}.attention.attn.o`,
+    attnNorm: `${n}.attention.LayerNorm`,
+    up: `${n}.intermediate.dense`,
+    down: `${n}.output.dense`,
+    outNorm: `${n}.output.LayerNorm`,
+  };
 }
 
 /**
@@ -33,7 +37,7 @@ export class MpnetEncoder implements Encoder {
   private readonly posEmb: Tensor;
   private readonly embNorm: NormParams;
   private readonly relBias: Tensor;
-  private readonly layers: MpnetLayer[];
+  private readonly layers: EncoderLayerParams[];
   private readonly head: ClassifierHead | undefined;
   private readonly drop: DropoutState;
 
@@ -41,24 +45,11 @@ export class MpnetEncoder implements Encoder {
     this.config = config;
     this.params = root;
     const h = config.hiddenSize;
-    const ff = config.intermediateSize;
     this.wordEmb = base.get("embeddings.word_embeddings.weight", [config.vocabSize, h]);
     this.posEmb = base.get("embeddings.position_embeddings.weight", [config.maxPositionEmbeddings, h]);
     this.embNorm = normParams(base, "embeddings.LayerNorm", h);
     this.relBias = base.get("encoder.relative_attention_bias.weight", [config.relativeAttentionNumBuckets, config.numHeads]);
-    this.layers = Array.from({ length: config.numLayers }, (_, l) => {
-      const n = `encoder.layer.${l}`;
-      return {
-        q: linearParams(base, `${n}.attention.attn.q`, h, h),
-        k: linearParams(base, `${n}.attention.attn.k`, h, h),
-        v: linearParams(base, `${n}.attention.attn.v`, h, h),
-        o: linearParams(base, `${n}.attention.attn.o`, h, h),
-        attnNorm: normParams(base, `${n}.attention.LayerNorm`, h),
-        up: linearParams(base, `${n}.intermediate.dense`, ff, h),
-        down: linearParams(base, `${n}.output.dense`, h, ff),
-        outNorm: normParams(base, `${n}.output.LayerNorm`, h),
-      };
-    });
+    this.layers = encoderLayersParams(base, config, mpnetLayerNames);
     this.head = robertaStyleHead(root, h, config.numLabels);
     this.drop = new DropoutState(config);
   }
@@ -78,19 +69,7 @@ export class MpnetEncoder implements Encoder {
     let x = add(embedding(this.wordEmb, batch.inputIds), embedding(this.posEmb, positions));
     x = this.drop.hidden(applyNorm(x, this.embNorm, c.layerNormEps));
     const bias = this.positionBias(batch.seqLen); // (heads, T, T)
-    for (const layer of this.layers) {
-      const ctx = multiHeadAttention(applyLinear(x, layer.q), applyLinear(x, layer.k), applyLinear(x, layer.v), {
-        batch: batch.batchSize,
-        seqLen: batch.seqLen,
-        heads: c.numHeads,
-        keyMask: batch.attentionMask,
-        bias,
-        ...this.drop.attention(),
-      });
-      x = applyNorm(add(this.drop.hidden(applyLinear(ctx, layer.o)), x), layer.attnNorm, c.layerNormEps);
-      const inner = activation(applyLinear(x, layer.up), c.hiddenAct);
-      x = applyNorm(add(this.drop.hidden(applyLinear(inner, layer.down)), x), layer.outNorm, c.layerNormEps);
-    }
+    for (const layer of this.layers) x = postNormLayer(x, layer, c, batch, this.drop, { bias, dropAfterAttention: true });
     return x;
   }
 
