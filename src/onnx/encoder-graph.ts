@@ -1,4 +1,5 @@
 import type { EncoderConfig } from "../architectures/config.js";
+import { type EncoderLayerNames, encoderLayersParams } from "../architectures/encoder-layer.js";
 import type { ParamStore } from "../architectures/params.js";
 import type { Tensor } from "../tensor/tensor.js";
 import { DataType } from "./graph.js";
@@ -36,7 +37,7 @@ export function applyNorm(b: GraphBuilder, x: string, n: NormRef, eps: number): 
   return layerNorm(b, x, n.key, n.weight, n.bias, eps);
 }
 
-/** The weights of one post-LayerNorm encoder layer (BERT, DistilBERT, MPNet all share the shape). */
+/** The weights of one post-LayerNorm encoder layer, each with its safetensors key. */
 export interface EncoderLayerRefs {
   q: LinearRef;
   k: LinearRef;
@@ -46,6 +47,24 @@ export interface EncoderLayerRefs {
   up: LinearRef;
   down: LinearRef;
   outNorm: NormRef;
+}
+
+/** Every layer's weights as the native encoder reads them (same names, same shape checks), keyed for the graph. */
+export function encoderLayerRefs(p: ParamStore, c: EncoderConfig, names: (layer: number) => EncoderLayerNames): EncoderLayerRefs[] {
+  return encoderLayersParams(p, c, names).map((l, i) => {
+    const n = names(i);
+    const key = (name: string): string => p.prefix + name;
+    return {
+      q: { key: key(n.q), ...l.q },
+      k: { key: key(n.k), ...l.k },
+      v: { key: key(n.v), ...l.v },
+      o: { key: key(n.o), ...l.o },
+      attnNorm: { key: key(n.attnNorm), ...l.attnNorm },
+      up: { key: key(n.up), ...l.up },
+      down: { key: key(n.down), ...l.down },
+      outNorm: { key: key(n.outNorm), ...l.outNorm },
+    };
+  });
 }
 
 /** Graph inputs as value names; `tokenTypeIds` only where the architecture reads token types. */

@@ -1,12 +1,13 @@
+import { bertLayerNames } from "../architectures/bert.js";
 import type { EncoderConfig } from "../architectures/config.js";
 import type { ParamStore } from "../architectures/params.js";
 import { DataType } from "./graph.js";
 import type { GraphBuilder } from "./graph-builder.js";
 import {
   type ArchitectureGraph,
-  type EncoderLayerRefs,
   type LinearRef,
   applyNorm,
+  encoderLayerRefs,
   firstTokenHead,
   linearRef,
   normRef,
@@ -14,23 +15,6 @@ import {
   sequentialPositionEmbeddings,
 } from "./encoder-graph.js";
 
-/** BERT's layer weights: `encoder.layer.N.attention.self.query`, `...intermediate.dense`, ... */
-export function bertLayers(base: ParamStore, c: EncoderConfig): EncoderLayerRefs[] {
-  const h = c.hiddenSize;
-  return Array.from({ length: c.numLayers }, (_, l) => {
-    const n = `encoder.layer.${l}`;
-    return {
-      q: linearRef(base, `${n}.attention.self.query`, h, h),
-      k: linearRef(base, `${n}.attention.self.key`, h, h),
-      v: linearRef(base, `${n}.attention.self.value`, h, h),
-      o: linearRef(base, `${n}.attention.output.dense`, h, h),
-      attnNorm: normRef(base, `${n}.attention.output.LayerNorm`, h),
-      up: linearRef(base, `${n}.intermediate.dense`, c.intermediateSize, h),
-      down: linearRef(base, `${n}.output.dense`, h, c.intermediateSize),
-      outNorm: normRef(base, `${n}.output.LayerNorm`, h),
-    };
-  });
-}
 
 /**
  * BERT, RoBERTa, XLM-R and CamemBERT (`roberta: true`): word + token type + position embeddings,
@@ -61,7 +45,7 @@ export function bertFamilyGraph(c: EncoderConfig, base: ParamStore, root: ParamS
   return {
     config: c,
     usesTokenTypeIds: !roberta && types !== undefined,
-    layers: bertLayers(base, c),
+    layers: encoderLayerRefs(base, c, bertLayerNames),
     head,
     embeddings(b: GraphBuilder, inputs) {
       let x = b.op("Gather", [b.param(key("embeddings.word_embeddings.weight"), word), inputs.inputIds]); // (B, T, H)

@@ -1,5 +1,5 @@
 import type { EncoderConfig } from "../architectures/config.js";
-import { relativePositionBucket } from "../architectures/mpnet.js";
+import { mpnetLayerNames, relativePositionBucket } from "../architectures/mpnet.js";
 import type { ParamStore } from "../architectures/params.js";
 import type { Tensor } from "../tensor/tensor.js";
 import { DataType } from "./graph.js";
@@ -7,6 +7,7 @@ import type { GraphBuilder } from "./graph-builder.js";
 import {
   type ArchitectureGraph,
   applyNorm,
+  encoderLayerRefs,
   firstTokenHead,
   linearRef,
   normRef,
@@ -36,7 +37,6 @@ export function relativeBiasTable(relBias: Tensor, numBuckets: number, maxLen: n
  */
 export function mpnetGraph(c: EncoderConfig, base: ParamStore, root: ParamStore): ArchitectureGraph {
   const h = c.hiddenSize;
-  const ff = c.intermediateSize;
   const key = (name: string): string => base.prefix + name;
   const word = base.get("embeddings.word_embeddings.weight", [c.vocabSize, h]);
   const pos = base.get("embeddings.position_embeddings.weight", [c.maxPositionEmbeddings, h]);
@@ -52,19 +52,7 @@ export function mpnetGraph(c: EncoderConfig, base: ParamStore, root: ParamStore)
     config: c,
     usesTokenTypeIds: false,
     head,
-    layers: Array.from({ length: c.numLayers }, (_, l) => {
-      const n = `encoder.layer.${l}`;
-      return {
-        q: linearRef(base, `${n}.attention.attn.q`, h, h),
-        k: linearRef(base, `${n}.attention.attn.k`, h, h),
-        v: linearRef(base, `${n}.attention.attn.v`, h, h),
-        o: linearRef(base, `${n}.attention.attn.o`, h, h),
-        attnNorm: normRef(base, `${n}.attention.LayerNorm`, h),
-        up: linearRef(base, `${n}.intermediate.dense`, ff, h),
-        down: linearRef(base, `${n}.output.dense`, h, ff),
-        outNorm: normRef(base, `${n}.output.LayerNorm`, h),
-      };
-    }),
+    layers: encoderLayerRefs(base, c, mpnetLayerNames),
     embeddings(b, inputs) {
       const x = b.op("Gather", [b.param(key("embeddings.word_embeddings.weight"), word), inputs.inputIds]); // (B, T, H)
       const positions = b.op("Gather", [b.param(key("embeddings.position_embeddings.weight"), pos), paddedPositionIds(b, inputs.inputIds, c.padTokenId)]);
