@@ -29,7 +29,11 @@ export type ErrorCode =
   /** The hub could not be reached, or kept failing (5xx, 429, dropped connections) after the retries. */
   | "NETWORK_ERROR"
   /** Offline mode (`HF_HUB_OFFLINE=1`) and a file the model needs is not in the cache. */
-  | "OFFLINE";
+  | "OFFLINE"
+  /** A file could not be written completely (disk or quota full, short write); no partial file is kept. */
+  | "WRITE_FAILED"
+  /** A model produced NaN or infinite values (e.g. NaN weights, or overflow in fp16/int8 arithmetic). */
+  | "NON_FINITE_OUTPUT";
 
 export class SbertError extends Error {
   readonly code: ErrorCode;

@@ -1,0 +1,42 @@
+/**
+ * Writes that never report success for a partial file. `FileHandle.write` may write fewer bytes
+ * than asked (a nearly full disk, a signal) without an error; every raw write in the project goes
+ * through `writeFully`, which loops until all bytes are written and fails with `WRITE_FAILED` when
+ * the kernel stops making progress.
+ *
+ * @example
+ * const fh = await open(tmp, "w");
+ * await writeFully(fh, bytes);
+ */
+import { SbertError } from "../errors.js";
+
+/** The part of `fs.promises.FileHandle` that `writeFully` uses (tests inject short writes through it). */
+export interface WritableHandle {
+  write(buffer: Uint8Array, offset: number, length: number, position?: number | null): Promise<{ bytesWritten: number }>;
+}
+
+/**
+ * Writes every byte of `data` (a string is UTF-8 encoded) at `position`, or at the handle's current
+ * position when `position` is omitted. A write that returns 0 bytes, or fails with ENOSPC / EDQUOT /
+ * EFBIG, becomes `WRITE_FAILED` naming `what` (a path) and how many bytes were written.
+ */
+export async function writeFully(fh: WritableHandle, data: Uint8Array | string, what: string, position?: number | null): Promise<void> {
+  const bytes = typeof data === "string" ? Buffer.from(data, "utf8") : data;
+  let done = 0;
+  while (done < bytes.length) {
+    let n: number;
+    try {
+      n = (await fh.write(bytes, done, bytes.length - done, position == null ? null : position + done)).bytesWritten;
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === "ENOSPC" || code === "EDQUOT" || code === "EFBIG") throw writeFailed(what, done, bytes.length, `${code}: the disk or quota is full`, e);
+      throw e;
+    }
+    if (!(n > 0)) throw writeFailed(what, done, bytes.length, "the system wrote nothing (is the disk full?)");
+    done += n;
+  }
+}
+
+function writeFailed(what: string, done: number, total: number, why: string, cause?: unknown): SbertError {
+  return new SbertError("WRITE_FAILED", `Could not write ${what}: ${why}; ${done} of ${total} bytes of this chunk were written. Free space (or choose another location) and retry; no partial file is kept.`, cause === undefined ? undefined : { cause });
+}
