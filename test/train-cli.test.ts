@@ -67,6 +67,13 @@ describe("sbert train: bad input", () => {
     expect(existsSync(out)).toBe(false);
   });
 
+  it("refuses --max-seq-length beyond the position table as a usage error naming the limit", async () => {
+    const out = join(tmp, "too-long");
+    const r = await cli([...base(out), "--max-seq-length", "65"]);
+    expect([r.code, r.stderr]).toEqual([2, "sbert: --max-seq-length 65 is longer than this bert model can take: its position table has 64 rows (max_position_embeddings), so a sequence holds at most 64 tokens; set maxSeqLength (--max-seq-length) to 64 or less\n"]);
+    expect(existsSync(out)).toBe(false);
+  });
+
   it("rejects --epochs with --max-steps and unknown losses", async () => {
     expect((await cli([...base(join(tmp, "o3")), "--epochs", "2"])).code).toBe(2);
     const r = await cli(["train", "--model", MODEL, "--train", trainFile, "--loss", "NoSuchLoss", "--output", join(tmp, "o4")]);

@@ -6,12 +6,16 @@ import { type EncoderLayerNames, type EncoderLayerParams, encoderLayersParams, p
 import { DropoutState, type Encoder, type EncoderBatch } from "./encoder.js";
 import {
   type NormParams,
+  POSITION_IDS,
+  TOKEN_TYPE_IDS,
   applyLinear,
   applyNorm,
+  checkSequenceLength,
   firstTokens,
   linearParams,
   noClassifier,
   normParams,
+  sequenceLimit,
   sequentialPositionIds,
 } from "./layers.js";
 import type { ParamStore } from "./params.js";
@@ -44,8 +48,14 @@ export interface ClassifierHead {
  * RoBERTa and XLM-R reuse it with their own position ids and head (see roberta.ts).
  */
 export class BertEncoder implements Encoder {
+  /** Rows of the position table before position 0: none, BERT's position ids are 0..T-1. */
+  static positionOffset(_config: EncoderConfig): number {
+    return 0;
+  }
+
   readonly config: EncoderConfig;
   readonly params: ParamStore;
+  readonly maxSequenceLength: number;
   protected readonly wordEmb: Tensor;
   protected readonly posEmb: Tensor;
   protected readonly typeEmb: Tensor | undefined;
@@ -58,6 +68,7 @@ export class BertEncoder implements Encoder {
   constructor(config: EncoderConfig, base: ParamStore, root: ParamStore) {
     this.config = config;
     this.params = root;
+    this.maxSequenceLength = sequenceLimit(config, new.target.positionOffset(config));
     const h = config.hiddenSize;
     this.wordEmb = base.get("embeddings.word_embeddings.weight", [config.vocabSize, h]);
     this.posEmb = base.get("embeddings.position_embeddings.weight", [config.maxPositionEmbeddings, h]);
@@ -85,10 +96,11 @@ export class BertEncoder implements Encoder {
 
   forward(batch: EncoderBatch): Tensor {
     const c = this.config;
+    checkSequenceLength(batch.seqLen, this.maxSequenceLength, c, `a batch of ${batch.seqLen}-token sequences`);
     // (B·T, H)
     let x = embedding(this.wordEmb, batch.inputIds);
-    if (this.typeEmb) x = add(x, embedding(this.typeEmb, batch.tokenTypeIds));
-    x = add(x, embedding(this.posEmb, this.positionIds(batch)));
+    if (this.typeEmb) x = add(x, embedding(this.typeEmb, batch.tokenTypeIds, TOKEN_TYPE_IDS));
+    x = add(x, embedding(this.posEmb, this.positionIds(batch), POSITION_IDS));
     x = this.drop.hidden(applyNorm(x, this.embNorm, c.layerNormEps));
     for (const layer of this.layers) x = postNormLayer(x, layer, c, batch, this.drop, { dropAfterAttention: true });
     return x;

@@ -13,6 +13,9 @@ import {
   linearParams,
   noClassifier,
   normParams,
+  POSITION_IDS,
+  checkSequenceLength,
+  sequenceLimit,
   sequentialPositionIds,
 } from "./layers.js";
 import type { ParamStore } from "./params.js";
@@ -38,8 +41,14 @@ export function distilBertLayerNames(l: number): EncoderLayerNames {
  * parameter names (`transformer.layer.0.attention.q_lin.weight`, `sa_layer_norm`, `ffn.lin1`).
  */
 export class DistilBertEncoder implements Encoder {
+  /** Rows of the position table before position 0: none, position ids are 0..T-1. */
+  static positionOffset(_config: EncoderConfig): number {
+    return 0;
+  }
+
   readonly config: EncoderConfig;
   readonly params: ParamStore;
+  readonly maxSequenceLength: number;
   private readonly wordEmb: Tensor;
   private readonly posEmb: Tensor;
   private readonly embNorm: NormParams;
@@ -50,6 +59,7 @@ export class DistilBertEncoder implements Encoder {
   constructor(config: EncoderConfig, base: ParamStore, root: ParamStore) {
     this.config = config;
     this.params = root;
+    this.maxSequenceLength = sequenceLimit(config, DistilBertEncoder.positionOffset(config));
     const h = config.hiddenSize;
     this.wordEmb = base.get("embeddings.word_embeddings.weight", [config.vocabSize, h]);
     this.posEmb = base.get("embeddings.position_embeddings.weight", [config.maxPositionEmbeddings, h]);
@@ -69,8 +79,9 @@ export class DistilBertEncoder implements Encoder {
 
   forward(batch: EncoderBatch): Tensor {
     const c = this.config;
+    checkSequenceLength(batch.seqLen, this.maxSequenceLength, c, `a batch of ${batch.seqLen}-token sequences`);
     // (B·T, H)
-    let x = add(embedding(this.wordEmb, batch.inputIds), embedding(this.posEmb, sequentialPositionIds(batch.batchSize, batch.seqLen)));
+    let x = add(embedding(this.wordEmb, batch.inputIds), embedding(this.posEmb, sequentialPositionIds(batch.batchSize, batch.seqLen), POSITION_IDS));
     x = this.drop.hidden(applyNorm(x, this.embNorm, c.layerNormEps));
     // DistilBERT has no dropout after out_lin; its FFN drops after lin2
     for (const layer of this.layers) x = postNormLayer(x, layer, c, batch, this.drop, { dropAfterAttention: false });

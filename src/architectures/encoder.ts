@@ -20,6 +20,12 @@ export interface Encoder {
   readonly config: EncoderConfig;
   /** Every weight of the checkpoint by its safetensors name (training walks it; saving writes it). */
   readonly params: ParamStore;
+  /**
+   * Most tokens one sequence may hold (special tokens included): the position table's rows less
+   * the rows before position 0 (padding_idx + 1 for RoBERTa, XLM-R and MPNet). `forward` refuses
+   * a longer batch with INVALID_INPUT.
+   */
+  readonly maxSequenceLength: number;
   /** Last hidden state, (batchSize · seqLen, hiddenSize). */
   forward(batch: EncoderBatch): Tensor;
   /** True when the checkpoint carries a sequence-classification head. */

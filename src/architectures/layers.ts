@@ -1,8 +1,10 @@
 import { SbertError } from "../errors.js";
+import type { LookupKind } from "../tensor/ops/embedding.js";
 import { linear } from "../tensor/ops/linear.js";
 import { layerNorm } from "../tensor/ops/layer-norm.js";
 import { selectRows } from "../tensor/ops/shape.js";
 import { Tensor } from "../tensor/tensor.js";
+import type { EncoderConfig } from "./config.js";
 import type { ParamStore } from "./params.js";
 
 /** Weight (out, in) and optional bias (out) of an `nn.Linear`. */
@@ -32,6 +34,49 @@ export function applyLinear(x: Tensor, l: LinearParams): Tensor {
 
 export function applyNorm(x: Tensor, n: NormParams, eps: number): Tensor {
   return layerNorm(x, n.weight, n.bias, eps);
+}
+
+/** Ids into a position table (the embedding op's message names them). */
+export const POSITION_IDS: LookupKind = {
+  what: "position id",
+  hint: "the sequence is longer than the model's position table; truncate inputs to the model's maxSeqLength",
+};
+
+/** Segment ids into a token-type table. */
+export const TOKEN_TYPE_IDS: LookupKind = {
+  what: "token type id",
+  hint: "the tokenizer produces more token types than the model has (type_vocab_size); the tokenizer does not match the model",
+};
+
+/**
+ * Most tokens one sequence may hold: the position table's rows (`max_position_embeddings`) less
+ * `offset`, the rows before position 0 (padding_idx + 1 for RoBERTa-style position ids).
+ * A table that leaves no room for a token is an INVALID_MODEL_FILE error.
+ *
+ * @example sequenceLimit({ maxPositionEmbeddings: 514, ... }, 2) // 512 (XLM-R)
+ */
+export function sequenceLimit(config: EncoderConfig, offset: number): number {
+  const limit = config.maxPositionEmbeddings - offset;
+  if (limit < 1) {
+    throw new SbertError("INVALID_MODEL_FILE", `config.json: max_position_embeddings ${config.maxPositionEmbeddings} leaves no position for a token (this ${config.modelType} model's position ids start at ${offset})`);
+  }
+  return limit;
+}
+
+/**
+ * Refuses `length` tokens when the position table holds fewer than that (`limit`, from
+ * `sequenceLimit`): INVALID_INPUT naming `what` (e.g. `maxSeqLength 100`), the table and the limit.
+ * Python does not check; transformers then fails inside the position-embedding lookup.
+ */
+export function checkSequenceLength(length: number, limit: number, config: EncoderConfig, what: string): void {
+  if (length <= limit) return;
+  const rows = config.maxPositionEmbeddings;
+  const offset = rows - limit;
+  const table = offset > 0 ? `${rows} rows (max_position_embeddings), ${offset} of them before the first position (padding_idx + 1)` : `${rows} rows (max_position_embeddings)`;
+  throw new SbertError(
+    "INVALID_INPUT",
+    `${what} is longer than this ${config.modelType} model can take: its position table has ${table}, so a sequence holds at most ${limit} tokens; set maxSeqLength (--max-seq-length) to ${limit} or less`,
+  );
 }
 
 /** Position ids 0..seqLen-1 for every row (BERT, DistilBERT), (batchSize · seqLen). */

@@ -6,7 +6,7 @@ import type { ClassifierHead } from "./bert.js";
 import type { EncoderConfig } from "./config.js";
 import { type EncoderLayerNames, type EncoderLayerParams, encoderLayersParams, postNormLayer } from "./encoder-layer.js";
 import { DropoutState, type Encoder, type EncoderBatch } from "./encoder.js";
-import { type NormParams, applyNorm, noClassifier, normParams, paddedPositionIds } from "./layers.js";
+import { type NormParams, POSITION_IDS, applyNorm, checkSequenceLength, noClassifier, normParams, paddedPositionIds, sequenceLimit } from "./layers.js";
 import type { ParamStore } from "./params.js";
 import type { Rng } from "../tensor/random.js";
 import { robertaStyleHead } from "./roberta.js";
@@ -31,8 +31,14 @@ export function mpnetLayerNames(l: number): EncoderLayerNames {
  * position bias (T5-style buckets) added to every layer's attention scores.
  */
 export class MpnetEncoder implements Encoder {
+  /** Position ids start at padding_idx + 1, as RoBERTa's. */
+  static positionOffset(config: EncoderConfig): number {
+    return config.padTokenId + 1;
+  }
+
   readonly config: EncoderConfig;
   readonly params: ParamStore;
+  readonly maxSequenceLength: number;
   private readonly wordEmb: Tensor;
   private readonly posEmb: Tensor;
   private readonly embNorm: NormParams;
@@ -44,6 +50,7 @@ export class MpnetEncoder implements Encoder {
   constructor(config: EncoderConfig, base: ParamStore, root: ParamStore) {
     this.config = config;
     this.params = root;
+    this.maxSequenceLength = sequenceLimit(config, MpnetEncoder.positionOffset(config));
     const h = config.hiddenSize;
     this.wordEmb = base.get("embeddings.word_embeddings.weight", [config.vocabSize, h]);
     this.posEmb = base.get("embeddings.position_embeddings.weight", [config.maxPositionEmbeddings, h]);
@@ -64,9 +71,10 @@ export class MpnetEncoder implements Encoder {
 
   forward(batch: EncoderBatch): Tensor {
     const c = this.config;
+    checkSequenceLength(batch.seqLen, this.maxSequenceLength, c, `a batch of ${batch.seqLen}-token sequences`);
     const positions = paddedPositionIds(batch.inputIds, batch.batchSize, batch.seqLen, c.padTokenId);
     // (B·T, H)
-    let x = add(embedding(this.wordEmb, batch.inputIds), embedding(this.posEmb, positions));
+    let x = add(embedding(this.wordEmb, batch.inputIds), embedding(this.posEmb, positions, POSITION_IDS));
     x = this.drop.hidden(applyNorm(x, this.embNorm, c.layerNormEps));
     const bias = this.positionBias(batch.seqLen); // (heads, T, T)
     for (const layer of this.layers) x = postNormLayer(x, layer, c, batch, this.drop, { bias, dropAfterAttention: true });

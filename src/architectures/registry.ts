@@ -4,24 +4,25 @@ import { BertEncoder } from "./bert.js";
 import type { EncoderConfig } from "./config.js";
 import { DistilBertEncoder } from "./distilbert.js";
 import type { Encoder } from "./encoder.js";
+import { checkSequenceLength, sequenceLimit } from "./layers.js";
 import { MpnetEncoder } from "./mpnet.js";
 import type { ParamStore } from "./params.js";
 import { RobertaEncoder } from "./roberta.js";
 
-type EncoderClass = new (config: EncoderConfig, base: ParamStore, root: ParamStore) => Encoder;
+/** An architecture: its constructor, and how many position-table rows come before position 0. */
+interface EncoderClass {
+  new (config: EncoderConfig, base: ParamStore, root: ParamStore): Encoder;
+  positionOffset(config: EncoderConfig): number;
+}
 
-/**
- * `model_type` → implementation, the prefix its task-head checkpoints put before the base weights,
- * and whether position ids start after the padding index (RoBERTa family), which costs
- * padding_idx + 1 rows of the position table.
- */
-const ARCHITECTURES: Record<string, { cls: EncoderClass; basePrefix: string; paddedPositions: boolean }> = {
-  bert: { cls: BertEncoder, basePrefix: "bert.", paddedPositions: false },
-  distilbert: { cls: DistilBertEncoder, basePrefix: "distilbert.", paddedPositions: false },
-  roberta: { cls: RobertaEncoder, basePrefix: "roberta.", paddedPositions: true },
-  "xlm-roberta": { cls: RobertaEncoder, basePrefix: "roberta.", paddedPositions: true },
-  camembert: { cls: RobertaEncoder, basePrefix: "roberta.", paddedPositions: true },
-  mpnet: { cls: MpnetEncoder, basePrefix: "mpnet.", paddedPositions: true },
+/** `model_type` → implementation, and the prefix its task-head checkpoints put before the base weights. */
+const ARCHITECTURES: Record<string, { cls: EncoderClass; basePrefix: string }> = {
+  bert: { cls: BertEncoder, basePrefix: "bert." },
+  distilbert: { cls: DistilBertEncoder, basePrefix: "distilbert." },
+  roberta: { cls: RobertaEncoder, basePrefix: "roberta." },
+  "xlm-roberta": { cls: RobertaEncoder, basePrefix: "roberta." },
+  camembert: { cls: RobertaEncoder, basePrefix: "roberta." },
+  mpnet: { cls: MpnetEncoder, basePrefix: "mpnet." },
 };
 
 function entryFor(config: EncoderConfig): (typeof ARCHITECTURES)[string] {
@@ -35,10 +36,24 @@ function entryFor(config: EncoderConfig): (typeof ARCHITECTURES)[string] {
   return entry;
 }
 
-/** How many tokens one sequence may hold given the position table (whatever engine runs it). */
+/**
+ * How many tokens one sequence may hold given the position table, whatever engine runs it (the
+ * native encoder's `maxSequenceLength`): 512 for BERT's 512 positions, 512 for XLM-R's 514.
+ */
 export function maxSequenceLength(config: EncoderConfig): number {
-  const entry = entryFor(config);
-  return entry.paddedPositions ? config.maxPositionEmbeddings - config.padTokenId - 1 : config.maxPositionEmbeddings;
+  return sequenceLimit(config, entryFor(config).cls.positionOffset(config));
+}
+
+/**
+ * Returns `n` when it is a usable maximum sequence length for this model: a positive integer the
+ * position table holds. INVALID_INPUT naming the limit otherwise.
+ *
+ * @example requireSequenceFits(bertConfig, 600) // throws: "maxSeqLength 600 is longer than this bert model can take: ... at most 512 tokens ..."
+ */
+export function requireSequenceFits(config: EncoderConfig, n: number): number {
+  if (!Number.isInteger(n) || n <= 0) throw new SbertError("INVALID_INPUT", `maxSeqLength must be a positive integer, got ${n}`);
+  checkSequenceLength(n, maxSequenceLength(config), config, `maxSeqLength ${n}`);
+  return n;
 }
 
 export function supportedModelTypes(): string[] {

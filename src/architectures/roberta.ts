@@ -1,5 +1,6 @@
 import { activation } from "../tensor/ops/elementwise.js";
 import { type ClassifierHead, BertEncoder } from "./bert.js";
+import type { EncoderConfig } from "./config.js";
 import type { EncoderBatch } from "./encoder.js";
 import { applyLinear, firstTokens, linearParams, paddedPositionIds } from "./layers.js";
 import type { ParamStore } from "./params.js";
@@ -9,6 +10,11 @@ import type { ParamStore } from "./params.js";
  * (padding tokens get padding_idx itself) and a classification head on <s> without a pooler.
  */
 export class RobertaEncoder extends BertEncoder {
+  /** Position ids start at padding_idx + 1 (`create_position_ids_from_input_ids`). */
+  static override positionOffset(config: EncoderConfig): number {
+    return config.padTokenId + 1;
+  }
+
   protected override positionIds(batch: EncoderBatch): Int32Array {
     return paddedPositionIds(batch.inputIds, batch.batchSize, batch.seqLen, this.config.padTokenId);
   }

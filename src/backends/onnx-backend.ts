@@ -32,6 +32,16 @@ export async function ortAvailable(): Promise<boolean> {
 
 const HIDDEN_NAMES = ["last_hidden_state", "token_embeddings"];
 
+/** What config.json says the graph's inputs may hold (checked before every run, see `expectInputLimits`). */
+export interface InputLimits {
+  /** Rows of the word-embedding table: every token id must be below it. */
+  vocabSize: number;
+  /** Rows of the token-type table (`type_vocab_size`); 0 = the model has no token types. */
+  typeVocabSize: number;
+  /** Most tokens one sequence may hold (the position table, less RoBERTa's padding offset). */
+  maxSequenceLength: number;
+}
+
 /**
  * Runs an ONNX graph with ONNX Runtime: one session per model, inputs fed by the graph's own
  * names (`token_type_ids` only when the graph has it), int64 ids converted at this boundary.
@@ -49,6 +59,8 @@ export class OnnxBackend implements InferenceBackend {
   private readonly hiddenName: string | undefined;
   /** hidden_size from config.json, checked against every output (set by `expectHiddenSize`). */
   private expectedHidden: number | undefined;
+  /** config.json's bounds on the inputs (set by `expectInputLimits`). */
+  private limits: InputLimits | undefined;
 
   private constructor(ort: OrtModule, session: Ort.InferenceSession, path: string, threads: number | undefined) {
     this.ort = ort;
@@ -107,11 +119,18 @@ export class OnnxBackend implements InferenceBackend {
     const dims = [batch.batchSize, batch.seqLen];
     const int64 = (a: Int32Array): Ort.Tensor => new this.ort.Tensor("int64", toInt64(a), dims);
     const feeds: Record<string, Ort.Tensor> = { input_ids: int64(batch.inputIds), attention_mask: int64(batch.attentionMask) };
-    if (this.session.inputNames.includes("token_type_ids")) feeds["token_type_ids"] = int64(batch.tokenTypeIds);
+    const withTypes = this.session.inputNames.includes("token_type_ids");
+    if (withTypes) feeds["token_type_ids"] = int64(batch.tokenTypeIds);
+    if (this.limits) checkInputs(batch, this.limits, withTypes, this.path);
     // No preallocated outputs: onnxruntime-node 1.30 writes into a preallocated fetch but still
     // returns a fresh copy of it (checked: the returned data never shares the given buffer), so
     // preallocating would add a write and save neither the allocation nor the copy.
-    const out = await this.session.run(feeds);
+    let out: Ort.InferenceSession.ReturnType;
+    try {
+      out = await this.session.run(feeds);
+    } catch (e) {
+      throw runError(e, this.path, batch);
+    }
     const result: BackendOutputs = {};
     if (this.hiddenName) {
       const t = out[this.hiddenName] as Ort.Tensor;
@@ -138,9 +157,66 @@ export class OnnxBackend implements InferenceBackend {
     this.expectedHidden = hidden;
   }
 
+  /**
+   * Checks every batch against config.json before ONNX Runtime sees it: token ids in
+   * [0, vocabSize), token types in [0, typeVocabSize), at most `maxSequenceLength` tokens. ONNX
+   * Runtime itself reports only a Gather node's bounds, and silently reads a negative id from the
+   * end of the table.
+   */
+  expectInputLimits(limits: InputLimits): void {
+    this.limits = limits;
+  }
+
   async dispose(): Promise<void> {
     await this.session.release();
   }
+}
+
+/** INVALID_INPUT for the first id of `batch` outside `limits`, in the words of the native encoder's checks. */
+function checkInputs(batch: EncoderBatch, limits: InputLimits, withTypes: boolean, path: string): void {
+  if (batch.seqLen > limits.maxSequenceLength) {
+    throw new SbertError(
+      "INVALID_INPUT",
+      `a batch of ${batch.seqLen}-token sequences is longer than ${path} can take: its position table holds at most ${limits.maxSequenceLength} tokens; set maxSeqLength (--max-seq-length) to ${limits.maxSequenceLength} or less`,
+    );
+  }
+  const bad = firstOutside(batch.inputIds, limits.vocabSize);
+  if (bad !== undefined) {
+    throw new SbertError("INVALID_INPUT", `token id ${bad} is outside the embedding table of ${path} (size ${limits.vocabSize}); the tokenizer does not match the model (its vocabulary is larger than the model's)`);
+  }
+  const badType = withTypes && limits.typeVocabSize > 0 ? firstOutside(batch.tokenTypeIds, limits.typeVocabSize) : undefined;
+  if (badType !== undefined) {
+    throw new SbertError("INVALID_INPUT", `token type id ${badType} is outside the token type table of ${path} (size ${limits.typeVocabSize}); the tokenizer does not match the model`);
+  }
+}
+
+function firstOutside(ids: Int32Array, size: number): number | undefined {
+  for (let i = 0; i < ids.length; i++) {
+    const v = ids[i] as number;
+    if (v < 0 || v >= size) return v;
+  }
+  return undefined;
+}
+
+/**
+ * A typed error for a failed `session.run`. ONNX Runtime's out-of-bounds Gather is the usual one:
+ * an id outside an embedding table (a tokenizer that does not match the model) or a sequence
+ * longer than the position table (which also shows as a broadcast error in the embeddings' Add).
+ */
+function runError(e: unknown, path: string, batch: EncoderBatch): SbertError {
+  const raw = String((e as Error | undefined)?.message ?? e).trim();
+  if (/Gather|out of data bounds|Attempting to broadcast/i.test(raw)) {
+    return new SbertError(
+      "INVALID_INPUT",
+      `ONNX Runtime could not run ${path} on a batch of ${batch.batchSize} × ${batch.seqLen} tokens: an index is outside one of the model's tables. ` +
+        `Either a token id is at least the model's vocabulary size (the tokenizer does not match the model) or the sequences are longer than its position table (lower maxSeqLength / --max-seq-length). ONNX Runtime said: ${raw}`,
+      { cause: e },
+    );
+  }
+  if (/allocate|out of memory|bad_alloc/i.test(raw)) {
+    return new SbertError("INVALID_INPUT", `ONNX Runtime ran out of memory on a batch of ${batch.batchSize} × ${batch.seqLen} tokens of ${path}; lower batchSize (--batch-size) or maxSeqLength. ONNX Runtime said: ${raw}`, { cause: e });
+  }
+  return new SbertError("INVALID_MODEL_FILE", `ONNX Runtime failed to run ${path}: ${raw}. If the graph was exported elsewhere, re-export it with \`sbert export-onnx\`, or use backend "native"`, { cause: e });
 }
 
 const LITTLE_ENDIAN = endianness() === "LE";

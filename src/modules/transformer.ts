@@ -2,7 +2,7 @@ import { access } from "node:fs/promises";
 import { join } from "node:path";
 import { type EncoderConfig, parseEncoderConfig } from "../architectures/config.js";
 import type { Encoder } from "../architectures/encoder.js";
-import { createEncoder, maxSequenceLength } from "../architectures/registry.js";
+import { createEncoder, maxSequenceLength, requireSequenceFits } from "../architectures/registry.js";
 import type { BackendOptions, InferenceBackend } from "../backends/backend.js";
 import { NativeBackend } from "../backends/native-backend.js";
 import { OnnxBackend, ortAvailable } from "../backends/onnx-backend.js";
@@ -37,8 +37,7 @@ export class Transformer implements PipelineModule {
   readonly config: EncoderConfig;
   readonly backend: InferenceBackend;
   readonly task: TransformerTask;
-  /** Longest token sequence fed to the encoder, special tokens included. */
-  maxSeqLength: number;
+  private seqLength: number;
   /** Lower-case texts before tokenizing (`do_lower_case` in sentence_bert_config.json). */
   readonly doLowerCase: boolean;
   private thread: TokenizerThread | undefined;
@@ -54,8 +53,18 @@ export class Transformer implements PipelineModule {
     this.config = config;
     this.backend = backend;
     this.task = opts.task;
-    this.maxSeqLength = opts.maxSeqLength;
+    this.seqLength = requireSequenceFits(config, opts.maxSeqLength);
     this.doLowerCase = opts.doLowerCase;
+  }
+
+  /** Longest token sequence fed to the encoder, special tokens included; longer inputs are truncated. */
+  get maxSeqLength(): number {
+    return this.seqLength;
+  }
+
+  /** Refuses (INVALID_INPUT) a length the model's position table cannot hold, naming the limit. */
+  set maxSeqLength(n: number) {
+    this.seqLength = requireSequenceFits(this.config, n);
   }
 
   /**
@@ -162,6 +171,7 @@ async function createBackend(dir: string, config: EncoderConfig, task: Transform
     const path = await onnxGraphFor(dir, task, opts.onnxFile);
     const backend = await OnnxBackend.create(path, opts.threads === undefined ? {} : { threads: opts.threads });
     backend.expectHiddenSize(config.hiddenSize);
+    backend.expectInputLimits({ vocabSize: config.vocabSize, typeVocabSize: config.typeVocabSize, maxSequenceLength: maxSequenceLength(config) });
     return backend;
   }
   const encoder = createEncoder(config, await loadParamStore(dir));

@@ -186,7 +186,7 @@ async function train(opts: TrainCliOptions, io: CliIo): Promise<void> {
       if (set !== undefined) throw new UsageError(`${flag} does not apply to cross-encoder training`);
     }
     const model = await loadModel(opts.model, () => CrossEncoder.load(sourceDir, { backend: "native" }));
-    if (opts.maxSeqLength !== undefined) model.transformer.maxSeqLength = opts.maxSeqLength;
+    if (opts.maxSeqLength !== undefined) setMaxSeqLength(model.transformer, opts.maxSeqLength);
     if (opts.numLabels !== undefined && opts.numLabels !== model.numLabels) throw new UsageError(`--num-labels ${opts.numLabels} disagrees with the cross-encoder's ${model.numLabels} labels`);
     const evaluator = evalDs ? crossEncoderEvaluator(evalDs, opts.evaluator) : undefined;
     if (resumeFrom) io.stderr.write(`sbert: resuming from ${resumeFrom}\n`);
@@ -197,7 +197,7 @@ async function train(opts: TrainCliOptions, io: CliIo): Promise<void> {
     return;
   }
   const model = await loadModel(opts.model, () => SentenceTransformer.load(sourceDir, { backend: "native" }));
-  if (opts.maxSeqLength !== undefined) model.maxSeqLength = opts.maxSeqLength;
+  if (opts.maxSeqLength !== undefined) setMaxSeqLength(model.transformer, opts.maxSeqLength);
   const loss = createEmbeddingLoss(opts.loss, {
     embeddingDimension: model.getSentenceEmbeddingDimension(),
     rng: new Rng(opts.seed + 1),
@@ -212,6 +212,16 @@ async function train(opts: TrainCliOptions, io: CliIo): Promise<void> {
   const result = await trainer.train();
   await saveSentenceTransformer(model, opts.output, { sourceDir, ...(opts.overwrite ? { overwrite: true } : {}) });
   writeSummary(io, opts.output, result);
+}
+
+/** `--max-seq-length` beyond the model's position table is a usage error (exit 2) naming the limit. */
+function setMaxSeqLength(transformer: { maxSeqLength: number }, n: number): void {
+  try {
+    transformer.maxSeqLength = n;
+  } catch (e) {
+    if (e instanceof SbertError && e.code === "INVALID_INPUT") throw new UsageError(e.message.replace(/^maxSeqLength/, "--max-seq-length"));
+    throw e;
+  }
 }
 
 function trainingArguments(opts: TrainCliOptions, checkpointDir: string | undefined): TrainingArguments {
