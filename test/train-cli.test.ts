@@ -121,6 +121,25 @@ describe("sbert train: killed with SIGKILL and resumed", () => {
   }, 120_000);
 });
 
+describe("sbert train --resume: a damaged newest checkpoint", () => {
+  it("is skipped with the file and the reason, and the run continues from the previous one to the same weights", async () => {
+    const out = join(tmp, "damaged");
+    const args = [...base(out).filter((a, i, all) => a !== "--max-steps" && all[i - 1] !== "--max-steps"), "--max-steps", "6", "--checkpoint-steps", "2", "--seed", "5"];
+    const first = await cli(args);
+    expect(first.code, first.stderr).toBe(0);
+    const want = readFileSync(join(out, "model.safetensors"));
+    await rm(out, { recursive: true });
+    const state = join(`${out}-checkpoints`, "checkpoint-6", "trainer_state.json");
+    await writeFile(state, readFileSync(state, "utf8").slice(0, 100)); // cut short, as by a full disk
+    const resumed = await cli([...args, "--resume"]);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    const lines = resumed.stderr.split("\n");
+    expect(lines[0]).toMatch(/^sbert: skipping .*checkpoint-6: .*checkpoint-6[/\\]trainer_state\.json is not valid JSON \(.*; 100 characters\); the checkpoint is damaged$/);
+    expect(lines[1]).toBe(`sbert: resuming from ${join(`${out}-checkpoints`, "checkpoint-4")}`);
+    expect(readFileSync(join(out, "model.safetensors")).equals(want)).toBe(true);
+  });
+});
+
 describe("sbert evaluate", () => {
   const metricsOf = (stdout: string) => (JSON.parse(stdout) as { primary_metric: string; metrics: Record<string, number> });
 

@@ -1,5 +1,5 @@
-import { existsSync, readFileSync } from "node:fs";
-import { mkdtemp, readdir, rm } from "node:fs/promises";
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { mkdtemp, readdir, rm, truncate } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -12,7 +12,7 @@ import { SoftmaxLoss } from "../losses/softmax.js";
 import { saveSentenceTransformer } from "../models/save.js";
 import { SentenceTransformer } from "../models/sentence-transformer.js";
 import { Tensor } from "../tensor/tensor.js";
-import { listCheckpoints } from "./checkpoint.js";
+import { listCheckpoints, newestUsableCheckpoint, verifyCheckpoint } from "./checkpoint.js";
 import { datasetFromColumns } from "./data.js";
 import type { TrainingArguments } from "./trainer-args.js";
 import type { LogRecord } from "./trainer-log.js";
@@ -88,6 +88,33 @@ describe("SentenceTransformerTrainer", () => {
 
     const other = await trainer({ resumeFrom: join(dir, "checkpoint-6"), args: { lr: 2e-3, checkpointSteps: 2, checkpointDir: dir } });
     await expect(other.t.train()).rejects.toThrow(/other settings \(lr: checkpoint 0\.001, now 0\.002\)/);
+  });
+
+  it("resumes from the newest checkpoint that verifies when the newest is damaged, to the same weights and log", async () => {
+    const full = await trainer({ logFile: join(tmp, "fb-full.jsonl"), args: { checkpointSteps: 2, checkpointDir: join(tmp, "fb-ck-full") } });
+    await full.t.train();
+    for (const damage of ["state", "weights"] as const) {
+      const dir = join(tmp, `fb-${damage}`);
+      const log = join(tmp, `fb-${damage}.jsonl`);
+      const killed = await trainer({ logFile: log, args: { checkpointSteps: 2, checkpointDir: dir }, onLog: (rec) => {
+        if (rec["step"] === 5) throw new Error("killed");
+      } });
+      await expect(killed.t.train()).rejects.toThrow("killed");
+      const newest = join(dir, "checkpoint-4");
+      const file = join(newest, damage === "state" ? "trainer_state.json" : join("model", "model.safetensors"));
+      await truncate(file, Math.floor(statSync(file).size / 2)); // a disk that filled up mid-write
+      const skipped: string[] = [];
+      const from = await newestUsableCheckpoint(dir, (d, why) => skipped.push(`${d}: ${why}`));
+      expect(from).toBe(join(dir, "checkpoint-2"));
+      expect(skipped).toHaveLength(1);
+      expect(skipped[0]).toMatch(damage === "state" ? /checkpoint-4: .*checkpoint-4[/\\]trainer_state\.json is not valid JSON \(.*\); the checkpoint is damaged$/ : /checkpoint-4: .*model\.safetensors has \d+ bytes, the checkpoint recorded \d+; the file was cut short/);
+      const resumed = await trainer({ logFile: log, resumeFrom: from as string, args: { checkpointSteps: 2, checkpointDir: dir } });
+      expect((await resumed.t.train()).globalStep).toBe(7);
+      expect(weights(resumed.t)).toEqual(weights(full.t));
+      expect(readFileSync(log, "utf8")).toBe(readFileSync(join(tmp, "fb-full.jsonl"), "utf8"));
+      expect((await listCheckpoints(dir)).map((c) => c.step)).toEqual([4, 6]);
+      await expect(verifyCheckpoint(newest)).resolves.toBeUndefined(); // rewritten whole by the resumed run
+    }
   });
 
   it("stops on a NaN loss before updating, naming the step and rows, and keeps the checkpoints", async () => {

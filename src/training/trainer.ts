@@ -65,7 +65,10 @@ export interface BaseTrainerOptions {
   progress?: ProgressStream;
   /** Called with every log record. */
   onLog?: (record: LogRecord) => void;
-  /** A checkpoint folder (`checkpoint-<step>`) to continue from. */
+  /**
+   * A checkpoint folder (`checkpoint-<step>`) to continue from; `newestUsableCheckpoint(checkpointDir)`
+   * picks the newest one that is not damaged.
+   */
   resumeFrom?: string;
 }
 

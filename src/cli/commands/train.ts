@@ -16,7 +16,7 @@ import type { TrainResult } from "../../training/trainer.js";
 import { checkOutputFolder } from "../../models/save-atomic.js";
 import { saveSentenceTransformer } from "../../models/save.js";
 import { Rng } from "../../tensor/random.js";
-import { latestCheckpoint } from "../../training/checkpoint.js";
+import { latestCheckpoint, newestUsableCheckpoint } from "../../training/checkpoint.js";
 import type { TrainingDataset } from "../../training/data.js";
 import { DATASET_FORMATS, type DatasetFormat, readDataset } from "../../training/data-readers.js";
 import { BATCH_SAMPLERS, type BatchSamplerName } from "../../training/data-sampler.js";
@@ -161,7 +161,8 @@ export function registerTrain(program: Command, io: CliIo): void {
 async function train(opts: TrainCliOptions, io: CliIo): Promise<void> {
   await checkOutputFolder(opts.output, opts.overwrite ? { overwrite: true } : {});
   const checkpointDir = opts.checkpointDir ?? (opts.checkpointSteps !== undefined || opts.resume ? `${opts.output.replace(/[\\/]+$/, "")}-checkpoints` : undefined);
-  const resumeFrom = checkpointDir && opts.resume ? await latestCheckpoint(checkpointDir) : undefined;
+  const skipped = (dir: string, why: string) => io.stderr.write(`sbert: skipping ${dir}: ${why}\n`);
+  const resumeFrom = checkpointDir && opts.resume ? await newestUsableCheckpoint(checkpointDir, skipped) : undefined;
   if (checkpointDir && !opts.resume && (await latestCheckpoint(checkpointDir))) {
     if (!opts.overwrite) throw new UsageError(`the checkpoint folder "${checkpointDir}" holds checkpoints of an earlier run; pass --resume to continue it or --overwrite to start over`);
     for (const n of await readdir(checkpointDir)) if (/^checkpoint-\d+$|^best$/.test(n)) await rm(`${checkpointDir}/${n}`, { recursive: true, force: true });
