@@ -29,7 +29,7 @@ export async function checkOutputFolder(dir: string, opts: OutputFolderOptions =
 /**
  * Calls `fill(tmp)` on a fresh temporary folder next to `dir`, then renames it to `dir` (replacing
  * an empty folder, or a non-empty one with `overwrite`). On any error the temporary folder is
- * removed and `dir` is left as it was.
+ * removed and `dir` is left as it was; a full disk is WRITE_FAILED.
  */
 export async function writeFolderAtomically(dir: string, fill: (tmp: string) => Promise<void>, opts: OutputFolderOptions = {}): Promise<void> {
   await checkOutputFolder(dir, opts);
@@ -56,6 +56,10 @@ export async function writeFolderAtomically(dir: string, fill: (tmp: string) => 
   } catch (e) {
     await rm(tmp, { recursive: true, force: true }).catch(() => undefined);
     if (e instanceof SbertError) throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "ENOSPC" || code === "EDQUOT" || code === "EFBIG") {
+      throw new SbertError("WRITE_FAILED", `Could not write "${dir}" (${code}: the disk or quota is full); nothing was kept. Free space (or choose another location) and retry.`, { cause: e });
+    }
     throw new SbertError("INVALID_INPUT", `cannot write "${dir}": ${(e as Error).message}`, { cause: e });
   }
 }

@@ -7,49 +7,100 @@
  * that step's update, `learning_rate` the rate the update used, `grad_norm` the global gradient
  * norm before clipping; a step that ends with an evaluation adds its `eval_*` metrics.
  */
-import { appendFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, readFileSync, renameSync, rmSync, statSync, truncateSync, writeFileSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { basename, dirname, join } from "node:path";
 import { SbertError } from "../errors.js";
 
 export type LogRecord = Record<string, number | string | null>;
 
-/** An append-only JSON Lines file; every record is written (and reaches the OS) before training goes on. */
+/**
+ * An append-only JSON Lines file; every record is written whole (and reaches the OS) before
+ * training goes on. A record that cannot be written (a full disk) stops training with WRITE_FAILED
+ * and is cut off again, so the file ends with the last whole record.
+ */
 export class TrainingLog {
   readonly path: string;
+  /** Bytes of whole records in a regular file (undefined for a device or pipe). */
+  private size: number | undefined;
 
   private constructor(path: string) {
     this.path = path;
+    const st = statSync(path, { throwIfNoEntry: false });
+    this.size = st?.isFile() ? st.size : undefined;
   }
 
   /**
    * Starts a log at `path`. A fresh run starts an empty file; a run resumed at `resumeStep` keeps
    * the records up to that step and drops those a killed run wrote after its last checkpoint, so
-   * the log reads as one uninterrupted run.
+   * the log reads as one uninterrupted run (rewritten through a temporary file; a log that is not
+   * a regular file, such as /dev/stderr, is appended to as it is).
    */
   static open(path: string, resumeStep?: number): TrainingLog {
     try {
-      if (resumeStep !== undefined && existsSync(path)) {
-        const kept = readFileSync(path, "utf8")
-          .split("\n")
-          .filter((line) => {
-            if (line.trim() === "") return false;
-            try {
-              const step = (JSON.parse(line) as { step?: unknown }).step;
-              return typeof step === "number" && step <= resumeStep;
-            } catch {
-              return false;
-            }
-          });
-        writeFileSync(path, kept.map((l) => `${l}\n`).join(""));
-      } else writeFileSync(path, "");
+      const existing = statSync(path, { throwIfNoEntry: false });
+      if (resumeStep === undefined) writeFileSync(path, "");
+      else if (existing?.isFile()) replaceFile(path, keptRecords(readFileSync(path, "utf8"), resumeStep));
     } catch (e) {
-      throw new SbertError("INVALID_INPUT", `cannot write the training log "${path}": ${(e as Error).message}`, { cause: e });
+      throw logError(e, path);
     }
     return new TrainingLog(path);
   }
 
   write(record: LogRecord): void {
-    appendFileSync(this.path, `${JSON.stringify(record, (_k, v: unknown) => (typeof v === "number" && !Number.isFinite(v) ? null : v))}\n`);
+    const line = `${JSON.stringify(record, (_k, v: unknown) => (typeof v === "number" && !Number.isFinite(v) ? null : v))}\n`;
+    try {
+      appendFileSync(this.path, line);
+      if (this.size !== undefined) this.size += Buffer.byteLength(line);
+    } catch (e) {
+      if (this.size !== undefined) {
+        try {
+          truncateSync(this.path, this.size);
+        } catch {
+          // the partial line stays; a resumed run drops it
+        }
+      }
+      throw new SbertError("WRITE_FAILED", `Could not write the training log ${this.path}: ${(e as Error).message}; training stopped. Free space (or choose another --log) and resume from the last checkpoint.`, { cause: e });
+    }
   }
+}
+
+/** The lines of a log whose `step` is at most `resumeStep`, each with its newline. */
+function keptRecords(text: string, resumeStep: number): string {
+  return text
+    .split("\n")
+    .filter((line) => {
+      if (line.trim() === "") return false;
+      try {
+        const step = (JSON.parse(line) as { step?: unknown }).step;
+        return typeof step === "number" && step <= resumeStep;
+      } catch {
+        return false;
+      }
+    })
+    .map((l) => `${l}\n`)
+    .join("");
+}
+
+/** Writes `text` to a temporary sibling, then renames it over `path` (a kill leaves the old or the new log, whole). */
+function replaceFile(path: string, text: string): void {
+  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
+  try {
+    writeFileSync(tmp, text, { flag: "wx" });
+    renameSync(tmp, path);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
+  }
+}
+
+/** A full disk is WRITE_FAILED; anything else (no such folder, no permission) is the caller's path: INVALID_INPUT. */
+function logError(e: unknown, path: string): SbertError {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === "ENOSPC" || code === "EDQUOT" || code === "EFBIG") {
+    return new SbertError("WRITE_FAILED", `Could not write the training log ${path} (${code}: the disk or quota is full); free space or choose another --log`, { cause: e });
+  }
+  return new SbertError("INVALID_INPUT", `cannot write the training log "${path}": ${(e as Error).message}`, { cause: e });
 }
 
 /** A stream the bar draws on (stderr). */
