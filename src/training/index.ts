@@ -28,7 +28,7 @@ export { type BatchSamplerName, BATCH_SAMPLERS, epochBatches, epochOrder } from 
 export { type TrainingArguments } from "./trainer-args.js";
 export { type TrainerOptions, type TrainResult, SentenceTransformerTrainer } from "./trainer.js";
 export { type LogRecord, TrainingLog } from "./trainer-log.js";
-export { type TrainerState, type BestMetric, latestCheckpoint, listCheckpoints } from "./checkpoint.js";
+export { type TrainerState, type BestMetric, latestCheckpoint, listCheckpoints, newestUsableCheckpoint, verifyCheckpoint } from "./checkpoint.js";
 export { type BaseTrainerOptions, type TrainingTask, Trainer } from "./trainer.js";
 export { type TrainableModel } from "./trainer-model.js";
 export { type CrossEncoderTrainerOptions, CrossEncoderTrainer, TrainableCrossEncoder, checkCrossEncoderDataset, defaultCrossEncoderLoss, isCrossEncoderFolder } from "./trainer-cross-encoder.js";
