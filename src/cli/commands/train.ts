@@ -102,8 +102,8 @@ update), plus the "eval_*" metrics on steps that end with an evaluation. A JSON 
 (steps, train_loss, runtime, pairs/s, best evaluation) goes to standard output.
 
 Checkpoints (--checkpoint-steps N) go to --checkpoint-dir (default <output>-checkpoints), each
-written atomically; --resume continues from the newest one with the same options and data, and
-ends with the same weights as an uninterrupted run.
+written atomically; --resume continues from the newest intact one (a damaged one is skipped, with
+the reason) with the same options and data, and ends with the same weights as an uninterrupted run.
 
 Cross-encoders: when --model is a cross-encoder folder (transformer_task sequence-classification) or
 --loss is BinaryCrossEntropyLoss or CrossEntropyLoss, the data has two text columns and a label
