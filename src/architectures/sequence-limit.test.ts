@@ -3,9 +3,11 @@
  * option, and the encoder's own forward. Each refusal names the limit (rows less RoBERTa's
  * padding_idx + 1 offset), and the embedding lookup says whether a token or a position id failed.
  */
+import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { FIXTURES } from "../../test/helpers/fixtures.js";
+import { copyFixture } from "../../test/helpers/temp-model.js";
 import { SbertError } from "../errors.js";
 import { SentenceTransformer } from "../models/sentence-transformer.js";
 import { Transformer } from "../modules/transformer.js";
@@ -70,6 +72,16 @@ describe("the position table bounds maxSeqLength", () => {
       expect(long.message).not.toMatch(/token id/);
     });
   }
+
+  it("caps a stored max_seq_length beyond the table (Python loads such folders; their short texts embed the same)", async () => {
+    const { dir, cleanup } = await copyFixture("st-roberta-bpe-mean-normalize");
+    try {
+      await writeFile(join(dir, "sentence_bert_config.json"), JSON.stringify({ max_seq_length: 66, do_lower_case: false }));
+      expect((await SentenceTransformer.load(dir, { backend: "native" })).maxSeqLength).toBe(64);
+    } finally {
+      await cleanup();
+    }
+  });
 
   it("says which kind of id is outside its table", () => {
     const table = Tensor.from([[1], [2]]);
