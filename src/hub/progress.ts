@@ -18,7 +18,7 @@ export interface ProgressBarOptions {
   /** Redraws at most this often (default 100 ms). */
   intervalMs?: number;
   width?: number;
-  /** Clock in ms (tests); default `Date.now`. */
+  /** Clock in ms (tests); default `performance.now`. */
   now?: () => number;
 }
 
