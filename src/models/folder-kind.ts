@@ -6,8 +6,9 @@
  * 3. `modules.json` without either of those: a bi-encoder (old cross-encoders never had one);
  * 4. a plain Hugging Face folder whose config.json `architectures` names a
  *    `…ForSequenceClassification`: a cross-encoder (as Python's CrossEncoder loads it);
- * 5. otherwise undecided: a plain encoder checkpoint (`BertModel`) loads as a bi-encoder with mean
- *    pooling, as Python does.
+ * 5. a plain folder whose `architectures` names only other classes (`BertModel`, `…ForMaskedLM`):
+ *    a bi-encoder — it loads with mean pooling, as Python's SentenceTransformer loads it;
+ * 6. otherwise (no `architectures`) undecided: each class tries it.
  *
  * Unreadable or malformed files count as absent here; the loaders report them.
  *
@@ -45,5 +46,7 @@ export async function folderModelKind(dir: string): Promise<FolderKind | undefin
   const archs = hf?.["architectures"];
   const classifier = Array.isArray(archs) ? archs.find((a): a is string => typeof a === "string" && a.endsWith("ForSequenceClassification")) : undefined;
   if (classifier !== undefined) return { kind: "cross-encoder", because: `config.json names the architecture ${classifier}` };
+  const named = Array.isArray(archs) ? archs.filter((a): a is string => typeof a === "string") : [];
+  if (named.length > 0) return { kind: "sentence-transformer", because: `config.json names the architecture ${named.join(", ")}, which has no classification head` };
   return undefined;
 }
