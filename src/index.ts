@@ -14,9 +14,22 @@ export { Pooling, POOLING_MODES, type PoolingMode, type PoolingConfig } from "./
 export { Dense } from "./modules/dense.js";
 export { Normalize } from "./modules/normalize.js";
 export { resolveModuleType } from "./modules/registry.js";
-export { SentenceTransformer, type EncodeOptions, type Precision, type SentenceTransformerLoadOptions } from "./models/sentence-transformer.js";
-export { CrossEncoder, type CrossEncoderActivation, type PredictOptions, type RankOptions, type RankResult } from "./models/cross-encoder.js";
-export { paraphraseMining } from "./models/paraphrase-mining.js";
+export {
+  SentenceTransformer,
+  type EncodeOptions,
+  type EncodeCommonOptions,
+  type QuantizedEncodeOptions,
+  type TokenEmbeddingsOptions,
+  type AnyEncodeOptions,
+  type EncodeResult,
+  type OutputValue,
+  type Precision,
+  type SentenceTransformerLoadOptions,
+} from "./models/sentence-transformer.js";
+export { CrossEncoder, type CrossEncoderActivation, type CrossEncoderLoadOptions, type PredictOptions, type RankOptions, type RankResult } from "./models/cross-encoder.js";
+export { paraphraseMining, type ParaphraseMiningModelOptions } from "./models/paraphrase-mining.js";
+export { folderModelKind, type FolderKind, type ModelKind } from "./models/folder-kind.js";
+export { type ShowProgressBar, type ProgressStream, ProgressLine, type ProgressLineOptions, wantsProgressBar } from "./progress.js";
 export * from "./util/index.js";
 export * from "./evaluation/index.js";
 export { resolveModelDir, downloadModel, hubEnv, progressBar, type HubOptions, type ResolvedModel, type DownloadProgress } from "./hub/index.js";

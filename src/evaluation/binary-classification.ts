@@ -3,6 +3,8 @@
  * dissimilar (0) sentence pairs.
  */
 import { SbertError } from "../errors.js";
+import { type ShowProgressBar } from "../progress.js";
+import { checkOptions, optionKeys } from "../strict-options.js";
 import { DenseMatrix } from "../tensor/dense.js";
 import { pairwiseSimilarityFunction, type SimilarityFunctionName } from "../util/index.js";
 import { type BinaryScoreMetrics, binaryScoreMetrics } from "./classification-metrics.js";
@@ -29,7 +31,11 @@ export interface BinaryClassificationEvaluatorOptions {
   /** Functions to compute; default: the model's `similarityFnName`. */
   similarityFnNames?: readonly SimilarityFunctionName[];
   truncateDim?: number;
+  /** Draw a bar while embedding (texts, texts/s, ETA) on stderr (`true`) or on a given stream. */
+  showProgressBar?: ShowProgressBar;
 }
+
+const KEYS = optionKeys<BinaryClassificationEvaluatorOptions>({ name: true, batchSize: true, similarityFnNames: true, truncateDim: true, showProgressBar: true });
 
 /** The metric names reported per similarity function, in Python's order. */
 export const BINARY_METRIC_NAMES = ["accuracy", "accuracy_threshold", "f1", "f1_threshold", "precision", "recall", "ap", "mcc"] as const;
@@ -90,7 +96,11 @@ export class BinaryClassificationEvaluator implements Evaluator<SentenceEncoder>
   readonly greaterIsBetter = true;
   primaryMetric: string;
 
+  private readonly showProgressBar: ShowProgressBar | undefined;
+
   constructor(sentences1: readonly string[], sentences2: readonly string[], labels: ArrayLike<number>, opts: BinaryClassificationEvaluatorOptions = {}) {
+    checkOptions(opts, KEYS, "BinaryClassificationEvaluator");
+    this.showProgressBar = opts.showProgressBar;
     this.sentences1 = requireTexts(sentences1, "sentences1");
     this.sentences2 = requireTexts(sentences2, "sentences2");
     this.labels = Array.from(labels);
@@ -107,7 +117,7 @@ export class BinaryClassificationEvaluator implements Evaluator<SentenceEncoder>
   async evaluate(model: SentenceEncoder): Promise<Record<string, number>> {
     const names = this.similarityFnNames.length ? this.similarityFnNames : requireSimilarityNames([model.similarityFnName], "model.similarityFnName");
     const unique = [...new Set([...this.sentences1, ...this.sentences2])];
-    const emb = await embedTexts((t, o) => model.encode(t, o), unique, encodeOptions(this.batchSize, this.truncateDim));
+    const emb = await embedTexts((t, o) => model.encode(t, o), unique, encodeOptions(this.batchSize, this.truncateDim, this.showProgressBar));
     const row = new Map(unique.map((s, i) => [s, i]));
     const pick = (texts: readonly string[]): DenseMatrix => {
       const out = new Float32Array(texts.length * emb.cols);

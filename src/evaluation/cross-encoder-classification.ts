@@ -3,6 +3,8 @@
  * labels, binary (one output) or multi-class (several outputs).
  */
 import { SbertError } from "../errors.js";
+import { type ShowProgressBar } from "../progress.js";
+import { checkOptions, optionKeys } from "../strict-options.js";
 import { DenseMatrix } from "../tensor/dense.js";
 import { f1Scores, findBestAccAndThreshold, findBestF1AndThreshold } from "./classification-metrics.js";
 import { type Evaluator, type PairScorer, prefixNameToMetrics, prefixedKey, requireNonEmpty, requirePositiveInt, requireSameLength } from "./evaluator.js";
@@ -12,7 +14,11 @@ export interface CrossEncoderClassificationEvaluatorOptions {
   name?: string;
   /** Pairs per predict batch (default 32). */
   batchSize?: number;
+  /** Draw a bar while predicting (pairs, pairs/s, ETA) on stderr (`true`) or on a given stream. */
+  showProgressBar?: ShowProgressBar;
 }
+
+const KEYS = optionKeys<CrossEncoderClassificationEvaluatorOptions>({ name: true, batchSize: true, showProgressBar: true });
 
 /**
  * Pure core for a one-output model: `accuracy`, `accuracy_threshold`, `f1`, `f1_threshold`,
@@ -66,7 +72,11 @@ export class CrossEncoderClassificationEvaluator implements Evaluator<PairScorer
   readonly greaterIsBetter = true;
   primaryMetric: string;
 
+  private readonly showProgressBar: ShowProgressBar | undefined;
+
   constructor(sentencePairs: readonly (readonly [string, string])[], labels: ArrayLike<number>, opts: CrossEncoderClassificationEvaluatorOptions = {}) {
+    checkOptions(opts, KEYS, "CrossEncoderClassificationEvaluator");
+    this.showProgressBar = opts.showProgressBar;
     if (!Array.isArray(sentencePairs)) throw new SbertError("INVALID_INPUT", "sentencePairs must be a list of [text, text] pairs");
     sentencePairs.forEach((p, i) => {
       if (!Array.isArray(p) || p.length !== 2 || typeof p[0] !== "string" || typeof p[1] !== "string") {
@@ -86,7 +96,7 @@ export class CrossEncoderClassificationEvaluator implements Evaluator<PairScorer
   }
 
   async evaluate(model: PairScorer): Promise<Record<string, number>> {
-    const pred = await model.predict(this.sentencePairs, { batchSize: this.batchSize });
+    const pred = await model.predict(this.sentencePairs, { batchSize: this.batchSize, ...(this.showProgressBar === undefined ? {} : { showProgressBar: this.showProgressBar }) });
     let metrics: Record<string, number>;
     if (model.numLabels === 1) {
       if (!(pred instanceof Float32Array)) throw new SbertError("INVALID_OPERATION", "a one-label cross-encoder must predict one score per pair");

@@ -3,6 +3,8 @@
  * reports MAP, MRR@k and NDCG@k of the resulting ranking.
  */
 import { SbertError } from "../errors.js";
+import { type ShowProgressBar, startProgress } from "../progress.js";
+import { checkOptions, optionKeys } from "../strict-options.js";
 import { type Evaluator, type PairScorer, prefixNameToMetrics, prefixedKey, requireNonEmpty, requirePositiveInt } from "./evaluator.js";
 import { averagePrecision, ndcgScore } from "./ranking-metrics.js";
 import { mean } from "./stats.js";
@@ -29,7 +31,11 @@ export interface CrossEncoderRerankingEvaluatorOptions {
   alwaysRerankPositives?: boolean;
   /** Pairs per predict batch (default 64). */
   batchSize?: number;
+  /** Draw a bar over the samples (samples/s, ETA) on stderr (`true`) or on a given stream. */
+  showProgressBar?: ShowProgressBar;
 }
+
+const KEYS = optionKeys<CrossEncoderRerankingEvaluatorOptions>({ name: true, atK: true, alwaysRerankPositives: true, batchSize: true, showProgressBar: true });
 
 /** MRR@k, NDCG@k and AP of one query's scores, as Python's `compute_metrics`. */
 export interface RerankingScores {
@@ -74,7 +80,11 @@ export class CrossEncoderRerankingEvaluator implements Evaluator<PairScorer> {
   readonly greaterIsBetter = true;
   readonly primaryMetric: string;
 
+  private readonly showProgressBar: ShowProgressBar | undefined;
+
   constructor(samples: readonly RerankingSample[], opts: CrossEncoderRerankingEvaluatorOptions = {}) {
+    checkOptions(opts, KEYS, "CrossEncoderRerankingEvaluator");
+    this.showProgressBar = opts.showProgressBar;
     if (!Array.isArray(samples)) throw new SbertError("INVALID_INPUT", "samples must be a list of { query, positive, negative | documents }");
     requireNonEmpty(samples.length, "samples");
     samples.forEach(checkSample);
@@ -91,7 +101,9 @@ export class CrossEncoderRerankingEvaluator implements Evaluator<PairScorer> {
     const all: RerankingScores[] = [];
     const base: RerankingScores[] = [];
     const zero: RerankingScores = { mrr: 0, ndcg: 0, ap: 0 };
+    const progress = startProgress(this.showProgressBar, "reranking", this.samples.length, "samples");
     for (const sample of this.samples) {
+      progress?.tick();
       const positive = typeof sample.positive === "string" ? [sample.positive] : sample.positive;
       const documents = sample.documents;
       let docs: readonly string[];
@@ -123,6 +135,7 @@ export class CrossEncoderRerankingEvaluator implements Evaluator<PairScorer> {
       if (!(pred instanceof Float32Array) || pred.length !== docs.length) throw new SbertError("INVALID_OPERATION", "predict returned no score per document");
       all.push(rerankingScores(isRelevant, pred, this.atK));
     }
+    progress?.finish();
     const metrics: Record<string, number> = summarize(all, "", this.atK);
     if (this.samples[this.samples.length - 1]!.documents) Object.assign(metrics, summarize(base, "base_", this.atK));
     return prefixNameToMetrics(metrics, this.name);

@@ -12,6 +12,7 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { SbertError } from "../errors.js";
+import { checkOptions, optionKeys } from "../strict-options.js";
 
 /** Sentence pairs with a gold similarity, as EmbeddingSimilarityEvaluator takes them. */
 export interface ScoredPairs {
@@ -39,12 +40,15 @@ export interface StsbOptions {
   normalize?: boolean;
 }
 
+const STSB_KEYS = optionKeys<StsbOptions>({ normalize: true });
+
 /**
  * Parses STS-B rows: `genre  file  year  id  score  sentence1  sentence2  [source1  source2]`,
  * tab-separated, no header; score in column 5 (0–5), sentences in columns 6 and 7. Blank lines are
  * skipped; a short row or a score outside 0–5 throws INVALID_INPUT naming the line.
  */
 export function parseStsb(text: string, opts: StsbOptions = {}, source = "STS-B data"): ScoredPairs {
+  checkOptions(opts, STSB_KEYS, "parseStsb");
   const normalize = opts.normalize ?? true;
   const out: ScoredPairs = { sentences1: [], sentences2: [], scores: [] };
   forEachLine(text, (line, no) => {
@@ -61,6 +65,7 @@ export function parseStsb(text: string, opts: StsbOptions = {}, source = "STS-B 
 
 /** Reads an STS-B file (`sts-train.csv`, `sts-dev.csv`, `sts-test.csv`); see `parseStsb`. */
 export async function readStsb(path: string, opts: StsbOptions = {}): Promise<ScoredPairs> {
+  checkOptions(opts, STSB_KEYS, "readStsb");
   return parseStsb(await readText(path), opts, path);
 }
 
@@ -99,12 +104,15 @@ export interface BeirOptions {
   includeTitle?: boolean;
 }
 
+const BEIR_KEYS = optionKeys<BeirOptions>({ split: true, includeTitle: true });
+
 /**
  * Parses a BEIR set from its three files' contents: JSON Lines with `_id`, `text` (and `title` for
  * documents), and a qrels TSV `query-id  corpus-id  score` with a header. Pairs with score ≤ 0 are
  * not relevant and are left out.
  */
 export function parseBeir(files: { corpus: string; queries: string; qrels: string }, opts: BeirOptions = {}): RetrievalSet {
+  checkOptions(opts, BEIR_KEYS, "parseBeir");
   const includeTitle = opts.includeTitle ?? true;
   const corpus = new Map<string, string>();
   for (const [id, rec] of jsonLines(files.corpus, "corpus.jsonl")) {
@@ -134,6 +142,7 @@ export function parseBeir(files: { corpus: string; queries: string; qrels: strin
 
 /** Reads a BEIR folder (`corpus.jsonl`, `queries.jsonl`, `qrels/<split>.tsv`); see `parseBeir`. */
 export async function readBeir(dir: string, opts: BeirOptions = {}): Promise<RetrievalSet> {
+  checkOptions(opts, BEIR_KEYS, "readBeir");
   const [corpus, queries, qrels] = await Promise.all([
     readText(join(dir, "corpus.jsonl")),
     readText(join(dir, "queries.jsonl")),

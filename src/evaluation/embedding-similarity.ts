@@ -3,6 +3,8 @@
  * (STS-B style), as Pearson and Spearman correlations per similarity function.
  */
 import { SbertError } from "../errors.js";
+import { type ShowProgressBar } from "../progress.js";
+import { checkOptions, optionKeys } from "../strict-options.js";
 import { DenseMatrix } from "../tensor/dense.js";
 import { pairwiseSimilarityFunction, type SimilarityFunctionName } from "../util/index.js";
 import {
@@ -32,7 +34,11 @@ export interface EmbeddingSimilarityEvaluatorOptions {
   similarityFnNames?: readonly SimilarityFunctionName[];
   /** Keep only the first N embedding dimensions (Matryoshka). */
   truncateDim?: number;
+  /** Draw a bar while embedding (texts, texts/s, ETA) on stderr (`true`) or on a given stream. */
+  showProgressBar?: ShowProgressBar;
 }
+
+const KEYS = optionKeys<EmbeddingSimilarityEvaluatorOptions>({ name: true, batchSize: true, mainSimilarity: true, similarityFnNames: true, truncateDim: true, showProgressBar: true });
 
 /**
  * Pure core: `pearson_<fn>` and `spearman_<fn>` of the row-wise similarity of (emb1[i], emb2[i])
@@ -87,7 +93,11 @@ export class EmbeddingSimilarityEvaluator implements Evaluator<SentenceEncoder> 
   readonly greaterIsBetter = true;
   primaryMetric: string;
 
+  private readonly showProgressBar: ShowProgressBar | undefined;
+
   constructor(sentences1: readonly string[], sentences2: readonly string[], scores: ArrayLike<number>, opts: EmbeddingSimilarityEvaluatorOptions = {}) {
+    checkOptions(opts, KEYS, "EmbeddingSimilarityEvaluator");
+    this.showProgressBar = opts.showProgressBar;
     this.sentences1 = requireTexts(sentences1, "sentences1");
     this.sentences2 = requireTexts(sentences2, "sentences2");
     this.scores = requireNumbers(scores, "scores");
@@ -107,7 +117,7 @@ export class EmbeddingSimilarityEvaluator implements Evaluator<SentenceEncoder> 
 
   async evaluate(model: SentenceEncoder): Promise<Record<string, number>> {
     const names = this.similarityFnNames.length ? this.similarityFnNames : requireSimilarityNames([model.similarityFnName], "model.similarityFnName");
-    const opts = encodeOptions(this.batchSize, this.truncateDim);
+    const opts = encodeOptions(this.batchSize, this.truncateDim, this.showProgressBar);
     const emb1 = await embedTexts((t, o) => model.encode(t, o), this.sentences1, opts);
     const emb2 = await embedTexts((t, o) => model.encode(t, o), this.sentences2, opts);
     const metrics = embeddingSimilarityMetrics(emb1, emb2, this.scores, names);

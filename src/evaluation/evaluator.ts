@@ -7,6 +7,7 @@
  */
 import { SbertError } from "../errors.js";
 import type { EncodeOptions } from "../models/sentence-transformer.js";
+import type { ShowProgressBar } from "../progress.js";
 import { DenseMatrix } from "../tensor/dense.js";
 import { SIMILARITY_FUNCTION_NAMES, isSimilarityFunctionName, type SimilarityFunctionName } from "../util/index.js";
 
@@ -48,7 +49,7 @@ export interface QueryDocumentEncoder extends SentenceEncoder {
 /** The part of `CrossEncoder` the cross-encoder evaluators use. */
 export interface PairScorer {
   readonly numLabels: number;
-  predict(pairs: readonly (readonly [string, string])[], opts: { batchSize?: number }): Promise<Float32Array | DenseMatrix>;
+  predict(pairs: readonly (readonly [string, string])[], opts: { batchSize?: number; showProgressBar?: ShowProgressBar }): Promise<Float32Array | DenseMatrix>;
 }
 
 /**
@@ -76,9 +77,9 @@ export async function embedTexts(encode: (texts: readonly string[], opts: Encode
   return out as DenseMatrix;
 }
 
-/** `{ batchSize, truncateDim? }` without undefined members. */
-export function encodeOptions(batchSize: number, truncateDim: number | undefined): EncodeOptions {
-  return truncateDim === undefined ? { batchSize } : { batchSize, truncateDim };
+/** `{ batchSize, truncateDim?, showProgressBar? }` without undefined members. */
+export function encodeOptions(batchSize: number, truncateDim: number | undefined, showProgressBar?: ShowProgressBar): EncodeOptions {
+  return { batchSize, ...(truncateDim === undefined ? {} : { truncateDim }), ...(showProgressBar === undefined ? {} : { showProgressBar }) };
 }
 
 export function requireTexts(texts: unknown, what: string): readonly string[] {

@@ -3,6 +3,8 @@
  * entries and scores them against relevance judgements (see `irMetrics` for the definitions).
  */
 import { SbertError } from "../errors.js";
+import { type ShowProgressBar } from "../progress.js";
+import { checkOptions, optionKeys } from "../strict-options.js";
 import type { EncodeOptions } from "../models/sentence-transformer.js";
 import type { DenseMatrix } from "../tensor/dense.js";
 import { type ScoreFunction, type SimilarityFunctionName, similarityFunction } from "../util/index.js";
@@ -29,7 +31,28 @@ export interface InformationRetrievalEvaluatorOptions extends Partial<IrCutoffs>
   queryPromptName?: string;
   corpusPrompt?: string;
   corpusPromptName?: string;
+  /** Draw a bar while embedding the queries and each corpus chunk, on stderr (`true`) or on a given stream. */
+  showProgressBar?: ShowProgressBar;
 }
+
+const KEYS = optionKeys<InformationRetrievalEvaluatorOptions>({
+  accuracyAtK: true,
+  precisionRecallAtK: true,
+  mrrAtK: true,
+  ndcgAtK: true,
+  mapAtK: true,
+  name: true,
+  batchSize: true,
+  corpusChunkSize: true,
+  scoreFunctions: true,
+  mainScoreFunction: true,
+  truncateDim: true,
+  queryPrompt: true,
+  queryPromptName: true,
+  corpusPrompt: true,
+  corpusPromptName: true,
+  showProgressBar: true,
+});
 
 /**
  * Queries are encoded with `encodeQuery`, the corpus chunk by chunk with `encodeDocument` (so the
@@ -58,6 +81,7 @@ export class InformationRetrievalEvaluator implements Evaluator<QueryDocumentEnc
   private readonly mainScoreFunction: SimilarityFunctionName | undefined;
 
   constructor(queries: IdTexts, corpus: IdTexts, relevantDocs: RelevantDocs, opts: InformationRetrievalEvaluatorOptions = {}) {
+    checkOptions(opts, KEYS, "InformationRetrievalEvaluator");
     const rel = new Map<string, ReadonlySet<string>>();
     for (const [qid, ids] of entries(relevantDocs, "relevantDocs")) {
       if (ids === null || typeof ids !== "object" || !(Symbol.iterator in ids) || typeof ids === "string") {
@@ -133,6 +157,7 @@ export class InformationRetrievalEvaluator implements Evaluator<QueryDocumentEnc
 
   private encodeOpts(prompt: string | undefined, promptName: string | undefined): EncodeOptions {
     const o: EncodeOptions = { batchSize: this.batchSize };
+    if (this.opts.showProgressBar !== undefined) o.showProgressBar = this.opts.showProgressBar;
     if (this.opts.truncateDim !== undefined) o.truncateDim = this.opts.truncateDim;
     if (prompt !== undefined) o.prompt = prompt;
     if (promptName !== undefined) o.promptName = promptName;

@@ -2,6 +2,8 @@
  * `TripletEvaluator`: how often an anchor is more similar to its positive than to its negative.
  */
 import { SbertError } from "../errors.js";
+import { type ShowProgressBar } from "../progress.js";
+import { checkOptions, optionKeys } from "../strict-options.js";
 import type { DenseMatrix } from "../tensor/dense.js";
 import { pairwiseSimilarityFunction, type SimilarityFunctionName } from "../util/index.js";
 import {
@@ -36,7 +38,19 @@ export interface TripletEvaluatorOptions {
   /** Functions to compute; default: the model's `similarityFnName`. */
   similarityFnNames?: readonly SimilarityFunctionName[];
   truncateDim?: number;
+  /** Draw a bar while embedding (texts, texts/s, ETA) on stderr (`true`) or on a given stream. */
+  showProgressBar?: ShowProgressBar;
 }
+
+const KEYS = optionKeys<TripletEvaluatorOptions>({
+  name: true,
+  batchSize: true,
+  mainSimilarityFunction: true,
+  margin: true,
+  similarityFnNames: true,
+  truncateDim: true,
+  showProgressBar: true,
+});
 
 /**
  * Pure core: the share of triplets with sim(anchor, positive) > sim(anchor, negative) + margin, as
@@ -79,7 +93,11 @@ export class TripletEvaluator implements Evaluator<SentenceEncoder> {
   readonly greaterIsBetter = true;
   primaryMetric: string;
 
+  private readonly showProgressBar: ShowProgressBar | undefined;
+
   constructor(anchors: readonly string[], positives: readonly string[], negatives: readonly string[], opts: TripletEvaluatorOptions = {}) {
+    checkOptions(opts, KEYS, "TripletEvaluator");
+    this.showProgressBar = opts.showProgressBar;
     this.anchors = requireTexts(anchors, "anchors");
     this.positives = requireTexts(positives, "positives");
     this.negatives = requireTexts(negatives, "negatives");
@@ -100,7 +118,7 @@ export class TripletEvaluator implements Evaluator<SentenceEncoder> {
   }
 
   async evaluate(model: SentenceEncoder): Promise<Record<string, number>> {
-    const opts = encodeOptions(this.batchSize, this.truncateDim);
+    const opts = encodeOptions(this.batchSize, this.truncateDim, this.showProgressBar);
     const encode = (t: readonly string[], o: typeof opts): Promise<unknown> => model.encode(t, o);
     const a = await embedTexts(encode, this.anchors, opts);
     const p = await embedTexts(encode, this.positives, opts);

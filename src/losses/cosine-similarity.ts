@@ -1,8 +1,22 @@
+import { checkOptions, optionKeys } from "../strict-options.js";
 import { mseLoss, pairwiseRankingLoss } from "../tensor/ops/loss.js";
 import { scale } from "../tensor/ops/elementwise.js";
 import { Tensor } from "../tensor/tensor.js";
 import type { NamedParameter } from "../training/parameters.js";
 import { type EmbeddingLoss, cosineSimilarity, expectColumns, pairwiseCosSim, requireLabels } from "./loss.js";
+
+export interface CosineSimilarityLossOptions {
+  /** Compares the cosine similarities with the labels (default MSE). */
+  lossFct?: (pred: Tensor, target: Tensor) => Tensor;
+}
+
+export interface CoSENTLossOptions {
+  /** Multiplies the similarities (default 20). */
+  scale?: number;
+}
+
+const COSINE_KEYS = optionKeys<CosineSimilarityLossOptions>({ lossFct: true });
+const COSENT_KEYS = optionKeys<CoSENTLossOptions>({ scale: true });
 
 /**
  * CosineSimilarityLoss: mean((cos(u_i, v_i) − label_i)²) — `torch.cosine_similarity` compared with
@@ -12,7 +26,8 @@ export class CosineSimilarityLoss implements EmbeddingLoss {
   readonly name = "CosineSimilarityLoss";
   private readonly lossFct: (pred: Tensor, target: Tensor) => Tensor;
 
-  constructor(opts: { lossFct?: (pred: Tensor, target: Tensor) => Tensor } = {}) {
+  constructor(opts: CosineSimilarityLossOptions = {}) {
+    checkOptions(opts, COSINE_KEYS, "CosineSimilarityLoss");
     this.lossFct = opts.lossFct ?? mseLoss;
   }
 
@@ -40,7 +55,8 @@ export class CoSENTLoss implements EmbeddingLoss {
   readonly name = "CoSENTLoss";
   readonly scale: number;
 
-  constructor(opts: { scale?: number } = {}) {
+  constructor(opts: CoSENTLossOptions = {}) {
+    checkOptions(opts, COSENT_KEYS, "CoSENTLoss");
     this.scale = opts.scale ?? 20;
   }
 

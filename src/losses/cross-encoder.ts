@@ -1,8 +1,24 @@
 import { SbertError } from "../errors.js";
+import { checkOptions, optionKeys } from "../strict-options.js";
 import { type ActivationName, activation } from "../tensor/ops/elementwise.js";
 import { bceWithLogits, crossEntropy } from "../tensor/ops/loss.js";
 import type { Tensor } from "../tensor/tensor.js";
 import { type LogitsLoss, requireClassLabels, requireLabels } from "./loss.js";
+
+export interface BinaryCrossEntropyLossOptions {
+  /** Applied to the logits first (default identity). */
+  activationFn?: ActivationName;
+  /** Weight of the positive examples (`pos_weight`, default 1). */
+  posWeight?: number;
+}
+
+export interface CrossEntropyLossOptions {
+  /** Applied to the logits first (default identity). */
+  activationFn?: ActivationName;
+}
+
+const BCE_KEYS = optionKeys<BinaryCrossEntropyLossOptions>({ activationFn: true, posWeight: true });
+const CE_KEYS = optionKeys<CrossEntropyLossOptions>({ activationFn: true });
 
 /**
  * BinaryCrossEntropyLoss for a 1-label cross-encoder: `nn.BCEWithLogitsLoss(pos_weight)` on the
@@ -13,7 +29,8 @@ export class BinaryCrossEntropyLoss implements LogitsLoss {
   readonly activationFn: ActivationName;
   readonly posWeight: number | undefined;
 
-  constructor(opts: { activationFn?: ActivationName; posWeight?: number } = {}) {
+  constructor(opts: BinaryCrossEntropyLossOptions = {}) {
+    checkOptions(opts, BCE_KEYS, "BinaryCrossEntropyLoss");
     this.activationFn = opts.activationFn ?? "identity";
     this.posWeight = opts.posWeight;
   }
@@ -36,7 +53,8 @@ export class CrossEntropyLoss implements LogitsLoss {
   readonly name = "CrossEntropyLoss";
   readonly activationFn: ActivationName;
 
-  constructor(opts: { activationFn?: ActivationName } = {}) {
+  constructor(opts: CrossEntropyLossOptions = {}) {
+    checkOptions(opts, CE_KEYS, "CrossEntropyLoss");
     this.activationFn = opts.activationFn ?? "identity";
   }
 

@@ -1,3 +1,4 @@
+import { checkOptions, optionKeys } from "../strict-options.js";
 import { abs, activation, add, addScalar, mul, scale, sub } from "../tensor/ops/elementwise.js";
 import { mean, rowNorm, rowSum, sum } from "../tensor/ops/reduce.js";
 import { Tensor } from "../tensor/tensor.js";
@@ -6,6 +7,25 @@ import { type EmbeddingLoss, cosineSimilarity, expectColumns, pairwiseCosSim, re
 
 export type TripletDistanceMetric = "euclidean" | "cosine" | "manhattan";
 export type SiameseDistanceMetric = "euclidean" | "manhattan" | "cosine_distance";
+
+export interface TripletLossOptions {
+  /** Distance between the embeddings (default euclidean). */
+  distanceMetric?: TripletDistanceMetric;
+  /** How much closer the positive must be than the negative (default 5). */
+  tripletMargin?: number;
+}
+
+export interface ContrastiveLossOptions {
+  /** Distance between the embeddings (default cosine_distance). */
+  distanceMetric?: SiameseDistanceMetric;
+  /** Negative pairs closer than this are penalized (default 0.5). */
+  margin?: number;
+  /** Mean over the batch (default true) instead of the sum. */
+  sizeAverage?: boolean;
+}
+
+const TRIPLET_KEYS = optionKeys<TripletLossOptions>({ distanceMetric: true, tripletMargin: true });
+const CONTRASTIVE_KEYS = optionKeys<ContrastiveLossOptions>({ distanceMetric: true, margin: true, sizeAverage: true });
 
 /** `TripletDistanceMetric`: ‖a − b‖₂ (`-pairwise_euclidean_sim`), 1 − pairwise_cos_sim, or ‖a − b‖₁. */
 function tripletDistance(metric: TripletDistanceMetric, a: Tensor, b: Tensor): Tensor {
@@ -30,7 +50,8 @@ export class TripletLoss implements EmbeddingLoss {
   readonly distanceMetric: TripletDistanceMetric;
   readonly tripletMargin: number;
 
-  constructor(opts: { distanceMetric?: TripletDistanceMetric; tripletMargin?: number } = {}) {
+  constructor(opts: TripletLossOptions = {}) {
+    checkOptions(opts, TRIPLET_KEYS, "TripletLoss");
     this.distanceMetric = opts.distanceMetric ?? "euclidean";
     this.tripletMargin = opts.tripletMargin ?? 5;
   }
@@ -61,7 +82,8 @@ export class ContrastiveLoss implements EmbeddingLoss {
   readonly margin: number;
   readonly sizeAverage: boolean;
 
-  constructor(opts: { distanceMetric?: SiameseDistanceMetric; margin?: number; sizeAverage?: boolean } = {}) {
+  constructor(opts: ContrastiveLossOptions = {}) {
+    checkOptions(opts, CONTRASTIVE_KEYS, "ContrastiveLoss");
     this.distanceMetric = opts.distanceMetric ?? "cosine_distance";
     this.margin = opts.margin ?? 0.5;
     this.sizeAverage = opts.sizeAverage ?? true;

@@ -1,3 +1,4 @@
+import { checkOptions, optionKeys } from "../strict-options.js";
 import { SbertError } from "../errors.js";
 import { add, scale } from "../tensor/ops/elementwise.js";
 import { l2Normalize } from "../tensor/ops/normalize.js";
@@ -18,6 +19,8 @@ export interface MatryoshkaLossOptions {
   rng?: Rng;
 }
 
+const KEYS = optionKeys<MatryoshkaLossOptions>({ matryoshkaDims: true, matryoshkaWeights: true, nDimsPerStep: true, rng: true });
+
 /**
  * MatryoshkaLoss (Kusupati et al. 2022): the wrapped loss applied to the first d dimensions of
  * every embedding (re-normalized, as Python's `shrink`) for each d, weighted and summed. Labels
@@ -33,6 +36,7 @@ export class MatryoshkaLoss implements EmbeddingLoss {
   private readonly rng: Rng;
 
   constructor(loss: EmbeddingLoss, opts: MatryoshkaLossOptions) {
+    checkOptions(opts, KEYS, "MatryoshkaLoss");
     const dims = opts.matryoshkaDims;
     if (dims.length === 0) throw new SbertError("INVALID_INPUT", "You must provide at least one dimension in matryoshka_dims.");
     if (dims.some((d) => !Number.isInteger(d) || d <= 0)) throw new SbertError("INVALID_INPUT", "All dimensions passed to a matryoshka loss must be > 0.");

@@ -1,3 +1,4 @@
+import { checkOptions, optionKeys } from "../strict-options.js";
 import { SbertError } from "../errors.js";
 import { add, scale as scaleBy } from "../tensor/ops/elementwise.js";
 import { matmulNT } from "../tensor/ops/linear.js";
@@ -24,6 +25,15 @@ export interface MultipleNegativesRankingLossOptions {
   hardnessStrength?: number;
 }
 
+const KEYS = optionKeys<MultipleNegativesRankingLossOptions>({
+  scale: true,
+  similarityFct: true,
+  directions: true,
+  partitionMode: true,
+  hardnessMode: true,
+  hardnessStrength: true,
+});
+
 /** (N, D), (M, D) → (N, M) similarity matrix. */
 function similarity(fct: "cos_sim" | "dot_score", a: Tensor, b: Tensor): Tensor {
   return fct === "cos_sim" ? matmulNT(l2Normalize(a), l2Normalize(b)) : matmulNT(a, b);
@@ -45,6 +55,7 @@ export class MultipleNegativesRankingLoss implements EmbeddingLoss {
   readonly hardnessStrength: number;
 
   constructor(opts: MultipleNegativesRankingLossOptions = {}) {
+    checkOptions(opts, KEYS, "MultipleNegativesRankingLoss");
     this.scale = opts.scale ?? 20;
     this.similarityFct = opts.similarityFct ?? "cos_sim";
     this.directions = opts.directions ?? ["query_to_doc"];

@@ -1,3 +1,4 @@
+import { checkOptions, optionKeys } from "../strict-options.js";
 import { SbertError } from "../errors.js";
 import type { Rng } from "../tensor/random.js";
 import { CoSENTLoss, CosineSimilarityLoss } from "./cosine-similarity.js";
@@ -22,6 +23,8 @@ export interface LossFactoryOptions {
   matryoshkaDims?: readonly number[];
 }
 
+const KEYS = optionKeys<LossFactoryOptions>({ embeddingDimension: true, numLabels: true, rng: true, innerLoss: true, matryoshkaDims: true });
+
 /** Bi-encoder losses by their Python class names. */
 export const EMBEDDING_LOSS_NAMES = [
   "SoftmaxLoss",
@@ -39,6 +42,7 @@ export const LOGITS_LOSS_NAMES = ["BinaryCrossEntropyLoss", "CrossEntropyLoss"] 
 
 /** Builds a bi-encoder loss with Python's defaults from its class name (as `--loss NAME` gives it). */
 export function createEmbeddingLoss(name: string, opts: LossFactoryOptions = {}): EmbeddingLoss {
+  checkOptions(opts, KEYS, "createEmbeddingLoss");
   const rng = opts.rng ? { rng: opts.rng } : {};
   switch (name) {
     case "SoftmaxLoss": {

@@ -1,3 +1,4 @@
+import { checkOptions, optionKeys } from "../strict-options.js";
 import { SbertError } from "../errors.js";
 import { abs, mul, sub } from "../tensor/ops/elementwise.js";
 import { linear } from "../tensor/ops/linear.js";
@@ -22,6 +23,15 @@ export interface SoftmaxLossOptions {
   rng?: Rng;
 }
 
+const KEYS = optionKeys<SoftmaxLossOptions>({
+  embeddingDimension: true,
+  numLabels: true,
+  concatenationSentRep: true,
+  concatenationSentDifference: true,
+  concatenationSentMultiplication: true,
+  rng: true,
+});
+
 /**
  * SoftmaxLoss (SBERT, Reimers & Gurevych 2019): a linear classifier over (u, v, |u − v|[, u ⊙ v])
  * trained with cross-entropy on class labels (NLI: 0, 1, 2). The classifier weight is
@@ -41,6 +51,7 @@ export class SoftmaxLoss implements EmbeddingLoss {
   readonly classifier: { readonly weight: Tensor; readonly bias: Tensor };
 
   constructor(opts: SoftmaxLossOptions) {
+    checkOptions(opts, KEYS, "SoftmaxLoss");
     this.numLabels = opts.numLabels;
     this.concatenationSentRep = opts.concatenationSentRep ?? true;
     this.concatenationSentDifference = opts.concatenationSentDifference ?? true;

@@ -4,27 +4,43 @@ import { hubLoadOptions, resolveModelDir } from "../hub/model-dir.js";
 import type { HubOptions } from "../hub/resolve.js";
 import { type JsonObject, readJsonObject } from "../io/json-file.js";
 import { type Transformer } from "../modules/transformer.js";
+import { type ShowProgressBar, startProgress } from "../progress.js";
+import { checkOptions, optionKeys } from "../strict-options.js";
 import { DenseMatrix } from "../tensor/dense.js";
 import { tokenizedBatches } from "./batch-stream.js";
 import { requirePositiveInt, requireStrings } from "./batching.js";
+import { folderModelKind } from "./folder-kind.js";
+import { MODEL_LOAD_KEYS } from "./load-options.js";
+import { requireFiniteRows } from "./non-finite.js";
 import { firstTransformer, loadPipeline, runPipeline } from "./pipeline.js";
 
 /** Activation applied to the logits: the model's stored default, or one named explicitly. */
 export type CrossEncoderActivation = "default" | "identity" | "sigmoid" | "softmax" | "tanh";
 
 export interface PredictOptions {
+  /** Pairs per forward pass (default 32). */
   batchSize?: number;
   /** Also cap each batch at this many padded tokens (rows × longest row). */
   maxBatchTokens?: number;
   activation?: CrossEncoderActivation;
   /** Softmax over the labels after the activation (models with several labels only), as Python. */
   applySoftmax?: boolean;
+  /** Draw a bar (pairs, pairs/s, ETA) on stderr (`true`) or on a given stream; default none. */
+  showProgressBar?: ShowProgressBar;
 }
 
 export interface RankOptions extends Omit<PredictOptions, "applySoftmax"> {
+  /** Keep only the best N documents. */
   topK?: number;
+  /** Add each document's text to its result. */
   returnDocuments?: boolean;
 }
+
+/** `CrossEncoder.load` options: the engine and, for a hub id, the download settings. */
+export type CrossEncoderLoadOptions = BackendOptions & HubOptions;
+
+const PREDICT_KEYS = optionKeys<PredictOptions>({ batchSize: true, maxBatchTokens: true, activation: true, applySoftmax: true, showProgressBar: true });
+const RANK_KEYS = optionKeys<RankOptions>({ batchSize: true, maxBatchTokens: true, activation: true, showProgressBar: true, topK: true, returnDocuments: true });
 
 export interface RankResult {
   corpusId: number;
@@ -57,12 +73,20 @@ export class CrossEncoder {
   }
 
   /** Loads a cross-encoder folder, or a Hugging Face model id (`org/name`) through the shared cache. */
-  static async load(nameOrPath: string, opts: BackendOptions & HubOptions = {}): Promise<CrossEncoder> {
+  static async load(nameOrPath: string, opts: CrossEncoderLoadOptions = {}): Promise<CrossEncoder> {
+    checkOptions(opts, MODEL_LOAD_KEYS, "CrossEncoder.load");
     const dir = await resolveModelDir(nameOrPath, hubLoadOptions(opts));
+    const found = await folderModelKind(dir);
+    if (found?.kind === "sentence-transformer") {
+      throw new SbertError(
+        "INVALID_MODEL_FILE",
+        `${dir} holds a bi-encoder (sentence embedding model: ${found.because}), not a cross-encoder: load it with SentenceTransformer.load and compare embeddings (CLI: sbert encode, sbert search)`,
+      );
+    }
     const modules = await loadPipeline(dir, { ...backendOptions(opts), defaultTask: "sequence-classification" });
     const transformer = firstTransformer(modules, dir);
     if (transformer.task !== "sequence-classification") {
-      throw new SbertError("INVALID_MODEL_FILE", `${dir} holds a ${transformer.task} model without a classification head; load it with SentenceTransformer`);
+      throw new SbertError("INVALID_MODEL_FILE", `${dir} holds a ${transformer.task} model without a classification head; load it with SentenceTransformer.load (CLI: sbert encode)`);
     }
     if (modules.length !== 1) throw new SbertError("UNSUPPORTED_FORMAT", `${dir}: a CrossEncoder folder holds exactly one Transformer module`);
     const [stCfg, hfCfg] = await Promise.all([
@@ -81,8 +105,11 @@ export class CrossEncoder {
     return this.transformer.maxSeqLength;
   }
 
-  /** Raw head outputs, (pairs × numLabels), rows in input order. */
-  async logits(pairs: readonly (readonly [string, string])[], batchSize = 32, maxBatchTokens?: number): Promise<DenseMatrix> {
+  /**
+   * Raw head outputs, (pairs × numLabels), rows in input order; NaN / infinite logits are a
+   * `NON_FINITE_OUTPUT` error naming the pairs.
+   */
+  async logits(pairs: readonly (readonly [string, string])[], batchSize = 32, maxBatchTokens?: number, showProgressBar?: ShowProgressBar): Promise<DenseMatrix> {
     if (!Array.isArray(pairs)) throw new SbertError("INVALID_INPUT", "pairs must be a list of [text, text] pairs");
     pairs.forEach((p, i) => {
       if (!Array.isArray(p) || p.length !== 2) throw new SbertError("INVALID_INPUT", `pairs[${i}] must be a [text, text] pair`);
@@ -91,11 +118,15 @@ export class CrossEncoder {
     requirePositiveInt(batchSize, "batchSize");
     const out = new Float32Array(pairs.length * this.numLabels);
     if (maxBatchTokens !== undefined) requirePositiveInt(maxBatchTokens, "maxBatchTokens");
+    const progress = startProgress(showProgressBar, "predict", pairs.length, "pairs");
     for await (const { batch, indices: idx } of tokenizedBatches(this.transformer, pairs, { batchSize, maxBatchTokens, overlap: "auto" })) {
       const scores = (await runPipeline([this.transformer], { batch })).scores;
       if (!scores) throw new SbertError("INVALID_OPERATION", "the Transformer produced no scores");
+      requireFiniteRows(scores.data, this.numLabels, idx, "CrossEncoder.predict");
       idx.forEach((orig, r) => out.set(scores.data.subarray(r * this.numLabels, (r + 1) * this.numLabels), orig * this.numLabels));
+      progress?.tick(idx.length);
     }
+    progress?.finish();
     return new DenseMatrix(out, pairs.length, this.numLabels);
   }
 
@@ -104,7 +135,8 @@ export class CrossEncoder {
    * matrix otherwise. Activation first, then the optional softmax, as in Python.
    */
   async predict(pairs: readonly (readonly [string, string])[], opts: PredictOptions = {}): Promise<Float32Array | DenseMatrix> {
-    const logits = await this.logits(pairs, opts.batchSize ?? 32, opts.maxBatchTokens);
+    checkOptions(opts, PREDICT_KEYS, "CrossEncoder.predict");
+    const logits = await this.logits(pairs, opts.batchSize ?? 32, opts.maxBatchTokens, opts.showProgressBar);
     const act = !opts.activation || opts.activation === "default" ? this.defaultActivation : opts.activation;
     const data = applyActivation(logits, act);
     if (opts.applySoftmax && this.numLabels > 1) softmaxRows(data, this.numLabels);
@@ -116,6 +148,7 @@ export class CrossEncoder {
    * Only for one-label models, as in Python.
    */
   async rank(query: string, documents: readonly string[], opts: RankOptions = {}): Promise<RankResult[]> {
+    checkOptions(opts, RANK_KEYS, "CrossEncoder.rank");
     if (this.numLabels !== 1) {
       throw new SbertError("INVALID_OPERATION", "CrossEncoder.rank() only works for models with num_labels=1. Consider using CrossEncoder.predict() with input pairs instead.");
     }

@@ -27,6 +27,7 @@ import { LEGACY_POOLING_KEYS, Pooling, type PoolingMode } from "../modules/pooli
 import { Transformer } from "../modules/transformer.js";
 import type { ActivationName } from "../tensor/ops/elementwise.js";
 import type { Tensor } from "../tensor/tensor.js";
+import { checkOptions, optionKeys } from "../strict-options.js";
 import { type OutputFolderOptions, writeFolderAtomically } from "./save-atomic.js";
 import type { SentenceTransformer } from "./sentence-transformer.js";
 
@@ -37,6 +38,8 @@ export interface SaveOptions extends OutputFolderOptions {
    */
   sourceDir: string;
 }
+
+const SAVE_KEYS = optionKeys<SaveOptions>({ sourceDir: true, overwrite: true });
 
 /** Tokenizer files copied when the source folder has them. */
 const TOKENIZER_FILES = [
@@ -66,6 +69,7 @@ const TORCH_ACTIVATIONS: Partial<Record<ActivationName, string>> = {
  * non-empty `dir` is refused unless `overwrite` is set.
  */
 export async function saveSentenceTransformer(model: SentenceTransformer, dir: string, opts: SaveOptions): Promise<void> {
+  checkOptions(opts, SAVE_KEYS, "saveSentenceTransformer");
   await writeFolderAtomically(dir, (tmp) => writeSentenceTransformer(model, tmp, opts.sourceDir), opts);
 }
 

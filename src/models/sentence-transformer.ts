@@ -6,17 +6,26 @@ import { readJsonObject } from "../io/json-file.js";
 import type { PipelineModule } from "../modules/module.js";
 import { Pooling } from "../modules/pooling.js";
 import type { Transformer } from "../modules/transformer.js";
+import { type ShowProgressBar, startProgress } from "../progress.js";
+import { checkOptions, optionKeys } from "../strict-options.js";
 import { DenseMatrix } from "../tensor/dense.js";
 import type { TokenBatch } from "../tokenizers/text-tokenizer.js";
 import { normalizeEmbeddings, pairwiseSimilarityFunction, quantizeEmbeddings, similarityFunction } from "../util/index.js";
 import { tokenizedBatches } from "./batch-stream.js";
 import { requirePositiveInt, requireStrings } from "./batching.js";
 import { type SentenceTransformerConfig, parseSentenceTransformerConfig } from "./model-config.js";
+import { folderModelKind } from "./folder-kind.js";
+import { MODEL_LOAD_KEY_RECORD } from "./load-options.js";
+import { nonFiniteError, requireFiniteRows } from "./non-finite.js";
 import { firstTransformer, loadPipeline, runPipeline } from "./pipeline.js";
 
 export type Precision = "float32" | "int8" | "uint8" | "binary" | "ubinary";
 
-export interface EncodeOptions {
+/** What `encode` returns: sentence embeddings, or one (tokens × hidden) matrix per text. */
+export type OutputValue = "sentence_embedding" | "token_embeddings";
+
+/** The options every `encode` call takes, whatever it returns. */
+export interface EncodeCommonOptions {
   /** Texts per forward pass (default 32). Batches are formed after sorting by token count. */
   batchSize?: number;
   /** Also cap each batch at this many padded tokens (rows × longest row); long texts get smaller batches. */
@@ -29,10 +38,6 @@ export interface EncodeOptions {
   prompt?: string;
   /** Keep only the first N dimensions (Matryoshka); overrides the model's truncate_dim. */
   truncateDim?: number;
-  /** Quantize the whole result; int8/uint8 ranges come from this call's embeddings. */
-  precision?: Precision;
-  /** `token_embeddings` returns one (tokens × hidden) matrix per text instead. */
-  outputValue?: "sentence_embedding" | "token_embeddings";
   /**
    * Tokenize the next texts on a worker thread while the model computes the current ones.
    * `auto` (default): only when the backend leaves a core free (e.g. `threads: 1` on a 2-core
@@ -40,12 +45,64 @@ export interface EncodeOptions {
    * faster, `npx tsx bench/encode-fixtures.ts`); for larger models it is under 1% of the time.
    */
   overlapTokenization?: boolean | "auto";
+  /** Draw a bar (texts, texts/s, ETA) on stderr (`true`) or on a given stream; default none. */
+  showProgressBar?: ShowProgressBar;
 }
+
+/**
+ * Options of an `encode` that returns float32 sentence embeddings (a `DenseMatrix`, ready for
+ * `cosSim`, `semanticSearch`, `row()`). A variable of this type keeps that result type:
+ *
+ * @example
+ * const o: EncodeOptions = { batchSize: 64, normalizeEmbeddings: true };
+ * semanticSearch(await model.encode(queries, o), await model.encode(corpus, o));
+ */
+export interface EncodeOptions extends EncodeCommonOptions {
+  precision?: "float32";
+  outputValue?: "sentence_embedding";
+}
+
+/** `encode` options with a quantized (or any) precision: int8/binary → Int8Array, uint8/ubinary → Uint8Array. */
+export interface QuantizedEncodeOptions extends EncodeCommonOptions {
+  /** Quantize the whole result; int8/uint8 ranges come from this call's embeddings. */
+  precision: Precision;
+  outputValue?: "sentence_embedding";
+}
+
+/** `encode` options for token embeddings: one (tokens × hidden) float32 matrix per text. */
+export interface TokenEmbeddingsOptions extends EncodeCommonOptions {
+  outputValue: "token_embeddings";
+  precision?: "float32";
+}
+
+/** Any `encode` options (a value whose output kind is only known at run time). */
+export interface AnyEncodeOptions extends EncodeCommonOptions {
+  precision?: Precision;
+  outputValue?: OutputValue;
+}
+
+/** What `encode` returns for `AnyEncodeOptions`. */
+export type EncodeResult = DenseMatrix<Float32Array | Int8Array | Uint8Array> | DenseMatrix[];
+
+export const ENCODE_KEYS = optionKeys<AnyEncodeOptions>({
+  batchSize: true,
+  maxBatchTokens: true,
+  normalizeEmbeddings: true,
+  promptName: true,
+  prompt: true,
+  truncateDim: true,
+  overlapTokenization: true,
+  showProgressBar: true,
+  precision: true,
+  outputValue: true,
+});
 
 export interface SentenceTransformerLoadOptions extends BackendOptions, HubOptions {
   /** Overrides the stored truncate_dim. */
   truncateDim?: number;
 }
+
+const LOAD_KEYS = optionKeys<SentenceTransformerLoadOptions>({ ...MODEL_LOAD_KEY_RECORD, truncateDim: true });
 
 /**
  * A bi-encoder: text → one fixed-size vector, computed by the folder's module pipeline
@@ -80,7 +137,15 @@ export class SentenceTransformer {
    * (`org/name`, with `revision`) through the cache shared with Python (HF_HUB_CACHE, HF_TOKEN, ...).
    */
   static async load(nameOrPath: string, opts: SentenceTransformerLoadOptions = {}): Promise<SentenceTransformer> {
+    checkOptions(opts, LOAD_KEYS, "SentenceTransformer.load");
     const dir = await resolveModelDir(nameOrPath, hubLoadOptions(opts));
+    const found = await folderModelKind(dir);
+    if (found?.kind === "cross-encoder") {
+      throw new SbertError(
+        "INVALID_MODEL_FILE",
+        `${dir} holds a cross-encoder (${found.because}), not a bi-encoder: load it with CrossEncoder.load and score pairs with predict / rank (CLI: sbert predict, sbert rank)`,
+      );
+    }
     const [modules, raw] = await Promise.all([loadPipeline(dir, backendOptions(opts)), readJsonObject(dir, "config_sentence_transformers.json", { optional: true })]);
     const config = parseSentenceTransformerConfig(raw);
     if (opts.truncateDim !== undefined) config.truncateDim = requirePositiveInt(opts.truncateDim, "truncateDim");
@@ -115,18 +180,22 @@ export class SentenceTransformer {
     return this.transformer.tokenize(texts);
   }
 
-  encode(texts: string | readonly string[], opts: EncodeOptions & { outputValue: "token_embeddings" }): Promise<DenseMatrix[]>;
-  encode(texts: string | readonly string[], opts: EncodeOptions & { precision: "int8" | "binary" }): Promise<DenseMatrix<Int8Array>>;
-  encode(texts: string | readonly string[], opts: EncodeOptions & { precision: "uint8" | "ubinary" }): Promise<DenseMatrix<Uint8Array>>;
-  encode(texts: string | readonly string[], opts?: EncodeOptions & { precision?: "float32" }): Promise<DenseMatrix>;
-  encode(texts: string | readonly string[], opts: EncodeOptions & { outputValue?: "sentence_embedding" }): Promise<DenseMatrix<Float32Array | Int8Array | Uint8Array>>;
-  encode(texts: string | readonly string[], opts?: EncodeOptions): Promise<DenseMatrix<Float32Array | Int8Array | Uint8Array> | DenseMatrix[]>;
+  encode(texts: string | readonly string[], opts: TokenEmbeddingsOptions): Promise<DenseMatrix[]>;
+  encode(texts: string | readonly string[], opts: QuantizedEncodeOptions & { precision: "int8" | "binary" }): Promise<DenseMatrix<Int8Array>>;
+  encode(texts: string | readonly string[], opts: QuantizedEncodeOptions & { precision: "uint8" | "ubinary" }): Promise<DenseMatrix<Uint8Array>>;
+  encode(texts: string | readonly string[], opts?: EncodeOptions): Promise<DenseMatrix>;
+  encode(texts: string | readonly string[], opts: QuantizedEncodeOptions): Promise<DenseMatrix<Float32Array | Int8Array | Uint8Array>>;
+  encode(texts: string | readonly string[], opts?: AnyEncodeOptions): Promise<EncodeResult>;
   /**
    * Embeds texts: (texts × dim), rows in input order. Steps as in Python: prompt, length-sorted
    * batches, pipeline, truncate to truncateDim, normalize, then quantize the whole result.
-   * A single string gives a 1-row matrix.
+   * A single string gives a 1-row matrix. The result type follows the options: `EncodeOptions` →
+   * float32 `DenseMatrix`; `precision: "int8" | "binary"` → Int8Array, `"uint8" | "ubinary"` →
+   * Uint8Array; `outputValue: "token_embeddings"` → one matrix per text. Unknown option keys, and
+   * NaN / infinite outputs (`NON_FINITE_OUTPUT`, naming the rows), are errors.
    */
-  async encode(texts: string | readonly string[], opts: EncodeOptions = {}): Promise<DenseMatrix<Float32Array | Int8Array | Uint8Array> | DenseMatrix[]> {
+  async encode(texts: string | readonly string[], opts: AnyEncodeOptions = {}): Promise<EncodeResult> {
+    checkOptions(opts, ENCODE_KEYS, "encode");
     const list = typeof texts === "string" ? [texts] : texts;
     requireStrings(list);
     const batchSize = requirePositiveInt(opts.batchSize ?? 32, "batchSize");
@@ -136,6 +205,7 @@ export class SentenceTransformer {
     const maxBatchTokens = opts.maxBatchTokens === undefined ? undefined : requirePositiveInt(opts.maxBatchTokens, "maxBatchTokens");
     // lazy: nothing is tokenized until a loop below reads it
     const batches = tokenizedBatches(this.transformer, inputs, { batchSize, maxBatchTokens, overlap: opts.overlapTokenization ?? "auto" });
+    const progress = startProgress(opts.showProgressBar, "encode", list.length, "texts");
 
     if (opts.outputValue === "token_embeddings") {
       const out: DenseMatrix[] = new Array(list.length);
@@ -144,12 +214,18 @@ export class SentenceTransformer {
         const tokens = f.tokenEmbeddings;
         if (!tokens) throw new SbertError("INVALID_OPERATION", "this model does not output token embeddings");
         const h = tokens.dim(-1);
+        const bad: number[] = [];
         idx.forEach((orig, r) => {
           const len = lastAttended(batch, r) + 1;
           const start = r * batch.seqLen * h;
-          out[orig] = new DenseMatrix(tokens.data.slice(start, start + len * h), len, h);
+          const m = new DenseMatrix(tokens.data.slice(start, start + len * h), len, h);
+          if (!m.data.every(Number.isFinite)) bad.push(orig);
+          out[orig] = m;
         });
+        if (bad.length > 0) throw nonFiniteError(bad, "encode (token embeddings)");
+        progress?.tick(idx.length);
       }
+      progress?.finish();
       return out;
     }
     if (opts.outputValue !== undefined && opts.outputValue !== "sentence_embedding") {
@@ -164,8 +240,11 @@ export class SentenceTransformer {
       const emb = f.sentenceEmbedding;
       if (!emb) throw new SbertError("INVALID_OPERATION", "the model's modules produced no sentence embedding; is a Pooling module missing?");
       const width = emb.dim(-1);
+      requireFiniteRows(emb.data, width, idx, "encode");
       idx.forEach((orig, r) => data.set(emb.data.subarray(r * width, r * width + dim), orig * dim));
+      progress?.tick(idx.length);
     }
+    progress?.finish();
     // the same normalization as util.normalizeEmbeddings (torch's F.normalize, summed in torch's order)
     const embeddings = new DenseMatrix(data, list.length, dim);
     const result = opts.normalizeEmbeddings ? normalizeEmbeddings(embeddings) : embeddings;
@@ -179,14 +258,28 @@ export class SentenceTransformer {
     return this.transformer.dispose();
   }
 
+  encodeQuery(texts: string | readonly string[], opts: TokenEmbeddingsOptions): Promise<DenseMatrix[]>;
+  encodeQuery(texts: string | readonly string[], opts: QuantizedEncodeOptions & { precision: "int8" | "binary" }): Promise<DenseMatrix<Int8Array>>;
+  encodeQuery(texts: string | readonly string[], opts: QuantizedEncodeOptions & { precision: "uint8" | "ubinary" }): Promise<DenseMatrix<Uint8Array>>;
+  encodeQuery(texts: string | readonly string[], opts?: EncodeOptions): Promise<DenseMatrix>;
+  encodeQuery(texts: string | readonly string[], opts: QuantizedEncodeOptions): Promise<DenseMatrix<Float32Array | Int8Array | Uint8Array>>;
+  encodeQuery(texts: string | readonly string[], opts?: AnyEncodeOptions): Promise<EncodeResult>;
   /** encode with the "query" prompt when the model has one and none is given. */
-  encodeQuery(texts: string | readonly string[], opts: EncodeOptions = {}): ReturnType<SentenceTransformer["encode"]> {
+  encodeQuery(texts: string | readonly string[], opts: AnyEncodeOptions = {}): Promise<EncodeResult> {
+    checkOptions(opts, ENCODE_KEYS, "encodeQuery");
     const usePrompt = opts.prompt === undefined && opts.promptName === undefined && "query" in this.prompts;
     return this.encode(texts, usePrompt ? { ...opts, promptName: "query" } : opts);
   }
 
+  encodeDocument(texts: string | readonly string[], opts: TokenEmbeddingsOptions): Promise<DenseMatrix[]>;
+  encodeDocument(texts: string | readonly string[], opts: QuantizedEncodeOptions & { precision: "int8" | "binary" }): Promise<DenseMatrix<Int8Array>>;
+  encodeDocument(texts: string | readonly string[], opts: QuantizedEncodeOptions & { precision: "uint8" | "ubinary" }): Promise<DenseMatrix<Uint8Array>>;
+  encodeDocument(texts: string | readonly string[], opts?: EncodeOptions): Promise<DenseMatrix>;
+  encodeDocument(texts: string | readonly string[], opts: QuantizedEncodeOptions): Promise<DenseMatrix<Float32Array | Int8Array | Uint8Array>>;
+  encodeDocument(texts: string | readonly string[], opts?: AnyEncodeOptions): Promise<EncodeResult>;
   /** encode with the first of the "document", "passage", "corpus" prompts the model has, when none is given. */
-  encodeDocument(texts: string | readonly string[], opts: EncodeOptions = {}): ReturnType<SentenceTransformer["encode"]> {
+  encodeDocument(texts: string | readonly string[], opts: AnyEncodeOptions = {}): Promise<EncodeResult> {
+    checkOptions(opts, ENCODE_KEYS, "encodeDocument");
     if (opts.prompt !== undefined || opts.promptName !== undefined) return this.encode(texts, opts);
     const name = ["document", "passage", "corpus"].find((n) => n in this.prompts);
     return this.encode(texts, name ? { ...opts, promptName: name } : opts);
@@ -202,7 +295,7 @@ export class SentenceTransformer {
     return pairwiseSimilarityFunction(this.similarityFnName)(a, b);
   }
 
-  private resolvePrompt(opts: EncodeOptions): string | undefined {
+  private resolvePrompt(opts: AnyEncodeOptions): string | undefined {
     if (opts.prompt !== undefined) {
       if (typeof opts.prompt !== "string") throw new SbertError("INVALID_INPUT", "prompt must be a string");
       return opts.prompt;

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { basename, join } from "node:path";
+import { checkOptions, optionKeys } from "../strict-options.js";
 import { SbertError } from "../errors.js";
 import type { TransformerTask } from "../modules/transformer.js";
 import { type EncoderInputs, encoderGraph } from "./encoder-graph.js";
@@ -25,6 +26,8 @@ export interface ExportOnnxOptions {
   /** Overrides the task read from the folder (`sequence-classification` exports `logits`). */
   task?: TransformerTask;
 }
+
+const EXPORT_KEYS = optionKeys<ExportOnnxOptions>({ output: true, fileName: true, withPooling: true, quantize: true, quantizedFormat: true, task: true });
 
 export interface ExportOnnxResult {
   path: string;
@@ -111,6 +114,7 @@ export async function buildOnnxModel(modelDir: string, opts: ExportOnnxOptions =
  * // → models/all-MiniLM-L6-v2/onnx/model_qint8_avx512_vnni.onnx
  */
 export async function exportOnnx(modelDir: string, opts: ExportOnnxOptions = {}): Promise<ExportOnnxResult> {
+  checkOptions(opts, EXPORT_KEYS, "exportOnnx");
   const fileName = opts.fileName ?? defaultOnnxFileName(opts);
   if (fileName !== basename(fileName) || fileName === "" || fileName.startsWith(".")) {
     throw new SbertError("INVALID_INPUT", `fileName must be a plain file name, got "${fileName}"`);

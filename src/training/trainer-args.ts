@@ -4,6 +4,7 @@
  */
 import { createHash } from "node:crypto";
 import { SbertError } from "../errors.js";
+import { checkOptions, optionKeys } from "../strict-options.js";
 import type { TrainingDataset } from "./data.js";
 import type { BatchSamplerName } from "./data-sampler.js";
 import type { ScheduleName } from "./schedules.js";
@@ -49,6 +50,29 @@ export interface TrainingArguments {
   dropout?: boolean;
 }
 
+const ARG_KEYS = optionKeys<TrainingArguments>({
+  batchSize: true,
+  lr: true,
+  epochs: true,
+  maxSteps: true,
+  warmupRatio: true,
+  weightDecay: true,
+  decayAll: true,
+  scheduler: true,
+  maxGradNorm: true,
+  seed: true,
+  shuffle: true,
+  batchSampler: true,
+  betas: true,
+  eps: true,
+  evalSteps: true,
+  checkpointSteps: true,
+  checkpointDir: true,
+  saveTotalLimit: true,
+  keepBest: true,
+  dropout: true,
+});
+
 /** What the arguments and the fingerprint need of a loss (an `EmbeddingLoss` or a `LogitsLoss`). */
 export interface LossIdentity {
   readonly name: string;
@@ -62,7 +86,9 @@ export type ResolvedArguments = Required<Omit<TrainingArguments, "maxSteps" | "e
 /** Losses whose other rows act as negatives, which duplicates in a batch would corrupt. */
 const IN_BATCH_NEGATIVE_LOSSES = new Set(["MultipleNegativesRankingLoss"]);
 
+/** Every argument with its default; unknown keys and out-of-range values are INVALID_INPUT. */
 export function resolveArguments(args: TrainingArguments, loss: LossIdentity): ResolvedArguments {
+  checkOptions(args, ARG_KEYS, "training arguments");
   const inner = (loss.configDict()["loss"] as string | undefined) ?? loss.name;
   const r: ResolvedArguments = {
     batchSize: args.batchSize ?? 16,

@@ -16,22 +16,21 @@
  * await trainer.train();
  * await saveCrossEncoder(ce, "out", { sourceDir: dir });
  */
-import { access } from "node:fs/promises";
-import { join } from "node:path";
 import type { Encoder } from "../architectures/encoder.js";
 import { SbertError } from "../errors.js";
 import type { Evaluator, PairScorer } from "../evaluation/evaluator.js";
-import { readJsonObject } from "../io/json-file.js";
 import { type LogitsLoss, labelTensor } from "../losses/loss.js";
 import { createLogitsLoss } from "../losses/registry.js";
 import type { CrossEncoder } from "../models/cross-encoder.js";
+import { folderModelKind } from "../models/folder-kind.js";
 import { writeCrossEncoder } from "../models/save-cross-encoder.js";
 import { loadParamStore } from "../modules/weights.js";
+import { checkOptions, optionKeys } from "../strict-options.js";
 import type { Rng } from "../tensor/random.js";
 import type { Tensor } from "../tensor/tensor.js";
 import { type TrainingDataset, checkDataset, columnTexts, rowError } from "./data.js";
 import type { NamedParameter } from "./parameters.js";
-import { type BaseTrainerOptions, Trainer, type TrainingTask } from "./trainer.js";
+import { BASE_TRAINER_KEY_RECORD, type BaseTrainerOptions, Trainer, type TrainingTask } from "./trainer.js";
 import { evaluateModel } from "./trainer-eval.js";
 import { type TrainableModel, copyStoredValues, setParamValues, snapshotParams } from "./trainer-model.js";
 
@@ -96,21 +95,9 @@ export interface CrossEncoderTrainerOptions extends BaseTrainerOptions {
   evaluator?: Evaluator<PairScorer>;
 }
 
-/**
- * Whether a model folder holds a cross-encoder: config_sentence_transformers.json says model_type
- * CrossEncoder, or sentence_bert_config.json transformer_task sequence-classification, or (a plain
- * Hugging Face folder without modules.json) config.json names a `…ForSequenceClassification`.
- */
+/** Whether a model folder holds a cross-encoder (the rule of `folderModelKind`). */
 export async function isCrossEncoderFolder(dir: string): Promise<boolean> {
-  const [st, sb, modules, cfg] = await Promise.all([
-    readJsonObject(dir, "config_sentence_transformers.json", { optional: true }).catch(() => undefined),
-    readJsonObject(dir, "sentence_bert_config.json", { optional: true }).catch(() => undefined),
-    access(join(dir, "modules.json")).then(() => true, () => false),
-    readJsonObject(dir, "config.json", { optional: true }).catch(() => undefined),
-  ]);
-  if (st?.["model_type"] === "CrossEncoder" || sb?.["transformer_task"] === "sequence-classification") return true;
-  const archs = cfg?.["architectures"];
-  return !modules && Array.isArray(archs) && archs.some((a) => typeof a === "string" && a.endsWith("ForSequenceClassification"));
+  return (await folderModelKind(dir))?.kind === "cross-encoder";
 }
 
 /** The loss Python's CrossEncoderTrainer defaults to for a model with `numLabels` labels. */
@@ -140,7 +127,10 @@ export class CrossEncoderTrainer extends Trainer<TrainableCrossEncoder> {
   }
 }
 
+const TRAINER_KEYS = optionKeys<CrossEncoderTrainerOptions>({ ...BASE_TRAINER_KEY_RECORD, model: true, loss: true, evaluator: true });
+
 function crossEncoderTask(opts: CrossEncoderTrainerOptions): TrainingTask<TrainableCrossEncoder> {
+  checkOptions(opts, TRAINER_KEYS, "CrossEncoderTrainer");
   const model = new TrainableCrossEncoder(opts.model);
   const numLabels = opts.model.numLabels;
   const loss = opts.loss ?? defaultCrossEncoderLoss(numLabels);

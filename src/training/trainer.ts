@@ -19,6 +19,7 @@ import { SbertError } from "../errors.js";
 import type { Evaluator, SentenceEncoder } from "../evaluation/evaluator.js";
 import type { EmbeddingLoss } from "../losses/loss.js";
 import type { SentenceTransformer } from "../models/sentence-transformer.js";
+import { checkOptions, optionKeys } from "../strict-options.js";
 import { Rng } from "../tensor/random.js";
 import { clipGradNorm, vectorNorm } from "./clip.js";
 import { type BestMetric, type CheckpointParts, type TrainerState, CHECKPOINT_FORMAT, loadCheckpoint, pruneCheckpoints, removeStaleTemporaries, saveCheckpoint } from "./checkpoint.js";
@@ -71,6 +72,18 @@ export interface BaseTrainerOptions {
    */
   resumeFrom?: string;
 }
+
+/** Every key of `BaseTrainerOptions`, for the trainers' strict options checks. */
+export const BASE_TRAINER_KEY_RECORD: { [K in keyof Required<BaseTrainerOptions>]: true } = {
+  sourceDir: true,
+  trainDataset: true,
+  evalDataset: true,
+  args: true,
+  logFile: true,
+  progress: true,
+  onLog: true,
+  resumeFrom: true,
+};
 
 export interface TrainerOptions extends BaseTrainerOptions {
   /** A model loaded with `{ backend: "native" }`; trained in place. */
@@ -276,7 +289,10 @@ export class SentenceTransformerTrainer extends Trainer<TrainableSentenceTransfo
   }
 }
 
+const TRAINER_KEYS = optionKeys<TrainerOptions>({ ...BASE_TRAINER_KEY_RECORD, model: true, loss: true, evaluator: true });
+
 function sentenceTransformerTask(opts: TrainerOptions): TrainingTask<TrainableSentenceTransformer> {
+  checkOptions(opts, TRAINER_KEYS, "SentenceTransformerTrainer");
   const model = new TrainableSentenceTransformer(opts.model);
   const { loss, evaluator } = opts;
   const req = dataRequirements(loss, opts.model.getSentenceEmbeddingDimension());

@@ -3,6 +3,8 @@
  */
 import { SbertError } from "../errors.js";
 import type { DenseMatrix } from "../tensor/dense.js";
+import { type ShowProgressBar, startProgress } from "../progress.js";
+import { checkOptions, optionKeys } from "../strict-options.js";
 import { requireInt, sliceRows, toMatrix } from "./embeddings-input.js";
 import { matmulTransposedF32, normalizeRowsF32 } from "./torch-f32.js";
 import { torchTopk } from "./topk.js";
@@ -14,9 +16,11 @@ export interface CommunityDetectionOptions {
   minCommunitySize?: number;
   /** Rows whose similarities are computed at once (default 1024). */
   batchSize?: number;
-  /** Accepted for parity with Python; no progress bar is shown. */
-  showProgressBar?: boolean;
+  /** Draw a bar over the rows scored (rows, rows/s, ETA) on stderr (`true`) or on a given stream. */
+  showProgressBar?: ShowProgressBar;
 }
+
+const KEYS = optionKeys<CommunityDetectionOptions>({ threshold: true, minCommunitySize: true, batchSize: true, showProgressBar: true });
 
 /**
  * Groups of rows of `embeddings` (n × d) that are close by cosine similarity: lists of row ids,
@@ -39,6 +43,7 @@ export interface CommunityDetectionOptions {
  * communityDetection(embeddings, { threshold: 0.9, minCommunitySize: 3 }); // [[0, 3, 5], [6, 9, 10]]
  */
 export function communityDetection(embeddings: DenseMatrix<Float32Array>, options: CommunityDetectionOptions = {}): number[][] {
+  checkOptions(options, KEYS, "communityDetection");
   const { threshold = 0.75, minCommunitySize = 10, batchSize = 1024 } = options;
   if (typeof threshold !== "number" || Number.isNaN(threshold)) {
     throw new SbertError("INVALID_INPUT", `threshold must be a number, got ${String(threshold)}`);
@@ -52,6 +57,7 @@ export function communityDetection(embeddings: DenseMatrix<Float32Array>, option
   let sortMaxSize = Math.min(Math.max(2 * minSize, 50), n);
 
   const extracted: number[][] = [];
+  const progress = startProgress(options.showProgressBar, "community detection", n, "rows");
   for (let start = 0; start < n; start += batchSize) {
     const scores = matmulTransposedF32(sliceRows(normalized, start, Math.min(start + batchSize, n)), normalized);
     for (let r = 0; r < scores.rows; r++) {
@@ -69,7 +75,9 @@ export function communityDetection(embeddings: DenseMatrix<Float32Array>, option
       }
       extracted.push(community);
     }
+    progress?.tick(scores.rows);
   }
+  progress?.finish();
 
   extracted.sort((a, b) => b.length - a.length);
   const used = new Uint8Array(n);

@@ -4,6 +4,7 @@
 import { SbertError } from "../errors.js";
 import { requireInt, sliceRows, toMatrix, type EmbeddingsInput, type ScoreFunction } from "./embeddings-input.js";
 import { heappop, heappush, type Less } from "./py-heapq.js";
+import { checkOptions, optionKeys } from "../strict-options.js";
 import { cosSim } from "./similarity.js";
 import { torchTopk } from "./topk.js";
 
@@ -22,6 +23,8 @@ export interface ParaphraseMiningOptions {
   /** (n × d, m × d) → n × m scores, higher is more similar (default `cosSim`). */
   scoreFunction?: ScoreFunction;
 }
+
+const KEYS = optionKeys<ParaphraseMiningOptions>({ queryChunkSize: true, corpusChunkSize: true, maxPairs: true, topK: true, scoreFunction: true });
 
 /** Python's queue tuple `(score, i, j)`. */
 type Candidate = readonly [score: number, i: number, j: number];
@@ -50,6 +53,7 @@ export function paraphraseMiningEmbeddings(
   embeddings: EmbeddingsInput,
   options: ParaphraseMiningOptions = {},
 ): ParaphrasePair[] {
+  checkOptions(options, KEYS, "paraphraseMiningEmbeddings");
   const { queryChunkSize = 5000, corpusChunkSize = 100000, maxPairs = 500000, topK = 100, scoreFunction = cosSim } = options;
   requireInt(queryChunkSize, 1, "queryChunkSize");
   requireInt(corpusChunkSize, 1, "corpusChunkSize");

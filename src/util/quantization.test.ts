@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { DenseMatrix } from "../tensor/dense.js";
-import { quantizeEmbeddings } from "./quantization.js";
+import { QUANTIZATION_PRECISIONS, quantizeEmbeddings } from "./quantization.js";
 import { expectInvalidInput } from "../../test/helpers/errors.js";
 
 interface Quantized {
@@ -115,5 +115,10 @@ describe("quantizeEmbeddings semantics and edge cases", () => {
     expectInvalidInput(() => quantizeEmbeddings(embeddings, "int8", { calibrationEmbeddings: DenseMatrix.fromRows([[0, 1]]) }));
     expectInvalidInput(() => quantizeEmbeddings(embeddings, "int8", { calibrationEmbeddings: new DenseMatrix(new Float32Array(0), 0, 32) }));
     expectInvalidInput(() => quantizeEmbeddings(DenseMatrix.fromRows([[NaN, 1], [0, 2]]), "uint8"));
+  });
+
+  it("rejects NaN for every precision alike (binary used to turn it into -128)", () => {
+    const nan = DenseMatrix.fromRows([[0.5, 1], [NaN, -2]]);
+    for (const precision of QUANTIZATION_PRECISIONS) expectInvalidInput(() => quantizeEmbeddings(nan, precision));
   });
 });

@@ -2,6 +2,7 @@
  * `sentence_transformers.quantization.quantize_embeddings` over float32 embeddings.
  */
 import { SbertError } from "../errors.js";
+import { checkOptions, optionKeys } from "../strict-options.js";
 import { DenseMatrix, type DenseData } from "../tensor/dense.js";
 
 export const QUANTIZATION_PRECISIONS = ["float32", "int8", "uint8", "binary", "ubinary"] as const;
@@ -13,6 +14,8 @@ export interface QuantizeOptions {
   /** int8 / uint8 only, when `ranges` is absent: the ranges are the per-dimension min / max of these rows. */
   calibrationEmbeddings?: DenseMatrix<Float32Array>;
 }
+
+const KEYS = optionKeys<QuantizeOptions>({ ranges: true, calibrationEmbeddings: true });
 
 const fround = Math.fround;
 
@@ -47,6 +50,8 @@ export function quantizeEmbeddings(
   if (!(embeddings instanceof DenseMatrix) || !(embeddings.data instanceof Float32Array)) {
     throw new SbertError("INVALID_INPUT", "embeddings to quantize must be a float32 DenseMatrix (not int8 / uint8)");
   }
+  checkOptions(options, KEYS, "quantizeEmbeddings");
+  requireNoNaN(embeddings);
   switch (precision) {
     case "float32":
       return new DenseMatrix(embeddings.data.slice(), embeddings.rows, embeddings.cols);
@@ -66,6 +71,18 @@ export function quantizeEmbeddings(
         `precision ${JSON.stringify(precision)} is not supported; use one of ${QUANTIZATION_PRECISIONS.join(", ")}`,
       );
   }
+}
+
+/**
+ * NaN has no bucket and no sign, so it is refused for every precision alike (binary would
+ * otherwise turn it into a 0 bit, i.e. −128, silently). ±Infinity is kept: it clips to a bucket
+ * end and has a sign, as in numpy.
+ */
+function requireNoNaN(m: DenseMatrix<Float32Array>): void {
+  const i = m.data.findIndex(Number.isNaN);
+  if (i < 0) return;
+  const r = Math.floor(i / m.cols), c = i % m.cols;
+  throw new SbertError("INVALID_INPUT", `embeddings[${r}][${c}] is NaN; quantizeEmbeddings needs numbers for every precision (check the model's outputs)`);
 }
 
 function quantizeBuckets(

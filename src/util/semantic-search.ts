@@ -5,6 +5,7 @@ import { DenseMatrix } from "../tensor/dense.js";
 import { SbertError } from "../errors.js";
 import { requireInt, requireSameDims, sliceRows, toMatrix, type EmbeddingsInput, type ScoreFunction } from "./embeddings-input.js";
 import { heappush, heappushpop, type Less } from "./py-heapq.js";
+import { checkOptions, optionKeys } from "../strict-options.js";
 import { cosSim } from "./similarity.js";
 import { torchTopk } from "./topk.js";
 
@@ -24,6 +25,8 @@ export interface SemanticSearchOptions {
   /** (queries n × d, corpus m × d) → n × m scores, higher is better (default `cosSim`). */
   scoreFunction?: ScoreFunction;
 }
+
+const KEYS = optionKeys<SemanticSearchOptions>({ topK: true, queryChunkSize: true, corpusChunkSize: true, scoreFunction: true });
 
 /** Python's heap tuple `(score, corpus_id)`. */
 interface Entry {
@@ -57,6 +60,7 @@ export function semanticSearch(
   corpusEmbeddings: EmbeddingsInput,
   options: SemanticSearchOptions = {},
 ): SemanticSearchHit[][] {
+  checkOptions(options, KEYS, "semanticSearch");
   const { topK = 10, queryChunkSize = 100, corpusChunkSize = 500000, scoreFunction = cosSim } = options;
   requireInt(topK, 1, "topK");
   requireInt(queryChunkSize, 1, "queryChunkSize");

@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { communityDetection } from "../../index.js";
+import { progressStream } from "../../progress.js";
 import { type CliIo, type InputFormat, checkOutputPath, readTexts, writeOutputLines } from "../io.js";
 import { type CliModelOptions, loadSentenceTransformer } from "../model.js";
 import { TEXT_INPUT_HELP, batchSizeOption, inputFormatOption, inputOption, withModelOptions, outputOption, parseFiniteNumber, parsePositiveInt } from "../options.js";
@@ -35,8 +36,8 @@ export function registerCluster(program: Command, io: CliIo): void {
       const texts = await readTexts(opts.input, opts.inputFormat, io);
       const model = await loadSentenceTransformer(opts.model, opts);
       if (texts.length === 0) return writeOutputLines(opts.output, [], io);
-      const embeddings = await model.encode(texts, { batchSize: opts.batchSize });
-      const communities = communityDetection(embeddings, { threshold: opts.threshold, minCommunitySize: opts.minCommunitySize });
+      const embeddings = await model.encode(texts, { batchSize: opts.batchSize, showProgressBar: progressStream(io) });
+      const communities = communityDetection(embeddings, { threshold: opts.threshold, minCommunitySize: opts.minCommunitySize, showProgressBar: progressStream(io) });
       return writeOutputLines(opts.output, communities.map((c) => `[${c.join(",")}]`), io);
     });
 }

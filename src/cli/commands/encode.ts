@@ -1,5 +1,6 @@
 import { type Command, Option } from "commander";
 import type { DenseMatrix, EncodeOptions, Precision } from "../../index.js";
+import { progressStream } from "../../progress.js";
 import { UsageError } from "../errors.js";
 import { type CliIo, type InputFormat, checkOutputPath, readTexts, writeOutputLines } from "../io.js";
 import { formatNumberArray } from "../json-format.js";
@@ -68,6 +69,7 @@ async function encode(opts: EncodeCliOptions, io: CliIo): Promise<void> {
 
   const encodeOpts: EncodeOptions = {
     batchSize: opts.batchSize,
+    showProgressBar: progressStream(io),
     ...(opts.normalize ? { normalizeEmbeddings: true } : {}),
     ...(opts.promptName !== undefined ? { promptName: opts.promptName } : {}),
     ...(opts.prompt !== undefined ? { prompt: opts.prompt } : {}),

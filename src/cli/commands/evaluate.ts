@@ -1,5 +1,6 @@
 import { readFile, stat } from "node:fs/promises";
 import { extname } from "node:path";
+import { progressStream } from "../../progress.js";
 import { type Command, Option } from "commander";
 import { SbertError } from "../../errors.js";
 import { BinaryClassificationEvaluator } from "../../evaluation/binary-classification.js";
@@ -61,15 +62,15 @@ async function evaluate(opts: EvaluateCliOptions, io: CliIo): Promise<void> {
   if (!s) throw new SbertError("FILE_NOT_FOUND", `--data "${opts.data}" does not exist`);
   if (opts.evaluator === "ir" && !s.isDirectory()) throw new UsageError("--evaluator ir needs --data to be a BEIR folder (corpus.jsonl, queries.jsonl, qrels/)");
   if (opts.evaluator !== "ir" && s.isDirectory()) throw new UsageError(`--evaluator ${opts.evaluator} needs --data to be a file`);
-  const evaluator = await buildEvaluator(opts);
+  const evaluator = await buildEvaluator(opts, io);
   const model = await loadSentenceTransformer(opts.model, opts);
   const metrics = await evaluator.evaluate(model);
   const line = JSON.stringify({ evaluator: opts.evaluator, data: opts.data, primary_metric: evaluator.primaryMetric, metrics }, (_k, v: unknown) => (typeof v === "number" && !Number.isFinite(v) ? null : v));
   await writeOutputLines(opts.output, [line], io);
 }
 
-async function buildEvaluator(opts: EvaluateCliOptions): Promise<Evaluator<QueryDocumentEncoder>> {
-  const common = { batchSize: opts.batchSize };
+async function buildEvaluator(opts: EvaluateCliOptions, io: CliIo): Promise<Evaluator<QueryDocumentEncoder>> {
+  const common = { batchSize: opts.batchSize, showProgressBar: progressStream(io) };
   if (opts.evaluator === "ir") {
     const set = await readBeir(opts.data, { split: opts.split });
     return new InformationRetrievalEvaluator(set.queries, set.corpus, set.relevantDocs, { ...common, name: opts.name ?? "" });

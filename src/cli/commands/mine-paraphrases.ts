@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { paraphraseMining } from "../../index.js";
+import { progressStream } from "../../progress.js";
 import { type CliIo, type InputFormat, checkOutputPath, readTexts, writeOutputLines } from "../io.js";
 import { formatFloat32 } from "../json-format.js";
 import { type CliModelOptions, loadSentenceTransformer } from "../model.js";
@@ -36,7 +37,7 @@ export function registerMineParaphrases(program: Command, io: CliIo): void {
       const texts = await readTexts(opts.input, opts.inputFormat, io);
       const model = await loadSentenceTransformer(opts.model, opts);
       if (texts.length === 0) return writeOutputLines(opts.output, [], io);
-      const pairs = await paraphraseMining(model, texts, { batchSize: opts.batchSize, topK: opts.topK, maxPairs: opts.maxPairs });
+      const pairs = await paraphraseMining(model, texts, { batchSize: opts.batchSize, topK: opts.topK, maxPairs: opts.maxPairs, showProgressBar: progressStream(io) });
       return writeOutputLines(opts.output, pairs.map(([s, i, j]) => `[${formatFloat32(s)},${i},${j}]`), io);
     });
 }

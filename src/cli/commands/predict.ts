@@ -1,5 +1,6 @@
 import { type Command, Option } from "commander";
 import type { CrossEncoderActivation } from "../../index.js";
+import { progressStream } from "../../progress.js";
 import { type CliIo, checkOutputPath, parsePairs, readInputLines, writeOutputLines } from "../io.js";
 import { formatFloat32, formatNumberArray } from "../json-format.js";
 import { type CliModelOptions, loadCrossEncoder } from "../model.js";
@@ -35,7 +36,7 @@ export function registerPredict(program: Command, io: CliIo): void {
       const pairs = parsePairs(await readInputLines(opts.input, io));
       const model = await loadCrossEncoder(opts.model, opts);
       if (pairs.length === 0) return writeOutputLines(opts.output, [], io);
-      const scores = await model.predict(pairs, { batchSize: opts.batchSize, activation: opts.activation });
+      const scores = await model.predict(pairs, { batchSize: opts.batchSize, activation: opts.activation, showProgressBar: progressStream(io) });
       const lines =
         scores instanceof Float32Array
           ? Array.from(scores, (s) => formatFloat32(s))

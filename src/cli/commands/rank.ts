@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { type CrossEncoderActivation, SbertError } from "../../index.js";
+import { progressStream } from "../../progress.js";
 import { type CliIo, type InputFormat, checkOutputPath, readTexts, writeOutputLines } from "../io.js";
 import { formatHit } from "../json-format.js";
 import { type CliModelOptions, loadCrossEncoder } from "../model.js";
@@ -46,6 +47,7 @@ export function registerRank(program: Command, io: CliIo): void {
       const hits = await model.rank(opts.query, docs, {
         batchSize: opts.batchSize,
         activation: opts.activation,
+        showProgressBar: progressStream(io),
         ...(opts.topK !== undefined ? { topK: opts.topK } : {}),
         ...(opts.returnDocuments ? { returnDocuments: true } : {}),
       });

@@ -1,5 +1,6 @@
 import { type Command, Option } from "commander";
 import { cosSim, dotScore, semanticSearch } from "../../index.js";
+import { progressStream } from "../../progress.js";
 import { UsageError } from "../errors.js";
 import { type CliIo, type InputFormat, STDIO, checkOutputPath, readTexts, writeOutputLines } from "../io.js";
 import { formatHit } from "../json-format.js";
@@ -48,7 +49,7 @@ export function registerSearch(program: Command, io: CliIo): void {
       requirePromptName(model, opts.corpusPromptName, "--corpus-prompt-name");
       if (queries.length === 0) return writeOutputLines(opts.output, [], io);
       const encode = (texts: string[], promptName: string | undefined) =>
-        model.encode(texts, { batchSize: opts.batchSize, ...(promptName !== undefined ? { promptName } : {}) });
+        model.encode(texts, { batchSize: opts.batchSize, showProgressBar: progressStream(io), ...(promptName !== undefined ? { promptName } : {}) });
       const queryEmbeddings = await encode(queries, opts.queryPromptName);
       const corpusEmbeddings = await encode(corpus, opts.corpusPromptName);
       const hits = semanticSearch(queryEmbeddings, corpusEmbeddings, {

@@ -1,0 +1,104 @@
+/**
+ * Type test of the public API, checked by `tsc -p test/types/tsconfig.json` in `npm test` (nothing
+ * here runs). It fails to compile when ordinary code stops type-checking (an `EncodeOptions`
+ * variable giving `DenseMatrix[] | DenseMatrix` again), and every `@ts-expect-error` fails when the
+ * line it marks starts to compile (an unknown option key accepted, a wrong result type allowed).
+ */
+import {
+  type AnyEncodeOptions,
+  type CrossEncoder,
+  type DenseMatrix,
+  type EncodeOptions,
+  type PredictOptions,
+  type Precision,
+  type QuantizedEncodeOptions,
+  type RankOptions,
+  type SentenceTransformer,
+  cosSim,
+  paraphraseMiningEmbeddings,
+  quantizeEmbeddings,
+  semanticSearch,
+} from "../../src/index.js";
+
+declare const model: SentenceTransformer;
+declare const ce: CrossEncoder;
+declare const texts: string[];
+
+export async function encodeOptionsVariable(): Promise<void> {
+  // the case of issue 10: options in a variable of the public type
+  const o: EncodeOptions = { batchSize: 16, normalizeEmbeddings: true, showProgressBar: true };
+  const row: Float32Array = (await model.encode(texts, o)).row(0);
+  const queries = await model.encode(texts, o);
+  const corpus = await model.encodeDocument(texts, o);
+  const q2 = await model.encodeQuery(texts, o);
+  semanticSearch(queries, corpus, { topK: 3 });
+  cosSim(queries, q2);
+  cosSim(row, queries.row(1));
+  paraphraseMiningEmbeddings(await model.encode(texts), { topK: 2 });
+  const m: DenseMatrix = await model.encode("one text");
+  m.toArray();
+  // options built up step by step
+  const built: EncodeOptions = {};
+  built.truncateDim = 8;
+  built.precision = "float32";
+  semanticSearch(await model.encode(texts, built), corpus);
+}
+
+export async function literalOptions(): Promise<void> {
+  const tokens: DenseMatrix[] = await model.encode(texts, { outputValue: "token_embeddings" });
+  tokens[0]?.row(0);
+  const i8: DenseMatrix<Int8Array> = await model.encode(texts, { precision: "int8" });
+  const u8: DenseMatrix<Uint8Array> = await model.encode(texts, { precision: "ubinary" });
+  const f32: DenseMatrix = await model.encode(texts, { precision: "float32", outputValue: "sentence_embedding" });
+  void [i8, u8, f32];
+}
+
+export async function runTimeChoices(precision: Precision, any: AnyEncodeOptions): Promise<void> {
+  const q: QuantizedEncodeOptions = { precision, batchSize: 8 };
+  const mixed: DenseMatrix<Float32Array | Int8Array | Uint8Array> = await model.encode(texts, q);
+  mixed.row(0);
+  const unknownKind = await model.encode(texts, any);
+  if (!Array.isArray(unknownKind)) unknownKind.rows;
+  // @ts-expect-error a quantized result is not float32: it cannot go to cosSim
+  cosSim(await model.encode(texts, q), mixed);
+  // @ts-expect-error options of unknown kind may give token embeddings
+  semanticSearch(await model.encode(texts, any), mixed);
+  // @ts-expect-error int8 embeddings are not float32
+  cosSim(await model.encode(texts, { precision: "int8" }), f32Of());
+  // @ts-expect-error token embeddings are one matrix per text
+  const notOne: DenseMatrix = await model.encode(texts, { outputValue: "token_embeddings" });
+  void notOne;
+}
+
+function f32Of(): DenseMatrix {
+  return undefined as unknown as DenseMatrix;
+}
+
+export function encodeOptionsRefuseOtherKinds(): void {
+  // @ts-expect-error EncodeOptions is for float32 sentence embeddings; int8 needs QuantizedEncodeOptions
+  const a: EncodeOptions = { precision: "int8" };
+  // @ts-expect-error EncodeOptions is for sentence embeddings; token embeddings need TokenEmbeddingsOptions
+  const b: EncodeOptions = { outputValue: "token_embeddings" };
+  void [a, b];
+}
+
+export async function unknownKeysAreTypeErrors(): Promise<void> {
+  // @ts-expect-error `normalize` is not an option (normalizeEmbeddings is)
+  await model.encode(texts, { normalize: true });
+  // @ts-expect-error snake_case keys are not options
+  await model.encode(texts, { batch_size: 8 });
+  // @ts-expect-error an unknown key in an EncodeOptions variable
+  const o: EncodeOptions = { show_progress_bar: true };
+  void o;
+  // @ts-expect-error unknown predict option
+  const p: PredictOptions = { top_k: 1 };
+  // @ts-expect-error unknown rank option
+  const r: RankOptions = { applySoftmax: true };
+  void [p, r];
+  // @ts-expect-error unknown semanticSearch option
+  semanticSearch(f32Of(), f32Of(), { top_k: 1 });
+  // @ts-expect-error unknown quantize option
+  quantizeEmbeddings(f32Of(), "int8", { range: f32Of() });
+  // @ts-expect-error unknown load option
+  await ce.predict([["a", "b"]], { batch_size: 1 });
+}
