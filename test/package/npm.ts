@@ -20,7 +20,8 @@ export interface RunResult {
  * The environment a user's shell would give npm: this process's, minus what an enclosing
  * `npm test` adds (`npm_*`, `INIT_CWD`: npm would read them as config, e.g. a leaked
  * `npm_config_onnxruntime_node_install`) and minus `ONNXRUNTIME_NODE_INSTALL*` (users do not
- * set them), plus `extra`.
+ * set them), plus `extra`. npm writes no debug log (`~/.npm/_logs`); its package cache stays the
+ * user's, so that `--prefer-offline` installs from it.
  */
 export function userEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
@@ -28,7 +29,7 @@ export function userEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
     if (/^npm_/i.test(k) || k === "INIT_CWD" || /^ONNXRUNTIME_NODE_INSTALL/i.test(k)) continue;
     env[k] = v;
   }
-  return { ...env, ...extra };
+  return { ...env, npm_config_logs_max: "0", npm_config_update_notifier: "false", ...extra };
 }
 
 /** Runs `file args` in `cwd`; never rejects (the exit code is in the result). */

@@ -59,10 +59,8 @@ beforeAll(async () => {
   tmp = mkdtempSync(join(tmpdir(), "sbert-pack-"));
   app = join(tmp, "app");
   env = userEnv({
-    npm_config_logs_dir: join(tmp, "npm-logs"),
     npm_config_audit: "false",
     npm_config_fund: "false",
-    npm_config_update_notifier: "false",
     SBERT_ONNX_CACHE: join(tmp, "onnx-cache"),
     XDG_CACHE_HOME: join(tmp, "xdg-cache"),
     SBERT_PROGRESS: "",
