@@ -1,9 +1,12 @@
 #!/usr/bin/env node
 /**
  * Builds the optional native GEMM kernel (native/ → native/build/Release/sbert_gemm.node) with the
- * node-gyp that npm bundles. Run it through npm (`npm install` runs it as the `install` script;
- * `npm run build:native` rebuilds): npm passes its node-gyp and its `nodedir` setting, so the build
- * works offline against the installed Node headers.
+ * node-gyp that npm bundles. npm runs it as the `install` script, both in a clone (`npm install`)
+ * and when sbert-ts is installed as a dependency; it passes its node-gyp and its `nodedir` setting,
+ * so the build works offline against the installed Node headers. To build (again) later:
+ * `npm run build:native` in a clone, `npm rebuild sbert-ts --foreground-scripts` in a project that
+ * depends on sbert-ts (when that project's `allowScripts` denies sbert-ts:
+ * `npm explore sbert-ts -- npm run build:native`).
  *
  * It never fails the install: without a C compiler, Python or node-gyp it prints one line and the
  * library uses the JavaScript kernel. SBERT_REQUIRE_NATIVE=1 makes a failed build exit 1 (for CI
@@ -31,7 +34,11 @@ if (!existsSync(join(nativeDir, "binding.gyp"))) done("native/binding.gyp is mis
 
 const nodeGyp = process.env.npm_config_node_gyp;
 if (!nodeGyp || !existsSync(nodeGyp)) {
-  done("native GEMM kernel not built: run this through npm (`npm run build:native`), which provides node-gyp; using the JavaScript kernel", false);
+  done(
+    "native GEMM kernel not built: run this through npm, which provides node-gyp (`npm run build:native` in a clone of sbert-ts, " +
+      "`npm rebuild sbert-ts` in a project that depends on it); using the JavaScript kernel",
+    false,
+  );
 }
 
 const build = spawnSync(process.execPath, [nodeGyp, "rebuild", "--directory", nativeDir], {
