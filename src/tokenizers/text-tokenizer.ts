@@ -21,7 +21,8 @@ import { Tokenizer } from "@huggingface/tokenizers";
 import { SbertError } from "../errors.js";
 import { patchLibraryTokenizer } from "./library-patches.js";
 import { parsePostProcessor, type PostProcessor } from "./post-processor.js";
-import { longestFirstLengths } from "./truncation.js";
+import { type CutRules, PrefixCursor, cutRulesOf } from "./bounded-prefix.js";
+import { boundedLongestFirst } from "./truncation.js";
 
 /** One encoded text or pair before padding: token ids and segment ids, special tokens included. */
 export interface TokenRow {
@@ -79,12 +80,15 @@ export class TextTokenizer {
   private readonly tokenizer: Tokenizer;
   private readonly postProcessor: PostProcessor;
   private readonly specialCount: readonly [number, number];
+  /** Where texts may be cut for bounded tokenization; undefined = always tokenize whole texts. */
+  private readonly cutRules: CutRules | undefined;
 
   private constructor(tokenizer: Tokenizer, json: Record<string, unknown>, config: Record<string, unknown>, origin: TokenizerOrigin) {
     this.tokenizer = tokenizer;
     this.origin = origin;
     this.postProcessor = parsePostProcessor(json["post_processor"], (t) => tokenizer.token_to_id(t));
     this.specialCount = [this.postProcessor.countSpecialTokens(false), this.postProcessor.countSpecialTokens(true)];
+    this.cutRules = cutRulesOf(json);
     const padding = isRecord(json["padding"]) ? json["padding"] : {};
     this.padTokenId = resolvePadId(tokenizer, padding, config);
     this.padTokenTypeId = isNonNegativeInt(padding["pad_type_id"]) ? padding["pad_type_id"] : 0;
@@ -226,22 +230,58 @@ export class TextTokenizer {
     addSpecialTokens: boolean,
   ): { ids: number[]; typeIds: number[] } {
     const maxLength = checkMaxLength(maxLengthOpt);
-    let a = this.sequenceIds(text);
-    let b = pair === undefined ? null : this.sequenceIds(pair);
-    if (maxLength !== undefined) {
-      const special = addSpecialTokens ? this.countSpecialTokens(b !== null) : 0;
-      const budget = maxLength - special;
-      if (budget < 0) {
-        throw new SbertError(
-          "INVALID_INPUT",
-          `maxLength ${maxLength} is smaller than the ${special} special tokens this tokenizer adds`,
-        );
-      }
-      const [n1, n2] = longestFirstLengths(a.length, b === null ? null : b.length, budget);
-      if (n1 < a.length) a = a.slice(0, n1);
-      if (b !== null && n2 < b.length) b = b.slice(0, n2);
+    if (maxLength === undefined) {
+      return this.postProcessor.apply(this.sequenceIds(text), pair === undefined ? null : this.sequenceIds(pair), addSpecialTokens);
     }
-    return this.postProcessor.apply(a, b, addSpecialTokens);
+    const t = this.truncated(text, pair, maxLength, addSpecialTokens, (s) => s);
+    return this.postProcessor.apply(t.a, t.b, addSpecialTokens);
+  }
+
+  /**
+   * The prefixes of a text (and pair) that truncation to `maxLength` needs: `encode(prepare(t.text),
+   * prepare(t.pair), { maxLength })` equals the same call on the whole texts, and costs work in
+   * proportion to `maxLength`, not to the texts' length (see bounded-prefix.ts). A server sends
+   * these instead of the whole texts to the thread that computes.
+   * @param prepare what the caller does to a text before `encode` (a prompt prepended,
+   *   lower-casing); it must keep whitespace where it is
+   * @returns the prefixes and the number of ids `encode` gives (special tokens included)
+   * @throws SbertError INVALID_INPUT for a maxLength smaller than the special tokens
+   */
+  truncationPrefixes(
+    text: string,
+    pair: string | undefined,
+    maxLength: number,
+    prepare: (s: string) => string = (s) => s,
+  ): { text: string; pair: string | undefined; tokens: number } {
+    requireString(text, "text");
+    if (pair !== undefined) requireString(pair, "pair");
+    const checked = checkMaxLength(maxLength) ?? Number.MAX_SAFE_INTEGER;
+    const t = this.truncated(text, pair, checked, true, prepare);
+    const special = this.countSpecialTokens(pair !== undefined);
+    return { text: text.slice(0, t.ends[0]), pair: pair?.slice(0, t.ends[1]), tokens: t.a.length + (t.b?.length ?? 0) + special };
+  }
+
+  /** Truncated ids of `prepare(text)` (and `prepare(pair)`), tokenizing only the prefixes truncation needs. */
+  private truncated(
+    text: string,
+    pair: string | undefined,
+    maxLength: number,
+    addSpecialTokens: boolean,
+    prepare: (s: string) => string,
+  ): { a: number[]; b: number[] | null; ends: [number, number] } {
+    const special = addSpecialTokens ? this.countSpecialTokens(pair !== undefined) : 0;
+    const budget = maxLength - special;
+    if (budget < 0) {
+      throw new SbertError("INVALID_INPUT", `maxLength ${maxLength} is smaller than the ${special} special tokens this tokenizer adds`);
+    }
+    const cursor = (s: string): PrefixCursor => new PrefixCursor(s, (p) => this.sequenceIds(prepare(p)), this.cutRules, budget);
+    const r = boundedLongestFirst(cursor(text), pair === undefined ? null : cursor(pair), budget);
+    const [n1, n2] = r.lengths;
+    return {
+      a: r.a.ids.length > n1 ? r.a.ids.slice(0, n1) : r.a.ids,
+      b: r.b === null ? null : r.b.ids.length > n2 ? r.b.ids.slice(0, n2) : r.b.ids,
+      ends: [r.a.end, r.b?.end ?? 0],
+    };
   }
 
   /** Ids of one text without special tokens. */
