@@ -137,7 +137,7 @@ describe("work per input is bounded by the truncation length", () => {
     const charsGiven = (text: string, pair?: string): number => {
       spy.mockClear();
       tok.encode(text, pair, { maxLength: 24 });
-      return spy.mock.calls.reduce((s, c) => s + String(c[0]).length, 0);
+      return spy.mock.calls.reduce((s: number, c: unknown[]) => s + String(c[0]).length, 0);
     };
     const line = "the quick brown fox jumps over the lazy dog ".repeat(20_000_000 / 44);
     const small = line.slice(0, 20_000);
