@@ -21,6 +21,7 @@ import { Tokenizer } from "@huggingface/tokenizers";
 import { SbertError } from "../errors.js";
 import { patchLibraryTokenizer } from "./library-patches.js";
 import { parsePostProcessor, type PostProcessor } from "./post-processor.js";
+import { MAX_TOKENIZER_FILE_BYTES, checkTokenizerModel, vocabularySize } from "./tokenizer-checks.js";
 import { type CutRules, PrefixCursor, cutRulesOf } from "./bounded-prefix.js";
 import { boundedLongestFirst } from "./truncation.js";
 
@@ -76,6 +77,8 @@ export class TextTokenizer {
   readonly origin: TokenizerOrigin;
   /** Segment id of padding positions. */
   readonly padTokenTypeId: number;
+  /** 1 + the largest token id this tokenizer can produce (vocabulary and added tokens). */
+  readonly vocabSize: number;
 
   private readonly tokenizer: Tokenizer;
   private readonly postProcessor: PostProcessor;
@@ -83,11 +86,17 @@ export class TextTokenizer {
   /** Where texts may be cut for bounded tokenization; undefined = always tokenize whole texts. */
   private readonly cutRules: CutRules | undefined;
 
-  private constructor(tokenizer: Tokenizer, json: Record<string, unknown>, config: Record<string, unknown>, origin: TokenizerOrigin) {
+  private constructor(tokenizer: Tokenizer, json: Record<string, unknown>, config: Record<string, unknown>, origin: TokenizerOrigin, source: string) {
     this.tokenizer = tokenizer;
     this.origin = origin;
+    this.vocabSize = vocabularySize(json);
     this.postProcessor = parsePostProcessor(json["post_processor"], (t) => tokenizer.token_to_id(t));
     this.specialCount = [this.postProcessor.countSpecialTokens(false), this.postProcessor.countSpecialTokens(true)];
+    const specials = this.postProcessor.apply([], [], true).ids;
+    const outside = specials.find((id) => id >= this.vocabSize);
+    if (outside !== undefined) {
+      throw new SbertError("INVALID_MODEL_FILE", `${source}: the post_processor adds token id ${outside}, outside the vocabulary (${this.vocabSize} ids); the file is inconsistent, use the model's original tokenizer.json`);
+    }
     this.cutRules = cutRulesOf(json);
     const padding = isRecord(json["padding"]) ? json["padding"] : {};
     this.padTokenId = resolvePadId(tokenizer, padding, config);
@@ -140,6 +149,7 @@ export class TextTokenizer {
       ...tokenizerJson,
     };
     if (!Array.isArray(json["added_tokens"])) json["added_tokens"] = [];
+    checkTokenizerModel(json["model"] as Record<string, unknown>, source);
     let tokenizer: Tokenizer;
     try {
       tokenizer = new Tokenizer(json, libraryConfig(config, json["model"] as Record<string, unknown>));
@@ -154,7 +164,20 @@ export class TextTokenizer {
         { cause: error },
       );
     }
-    return new TextTokenizer(tokenizer, json, config, origin);
+    return new TextTokenizer(tokenizer, json, config, origin, source);
+  }
+
+  /**
+   * Refuses a tokenizer that can produce ids past a model's embedding table (`vocab_size` rows).
+   * @throws SbertError INVALID_MODEL_FILE naming both sizes
+   */
+  requireVocabularyWithin(embeddingRows: number, where: string): void {
+    if (this.vocabSize > embeddingRows) {
+      throw new SbertError(
+        "INVALID_MODEL_FILE",
+        `${where}: the tokenizer has ${this.vocabSize} token ids but the model's embedding table has ${embeddingRows} rows (config.json vocab_size); tokenizer.json belongs to another model`,
+      );
+    }
   }
 
   /** Number of special tokens the post-processor adds to a single text (`false`) or a pair (`true`). */
@@ -381,8 +404,17 @@ export async function tokenizerFilesFingerprint(dir: string): Promise<string> {
 async function readJsonFile(file: string, required: boolean): Promise<unknown> {
   let text: string;
   try {
+    const info = await stat(file);
+    if (!info.isFile()) throw new SbertError("INVALID_MODEL_FILE", `${file} is not a regular file; the model folder needs a tokenizer.json file`);
+    if (info.size > MAX_TOKENIZER_FILE_BYTES) {
+      throw new SbertError(
+        "INVALID_MODEL_FILE",
+        `${file} is ${info.size} bytes; tokenizer files over ${MAX_TOKENIZER_FILE_BYTES} bytes (256 MiB) are refused: a real one is at most a few tens of MB, this one is corrupt or not a tokenizer`,
+      );
+    }
     text = await readFile(file, "utf8");
   } catch (error) {
+    if (error instanceof SbertError) throw error;
     if ((error as NodeJS.ErrnoException).code === "ENOENT") {
       if (!required) return null;
       throw new SbertError(
