@@ -92,6 +92,23 @@ describe("huge truncated inputs", () => {
     }
   });
 
+  it("huge truncated (query, document) pairs rank with the library's scores of the whole texts", async () => {
+    const ce = await loadServedModel(CE_DIR);
+    if (ce.kind === "embedding") throw new Error("fixture is a cross-encoder");
+    const server = await start({ model: CE_DIR, payloadLimit: 8_000_000 });
+    try {
+      const words = (w: string, n: number): string => `${w} `.repeat(n);
+      const query = words("river stone", 20_000);
+      const texts = [words("music cloud", 30_000), words("green table", 10_000), "short", `${words("quiet", 20_000)}storm`];
+      const r = await post(server, "/rerank", { query, texts, truncate: true, raw_scores: true });
+      expect(r.status).toBe(200);
+      const expected = (await ce.model.predict(texts.map((t) => [query, t] as [string, string]), { activation: "identity" })) as Float32Array;
+      for (const { index, score } of r.body as { index: number; score: number }[]) expect(Math.abs(score - (expected[index] as number))).toBeLessThan(1e-6);
+    } finally {
+      await server.close();
+    }
+  });
+
   it("a small request during a flood of 2 MB truncated requests answers about as fast as during a flood of 20 KB ones", async () => {
     const server = await start({ model: ST_DIR, maxConcurrentRequests: 64, payloadLimit: 8_000_000 });
     try {
