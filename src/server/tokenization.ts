@@ -1,8 +1,9 @@
 /**
  * The router's tokenization step (TEI's `Tokenization`): every input is measured in tokens before
  * it is queued, so that over-long inputs are refused (422) or truncated as asked, and the queue can
- * pack batches by tokens. The model itself tokenizes again when it computes; the counts here are
- * what `usage`, `x-compute-tokens` and the token budget use.
+ * pack batches by tokens. Truncated texts are queued cut to the prefix truncation needs (same ids,
+ * work bounded by the limit, not by the text). The model tokenizes again when it computes; the
+ * counts here are what `usage`, `x-compute-tokens` and the token budget use.
  */
 import { prepareText } from "../tokenizers/token-rows.js";
 import { type ServedModel, maxInputLength } from "./model.js";

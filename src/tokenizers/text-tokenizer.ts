@@ -9,6 +9,8 @@
  * then the post-processor (post-processor.ts) adds them and the segment ids.
  *
  * Texts are not stripped here: sentence-transformers 5.x passes them to the tokenizer as they are.
+ * With a `maxLength`, only the prefix of a text that truncation can use is tokenized (same ids;
+ * see bounded-prefix.ts), so a 50 MB line costs what a 50 KB one does.
  *
  * @example
  * const tok = await TextTokenizer.fromFolder("models/all-MiniLM-L6-v2");
