@@ -78,6 +78,7 @@ export class Transformer implements PipelineModule {
     const maxPositions = maxSequenceLength(config);
     const task = parseTask(stConfig, opts.defaultTask ?? "feature-extraction");
     const [tokenizer, backend] = await Promise.all([TextTokenizer.fromFolder(dir), createBackend(dir, config, task, opts)]);
+    tokenizer.requireVocabularyWithin(config.vocabSize, dir);
     if (task === "sequence-classification" && !backend.producesLogits) {
       throw new SbertError("INVALID_MODEL_FILE", `${dir}: transformer_task is sequence-classification but the model has no classifier head`);
     }

@@ -4,7 +4,7 @@
  * (`InProcessBackend`, `--threads 0`). The queue is their only caller.
  */
 import type { ServedModel } from "./model.js";
-import { type WorkGroup, type WorkOutput, executeGroup, isBatchInvariant } from "./work.js";
+import { type WorkGroup, type WorkOutput, executeLiveGroup, isBatchInvariant } from "./work.js";
 
 export interface Backend {
   /** Batches that may run at the same time (one per worker thread). */
@@ -35,7 +35,7 @@ export class InProcessBackend implements Backend {
 
   async run(groups: readonly WorkGroup[]): Promise<WorkOutput[][]> {
     const out: WorkOutput[][] = [];
-    for (const g of groups) out.push(await executeGroup(this.served, g));
+    for (const g of groups) out.push(await executeLiveGroup(this.served, g));
     return out;
   }
 

@@ -73,10 +73,16 @@ export class ClientGoneError extends Error {
   }
 }
 
-/** Any thrown value as an ApiError: library input errors are 422, everything else 424 / 500. */
+/** Library error codes that are not 424 (backend): input errors are 422, a non-finite result 500. */
+const SBERT_CODE_KIND: Partial<Record<SbertError["code"], ApiErrorKind>> = {
+  INVALID_INPUT: "validation",
+  NON_FINITE_OUTPUT: "internal",
+};
+
+/** Any thrown value as an ApiError: library errors by SBERT_CODE_KIND (else 424), everything else 500. */
 export function toApiError(err: unknown): ApiError {
   if (err instanceof ApiError) return err;
-  if (err instanceof SbertError) return new ApiError(err.code === "INVALID_INPUT" ? "validation" : "backend", err.message, { cause: err });
+  if (err instanceof SbertError) return new ApiError(SBERT_CODE_KIND[err.code] ?? "backend", err.message, { cause: err });
   const message = err instanceof Error ? err.message : String(err);
   return new ApiError("internal", `internal error: ${message}`, { cause: err });
 }

@@ -99,10 +99,12 @@ export function timingHeaders(t: Timing): Record<string, string> {
 /**
  * Writes a complete response unless the client is gone. `close` asks the client to reconnect
  * (a body left unread, or the server is draining) and ends the connection after the response.
+ * @returns false when nothing was sent (the client had gone, or a response was already sent)
  */
-export function send(res: ServerResponse, status: number, body: string, contentType: string, headers: Record<string, string>, close: boolean): void {
-  if (res.destroyed || res.headersSent) return;
+export function send(res: ServerResponse, status: number, body: string, contentType: string, headers: Record<string, string>, close: boolean): boolean {
+  if (res.destroyed || res.headersSent) return false;
   const payload = Buffer.from(body, "utf8");
   res.writeHead(status, { ...headers, "content-type": contentType, "content-length": String(payload.length), ...(close ? { connection: "close" } : {}) });
   res.end(payload);
+  return true;
 }

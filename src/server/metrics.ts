@@ -87,6 +87,7 @@ export class ServerMetrics {
   readonly requestFailure = new Counter("te_request_failure", "Requests that failed, by error kind");
   readonly httpResponses = new Counter("sbert_http_responses", "HTTP responses sent, by route and status");
   readonly cancelled = new Counter("sbert_inputs_dropped_before_compute", "Queued inputs dropped because their client disconnected");
+  readonly skippedInBatch = new Counter("sbert_inputs_skipped_in_batch", "Batched inputs not computed because their client disconnected before their group ran");
   readonly batchSize = new Histogram("te_batch_next_size", "Inputs per batch", powersOf2(1024));
   readonly batchTokens = new Histogram("te_batch_next_tokens", "Tokens per batch", powersOf2(65536));
   readonly batchDuration = new Histogram("te_batch_inference_duration", "Seconds to compute one batch", SECONDS);
@@ -107,7 +108,7 @@ export class ServerMetrics {
 
   render(): string {
     const all: Metric[] = [
-      this.requestCount, this.requestSuccess, this.requestFailure, this.httpResponses, this.cancelled,
+      this.requestCount, this.requestSuccess, this.requestFailure, this.httpResponses, this.cancelled, this.skippedInBatch,
       ...this.gauges,
       this.batchSize, this.batchTokens, this.batchDuration, this.inputLength,
       this.requestDuration, this.tokenizationDuration, this.queueDuration, this.inferenceDuration,

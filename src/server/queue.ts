@@ -3,7 +3,10 @@
  * list; handlers call `submit`, which appends and schedules a pump. A pump packs the oldest
  * pending inputs into a batch under the token budget, drops inputs whose client has gone (their
  * AbortSignal fired) BEFORE they are computed, groups the rest by options and hands the batch to
- * a free backend slot.
+ * a free backend slot. A client that leaves after its inputs were batched is answered at once
+ * (ClientGoneError) and its inputs are flagged in shared memory, so the backend skips every group
+ * input whose flag is set when the group's turn comes (`liveGroup` in work.ts): a batch whose
+ * clients have all gone costs nothing.
  *
  * Batching changes no result: each group is one library call, and inputs of different requests
  * share a call only when the backend is batch-invariant (checked bit for bit at start-up);
@@ -45,9 +48,12 @@ export interface JobResult {
 
 interface JobState {
   readonly id: number;
+  readonly entries: Entry[];
   readonly outputs: (WorkOutput | undefined)[];
   remaining: number;
   done: boolean;
+  /** The client left before the job was answered. */
+  gone: boolean;
   readonly submittedAt: number;
   firstDispatch: number | undefined;
   readonly signal: AbortSignal | undefined;
@@ -62,6 +68,8 @@ interface Entry {
   spec: WorkSpec;
   input: WorkInput;
   tokens: number;
+  /** Set once batched: the batch's cancel flags and this entry's slot in them. */
+  cancel: { flags: Int32Array; index: number } | undefined;
 }
 
 export class BatchQueue {
@@ -90,9 +98,11 @@ export class BatchQueue {
     return new Promise((resolve, reject) => {
       const state: JobState = {
         id: this.nextJob++,
+        entries: [],
         outputs: new Array<WorkOutput | undefined>(job.items.length),
         remaining: job.items.length,
         done: false,
+        gone: false,
         submittedAt: performance.now(),
         firstDispatch: undefined,
         signal: job.signal,
@@ -101,7 +111,12 @@ export class BatchQueue {
       };
       if (job.signal?.aborted) return reject(new ClientGoneError());
       if (job.items.length === 0) return resolve({ outputs: [], queueMs: 0, inferenceMs: 0 });
-      job.items.forEach((it, slot) => this.pending.push({ job: state, slot, key: specKey(it.spec), spec: it.spec, input: it.input, tokens: it.tokens }));
+      job.items.forEach((it, slot) => {
+        const e: Entry = { job: state, slot, key: specKey(it.spec), spec: it.spec, input: it.input, tokens: it.tokens, cancel: undefined };
+        state.entries.push(e);
+        this.pending.push(e);
+      });
+      job.signal?.addEventListener("abort", () => this.abandon(state), { once: true });
       this.schedule();
     });
   }
@@ -137,8 +152,9 @@ export class BatchQueue {
     let tokens = 0;
     while (this.head < this.pending.length) {
       const e = this.pending[this.head] as Entry;
-      if (!e.job.done && e.job.signal?.aborted) this.drop(e.job);
+      if (!e.job.done && e.job.signal?.aborted) this.abandon(e.job);
       if (e.job.done) {
+        if (e.job.gone) this.metrics?.cancelled.inc();
         this.head++;
         continue;
       }
@@ -158,15 +174,22 @@ export class BatchQueue {
     return batch;
   }
 
-  private drop(job: JobState): void {
+  /** The client left: answer it now, and flag its batched inputs so the backend skips them. */
+  private abandon(job: JobState): void {
+    if (job.done) return;
     job.done = true;
-    this.metrics?.cancelled.inc({}, job.remaining);
+    job.gone = true;
+    for (const e of job.entries) if (e.cancel) Atomics.store(e.cancel.flags, e.cancel.index, 1);
     job.reject(new ClientGoneError());
   }
 
   private async dispatch(batch: Entry[]): Promise<void> {
     const started = performance.now();
-    for (const e of batch) e.job.firstDispatch ??= started;
+    const flags = new Int32Array(new SharedArrayBuffer(4 * batch.length));
+    batch.forEach((e, index) => {
+      e.job.firstDispatch ??= started;
+      e.cancel = { flags, index };
+    });
     const merge = this.backend.batchInvariant;
     const groups = new Map<string, Entry[]>();
     for (const e of batch) {
@@ -179,6 +202,8 @@ export class BatchQueue {
     try {
       const outputs = await this.backend.run(lists.map(toGroup));
       this.metrics?.batchDuration.observe((performance.now() - started) / 1000);
+      const skipped = outputs.reduce((n, g) => n + g.filter((o) => o.skipped === true).length, 0);
+      if (skipped > 0) this.metrics?.skippedInBatch.inc({}, skipped);
       lists.forEach((list, g) => list.forEach((e, i) => this.deliver(e, outputs[g]?.[i])));
     } catch (err) {
       await this.isolate(lists, err);
@@ -232,5 +257,8 @@ export class BatchQueue {
 }
 
 function toGroup(list: readonly Entry[]): WorkGroup {
-  return { spec: (list[0] as Entry).spec, inputs: list.map((e) => e.input) };
+  const first = list[0] as Entry;
+  const group: WorkGroup = { spec: first.spec, inputs: list.map((e) => e.input) };
+  if (first.cancel) group.cancel = { flags: first.cancel.flags, index: list.map((e) => e.cancel?.index ?? -1) };
+  return group;
 }

@@ -29,8 +29,7 @@ export const rerank: Handler = async (ctx, raw) => {
   const rawScores = optBool(body, "raw_scores", false);
   const returnText = optBool(body, "return_text", false);
   const t0 = performance.now();
-  const pairs = (texts as string[]).map((t) => [query, t] as const);
-  const measured = measurePairs(ctx.served, pairs, truncate);
+  const { measured, pairs } = measurePairs(ctx.served, (texts as string[]).map((t) => [query, t] as const), truncate);
   const spec: WorkSpec = { op: "predict", rawScores };
   const items: QueueItem[] = pairs.map((input, i) => ({ spec, input, tokens: measured[i]?.tokens ?? 0 }));
   const { outputs, timing } = await compute(ctx, items, measured, performance.now() - t0, false);
@@ -52,9 +51,10 @@ export const predict: Handler = async (ctx, raw) => {
   const truncate = optBool(body, "truncate", ctx.config.autoTruncate);
   const rawScores = optBool(body, "raw_scores", false);
   const t0 = performance.now();
-  const measured = measurePairs(served, pairs, truncate);
+  const cut = measurePairs(served, pairs, truncate);
+  const measured = cut.measured;
   const spec: WorkSpec = { op: "predict", rawScores };
-  const items: QueueItem[] = pairs.map((input, i) => ({ spec, input, tokens: measured[i]?.tokens ?? 0 }));
+  const items: QueueItem[] = cut.pairs.map((input, i) => ({ spec, input, tokens: measured[i]?.tokens ?? 0 }));
   const { outputs, timing } = await compute(ctx, items, measured, performance.now() - t0, single);
   const predictions = outputs.map((o) => served.labels.map((label, j) => ({ score: o.data[j] as number, label })).sort((a, b) => b.score - a.score));
   return json(single ? predictions[0] : predictions, timing);

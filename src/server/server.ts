@@ -15,7 +15,8 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from "node:http";
-import type { AddressInfo } from "node:net";
+import { type AddressInfo, Server as NetServer } from "node:net";
+import { checkOptions, optionKeys } from "../strict-options.js";
 import { type Backend, InProcessBackend } from "./backend.js";
 import { DEFAULT_SERVER_CONFIG, type ServerConfig } from "./config.js";
 import type { Handler, RouteContext } from "./context.js";
@@ -87,7 +88,18 @@ const ROUTES: ReadonlyMap<string, readonly Route[]> = new Map([
 /** Answered without the API key and while loading (TEI's public routes). */
 const HEALTH_PATHS = new Set(["/health", "/ping", "/"]);
 
+const START_KEYS = optionKeys<StartOptions>({
+  model: true, served: true, createBackend: true, log: true, drainTimeoutMs: true,
+  port: true, host: true, maxBatchTokens: true, maxConcurrentRequests: true, maxClientBatchSize: true, maxInputLength: true,
+  autoTruncate: true, apiKey: true, backend: true, threads: true, payloadLimit: true, requestTimeoutMs: true,
+});
+
+/**
+ * Starts listening at once and loads the model in the background (`ready`).
+ * @throws SbertError INVALID_INPUT for an option `StartOptions` does not have (with the nearest valid one)
+ */
 export async function startServer(opts: StartOptions): Promise<RunningServer> {
+  checkOptions(opts, START_KEYS, "startServer");
   const { served: _s, createBackend: _b, log: _l, drainTimeoutMs: _d, ...settings } = opts;
   const cfg: ServerConfig = { ...DEFAULT_SERVER_CONFIG, ...definedOnly(settings), model: opts.model };
   const log = opts.log ?? (() => {});
@@ -168,10 +180,14 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
       route = candidates?.find((r) => r.method === req.method);
       const draining = state === "draining" || state === "closed";
       if (req.method === "GET" && path === "/metrics") {
-        return send(res, 200, metrics.render(), "text/plain; version=0.0.4", {}, draining);
+        send(res, 200, metrics.render(), "text/plain; version=0.0.4", {}, draining);
+        return;
       }
       if (req.method === "GET" && HEALTH_PATHS.has(path)) {
-        if (state === "ready" && backend?.healthy()) return send(res, 200, "", "text/plain", {}, false);
+        if (state === "ready" && backend?.healthy()) {
+          send(res, 200, "", "text/plain", {}, false);
+          return;
+        }
         throw new ApiError("unhealthy", state === "loading" ? "the model is loading" : draining ? "the server is shutting down" : "unhealthy");
       }
       if (!route) throw candidates ? new ApiError("method_not_allowed", `${req.method} is not allowed on ${path}`) : new ApiError("not_found", `no route ${req.method} ${path}`);
@@ -188,7 +204,8 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
       const ctx: RouteContext = { served, config: cfg, queue, metrics, signal: controller.signal, startedAt };
       const result = await route.handler(handlers)(ctx, body);
       const headers = result.timing ? timingHeaders(result.timing) : {};
-      send(res, 200, result.body, result.contentType ?? "application/json", headers, isDraining());
+      // A client that left while its answer was computed gets nothing and is counted as 499 (nginx's "client closed request").
+      if (!send(res, 200, result.body, result.contentType ?? "application/json", headers, isDraining())) status = 499;
       if (result.timing) metrics.requestDuration.observe((performance.now() - startedAt) / 1000);
     } catch (e) {
       if (e instanceof ClientGoneError || res.destroyed) {
@@ -224,8 +241,10 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     closing = (async () => {
       if (state !== "closed") state = "draining";
       log("draining: no new connections; finishing accepted requests");
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeIdleConnections();
+      // Stop listening but keep idle keep-alive connections while accepted requests finish: a
+      // request sent on one meanwhile gets 503 with `Connection: close` instead of a reset
+      // (http.Server#close would close them now). They are closed once the drain is over.
+      const closed = new Promise<void>((resolve) => NetServer.prototype.close.call(server, () => resolve()));
       const drainTimeout = opts.drainTimeoutMs ?? 30_000;
       if (active > 0) {
         await new Promise<void>((resolve) => {
@@ -240,7 +259,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
           });
         });
       }
-      server.closeIdleConnections();
+      server.close();
       await closed;
       await ready.catch(() => {});
       await backend?.close();

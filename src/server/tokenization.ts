@@ -1,8 +1,9 @@
 /**
  * The router's tokenization step (TEI's `Tokenization`): every input is measured in tokens before
  * it is queued, so that over-long inputs are refused (422) or truncated as asked, and the queue can
- * pack batches by tokens. The model itself tokenizes again when it computes; the counts here are
- * what `usage`, `x-compute-tokens` and the token budget use.
+ * pack batches by tokens. Truncated texts are queued cut to the prefix truncation needs (same ids,
+ * work bounded by the limit, not by the text). The model tokenizes again when it computes; the
+ * counts here are what `usage`, `x-compute-tokens` and the token budget use.
  */
 import { prepareText } from "../tokenizers/token-rows.js";
 import { type ServedModel, maxInputLength } from "./model.js";
@@ -38,7 +39,9 @@ export function resolvePrompt(served: ServedModel, promptName: string | undefine
 
 /**
  * Measures texts (with `prompt` prepended) or token ids. Refuses empty inputs (400), and inputs
- * over the limit unless `truncate` (422). Ids longer than the limit are cut here when truncating.
+ * over the limit unless `truncate` (422). Ids longer than the limit are cut here when truncating;
+ * texts are cut to the prefix truncation needs (`TextTokenizer.truncationPrefixes`), so the model
+ * thread tokenizes what the limit can use, not a 2 MB text, and gets the same ids.
  */
 export function measureInputs(served: ServedModel & { kind: "embedding" }, inputs: readonly EmbedInput[], prompt: string, truncate: boolean): { inputs: EmbedInput[]; measured: Measured[] } {
   const limit = maxInputLength(served);
@@ -53,36 +56,55 @@ export function measureInputs(served: ServedModel & { kind: "embedding" }, input
       out.push(input.length > limit ? input.slice(0, limit) : input);
       return { tokens: Math.min(input.length, limit), chars: input.length };
     }
-    out.push(input);
-    return measureText(served, prompt + input, undefined, limit, truncate, countChars(input));
+    const m = measureText(served, input, undefined, prompt, limit, truncate);
+    out.push(m.text);
+    return { tokens: m.tokens, chars: countChars(input) };
   });
   return { inputs: out, measured };
 }
 
-/** Measures (query, document) pairs for a cross-encoder; "" as second text means a single text. */
-export function measurePairs(served: ServedModel, pairs: readonly (readonly [string, string])[], truncate: boolean): Measured[] {
+/**
+ * Measures (query, document) pairs for a cross-encoder; "" as second text means a single text.
+ * @returns the counts, and the pairs cut to what truncation needs (to queue instead of `pairs`)
+ */
+export function measurePairs(served: ServedModel, pairs: readonly (readonly [string, string])[], truncate: boolean): { measured: Measured[]; pairs: [string, string][] } {
   const limit = maxInputLength(served);
-  return pairs.map(([a, b]) => {
+  const cut: [string, string][] = [];
+  const measured = pairs.map(([a, b]): Measured => {
     if (a.length === 0 && b.length === 0) throw new ApiError("empty", "`inputs` cannot be empty");
-    return measureText(served, a, b === "" ? undefined : b, limit, truncate, countChars(a) + countChars(b));
+    const m = measureText(served, a, b, "", limit, truncate);
+    cut.push([m.text, m.pair ?? ""]);
+    return { tokens: m.tokens, chars: countChars(a) + countChars(b) };
   });
+  return { measured, pairs: cut };
 }
 
-function measureText(served: ServedModel, text: string, pair: string | undefined, limit: number, truncate: boolean, chars: number): Measured {
+/**
+ * Counts the tokens of `prompt + text` (and `pair`; "" = none). Untruncated inputs are counted
+ * whole (they are at most `limit × 250` characters); truncated ones only as far as the limit
+ * needs, and come back cut to that prefix.
+ */
+function measureText(served: ServedModel, text: string, pair: string | undefined, prompt: string, limit: number, truncate: boolean): { tokens: number; text: string; pair: string | undefined } {
   const charLimit = limit * MAX_CHARS_PER_TOKEN;
-  const total = text.length + (pair?.length ?? 0);
-  if (total > charLimit && !truncate) {
-    throw new ApiError("validation", `\`inputs\` must have less than ${charLimit} characters. Given: ${total}`);
-  }
-  // Past the character limit only the budget needs a count, and a long prefix already fills it.
-  const cut = (s: string, n: number): string => (s.length > n ? s.slice(0, n) : s);
-  const a = cut(text, charLimit);
-  const b = pair === undefined ? undefined : cut(pair, charLimit);
+  const total = prompt.length + text.length + (pair?.length ?? 0);
   const transformer = served.model.transformer;
   const lower = transformer.doLowerCase;
-  const count = transformer.tokenizer.encode(prepareText(a, lower), b === undefined ? undefined : prepareText(b, lower)).ids.length;
-  checkLength(count, limit, truncate);
-  return { tokens: Math.min(count, limit), chars };
+  const tok = transformer.tokenizer;
+  const second = pair === "" ? undefined : pair;
+  if (!truncate) {
+    if (total > charLimit) throw new ApiError("validation", `\`inputs\` must have less than ${charLimit} characters. Given: ${total}`);
+    const count = tok.encode(prepareText(prompt + text, lower), second === undefined ? undefined : prepareText(second, lower)).ids.length;
+    checkLength(count, limit, truncate);
+    return { tokens: count, text, pair };
+  }
+  if (pair === "") {
+    // Counted as a single text; the model thread tokenizes ("a", "") as a pair with an empty
+    // second text, so the prefix is cut for that layout.
+    const single = tok.truncationPrefixes(text, undefined, limit, (s) => prepareText(s, lower));
+    return { tokens: single.tokens, text: tok.truncationPrefixes(text, "", limit, (s) => prepareText(s, lower)).text, pair };
+  }
+  const p = tok.truncationPrefixes(text, second, limit, (s) => prepareText(prompt + s, lower));
+  return { tokens: p.tokens, text: p.text, pair: second === undefined ? pair : (p.pair ?? "") };
 }
 
 function checkLength(tokens: number, limit: number, truncate: boolean): void {

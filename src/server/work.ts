@@ -31,6 +31,11 @@ export type WorkInput = string | readonly number[] | readonly [string, string];
 export interface WorkGroup {
   spec: WorkSpec;
   inputs: WorkInput[];
+  /**
+   * Shared-memory flags set by the queue when an input's client leaves (`flags[index[i]] === 1`:
+   * skip input i). A SharedArrayBuffer, so a worker thread sees the flags set after it got the group.
+   */
+  cancel?: { flags: Int32Array; index: readonly number[] };
 }
 
 /** One input's result: an embedding (1 × dim), token embeddings (tokens × hidden) or scores (1 × labels). */
@@ -38,6 +43,25 @@ export interface WorkOutput {
   data: Float32Array;
   rows: number;
   cols: number;
+  /** Not computed: the input's client had gone (an empty placeholder). */
+  skipped?: true;
+}
+
+/**
+ * Computes a group without the inputs whose client has gone (see `WorkGroup.cancel`); those get
+ * a `skipped` placeholder, and a group whose clients have all gone is not computed at all. The
+ * others get the same bits: inputs of several requests share a group only on a batch-invariant
+ * backend.
+ */
+export async function executeLiveGroup(served: ServedModel, group: WorkGroup): Promise<WorkOutput[]> {
+  const cancel = group.cancel;
+  if (!cancel) return executeGroup(served, group);
+  const live = group.inputs.map((_, i) => Atomics.load(cancel.flags, cancel.index[i] ?? -1) !== 1);
+  if (live.every(Boolean)) return executeGroup(served, { spec: group.spec, inputs: group.inputs });
+  const kept = group.inputs.filter((_, i) => live[i]);
+  const outputs = kept.length > 0 ? await executeGroup(served, { spec: group.spec, inputs: kept }) : [];
+  let next = 0;
+  return live.map((alive) => (alive ? (outputs[next++] as WorkOutput) : { data: new Float32Array(0), rows: 0, cols: 0, skipped: true }));
 }
 
 /** Texts per forward pass inside one library call (the library's default). */

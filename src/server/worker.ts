@@ -7,7 +7,7 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { SbertError } from "../errors.js";
 import { type ModelClass, loadServedModel } from "./model.js";
-import { type WorkGroup, type WorkOutput, executeGroup, isBatchInvariant } from "./work.js";
+import { type WorkGroup, type WorkOutput, executeLiveGroup, isBatchInvariant } from "./work.js";
 
 export interface WorkerInit {
   source: string;
@@ -51,7 +51,7 @@ try {
 
   async function compute(msg: WorkerRequest): Promise<WorkOutput[][]> {
     const out: WorkOutput[][] = [];
-    for (const g of msg.groups) out.push(await executeGroup(served, g));
+    for (const g of msg.groups) out.push(await executeLiveGroup(served, g));
     return out;
   }
 } catch (err) {

@@ -9,6 +9,8 @@
  * then the post-processor (post-processor.ts) adds them and the segment ids.
  *
  * Texts are not stripped here: sentence-transformers 5.x passes them to the tokenizer as they are.
+ * With a `maxLength`, only the prefix of a text that truncation can use is tokenized (same ids;
+ * see bounded-prefix.ts), so a 50 MB line costs what a 50 KB one does.
  *
  * @example
  * const tok = await TextTokenizer.fromFolder("models/all-MiniLM-L6-v2");
@@ -21,7 +23,9 @@ import { Tokenizer } from "@huggingface/tokenizers";
 import { SbertError } from "../errors.js";
 import { patchLibraryTokenizer } from "./library-patches.js";
 import { parsePostProcessor, type PostProcessor } from "./post-processor.js";
-import { longestFirstLengths } from "./truncation.js";
+import { MAX_TOKENIZER_FILE_BYTES, checkTokenizerModel, vocabularySize } from "./tokenizer-checks.js";
+import { type CutRules, PrefixCursor, cutRulesOf } from "./bounded-prefix.js";
+import { boundedLongestFirst } from "./truncation.js";
 
 /** One encoded text or pair before padding: token ids and segment ids, special tokens included. */
 export interface TokenRow {
@@ -75,16 +79,27 @@ export class TextTokenizer {
   readonly origin: TokenizerOrigin;
   /** Segment id of padding positions. */
   readonly padTokenTypeId: number;
+  /** 1 + the largest token id this tokenizer can produce (vocabulary and added tokens). */
+  readonly vocabSize: number;
 
   private readonly tokenizer: Tokenizer;
   private readonly postProcessor: PostProcessor;
   private readonly specialCount: readonly [number, number];
+  /** Where texts may be cut for bounded tokenization; undefined = always tokenize whole texts. */
+  private readonly cutRules: CutRules | undefined;
 
-  private constructor(tokenizer: Tokenizer, json: Record<string, unknown>, config: Record<string, unknown>, origin: TokenizerOrigin) {
+  private constructor(tokenizer: Tokenizer, json: Record<string, unknown>, config: Record<string, unknown>, origin: TokenizerOrigin, source: string) {
     this.tokenizer = tokenizer;
     this.origin = origin;
+    this.vocabSize = vocabularySize(json);
     this.postProcessor = parsePostProcessor(json["post_processor"], (t) => tokenizer.token_to_id(t));
     this.specialCount = [this.postProcessor.countSpecialTokens(false), this.postProcessor.countSpecialTokens(true)];
+    const specials = this.postProcessor.apply([], [], true).ids;
+    const outside = specials.find((id) => id >= this.vocabSize);
+    if (outside !== undefined) {
+      throw new SbertError("INVALID_MODEL_FILE", `${source}: the post_processor adds token id ${outside}, outside the vocabulary (${this.vocabSize} ids); the file is inconsistent, use the model's original tokenizer.json`);
+    }
+    this.cutRules = cutRulesOf(json);
     const padding = isRecord(json["padding"]) ? json["padding"] : {};
     this.padTokenId = resolvePadId(tokenizer, padding, config);
     this.padTokenTypeId = isNonNegativeInt(padding["pad_type_id"]) ? padding["pad_type_id"] : 0;
@@ -136,6 +151,7 @@ export class TextTokenizer {
       ...tokenizerJson,
     };
     if (!Array.isArray(json["added_tokens"])) json["added_tokens"] = [];
+    checkTokenizerModel(json["model"] as Record<string, unknown>, source);
     let tokenizer: Tokenizer;
     try {
       tokenizer = new Tokenizer(json, libraryConfig(config, json["model"] as Record<string, unknown>));
@@ -150,7 +166,20 @@ export class TextTokenizer {
         { cause: error },
       );
     }
-    return new TextTokenizer(tokenizer, json, config, origin);
+    return new TextTokenizer(tokenizer, json, config, origin, source);
+  }
+
+  /**
+   * Refuses a tokenizer that can produce ids past a model's embedding table (`vocab_size` rows).
+   * @throws SbertError INVALID_MODEL_FILE naming both sizes
+   */
+  requireVocabularyWithin(embeddingRows: number, where: string): void {
+    if (this.vocabSize > embeddingRows) {
+      throw new SbertError(
+        "INVALID_MODEL_FILE",
+        `${where}: the tokenizer has ${this.vocabSize} token ids but the model's embedding table has ${embeddingRows} rows (config.json vocab_size); tokenizer.json belongs to another model`,
+      );
+    }
   }
 
   /** Number of special tokens the post-processor adds to a single text (`false`) or a pair (`true`). */
@@ -226,22 +255,58 @@ export class TextTokenizer {
     addSpecialTokens: boolean,
   ): { ids: number[]; typeIds: number[] } {
     const maxLength = checkMaxLength(maxLengthOpt);
-    let a = this.sequenceIds(text);
-    let b = pair === undefined ? null : this.sequenceIds(pair);
-    if (maxLength !== undefined) {
-      const special = addSpecialTokens ? this.countSpecialTokens(b !== null) : 0;
-      const budget = maxLength - special;
-      if (budget < 0) {
-        throw new SbertError(
-          "INVALID_INPUT",
-          `maxLength ${maxLength} is smaller than the ${special} special tokens this tokenizer adds`,
-        );
-      }
-      const [n1, n2] = longestFirstLengths(a.length, b === null ? null : b.length, budget);
-      if (n1 < a.length) a = a.slice(0, n1);
-      if (b !== null && n2 < b.length) b = b.slice(0, n2);
+    if (maxLength === undefined) {
+      return this.postProcessor.apply(this.sequenceIds(text), pair === undefined ? null : this.sequenceIds(pair), addSpecialTokens);
     }
-    return this.postProcessor.apply(a, b, addSpecialTokens);
+    const t = this.truncated(text, pair, maxLength, addSpecialTokens, (s) => s);
+    return this.postProcessor.apply(t.a, t.b, addSpecialTokens);
+  }
+
+  /**
+   * The prefixes of a text (and pair) that truncation to `maxLength` needs: `encode(prepare(t.text),
+   * prepare(t.pair), { maxLength })` equals the same call on the whole texts, and costs work in
+   * proportion to `maxLength`, not to the texts' length (see bounded-prefix.ts). A server sends
+   * these instead of the whole texts to the thread that computes.
+   * @param prepare what the caller does to a text before `encode` (a prompt prepended,
+   *   lower-casing); it must keep whitespace where it is
+   * @returns the prefixes and the number of ids `encode` gives (special tokens included)
+   * @throws SbertError INVALID_INPUT for a maxLength smaller than the special tokens
+   */
+  truncationPrefixes(
+    text: string,
+    pair: string | undefined,
+    maxLength: number,
+    prepare: (s: string) => string = (s) => s,
+  ): { text: string; pair: string | undefined; tokens: number } {
+    requireString(text, "text");
+    if (pair !== undefined) requireString(pair, "pair");
+    const checked = checkMaxLength(maxLength) ?? Number.MAX_SAFE_INTEGER;
+    const t = this.truncated(text, pair, checked, true, prepare);
+    const special = this.countSpecialTokens(pair !== undefined);
+    return { text: text.slice(0, t.ends[0]), pair: pair?.slice(0, t.ends[1]), tokens: t.a.length + (t.b?.length ?? 0) + special };
+  }
+
+  /** Truncated ids of `prepare(text)` (and `prepare(pair)`), tokenizing only the prefixes truncation needs. */
+  private truncated(
+    text: string,
+    pair: string | undefined,
+    maxLength: number,
+    addSpecialTokens: boolean,
+    prepare: (s: string) => string,
+  ): { a: number[]; b: number[] | null; ends: [number, number] } {
+    const special = addSpecialTokens ? this.countSpecialTokens(pair !== undefined) : 0;
+    const budget = maxLength - special;
+    if (budget < 0) {
+      throw new SbertError("INVALID_INPUT", `maxLength ${maxLength} is smaller than the ${special} special tokens this tokenizer adds`);
+    }
+    const cursor = (s: string): PrefixCursor => new PrefixCursor(s, (p) => this.sequenceIds(prepare(p)), this.cutRules, budget);
+    const r = boundedLongestFirst(cursor(text), pair === undefined ? null : cursor(pair), budget);
+    const [n1, n2] = r.lengths;
+    return {
+      a: r.a.ids.length > n1 ? r.a.ids.slice(0, n1) : r.a.ids,
+      b: r.b === null ? null : r.b.ids.length > n2 ? r.b.ids.slice(0, n2) : r.b.ids,
+      ends: [r.a.end, r.b?.end ?? 0],
+    };
   }
 
   /** Ids of one text without special tokens. */
@@ -341,8 +406,17 @@ export async function tokenizerFilesFingerprint(dir: string): Promise<string> {
 async function readJsonFile(file: string, required: boolean): Promise<unknown> {
   let text: string;
   try {
+    const info = await stat(file);
+    if (!info.isFile()) throw new SbertError("INVALID_MODEL_FILE", `${file} is not a regular file; the model folder needs a tokenizer.json file`);
+    if (info.size > MAX_TOKENIZER_FILE_BYTES) {
+      throw new SbertError(
+        "INVALID_MODEL_FILE",
+        `${file} is ${info.size} bytes; tokenizer files over ${MAX_TOKENIZER_FILE_BYTES} bytes (256 MiB) are refused: a real one is at most a few tens of MB, this one is corrupt or not a tokenizer`,
+      );
+    }
     text = await readFile(file, "utf8");
   } catch (error) {
+    if (error instanceof SbertError) throw error;
     if ((error as NodeJS.ErrnoException).code === "ENOENT") {
       if (!required) return null;
       throw new SbertError(
