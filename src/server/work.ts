@@ -8,6 +8,7 @@
  * // [{ data: Float32Array(48), rows: 1, cols: 48 }, { ... }]
  */
 import { DenseMatrix, type Features, SbertError, normalizeEmbeddings } from "../index.js";
+import { requireFiniteRows } from "../models/non-finite.js";
 import type { ServedModel } from "./model.js";
 
 export type WorkOp = "embed" | "embed_ids" | "embed_all" | "predict";
@@ -123,6 +124,7 @@ async function embedIds(served: ServedModel & { kind: "embedding" }, rows: numbe
     const emb = f.sentenceEmbedding;
     if (!emb) throw new SbertError("INVALID_OPERATION", "the model's modules produced no sentence embedding");
     const width = emb.dim(-1);
+    requireFiniteRows(emb.data, width, chunk.map((_, r) => start + r), "embed");
     const data = new Float32Array(chunk.length * dim);
     chunk.forEach((_, r) => data.set(emb.data.subarray(r * width, r * width + dim), r * dim));
     const final = spec.normalize ? normalizeEmbeddings(new DenseMatrix(data, chunk.length, dim)).data : data;
