@@ -22,7 +22,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, realpath
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type ShellCommand, codeBlocks, shellCommands } from "./helpers/markdown.js";
+import { type CodeBlock, type ShellCommand, codeBlocks, shellCommands } from "./helpers/markdown.js";
 import { ROOT, type RunResult, ensureBuiltDist, run, userEnv } from "./package/npm.js";
 
 const README = readFileSync(join(ROOT, "README.md"), "utf8");
@@ -213,5 +213,23 @@ describe("README.md error codes", () => {
     const got = [...list.matchAll(/`([A-Z_]+)`/g)].map((m) => m[1]);
     expect(want.length).toBeGreaterThan(10);
     expect(got).toEqual(want);
+  });
+});
+
+describe("the README parser (test/helpers/markdown.ts)", () => {
+  it("finds indented blocks, joins `\\` lines, skips comments and reads `# needs:` markers", () => {
+    const md = "text\n```sh\n# a comment\nnpx sbert encode \\\n  --model m   # one JSON array per line\n\nnpm install   # needs: download — why\nnpm test # needs: the whole suite\n```\n- item\n\n  ```json\n  {\"a\": 1}\n  ```\n";
+    const blocks = codeBlocks(md);
+    expect(blocks.map((b) => [b.lang, b.line])).toEqual([
+      ["sh", 2],
+      ["json", 12],
+    ]);
+    expect(blocks[1]?.body).toBe('{"a": 1}\n');
+    expect(shellCommands(blocks[0] as CodeBlock)).toEqual([
+      { text: "npx sbert encode  --model m   # one JSON array per line", line: 4 },
+      { text: "npm install   # needs: download — why", needs: "download", line: 7 },
+      { text: "npm test # needs: the whole suite", needs: "the whole suite", line: 8 },
+    ]);
+    expect(() => codeBlocks("```sh\nls\n")).toThrow(/not closed/);
   });
 });
