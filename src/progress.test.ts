@@ -72,3 +72,27 @@ describe("startProgress / progressStream", () => {
     expect(formatDuration(NaN)).toBe("?");
   });
 });
+
+describe("ProgressLine: resumed counts, a suffix and notes (the training bar)", () => {
+  it("rates count from startCount; the suffix follows the ETA; a note takes its own line and the bar redraws", () => {
+    const s = sink();
+    let t = 0;
+    let loss = 0.5;
+    const bar = new ProgressLine(s, "train", 10, "steps", { width: 10, intervalMs: 100, now: () => t, startCount: 4, formatRate: (n) => n.toFixed(2), suffix: () => `  loss ${loss.toFixed(4)}` });
+    t = 1000;
+    bar.update(6);
+    bar.note("step 6: eval_loss 0.1000");
+    t = 1010; // within 100 ms, but a note forces the next draw
+    loss = 0.25;
+    bar.update(7);
+    bar.finish();
+    const first = "train  [######----]   60%  6/10 steps  2.00 steps/s  ETA 2s  loss 0.5000";
+    const note = "step 6: eval_loss 0.1000";
+    expect(s.out).toEqual([
+      `\r${first}`,
+      `\r${note}${" ".repeat(first.length - note.length)}\n`,
+      "\rtrain  [#######---]   70%  7/10 steps  2.97 steps/s  ETA 1s  loss 0.2500",
+      "\rtrain  [#######---]   70%  7/10 steps  2.97 steps/s  ETA 0s  loss 0.2500\n",
+    ]);
+  });
+});

@@ -36,6 +36,10 @@ export interface ProgressLineOptions {
   formatRate?: (perSecond: number) => string;
   /** Clock in ms (tests); default `performance.now` (sub-millisecond, so a fast job still has a rate). */
   now?: () => number;
+  /** Count already done when the bar starts (a resumed run); the rate counts only what comes after. */
+  startCount?: number;
+  /** Text drawn after the ETA, read at each draw (training: `  loss 0.1234  lr 2.00e-05`). */
+  suffix?: () => string;
 }
 
 /** One bar: `label  [####------]  40%  done/total unit  rate unit/s  ETA`. */
@@ -49,6 +53,8 @@ export class ProgressLine {
   private readonly format: (n: number) => string;
   private readonly formatRate: (n: number) => string;
   private readonly now: () => number;
+  private readonly suffix: () => string;
+  private readonly startCount: number;
   private readonly started: number;
   private lastDraw = -Infinity;
   private lastLength = 0;
@@ -65,6 +71,9 @@ export class ProgressLine {
     this.format = opts.format ?? ((n) => String(Math.round(n)));
     this.formatRate = opts.formatRate ?? ((n) => n.toFixed(1));
     this.now = opts.now ?? (() => performance.now());
+    this.suffix = opts.suffix ?? (() => "");
+    this.startCount = opts.startCount ?? 0;
+    this.count = this.startCount;
     this.started = this.now();
   }
 
@@ -83,6 +92,15 @@ export class ProgressLine {
     this.draw(now, "");
   }
 
+  /** Prints `message` on a line of its own (over the bar); the bar is drawn again at the next update. */
+  note(message: string): void {
+    if (this.finished) return;
+    const pad = " ".repeat(Math.max(0, this.lastLength - message.length));
+    this.lastLength = 0;
+    this.lastDraw = -Infinity;
+    this.stream.write(`\r${message}${pad}\n`);
+  }
+
   /** Draws the final state (`done` items when given) and ends the line (once). */
   finish(done?: number): void {
     if (this.finished) return;
@@ -95,12 +113,13 @@ export class ProgressLine {
     const frac = this.total > 0 ? Math.min(1, this.count / this.total) : 1;
     const filled = Math.round(frac * this.width);
     const seconds = (now - this.started) / 1000;
-    const rate = seconds > 0 ? this.count / seconds : NaN;
+    const rate = seconds > 0 ? (this.count - this.startCount) / seconds : NaN;
     const eta = rate > 0 ? (this.total - this.count) / rate : NaN;
     const line =
       `${this.label}  [${"#".repeat(filled)}${"-".repeat(this.width - filled)}]  ${String(Math.floor(frac * 100)).padStart(3)}%` +
       `  ${this.format(this.count)}/${this.format(this.total)} ${this.unit}` +
-      (Number.isFinite(rate) ? `  ${this.formatRate(rate)} ${this.unit}/s  ETA ${formatDuration(end ? 0 : eta)}` : "");
+      (Number.isFinite(rate) ? `  ${this.formatRate(rate)} ${this.unit}/s  ETA ${formatDuration(end ? 0 : eta)}` : "") +
+      this.suffix();
     const pad = " ".repeat(Math.max(0, this.lastLength - line.length));
     this.lastLength = line.length;
     this.stream.write(`\r${line}${pad}${end}`);

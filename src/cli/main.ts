@@ -13,6 +13,7 @@ import { registerCluster } from "./commands/cluster.js";
 import { registerEncode } from "./commands/encode.js";
 import { registerEvaluate } from "./commands/evaluate.js";
 import { registerExportOnnx } from "./commands/export-onnx.js";
+import { registerInfo } from "./commands/info.js";
 import { registerMineParaphrases } from "./commands/mine-paraphrases.js";
 import { registerPredict } from "./commands/predict.js";
 import { registerRank } from "./commands/rank.js";
@@ -69,6 +70,7 @@ export function buildProgram(io: CliIo): Command {
   registerTrain(program, io);
   registerEvaluate(program, io);
   registerExportOnnx(program, io);
+  registerInfo(program, io);
   return program;
 }
 

@@ -1,10 +1,12 @@
 /** Loading models for the CLI (a folder or a Hugging Face id `org/name`), with messages that name it. */
 import { stat } from "node:fs/promises";
 import type { BackendOptions } from "../backends/backend.js";
-import { progressBar, wantsProgressBar } from "../hub/progress.js";
-import type { HubOptions } from "../hub/resolve.js";
+import { hubLoadOptions, resolveModelDir } from "../hub/model-dir.js";
 import { looksLikeRepoId } from "../hub/names.js";
+import { progressBar } from "../hub/progress.js";
+import type { HubOptions } from "../hub/resolve.js";
 import { CrossEncoder, SbertError, SentenceTransformer } from "../index.js";
+import { type ProgressStream, progressStream } from "../progress.js";
 import { UsageError } from "./errors.js";
 
 /** How the CLI fetches a model given by id. */
@@ -19,16 +21,34 @@ export interface CliModelOptions {
   onnxFile?: string | undefined;
 }
 
+/** Where the download bar draws: the CLI's stderr and environment (`SBERT_PROGRESS`). */
+export interface ProgressIo {
+  stderr: ProgressStream;
+  env: Readonly<Record<string, string | undefined>>;
+}
+
+const PROCESS_IO: ProgressIo = { stderr: process.stderr, env: process.env };
+
 /** Loads a bi-encoder folder or hub id for encode / tokenize / search / mine-paraphrases / cluster. */
-export async function loadSentenceTransformer(dir: string, opts: CliModelOptions = {}): Promise<SentenceTransformer> {
+export async function loadSentenceTransformer(dir: string, opts: CliModelOptions = {}, io: ProgressIo = PROCESS_IO): Promise<SentenceTransformer> {
   const where = await requireFolderOrId(dir);
-  return SentenceTransformer.load(dir, hubOptions(opts)).catch((e: unknown) => rethrow(where, e));
+  return SentenceTransformer.load(dir, hubOptions(opts, io)).catch((e: unknown) => rethrow(where, e));
 }
 
 /** Loads a cross-encoder folder or hub id for predict / rank. */
-export async function loadCrossEncoder(dir: string, opts: CliModelOptions = {}): Promise<CrossEncoder> {
+export async function loadCrossEncoder(dir: string, opts: CliModelOptions = {}, io: ProgressIo = PROCESS_IO): Promise<CrossEncoder> {
   const where = await requireFolderOrId(dir);
-  return CrossEncoder.load(dir, hubOptions(opts)).catch((e: unknown) => rethrow(where, e));
+  return CrossEncoder.load(dir, hubOptions(opts, io)).catch((e: unknown) => rethrow(where, e));
+}
+
+/**
+ * The local folder of `--model`: a folder as is, a hub id downloaded (with `--revision`, and the
+ * `--onnx-file` when the ONNX backend is asked for) into the hub cache.
+ */
+export async function resolveCliModelDir(dir: string, opts: CliModelOptions = {}, io: ProgressIo = PROCESS_IO): Promise<string> {
+  const where = await requireFolderOrId(dir);
+  const { threads: _threads, ...hub } = hubOptions(opts, io);
+  return resolveModelDir(dir, hubLoadOptions(hub)).catch((e: unknown) => rethrow(where, e));
 }
 
 /** Usage error unless `name` is one of the model's prompts (`--prompt-name` and friends). */
@@ -36,6 +56,11 @@ export function requirePromptName(model: SentenceTransformer, name: string | und
   if (name === undefined || Object.hasOwn(model.prompts, name)) return;
   const known = Object.keys(model.prompts);
   throw new UsageError(`${flag} "${name}" is not a prompt of this model; it has ${known.length ? known.map((k) => `"${k}"`).join(", ") : "no prompts"}`);
+}
+
+/** Whether `--model` names no existing path and looks like a hub id `org/name`. */
+export async function isHubId(dir: string): Promise<boolean> {
+  return looksLikeRepoId(dir) && !(await stat(dir).then(() => true, () => false));
 }
 
 /** The model's description for messages; a missing path that looks like `org/name` is a hub id. */
@@ -47,14 +72,15 @@ async function requireFolderOrId(dir: string): Promise<string> {
   return `in "${dir}"`;
 }
 
-/** Hub settings come from the HF_* variables; a progress bar on stderr when it is a terminal (or SBERT_PROGRESS=1). */
-function hubOptions(opts: CliModelOptions): HubOptions & BackendOptions {
+/** Hub settings come from the HF_* variables; a download bar on the CLI's stderr when `progressStream` says so. */
+function hubOptions(opts: CliModelOptions, io: ProgressIo): HubOptions & BackendOptions {
   const out: HubOptions & BackendOptions = {};
   if (opts.revision !== undefined) out.revision = opts.revision;
   if (opts.backend !== undefined) out.backend = opts.backend;
   if (opts.threads !== undefined) out.threads = opts.threads;
   if (opts.onnxFile !== undefined) out.onnxFile = opts.onnxFile;
-  if (wantsProgressBar(process.stderr, process.env)) out.onProgress = progressBar(process.stderr);
+  const stream = progressStream(io);
+  if (stream) out.onProgress = progressBar(stream);
   return out;
 }
 

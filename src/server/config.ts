@@ -8,10 +8,15 @@
  * resolveServerConfig({ model: "models/minilm", port: "9000" }, { SBERT_THREADS: "2" });
  * // { model: "models/minilm", port: 9000, threads: 2, host: "127.0.0.1", ... }
  */
+import { parseThreadCount } from "../backends/thread-count.js";
 
 export interface ServerConfig {
-  /** Model folder (or hub id, where the library resolves one). */
+  /** Model folder, or a Hugging Face id `org/name` (downloaded into the hub cache first). */
   model: string;
+  /** Branch, tag or commit of a hub id (default main). */
+  revision: string | undefined;
+  /** ONNX file in the model's onnx/ folder (default model.onnx). */
+  onnxFile: string | undefined;
   port: number;
   host: string;
   /** Token budget of one batch (sum of the tokens of its inputs). */
@@ -76,7 +81,8 @@ const bool = (raw: string): boolean => {
 
 /** Every `sbert serve` flag, in help order. */
 export const SERVE_FLAGS: readonly FlagSpec[] = [
-  { key: "model", flag: "-m, --model <dir>", env: "SBERT_MODEL", description: "model folder (a bi-encoder serves /embed..., a cross-encoder /rerank and /predict)", parse: text },
+  { key: "model", flag: "-m, --model <dir|id>", env: "SBERT_MODEL", description: "model folder or Hugging Face id org/name (a bi-encoder serves /embed..., a cross-encoder /rerank and /predict)", parse: text },
+  { key: "revision", flag: "--revision <rev>", env: "SBERT_REVISION", description: "branch, tag or commit of a Hugging Face model id (default main)", parse: text },
   { key: "port", flag: "--port <n>", env: "SBERT_PORT", description: "TCP port (0 picks a free one)", parse: int(0, 65535) },
   { key: "host", flag: "--host <addr>", env: "SBERT_HOST", description: "address to listen on", parse: text },
   { key: "maxBatchTokens", flag: "--max-batch-tokens <n>", env: "SBERT_MAX_BATCH_TOKENS", description: "token budget of one batch", parse: int(1) },
@@ -86,13 +92,16 @@ export const SERVE_FLAGS: readonly FlagSpec[] = [
   { key: "autoTruncate", flag: "--auto-truncate", env: "SBERT_AUTO_TRUNCATE", description: "truncate long inputs when a request does not set `truncate` (env: true/false)", parse: bool, isSwitch: true },
   { key: "apiKey", flag: "--api-key <key>", env: "SBERT_API_KEY", description: "require `Authorization: Bearer <key>` (all routes but /health and /metrics)", parse: text },
   { key: "backend", flag: "--backend <name>", env: "SBERT_BACKEND", description: "compute engine: auto (ONNX when the folder has onnx/model.onnx), native or onnx", parse: oneOf(["auto", "native", "onnx"]) },
-  { key: "threads", flag: "--threads <n>", env: "SBERT_THREADS", description: "inference threads: native = worker threads with a model copy each (default 1); onnx = ONNX Runtime threads of its one worker; 0 = compute on the HTTP thread", parse: int(0, 256) },
+  { key: "threads", flag: "--threads <n>", env: "SBERT_THREADS", description: "inference threads, 0 to 256: native = worker threads with a model copy each (default 1); onnx = ONNX Runtime threads of its one worker; 0 = compute on the HTTP thread", parse: (raw) => parseThreadCount(raw, 0) },
+  { key: "onnxFile", flag: "--onnx-file <name>", env: "SBERT_ONNX_FILE", description: "ONNX file in the model's onnx/ folder, e.g. model_qint8_avx512_vnni.onnx (default model.onnx)", parse: text },
   { key: "payloadLimit", flag: "--payload-limit <bytes>", env: "SBERT_PAYLOAD_LIMIT", description: "largest request body; larger gets 413", parse: int(1) },
   { key: "requestTimeoutMs", flag: "--request-timeout <ms>", env: "SBERT_REQUEST_TIMEOUT", description: "time a client has to send its request body; slower gets 408", parse: int(1) },
 ];
 
 /** Defaults; TEI's where TEI has the setting (its payload limit is 2 MB too). */
 export const DEFAULT_SERVER_CONFIG: Omit<ServerConfig, "model"> = {
+  revision: undefined,
+  onnxFile: undefined,
   port: 8080,
   host: "127.0.0.1",
   maxBatchTokens: 16384,
@@ -132,12 +141,23 @@ export function resolveServerConfig(flags: Readonly<Partial<Record<ServerConfigK
       throw new ServerConfigError(`${name}: ${(e as Error).message}`);
     }
   }
-  if (typeof out["model"] !== "string") throw new ServerConfigError("no model: pass --model <dir> or set SBERT_MODEL");
+  if (typeof out["model"] !== "string") throw new ServerConfigError("no model: pass --model <dir|id> or set SBERT_MODEL");
   const config = out as unknown as ServerConfig;
   if (config.maxInputLength !== undefined && config.maxInputLength > config.maxBatchTokens) {
     throw new ServerConfigError(`--max-input-length ${config.maxInputLength} is larger than --max-batch-tokens ${config.maxBatchTokens}; one input must fit in a batch`);
   }
   return config;
+}
+
+/**
+ * The budget rule that needs the model: its longest input (max_seq_length, or a lower
+ * --max-input-length) must fit in one batch.
+ * @throws ServerConfigError naming both flags
+ */
+export function checkBatchBudget(longestInput: number, maxBatchTokens: number): void {
+  if (longestInput > maxBatchTokens) {
+    throw new ServerConfigError(`--max-batch-tokens ${maxBatchTokens} is smaller than the longest input (${longestInput} tokens, the model's max_seq_length or --max-input-length); raise it or lower --max-input-length`);
+  }
 }
 
 /** Help text listing each flag's variable, for `sbert serve --help`. */

@@ -7,13 +7,15 @@
  * const served = await loadServedModel("test/fixtures/st-bert-mean");
  * served.kind; // "embedding"
  */
-import { readFile, stat } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
+import { hubLoadOptions, resolveModelDir } from "../hub/model-dir.js";
 import { CrossEncoder, Pooling, SentenceTransformer } from "../index.js";
+import { folderModelKind } from "../models/folder-kind.js";
 
 export type ServedModel =
-  | { kind: "embedding"; id: string; model: SentenceTransformer; pooling: string }
-  | { kind: "reranker" | "classifier"; id: string; model: CrossEncoder; labels: readonly string[] };
+  | { kind: "embedding"; id: string; dir: string; model: SentenceTransformer; pooling: string }
+  | { kind: "reranker" | "classifier"; id: string; dir: string; model: CrossEncoder; labels: readonly string[] };
 
 /** Which class loads the model: what `loadServedModel` decided, passed on to worker threads. */
 export type ModelClass = "sentence-transformer" | "cross-encoder";
@@ -29,29 +31,35 @@ export interface LoadServedOptions {
   backend?: BackendChoice | undefined;
   /** ONNX Runtime intra-op threads (ignored by the native backend). */
   onnxThreads?: number | undefined;
+  /** Branch, tag or commit of a hub id. */
+  revision?: string | undefined;
+  /** ONNX file in the folder's onnx/ directory (default model.onnx). */
+  onnxFile?: string | undefined;
 }
 
 /**
- * Loads `source` (a folder, or a hub id where the library resolves one) and decides its type as
- * TEI does: a sequence classifier (sentence_bert_config.json's `transformer_task`, config.json's
- * `*ForSequenceClassification` architecture in a folder without modules.json, or model_type
- * CrossEncoder) is a cross-encoder; anything else a bi-encoder.
+ * Loads `source` (a folder, or a hub id `org/name`, downloaded first) and decides its type as TEI
+ * does, through the library's one answer (`folderModelKind`): a sequence classifier is a
+ * cross-encoder, anything else a bi-encoder; a folder that does not say is loaded as a bi-encoder
+ * and served as a cross-encoder when its Transformer turns out to be a classifier.
  */
 export async function loadServedModel(source: string, opts: LoadServedOptions = {}): Promise<ServedModel> {
-  const loadOpts = {
+  const engine = {
     ...(opts.backend !== undefined ? { backend: opts.backend } : {}),
-    ...(opts.onnxThreads !== undefined ? { threads: opts.onnxThreads } : {}),
+    ...(opts.onnxFile !== undefined ? { onnxFile: opts.onnxFile } : {}),
   };
-  const modelClass = opts.modelClass ?? (await classFromFolder(source));
+  const loadOpts = { ...engine, ...(opts.onnxThreads !== undefined ? { threads: opts.onnxThreads } : {}) };
+  const dir = await resolveModelDir(source, hubLoadOptions({ ...engine, ...(opts.revision !== undefined ? { revision: opts.revision } : {}) }));
+  const modelClass = opts.modelClass ?? (await folderModelKind(dir))?.kind;
   let served: ServedModel;
   if (modelClass === "cross-encoder") {
-    served = await crossEncoder(source, await CrossEncoder.load(source, loadOpts));
+    served = await crossEncoder(source, dir, await CrossEncoder.load(dir, loadOpts));
   } else {
-    const st = await SentenceTransformer.load(source, loadOpts);
+    const st = await SentenceTransformer.load(dir, loadOpts);
     if (modelClass === undefined && st.transformer.task === "sequence-classification") {
-      served = await crossEncoder(source, await CrossEncoder.load(source, loadOpts));
+      served = await crossEncoder(source, dir, await CrossEncoder.load(dir, loadOpts));
     } else {
-      served = { kind: "embedding", id: source, model: st, pooling: poolingName(st) };
+      served = { kind: "embedding", id: source, dir, model: st, pooling: poolingName(st) };
     }
   }
   const limit = opts.maxInputLength;
@@ -74,40 +82,15 @@ export function backendName(served: ServedModel): string {
   return served.model.transformer.backend.name;
 }
 
-/** The class a local folder's config files name; undefined for hub ids and undecided folders. */
-async function classFromFolder(source: string): Promise<ModelClass | undefined> {
-  const isDir = await stat(source).then((s) => s.isDirectory(), () => false);
-  if (!isDir) return undefined;
-  const read = async (name: string): Promise<Record<string, unknown> | undefined> => {
-    try {
-      const v = JSON.parse(await readFile(join(source, name), "utf8")) as unknown;
-      return typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
-    } catch {
-      return undefined;
-    }
-  };
-  const [stCfg, sbCfg, hfCfg, modules] = await Promise.all([
-    read("config_sentence_transformers.json"),
-    read("sentence_bert_config.json"),
-    read("config.json"),
-    stat(join(source, "modules.json")).then(() => true, () => false),
-  ]);
-  if (stCfg?.["model_type"] === "CrossEncoder" || sbCfg?.["transformer_task"] === "sequence-classification") return "cross-encoder";
-  if (stCfg?.["model_type"] === "SentenceTransformer" || modules) return "sentence-transformer";
-  const archs = hfCfg?.["architectures"];
-  if (Array.isArray(archs) && archs.some((a) => typeof a === "string" && a.endsWith("ForSequenceClassification"))) return "cross-encoder";
-  return "sentence-transformer";
+async function crossEncoder(source: string, dir: string, ce: CrossEncoder): Promise<ServedModel> {
+  return { kind: ce.numLabels === 1 ? "reranker" : "classifier", id: source, dir, model: ce, labels: await labelNames(dir, ce.numLabels) };
 }
 
-async function crossEncoder(source: string, ce: CrossEncoder): Promise<ServedModel> {
-  return { kind: ce.numLabels === 1 ? "reranker" : "classifier", id: source, model: ce, labels: await labelNames(source, ce.numLabels) };
-}
-
-/** `id2label` of config.json when the source is a readable folder, else LABEL_0, LABEL_1, ... */
-async function labelNames(source: string, n: number): Promise<string[]> {
+/** `id2label` of the folder's config.json, else LABEL_0, LABEL_1, ... (Hugging Face's default names). */
+export async function labelNames(dir: string, n: number): Promise<string[]> {
   const fallback = Array.from({ length: n }, (_, i) => `LABEL_${i}`);
   try {
-    const cfg = JSON.parse(await readFile(join(source, "config.json"), "utf8")) as { id2label?: Record<string, unknown> };
+    const cfg = JSON.parse(await readFile(join(dir, "config.json"), "utf8")) as { id2label?: Record<string, unknown> };
     const map = cfg.id2label ?? {};
     return fallback.map((name, i) => (typeof map[String(i)] === "string" ? (map[String(i)] as string) : name));
   } catch {

@@ -18,7 +18,7 @@ import { type IncomingMessage, type Server, type ServerResponse, createServer } 
 import { type AddressInfo, Server as NetServer } from "node:net";
 import { checkOptions, optionKeys } from "../strict-options.js";
 import { type Backend, InProcessBackend } from "./backend.js";
-import { DEFAULT_SERVER_CONFIG, type ServerConfig } from "./config.js";
+import { DEFAULT_SERVER_CONFIG, type ServerConfig, checkBatchBudget } from "./config.js";
 import type { Handler, RouteContext } from "./context.js";
 import { ApiError, ClientGoneError, errorBody, toApiError } from "./errors.js";
 import { readJsonBody, send, timingHeaders } from "./http-io.js";
@@ -91,7 +91,7 @@ const HEALTH_PATHS = new Set(["/health", "/ping", "/"]);
 const START_KEYS = optionKeys<StartOptions>({
   model: true, served: true, createBackend: true, log: true, drainTimeoutMs: true,
   port: true, host: true, maxBatchTokens: true, maxConcurrentRequests: true, maxClientBatchSize: true, maxInputLength: true,
-  autoTruncate: true, apiKey: true, backend: true, threads: true, payloadLimit: true, requestTimeoutMs: true,
+  autoTruncate: true, apiKey: true, backend: true, threads: true, payloadLimit: true, requestTimeoutMs: true, revision: true, onnxFile: true,
 });
 
 /**
@@ -128,11 +128,11 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
   const ready = (async () => {
     log(`loading ${cfg.model}`);
     const onnxThreads = cfg.threads !== undefined && cfg.threads > 0 ? cfg.threads : undefined;
-    served = opts.served ?? (await loadServedModel(cfg.model, { maxInputLength: cfg.maxInputLength, backend: cfg.backend, onnxThreads }));
+    served = opts.served ?? (await loadServedModel(cfg.model, { maxInputLength: cfg.maxInputLength, backend: cfg.backend, onnxThreads, revision: cfg.revision, onnxFile: cfg.onnxFile }));
     const limit = maxInputLength(served);
-    if (limit > cfg.maxBatchTokens) throw new ApiError("validation", `--max-batch-tokens ${cfg.maxBatchTokens} is smaller than the longest input (${limit} tokens); raise it or lower --max-input-length`);
+    checkBatchBudget(limit, cfg.maxBatchTokens);
     const engine = backendName(served);
-    const init = { source: cfg.model, modelClass: modelClassOf(served), maxInputLength: limit, backend: engine === "onnx" ? "onnx" : "native", onnxThreads } as const;
+    const init = { source: served.dir, modelClass: modelClassOf(served), maxInputLength: limit, backend: engine === "onnx" ? "onnx" : "native", onnxThreads, onnxFile: cfg.onnxFile } as const;
     backend = opts.createBackend
       ? await opts.createBackend(served)
       : cfg.threads === 0

@@ -16,6 +16,8 @@ export interface WorkerInit {
   /** The engine the main thread's copy uses, so that both compute alike. */
   backend: "native" | "onnx";
   onnxThreads: number | undefined;
+  /** The ONNX file the main thread's copy uses (onnx backend). */
+  onnxFile?: string | undefined;
 }
 
 export interface WorkerRequest {
@@ -34,7 +36,7 @@ if (!port) throw new Error("worker.ts runs as a worker thread of the sbert serve
 const init = workerData as WorkerInit;
 
 try {
-  const served = await loadServedModel(init.source, { modelClass: init.modelClass, maxInputLength: init.maxInputLength, backend: init.backend, onnxThreads: init.onnxThreads });
+  const served = await loadServedModel(init.source, { modelClass: init.modelClass, maxInputLength: init.maxInputLength, backend: init.backend, onnxThreads: init.onnxThreads, onnxFile: init.onnxFile });
   port.postMessage({ type: "ready", batchInvariant: await isBatchInvariant(served) } satisfies WorkerReply);
   port.on("message", (msg: WorkerRequest) => {
     void compute(msg).then(

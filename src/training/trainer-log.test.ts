@@ -8,7 +8,7 @@ import { SbertError } from "../errors.js";
 import { CosineSimilarityLoss } from "../losses/cosine-similarity.js";
 import { SentenceTransformer } from "../models/sentence-transformer.js";
 import { datasetFromColumns } from "./data.js";
-import { TrainingLog } from "./trainer-log.js";
+import { ProgressBar, TrainingLog } from "./trainer-log.js";
 import { SentenceTransformerTrainer } from "./trainer.js";
 
 let tmp: string;
@@ -58,5 +58,21 @@ describe("TrainingLog", () => {
     expect(await readdir(tmp)).toEqual(["log.jsonl"]);
     const missing = caught(() => TrainingLog.open(join(tmp, "no", "log.jsonl")));
     expect([missing.code, missing.message]).toEqual(["INVALID_INPUT", expect.stringMatching(/^cannot write the training log ".*no[/\\]log\.jsonl": ENOENT/)]);
+  });
+});
+
+describe("ProgressBar (the shared ProgressLine of src/progress.ts)", () => {
+  it("draws steps, percent, steps/s, ETA, loss and learning rate without terminal escapes", () => {
+    const out: string[] = [];
+    const bar = new ProgressBar({ write: (s: string) => void out.push(s) }, 10, 2);
+    bar.update(3, 0.5, 1e-3, true);
+    bar.note("step 3: eval_loss 0.1000");
+    bar.update(4, Number.NaN, 1e-3);
+    bar.done();
+    const text = out.join("");
+    expect(out[0]).toMatch(/^\rtrain {2}\[#{6}-{14}\] {3}30% {2}3\/10 steps {2}[\d.]+ steps\/s {2}ETA \S+ {2}loss 0\.5000 {2}lr 1\.00e-3$/);
+    expect(out[1]).toMatch(/^\rstep 3: eval_loss 0\.1000 *\n$/);
+    expect(out.at(-1)).toMatch(/4\/10 steps .* loss NaN {2}lr 1\.00e-3\n$/);
+    expect(text).not.toContain("\x1b");
   });
 });

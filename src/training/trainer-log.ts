@@ -5,12 +5,14 @@
  * `{"step": 1, "epoch": 0.25, "loss": 1.0494, "learning_rate": 2e-05, "grad_norm": 3.1}`: `step`
  * counts optimizer steps from 1 (Hugging Face's convention), `loss` is the loss computed before
  * that step's update, `learning_rate` the rate the update used, `grad_norm` the global gradient
- * norm before clipping; a step that ends with an evaluation adds its `eval_*` metrics.
+ * norm before clipping; a step that ends with an evaluation adds its `eval_*` metrics. The bar is
+ * the shared one of src/progress.ts.
  */
 import { appendFileSync, readFileSync, renameSync, rmSync, statSync, truncateSync, writeFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { basename, dirname, join } from "node:path";
 import { SbertError } from "../errors.js";
+import { ProgressLine, type ProgressStream } from "../progress.js";
 
 export type LogRecord = Record<string, number | string | null>;
 
@@ -104,60 +106,46 @@ function logError(e: unknown, path: string): SbertError {
 }
 
 /** A stream the bar draws on (stderr). */
-export interface ProgressStream {
-  write(chunk: string): unknown;
-}
+export type { ProgressStream };
 
-/** `\r`-redrawn bar: steps, percent, loss, learning rate, speed and time left; at most 10 redraws a second. */
+/**
+ * The training bar: the shared `ProgressLine` counting optimizer steps, with the loss and learning
+ * rate after the ETA; at most 10 redraws a second.
+ *
+ * @example
+ * // train  [######--------------]   30%  3/10 steps  1.52 steps/s  ETA 5s  loss 0.1234  lr 2.00e-05
+ */
 export class ProgressBar {
-  private readonly stream: ProgressStream;
-  private readonly total: number;
-  private readonly started = Date.now();
-  private readonly firstStep: number;
-  private last = 0;
+  private readonly line: ProgressLine;
+  private loss = NaN;
+  private lr = NaN;
 
+  /** `firstStep`: the step a resumed run starts from (the rate and ETA count from there). */
   constructor(stream: ProgressStream, total: number, firstStep = 0) {
-    this.stream = stream;
-    this.total = total;
-    this.firstStep = firstStep;
+    this.line = new ProgressLine(stream, "train", total, "steps", {
+      startCount: firstStep,
+      formatRate: (n) => n.toFixed(2),
+      suffix: () => `  loss ${formatLoss(this.loss)}  lr ${Number.isFinite(this.lr) ? this.lr.toExponential(2) : String(this.lr)}`,
+    });
   }
 
   update(step: number, loss: number, lr: number, force = false): void {
-    const now = Date.now();
-    if (!force && now - this.last < 100 && step < this.total) return;
-    this.last = now;
-    const frac = this.total > 0 ? step / this.total : 1;
-    const width = 20;
-    const filled = Math.round(frac * width);
-    const rate = (step - this.firstStep) / Math.max(1e-3, (now - this.started) / 1000);
-    const eta = rate > 0 ? (this.total - step) / rate : NaN;
-    this.stream.write(
-      `\rtrain ${step}/${this.total} [${"#".repeat(filled)}${"-".repeat(width - filled)}] ${String(Math.floor(frac * 100)).padStart(3)}%` +
-        `  loss ${formatLoss(loss)}  lr ${lr.toExponential(2)}  ${rate.toFixed(2)} steps/s  ETA ${formatDuration(eta)}\x1b[K`,
-    );
+    this.loss = loss;
+    this.lr = lr;
+    this.line.update(step, force);
   }
 
   /** Prints a message on its own line, then the bar is redrawn on the next update. */
   note(message: string): void {
-    this.stream.write(`\r${message}\x1b[K\n`);
-    this.last = 0;
+    this.line.note(message);
   }
 
+  /** Draws the last state and ends the line. */
   done(): void {
-    this.stream.write("\n");
+    this.line.finish();
   }
 }
 
 function formatLoss(x: number): string {
   return Number.isFinite(x) ? x.toFixed(4) : String(x);
-}
-
-/** 3725 → "1h02m05s". */
-export function formatDuration(seconds: number): string {
-  if (!Number.isFinite(seconds)) return "?";
-  const s = Math.round(seconds);
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  const r = s % 60;
-  return h > 0 ? `${h}h${String(m).padStart(2, "0")}m${String(r).padStart(2, "0")}s` : m > 0 ? `${m}m${String(r).padStart(2, "0")}s` : `${r}s`;
 }

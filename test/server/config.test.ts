@@ -23,7 +23,7 @@ describe("resolveServerConfig", () => {
     [{ model: "m" }, { SBERT_MAX_BATCH_TOKENS: "0" }, /^SBERT_MAX_BATCH_TOKENS: expected an integer from 1/],
     [{ model: "m" }, { SBERT_AUTO_TRUNCATE: "maybe" }, /^SBERT_AUTO_TRUNCATE: expected true or false/],
     [{ model: "m", backend: "gpu" }, {}, /^--backend: expected one of auto, native, onnx/],
-    [{}, {}, /no model: pass --model <dir> or set SBERT_MODEL/],
+    [{}, {}, /no model: pass --model <dir\|id> or set SBERT_MODEL/],
     [{ model: "m", maxInputLength: "512", maxBatchTokens: "256" }, {}, /--max-input-length 512 is larger than --max-batch-tokens 256/],
   ])("%j %j → %s", (flags, env, message) => {
     expect(() => resolveServerConfig(flags, env)).toThrow(ServerConfigError);

@@ -34,7 +34,7 @@ export function registerCluster(program: Command, io: CliIo): void {
     .action(async (opts: ClusterCliOptions) => {
       await checkOutputPath(opts.output);
       const texts = await readTexts(opts.input, opts.inputFormat, io);
-      const model = await loadSentenceTransformer(opts.model, opts);
+      const model = await loadSentenceTransformer(opts.model, opts, io);
       if (texts.length === 0) return writeOutputLines(opts.output, [], io);
       const embeddings = await model.encode(texts, { batchSize: opts.batchSize, showProgressBar: progressStream(io) });
       const communities = communityDetection(embeddings, { threshold: opts.threshold, minCommunitySize: opts.minCommunitySize, showProgressBar: progressStream(io) });

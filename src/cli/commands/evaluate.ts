@@ -63,7 +63,7 @@ async function evaluate(opts: EvaluateCliOptions, io: CliIo): Promise<void> {
   if (opts.evaluator === "ir" && !s.isDirectory()) throw new UsageError("--evaluator ir needs --data to be a BEIR folder (corpus.jsonl, queries.jsonl, qrels/)");
   if (opts.evaluator !== "ir" && s.isDirectory()) throw new UsageError(`--evaluator ${opts.evaluator} needs --data to be a file`);
   const evaluator = await buildEvaluator(opts, io);
-  const model = await loadSentenceTransformer(opts.model, opts);
+  const model = await loadSentenceTransformer(opts.model, opts, io);
   const metrics = await evaluator.evaluate(model);
   const line = JSON.stringify({ evaluator: opts.evaluator, data: opts.data, primary_metric: evaluator.primaryMetric, metrics }, (_k, v: unknown) => (typeof v === "number" && !Number.isFinite(v) ? null : v));
   await writeOutputLines(opts.output, [line], io);

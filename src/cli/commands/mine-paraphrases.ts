@@ -35,7 +35,7 @@ export function registerMineParaphrases(program: Command, io: CliIo): void {
     .action(async (opts: MineCliOptions) => {
       await checkOutputPath(opts.output);
       const texts = await readTexts(opts.input, opts.inputFormat, io);
-      const model = await loadSentenceTransformer(opts.model, opts);
+      const model = await loadSentenceTransformer(opts.model, opts, io);
       if (texts.length === 0) return writeOutputLines(opts.output, [], io);
       const pairs = await paraphraseMining(model, texts, { batchSize: opts.batchSize, topK: opts.topK, maxPairs: opts.maxPairs, showProgressBar: progressStream(io) });
       return writeOutputLines(opts.output, pairs.map(([s, i, j]) => `[${formatFloat32(s)},${i},${j}]`), io);

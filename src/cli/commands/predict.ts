@@ -34,7 +34,7 @@ export function registerPredict(program: Command, io: CliIo): void {
     .action(async (opts: PredictCliOptions) => {
       await checkOutputPath(opts.output);
       const pairs = parsePairs(await readInputLines(opts.input, io));
-      const model = await loadCrossEncoder(opts.model, opts);
+      const model = await loadCrossEncoder(opts.model, opts, io);
       if (pairs.length === 0) return writeOutputLines(opts.output, [], io);
       const scores = await model.predict(pairs, { batchSize: opts.batchSize, activation: opts.activation, showProgressBar: progressStream(io) });
       const lines =

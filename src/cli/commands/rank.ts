@@ -39,7 +39,7 @@ export function registerRank(program: Command, io: CliIo): void {
     .action(async (opts: RankCliOptions) => {
       await checkOutputPath(opts.output);
       const docs = await readTexts(opts.input, opts.inputFormat, io);
-      const model = await loadCrossEncoder(opts.model, opts);
+      const model = await loadCrossEncoder(opts.model, opts, io);
       if (model.numLabels !== 1) {
         throw new SbertError("INVALID_OPERATION", `rank needs a cross-encoder with one label; this model has ${model.numLabels}. Use "sbert predict" with [query, document] pairs instead`);
       }

@@ -44,7 +44,7 @@ export function registerSearch(program: Command, io: CliIo): void {
       await checkOutputPath(opts.output);
       const queries = await readTexts(opts.queries, opts.inputFormat, io);
       const corpus = await readTexts(opts.corpus, opts.inputFormat, io);
-      const model = await loadSentenceTransformer(opts.model, opts);
+      const model = await loadSentenceTransformer(opts.model, opts, io);
       requirePromptName(model, opts.queryPromptName, "--query-prompt-name");
       requirePromptName(model, opts.corpusPromptName, "--corpus-prompt-name");
       if (queries.length === 0) return writeOutputLines(opts.output, [], io);

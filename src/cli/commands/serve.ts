@@ -65,7 +65,8 @@ async function serve(flags: Partial<Record<ServerConfigKey, string | boolean>>, 
     await stopped;
   } catch (e) {
     await server.close();
-    throw e;
+    // A setting that does not fit the model (--max-batch-tokens below its longest input) is a usage error.
+    throw e instanceof ServerConfigError ? new UsageError(e.message) : e;
   } finally {
     process.off("SIGTERM", stop);
     process.off("SIGINT", stop);

@@ -1,4 +1,4 @@
-import { readdir, rm, stat } from "node:fs/promises";
+import { readdir, rm } from "node:fs/promises";
 import { type Command, InvalidArgumentError, Option } from "commander";
 import { SbertError } from "../../errors.js";
 import { BinaryClassificationEvaluator } from "../../evaluation/binary-classification.js";
@@ -22,13 +22,12 @@ import { DATASET_FORMATS, type DatasetFormat, readDataset } from "../../training
 import { BATCH_SAMPLERS, type BatchSamplerName } from "../../training/data-sampler.js";
 import type { ScheduleName } from "../../training/schedules.js";
 import { SentenceTransformerTrainer } from "../../training/trainer.js";
-import { hubLoadOptions, resolveModelDir } from "../../hub/model-dir.js";
-import { looksLikeRepoId } from "../../hub/names.js";
-import { progressBar, wantsProgressBar } from "../../hub/progress.js";
+import { wantsProgressBar } from "../../progress.js";
 import { SentenceTransformer } from "../../models/sentence-transformer.js";
 import { UsageError } from "../errors.js";
 import type { CliIo } from "../io.js";
-import { modelLoadOptions, modelOption, parseFiniteNumber, parsePositiveInt } from "../options.js";
+import { resolveCliModelDir } from "../model.js";
+import { parseFiniteNumber, parsePositiveInt, withModelSourceOptions } from "../options.js";
 
 interface TrainCliOptions {
   model: string;
@@ -119,9 +118,7 @@ export function registerTrain(program: Command, io: CliIo): void {
     "Fine-tune a SentenceTransformer model with a loss named as in Python (SoftmaxLoss, CosineSimilarityLoss, " +
       "MultipleNegativesRankingLoss, ...), AdamW and a learning-rate schedule, then save it as a sentence-transformers folder.",
   );
-  cmd.addOption(modelOption());
-  for (const o of modelLoadOptions().filter((o) => o.long === "--revision")) cmd.addOption(o);
-  cmd
+  withModelSourceOptions(cmd)
     .requiredOption("--train <file>", "training data (.jsonl, .csv or .tsv)")
     .option("--eval <file>", "evaluation data in the same format: eval loss, and an evaluator (see --evaluator)")
     .addOption(new Option("--format <format>", "data file format (default: from the extension)").choices(DATASET_FORMATS))
@@ -129,7 +126,7 @@ export function registerTrain(program: Command, io: CliIo): void {
     .addOption(new Option("--num-labels <n>", "classes of SoftmaxLoss (default: largest label + 1)").argParser(parsePositiveInt))
     .option("--inner-loss <name>", "MatryoshkaLoss: the loss it wraps (e.g. MultipleNegativesRankingLoss)")
     .addOption(new Option("--matryoshka-dims <list>", "MatryoshkaLoss: embedding sizes, e.g. 768,512,256,128,64").argParser(parseDims))
-    .addOption(new Option("--batch-size <n>", "rows per optimizer step").argParser(parsePositiveInt).default(16))
+    .addOption(new Option("-b, --batch-size <n>", "rows per optimizer step").argParser(parsePositiveInt).default(16))
     .addOption(new Option("--lr <x>", "peak learning rate").argParser(nonNegative).default(2e-5))
     .addOption(new Option("--epochs <n>", "passes over the training data (default 1)").argParser(parsePositiveInt).conflicts("maxSteps"))
     .addOption(new Option("--max-steps <n>", "stop after n optimizer steps").argParser(parsePositiveInt))
@@ -141,7 +138,7 @@ export function registerTrain(program: Command, io: CliIo): void {
     .addOption(new Option("--seed <s>", "seed of the row order and dropout").argParser(integer).default(42))
     .option("--no-shuffle", "keep the file's row order (every epoch)")
     .option("--loss-init <file>", "safetensors file with the loss's own initial parameters (SoftmaxLoss: classifier.weight, classifier.bias)")
-    .requiredOption("--output <dir>", "folder for the trained model (must not exist or be empty, unless --overwrite)")
+    .requiredOption("-o, --output <dir>", "folder for the trained model (must not exist or be empty, unless --overwrite)")
     .option("--log <file>", "JSON Lines training log")
     .option("--overwrite", "replace a non-empty --output folder (and earlier checkpoints)")
     .option("--resume", "continue from the newest checkpoint in --checkpoint-dir (start fresh if there is none)")
@@ -273,14 +270,7 @@ function crossEncoderEvaluator(ds: TrainingDataset, kind: TrainCliOptions["evalu
 
 /** The local folder of `--model` (a hub id is downloaded first): saving copies config.json and the tokenizer from it. */
 async function resolveSourceDir(name: string, revision: string | undefined, io: CliIo): Promise<string> {
-  const s = await stat(name).catch(() => undefined);
-  if (!s && !looksLikeRepoId(name)) throw new SbertError("FILE_NOT_FOUND", `model folder "${name}" does not exist`);
-  if (s && !s.isDirectory()) throw new SbertError("INVALID_INPUT", `--model "${name}" is a file; pass the model folder`);
-  const hub = hubLoadOptions({
-    ...(revision !== undefined ? { revision } : {}),
-    ...(wantsProgressBar(io.stderr as { isTTY?: boolean }, io.env) ? { onProgress: progressBar(io.stderr) } : {}),
-  });
-  return resolveModelDir(name, hub);
+  return resolveCliModelDir(name, revision !== undefined ? { revision } : {}, io);
 }
 
 /** Loads the model for training (always the native backend: it is differentiable), naming `--model` in errors. */
