@@ -42,7 +42,7 @@ export interface ProgressLineOptions {
 export class ProgressLine {
   private readonly stream: ProgressStream;
   private readonly label: string;
-  private readonly total: number;
+  private total: number;
   private readonly unit: string;
   private readonly interval: number;
   private readonly width: number;
@@ -66,6 +66,11 @@ export class ProgressLine {
     this.formatRate = opts.formatRate ?? ((n) => n.toFixed(1));
     this.now = opts.now ?? (() => performance.now());
     this.started = this.now();
+  }
+
+  /** Sets the total: for work whose size is learned while doing it (a streamed input). */
+  setTotal(total: number): void {
+    this.total = total;
   }
 
   /** Adds `n` items done. */
