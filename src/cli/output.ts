@@ -9,7 +9,8 @@
  * try { await out.writeLines(lines); await out.commit(); } catch (e) { await out.abort(); throw e; }
  */
 import { randomBytes } from "node:crypto";
-import { rename, rm, stat } from "node:fs/promises";
+import { constants } from "node:fs";
+import { access, rename, rm, stat } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { SbertError } from "../errors.js";
 import { writeFully } from "../io/write-fully.js";
@@ -29,7 +30,8 @@ export interface LineSink {
 
 /**
  * Fails early (before any model work) when `path` cannot name an output file: `""` is a usage
- * error; a missing folder or a folder as the destination are runtime errors.
+ * error; a missing folder, a folder as the destination, or a folder without write permission are
+ * runtime errors.
  */
 export async function checkOutputPath(path: string): Promise<void> {
   if (path === "") throw new UsageError('--output "" names no file; pass a file name, or "-" (the default) for standard output');
@@ -39,6 +41,9 @@ export async function checkOutputPath(path: string): Promise<void> {
   if (!dirStat?.isDirectory()) throw new SbertError("FILE_NOT_FOUND", `cannot write "${path}": the folder "${dir}" does not exist`);
   const fileStat = await stat(path).catch(() => undefined);
   if (fileStat?.isDirectory()) throw new SbertError("INVALID_INPUT", `cannot write "${path}": it is a folder; pass a file name`);
+  await access(dir, constants.W_OK).catch((e: unknown) => {
+    throw new SbertError("INVALID_INPUT", `cannot write "${path}": no permission to create files in the folder "${dir}" (${(e as NodeJS.ErrnoException).code ?? "EACCES"})`, { cause: e });
+  });
 }
 
 /** The temporary name next to `path` that output is written to before the rename. */

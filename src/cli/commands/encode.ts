@@ -27,6 +27,7 @@ interface EncodeCliOptions extends CliModelOptions {
   truncateDim?: number;
   precision: Precision;
   outputValue: OutputValue;
+  chunkSize?: number;
 }
 
 const PRECISIONS: readonly Precision[] = ["float32", "int8", "uint8", "binary", "ubinary"];
@@ -54,6 +55,11 @@ export function registerEncode(program: Command, io: CliIo): void {
         .default("float32"),
     )
     .addOption(new Option("--output-value <value>", "what to output per text").choices(["sentence_embedding", "token_embeddings"]).default("sentence_embedding"))
+    .addOption(
+      new Option("--chunk-size <n>", "texts read and encoded per step, bounding memory (default 4096, 256 with token_embeddings); the output does not depend on it").argParser(
+        parsePositiveInt,
+      ),
+    )
     .addHelpText("after", TEXT_INPUT_HELP)
     .action(async (opts: EncodeCliOptions) => encode(opts, io));
 }
@@ -73,7 +79,7 @@ async function encode(opts: EncodeCliOptions, io: CliIo): Promise<void> {
     throw new UsageError("--normalize, --truncate-dim and --precision apply to sentence embeddings; they cannot be used with --output-value token_embeddings");
   }
   const base = tokens ? TOKEN_CHUNK : SENTENCE_CHUNK;
-  const limits = { ...base, maxTexts: Math.max(base.maxTexts, opts.batchSize) };
+  const limits = opts.chunkSize !== undefined ? { maxTexts: opts.chunkSize, maxChars: Infinity } : { ...base, maxTexts: Math.max(base.maxTexts, opts.batchSize) };
   await runStreamed(opts, io, limits, async (texts, out) => {
     const model = await loadSentenceTransformer(opts.model, opts);
     requirePromptName(model, opts.promptName, "--prompt-name");

@@ -1,7 +1,7 @@
-import type { Command } from "commander";
+import { type Command, Option } from "commander";
 import type { CliIo, InputFormat } from "../io.js";
 import { type CliModelOptions, loadSentenceTransformer } from "../model.js";
-import { TEXT_INPUT_HELP, inputFormatOption, inputOption, withModelOptions, outputOption } from "../options.js";
+import { TEXT_INPUT_HELP, inputFormatOption, inputOption, withModelOptions, outputOption, parsePositiveInt } from "../options.js";
 import { runStreamed } from "../streamed-texts.js";
 
 interface TokenizeCliOptions extends CliModelOptions {
@@ -9,6 +9,7 @@ interface TokenizeCliOptions extends CliModelOptions {
   input: string;
   output: string;
   inputFormat?: InputFormat;
+  chunkSize?: number;
 }
 
 /** Texts tokenized per call (ids do not depend on the batch; this only bounds the padded batch and memory). */
@@ -25,9 +26,10 @@ export function registerTokenize(program: Command, io: CliIo): void {
         .addOption(inputOption("texts to tokenize (.jsonl or .txt)"))
     .addOption(outputOption())
     .addOption(inputFormatOption())
+    .addOption(new Option("--chunk-size <n>", "texts read and tokenized per step, bounding memory (default 1024); the output does not depend on it").argParser(parsePositiveInt))
     .addHelpText("after", TEXT_INPUT_HELP)
     .action(async (opts: TokenizeCliOptions) =>
-      runStreamed(opts, io, CHUNK, async (texts, out) => {
+      runStreamed(opts, io, opts.chunkSize !== undefined ? { maxTexts: opts.chunkSize, maxChars: Infinity } : CHUNK, async (texts, out) => {
         const model = await loadSentenceTransformer(opts.model, opts);
         for await (const chunk of texts.chunks) {
           const batch = model.tokenize(chunk);
