@@ -4,7 +4,9 @@
  * A file is read twice: a first pass checks every line (UTF-8, JSON, the `auto` format decision)
  * and counts the texts, so that a bad input fails before any model work, as a whole-input read
  * does; the second pass yields the texts. Standard input is read once; a chunk is handed on when
- * it is full or when the input pauses (a slow pipe gets its output line by line). With `auto`,
+ * it is full or when the input pauses (a slow pipe gets its output line by line), and its errors
+ * are found in line order (a JSON error on line 1 before invalid UTF-8 on line 3; a whole-input
+ * read, and a file, report the UTF-8 error first). With `auto`,
  * stdin lines that all look like JSON are held until a line decides the format (or the input
  * ends), since a later plain-text line turns the whole input into text; `--input-format jsonl`
  * streams without holding them.
@@ -47,7 +49,19 @@ export async function openTextInput(path: string, format: InputFormat | undefine
     return { total: undefined, chunks: (limits) => chunkTexts(lineBatches(stdinBytes(io), name), new TextParser(fmt, name), limits, STDIN_PAUSE_MS) };
   }
   const check = new InputCheck(fmt, name);
-  for await (const lines of lineBatches(fileBytes(path), name)) for (const line of lines) check.push(line);
+  // as for a whole-input read, invalid UTF-8 anywhere wins over a JSON error on an earlier line
+  let firstError: unknown = undefined;
+  for await (const lines of lineBatches(fileBytes(path), name)) {
+    for (const line of lines) {
+      if (firstError !== undefined) break;
+      try {
+        check.push(line);
+      } catch (e) {
+        firstError = e;
+      }
+    }
+  }
+  if (firstError !== undefined) throw firstError;
   const { format: decided, total } = check.end();
   return { total, chunks: (limits) => chunkTexts(lineBatches(fileBytes(path), name), new TextParser(decided, name), limits, undefined) };
 }
@@ -79,7 +93,13 @@ async function* lineBatches(bytes: AsyncIterable<Uint8Array>, name: string): Asy
     const lines: string[] = [];
     let start = 0;
     for (let nl = data.indexOf(0x0a); nl !== -1; nl = data.indexOf(0x0a, start)) {
-      lines.push(decodeLine(data.subarray(start, nl), ++lineNo, name));
+      try {
+        lines.push(decodeLine(data.subarray(start, nl), ++lineNo, name));
+      } catch (e) {
+        // the lines before the bad one first, so that errors come in line order
+        if (lines.length > 0) yield lines;
+        throw e;
+      }
       start = nl + 1;
     }
     carry = data.slice(start);
