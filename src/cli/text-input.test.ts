@@ -2,6 +2,7 @@
  * The streamed reader gives the whole-input reader's texts and errors: for every input and
  * format, from a file (checked first) and from stdin cut into blocks of every size from 1 byte.
  */
+import { execFileSync } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -89,5 +90,17 @@ describe("openTextInput", () => {
     const file = join(dir, "late-error.jsonl");
     await writeFile(file, '"a"\n'.repeat(5000) + "{oops\n");
     await expect(openTextInput(file, undefined, io(blocks(new Uint8Array(), 1)))).rejects.toThrow(`${file}: line 5001: invalid JSON`);
+  });
+
+  it("a named pipe (`-i <(cmd)`) is read once, not checked in a first pass", async () => {
+    const fifo = join(dir, "pipe");
+    execFileSync("mkfifo", [fifo]);
+    const writing = writeFile(fifo, "one\ntwo\n");
+    const input = await openTextInput(fifo, "txt", io(blocks(new Uint8Array(), 1)));
+    const out: string[] = [];
+    for await (const chunk of input.chunks({ maxTexts: 1, maxChars: Infinity })) out.push(...chunk);
+    await writing;
+    expect(input.total).toBeUndefined();
+    expect(out).toEqual(["one", "two"]);
   });
 });

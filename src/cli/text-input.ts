@@ -1,21 +1,21 @@
 /**
  * Texts of an input, streamed in chunks so that memory is bounded by a chunk, not the input.
  *
- * A file is read twice: a first pass checks every line (UTF-8, JSON, the `auto` format decision)
- * and counts the texts, so that a bad input fails before any model work, as a whole-input read
- * does; the second pass yields the texts. Standard input is read once; a chunk is handed on when
- * it is full or when the input pauses (a slow pipe gets its output line by line), and its errors
- * are found in line order (a JSON error on line 1 before invalid UTF-8 on line 3; a whole-input
- * read, and a file, report the UTF-8 error first). With `auto`,
- * stdin lines that all look like JSON are held until a line decides the format (or the input
- * ends), since a later plain-text line turns the whole input into text; `--input-format jsonl`
- * streams without holding them.
+ * A regular file is read twice: a first pass checks every line (UTF-8, JSON, the `auto` format
+ * decision) and counts the texts, so that a bad input fails before any model work, as a
+ * whole-input read does; the second pass yields the texts. Standard input, and a pipe or device
+ * given as a path (`-i <(cmd)`), is read once: a chunk is handed on when it is full or when the
+ * input pauses (a slow pipe gets its output line by line), and errors are found in line order (a
+ * JSON error on line 1 before invalid UTF-8 on line 3, where a file reports the UTF-8 error). With
+ * `auto`, stdin lines that all look like JSON are held until a line decides the format (or the
+ * input ends), since a later plain-text line turns the whole input into text;
+ * `--input-format jsonl` streams without holding them.
  *
  * @example
  * const input = await openTextInput("texts.jsonl", undefined, io);
  * for await (const texts of input.chunks({ maxTexts: 4096, maxChars: 1 << 23 })) ...
  */
-import { open } from "node:fs/promises";
+import { open, stat } from "node:fs/promises";
 import { formatForPath, inputFileError, inputName, stdinBytes } from "./io.js";
 import { type InputFormat, decodeLine, isBlank, isJsonTextLine, jsonLineText } from "./line-parse.js";
 import { type CliIo, STDIO } from "./streams.js";
@@ -47,6 +47,11 @@ export async function openTextInput(path: string, format: InputFormat | undefine
   const fmt = format ?? formatForPath(path);
   if (path === STDIO) {
     return { total: undefined, chunks: (limits) => chunkTexts(lineBatches(stdinBytes(io), name), new TextParser(fmt, name), limits, STDIN_PAUSE_MS) };
+  }
+  const kind = await stat(path).catch(() => undefined);
+  if (kind !== undefined && !kind.isFile() && !kind.isDirectory()) {
+    // a pipe (`-i <(cmd)`, /dev/stdin) or device cannot be read twice: stream it like stdin
+    return { total: undefined, chunks: (limits) => chunkTexts(lineBatches(fileBytes(path), name), new TextParser(fmt, name), limits, STDIN_PAUSE_MS) };
   }
   const check = new InputCheck(fmt, name);
   // as for a whole-input read, invalid UTF-8 anywhere wins over a JSON error on an earlier line
