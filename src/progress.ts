@@ -46,7 +46,7 @@ export interface ProgressLineOptions {
 export class ProgressLine {
   private readonly stream: ProgressStream;
   private readonly label: string;
-  private readonly total: number;
+  private total: number;
   private readonly unit: string;
   private readonly interval: number;
   private readonly width: number;
@@ -75,6 +75,11 @@ export class ProgressLine {
     this.startCount = opts.startCount ?? 0;
     this.count = this.startCount;
     this.started = this.now();
+  }
+
+  /** Sets the total: for work whose size is learned while doing it (a streamed input). */
+  setTotal(total: number): void {
+    this.total = total;
   }
 
   /** Adds `n` items done. */

@@ -1,32 +1,17 @@
 /**
  * Input and output of the CLI: UTF-8 text files or stdin in, JSON Lines out (stdout, or a file
  * written to a temporary name and renamed, so an error never leaves a half-written file).
+ * Whole-input readers live here; `text-input.ts` streams texts and `output.ts` streams output.
  */
-import { randomBytes } from "node:crypto";
-import { open, readFile, rename, rm, stat } from "node:fs/promises";
-import { basename, dirname, extname, join } from "node:path";
+import { readFile } from "node:fs/promises";
+import { extname } from "node:path";
 import { SbertError } from "../errors.js";
+import { type InputFormat, decodeLine, describeJson, invalidUtf8, isBlank, isJsonTextLine, jsonLineText, lineError, parseJsonLine } from "./line-parse.js";
+import { type CliIo, STDIO } from "./streams.js";
 
-/** The standard streams, injectable for tests. */
-export interface CliIo {
-  stdin: AsyncIterable<Uint8Array | string> & { isTTY?: boolean };
-  stdout: OutputStream;
-  stderr: { write(chunk: string): unknown };
-  env: Readonly<Record<string, string | undefined>>;
-}
-
-/** What the CLI needs of stdout: `write`, and `once("drain")` to respect backpressure when present. */
-export interface OutputStream {
-  write(chunk: string): unknown;
-  once?(event: "drain", listener: () => void): unknown;
-}
-
-/** How input lines are read: JSON Lines, plain text, or decided from the content. */
-export type InputFormat = "auto" | "jsonl" | "txt";
-export const INPUT_FORMATS: readonly InputFormat[] = ["auto", "jsonl", "txt"];
-
-/** The path meaning standard input / standard output. */
-export const STDIO = "-";
+export { INPUT_FORMATS, type InputFormat } from "./line-parse.js";
+export { checkOutputPath, openOutput, writeOutputLines, type LineSink } from "./output.js";
+export { STDIO, type CliIo, type FileHandleLike, type OutputStream } from "./streams.js";
 
 /** A decoded input: its name for messages and its lines (no line terminators). */
 export interface InputLines {
@@ -36,13 +21,18 @@ export interface InputLines {
 
 /** Reads a file (or stdin for "-") as strict UTF-8 and splits it into lines (`\n` or `\r\n`). */
 export async function readInputLines(path: string, io: CliIo): Promise<InputLines> {
-  const name = path === STDIO ? "<stdin>" : path;
+  const name = inputName(path);
   const bytes = path === STDIO ? await readStdin(io) : await readInputFile(path);
   const text = decodeUtf8(bytes, name);
   if (text === "") return { name, lines: [] };
   const lines = text.split("\n");
   if (lines[lines.length - 1] === "") lines.pop();
   return { name, lines: lines.map((l) => (l.endsWith("\r") ? l.slice(0, -1) : l)) };
+}
+
+/** The name of an input in messages: the path, or `<stdin>`. */
+export function inputName(path: string): string {
+  return path === STDIO ? "<stdin>" : path;
 }
 
 /**
@@ -55,10 +45,8 @@ export function parseTexts(input: InputLines, format: InputFormat): string[] {
   if (format === "txt") return input.lines;
   if (format === "auto" && !looksLikeJsonLines(input.lines)) return input.lines;
   const texts: string[] = [];
-  forEachJsonLine(input, (value, lineNo) => {
-    if (typeof value === "string") texts.push(value);
-    else if (isObject(value) && typeof value["text"] === "string") texts.push(value["text"]);
-    else throw lineError(input, lineNo, `expected a JSON string or an object with a string "text" field, got ${describeJson(value)}`);
+  input.lines.forEach((line, i) => {
+    if (!isBlank(line)) texts.push(jsonLineText(line, i + 1, input.name));
   });
   return texts;
 }
@@ -66,11 +54,13 @@ export function parseTexts(input: InputLines, format: InputFormat): string[] {
 /** `[text_a, text_b]` pairs, one JSON array per non-blank line. */
 export function parsePairs(input: InputLines): [string, string][] {
   const pairs: [string, string][] = [];
-  forEachJsonLine(input, (value, lineNo) => {
+  input.lines.forEach((line, i) => {
+    if (isBlank(line)) return;
+    const value = parseJsonLine(line, i + 1, input.name);
     if (Array.isArray(value) && value.length === 2 && typeof value[0] === "string" && typeof value[1] === "string") {
       pairs.push([value[0], value[1]]);
     } else {
-      throw lineError(input, lineNo, `expected a JSON array of two strings [text_a, text_b], got ${describeJson(value)}`);
+      throw lineError(input.name, i + 1, `expected a JSON array of two strings [text_a, text_b], got ${describeJson(value)}`);
     }
   });
   return pairs;
@@ -88,78 +78,32 @@ export function formatForPath(path: string): InputFormat {
   return ext === ".jsonl" || ext === ".ndjson" ? "jsonl" : ext === ".txt" ? "txt" : "auto";
 }
 
-/** Fails early (before any model work) when `path` cannot become an output file. */
-export async function checkOutputPath(path: string): Promise<void> {
-  if (path === STDIO) return;
-  const dir = dirname(path);
-  const dirStat = await stat(dir).catch(() => undefined);
-  if (!dirStat?.isDirectory()) throw new SbertError("FILE_NOT_FOUND", `cannot write "${path}": the folder "${dir}" does not exist`);
-  const fileStat = await stat(path).catch(() => undefined);
-  if (fileStat?.isDirectory()) throw new SbertError("INVALID_INPUT", `cannot write "${path}": it is a folder; pass a file name`);
-}
-
-/**
- * Writes `lines` (each followed by `\n`) to stdout for "-", else to a temporary file next to
- * `path` that is renamed to `path` once complete; on error the temporary file is removed.
- */
-export async function writeOutputLines(path: string, lines: Iterable<string>, io: CliIo): Promise<void> {
-  if (path === STDIO) {
-    for (const chunk of chunkLines(lines)) await writeChunk(io.stdout, chunk);
-    return;
-  }
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
-  const handle = await open(tmp, "wx").catch((e: unknown) => {
-    throw new SbertError("INVALID_INPUT", `cannot write "${path}": ${(e as Error).message}`, { cause: e });
-  });
-  let closed = false;
-  try {
-    for (const chunk of chunkLines(lines)) await handle.write(chunk);
-    await handle.sync();
-    await handle.close();
-    closed = true;
-    await rename(tmp, path);
-  } catch (e) {
-    if (!closed) await handle.close().catch(() => undefined);
-    await rm(tmp, { force: true });
-    throw e instanceof SbertError ? e : new SbertError("INVALID_INPUT", `cannot write "${path}": ${(e as Error).message}`, { cause: e });
-  }
-}
-
-/** Joins lines into ~64 KiB chunks. */
-function* chunkLines(lines: Iterable<string>): Generator<string> {
-  let buf = "";
-  for (const line of lines) {
-    buf += line + "\n";
-    if (buf.length >= 65536) {
-      yield buf;
-      buf = "";
-    }
-  }
-  if (buf) yield buf;
-}
-
-function writeChunk(out: OutputStream, chunk: string): Promise<void> {
-  const ok = out.write(chunk);
-  if (ok === false && out.once) return new Promise((resolve) => out.once?.("drain", resolve));
-  return Promise.resolve();
-}
-
 async function readStdin(io: CliIo): Promise<Uint8Array> {
-  if (io.stdin.isTTY) io.stderr.write("sbert: reading standard input (end it with Ctrl-D, or pass --input FILE)\n");
   const chunks: Uint8Array[] = [];
-  for await (const c of io.stdin) chunks.push(typeof c === "string" ? Buffer.from(c, "utf8") : c);
+  for await (const c of stdinBytes(io)) chunks.push(c);
   return Buffer.concat(chunks);
+}
+
+/** Standard input as bytes (a hint on stderr when it is a terminal). */
+export async function* stdinBytes(io: CliIo): AsyncGenerator<Uint8Array> {
+  if (io.stdin.isTTY) io.stderr.write("sbert: reading standard input (end it with Ctrl-D, or pass --input FILE)\n");
+  for await (const c of io.stdin) yield typeof c === "string" ? Buffer.from(c, "utf8") : c;
 }
 
 async function readInputFile(path: string): Promise<Uint8Array> {
   try {
     return await readFile(path);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === "ENOENT") throw new SbertError("FILE_NOT_FOUND", `input file "${path}" does not exist`);
-    if (code === "EISDIR") throw new SbertError("INVALID_INPUT", `input "${path}" is a folder; pass a .jsonl or .txt file`);
-    throw new SbertError("INVALID_INPUT", `cannot read input file "${path}": ${(e as Error).message}`, { cause: e });
+    throw inputFileError(path, e);
   }
+}
+
+/** The error for an input file that cannot be opened or read. */
+export function inputFileError(path: string, e: unknown): SbertError {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === "ENOENT") return new SbertError("FILE_NOT_FOUND", `input file "${path}" does not exist`);
+  if (code === "EISDIR") return new SbertError("INVALID_INPUT", `input "${path}" is a folder; pass a .jsonl or .txt file`);
+  return new SbertError("INVALID_INPUT", `cannot read input file "${path}": ${(e as Error).message}`, { cause: e });
 }
 
 /** Strict UTF-8 decoding (a leading BOM is dropped); invalid bytes name the first bad line. */
@@ -167,18 +111,17 @@ export function decodeUtf8(bytes: Uint8Array, name: string): string {
   try {
     return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
   } catch {
-    throw new SbertError("INVALID_INPUT", `${name}: line ${firstInvalidUtf8Line(bytes)} is not valid UTF-8; the input must be UTF-8 text`);
+    throw invalidUtf8(name, firstInvalidUtf8Line(bytes, name));
   }
 }
 
-function firstInvalidUtf8Line(bytes: Uint8Array): number {
-  const decoder = new TextDecoder("utf-8", { fatal: true });
+function firstInvalidUtf8Line(bytes: Uint8Array, name: string): number {
   let start = 0;
   for (let line = 1; ; line++) {
     const nl = bytes.indexOf(0x0a, start);
     const end = nl === -1 ? bytes.length : nl;
     try {
-      decoder.decode(bytes.subarray(start, end));
+      decodeLine(bytes.subarray(start, end), line, name);
     } catch {
       return line;
     }
@@ -187,48 +130,12 @@ function firstInvalidUtf8Line(bytes: Uint8Array): number {
   }
 }
 
-const BLANK = /^[ \t\r]*$/;
-
 function looksLikeJsonLines(lines: readonly string[]): boolean {
   let any = false;
   for (const line of lines) {
-    if (BLANK.test(line)) continue;
-    let value: unknown;
-    try {
-      value = JSON.parse(line);
-    } catch {
-      return false;
-    }
-    if (typeof value !== "string" && !isObject(value)) return false;
+    if (isBlank(line)) continue;
+    if (!isJsonTextLine(line)) return false;
     any = true;
   }
   return any;
-}
-
-function forEachJsonLine(input: InputLines, fn: (value: unknown, lineNo: number) => void): void {
-  input.lines.forEach((line, i) => {
-    if (BLANK.test(line)) return;
-    let value: unknown;
-    try {
-      value = JSON.parse(line);
-    } catch (e) {
-      throw lineError(input, i + 1, `invalid JSON (${(e as Error).message})`);
-    }
-    fn(value, i + 1);
-  });
-}
-
-function lineError(input: InputLines, lineNo: number, message: string): SbertError {
-  return new SbertError("INVALID_INPUT", `${input.name}: line ${lineNo}: ${message}`);
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}
-
-function describeJson(v: unknown): string {
-  if (v === null) return "null";
-  if (Array.isArray(v)) return `an array of ${v.length}`;
-  if (isObject(v)) return "an object";
-  return typeof v;
 }

@@ -1,10 +1,16 @@
 import { type Command, Option } from "commander";
-import type { DenseMatrix, EncodeOptions, Precision } from "../../index.js";
+import { tmpdir } from "node:os";
+import { dirname } from "node:path";
+import type { DenseMatrix, EncodeOptions, Precision, SentenceTransformer } from "../../index.js";
 import { progressStream } from "../../progress.js";
+import { quantizeEmbeddings } from "../../util/quantization.js";
 import { UsageError } from "../errors.js";
-import { type CliIo, type InputFormat, checkOutputPath, readTexts, writeOutputLines } from "../io.js";
+import { type CliIo, type InputFormat, type LineSink, STDIO } from "../io.js";
 import { formatNumberArray } from "../json-format.js";
 import { type CliModelOptions, loadSentenceTransformer, requirePromptName } from "../model.js";
+import { RowSpool } from "../row-spool.js";
+import { type StreamedTexts, chunkProgress, runStreamed } from "../streamed-texts.js";
+import type { ChunkLimits } from "../text-input.js";
 import { TEXT_INPUT_HELP, batchSizeOption, inputFormatOption, inputOption, withModelOptions, outputOption, parsePositiveInt } from "../options.js";
 
 type OutputValue = "sentence_embedding" | "token_embeddings";
@@ -21,6 +27,7 @@ interface EncodeCliOptions extends CliModelOptions {
   truncateDim?: number;
   precision: Precision;
   outputValue: OutputValue;
+  chunkSize?: number;
 }
 
 const PRECISIONS: readonly Precision[] = ["float32", "int8", "uint8", "binary", "ubinary"];
@@ -48,39 +55,106 @@ export function registerEncode(program: Command, io: CliIo): void {
         .default("float32"),
     )
     .addOption(new Option("--output-value <value>", "what to output per text").choices(["sentence_embedding", "token_embeddings"]).default("sentence_embedding"))
+    .addOption(
+      new Option("--chunk-size <n>", "texts read and encoded per step, bounding memory (default 4096, 256 with token_embeddings); the output does not depend on it").argParser(
+        parsePositiveInt,
+      ),
+    )
     .addHelpText("after", TEXT_INPUT_HELP)
     .action(async (opts: EncodeCliOptions) => encode(opts, io));
 }
+
+/**
+ * Texts per `model.encode` call. The output does not depend on it (rows are written in input
+ * order, and a text's embedding does not depend on the texts batched with it); it bounds memory:
+ * a chunk's texts, its embeddings and their JSON text.
+ */
+const SENTENCE_CHUNK: ChunkLimits = { maxTexts: 4096, maxChars: 1 << 23 };
+/** Token embeddings are (tokens × dim) per text: smaller chunks. */
+const TOKEN_CHUNK: ChunkLimits = { maxTexts: 256, maxChars: 1 << 20 };
 
 async function encode(opts: EncodeCliOptions, io: CliIo): Promise<void> {
   const tokens = opts.outputValue === "token_embeddings";
   if (tokens && (opts.normalize || opts.truncateDim !== undefined || opts.precision !== "float32")) {
     throw new UsageError("--normalize, --truncate-dim and --precision apply to sentence embeddings; they cannot be used with --output-value token_embeddings");
   }
-  await checkOutputPath(opts.output);
-  const texts = await readTexts(opts.input, opts.inputFormat, io);
-  const model = await loadSentenceTransformer(opts.model, opts);
-  requirePromptName(model, opts.promptName, "--prompt-name");
-  const fullDim = model.fullEmbeddingDimension();
-  if (opts.truncateDim !== undefined && opts.truncateDim > fullDim) {
-    throw new UsageError(`--truncate-dim ${opts.truncateDim} is larger than the model's embedding dimension ${fullDim}`);
-  }
-  if (texts.length === 0) return writeOutputLines(opts.output, [], io);
+  const base = tokens ? TOKEN_CHUNK : SENTENCE_CHUNK;
+  const limits = opts.chunkSize !== undefined ? { maxTexts: opts.chunkSize, maxChars: Infinity } : { ...base, maxTexts: Math.max(base.maxTexts, opts.batchSize) };
+  await runStreamed(opts, io, limits, async (texts, out) => {
+    const model = await loadSentenceTransformer(opts.model, opts);
+    requirePromptName(model, opts.promptName, "--prompt-name");
+    const fullDim = model.fullEmbeddingDimension();
+    if (opts.truncateDim !== undefined && opts.truncateDim > fullDim) {
+      throw new UsageError(`--truncate-dim ${opts.truncateDim} is larger than the model's embedding dimension ${fullDim}`);
+    }
+    if (texts.empty) return;
+    const encodeOpts: EncodeOptions = {
+      batchSize: opts.batchSize,
+      ...(opts.normalize ? { normalizeEmbeddings: true } : {}),
+      ...(opts.promptName !== undefined ? { promptName: opts.promptName } : {}),
+      ...(opts.prompt !== undefined ? { prompt: opts.prompt } : {}),
+      ...(opts.truncateDim !== undefined ? { truncateDim: opts.truncateDim } : {}),
+    };
+    const step = { model, texts, out, encodeOpts, progress: chunkProgress(progressStream(io), "encode", texts.total, "texts") };
+    if (tokens) await encodeTokens(step);
+    else if (opts.precision === "int8" || opts.precision === "uint8") await encodeBuckets(step, opts.precision, spoolDir(opts.output), limits.maxTexts, io);
+    else await encodeRows(step, opts.precision);
+    step.progress.finish();
+  });
+}
 
-  const encodeOpts: EncodeOptions = {
-    batchSize: opts.batchSize,
-    showProgressBar: progressStream(io),
-    ...(opts.normalize ? { normalizeEmbeddings: true } : {}),
-    ...(opts.promptName !== undefined ? { promptName: opts.promptName } : {}),
-    ...(opts.prompt !== undefined ? { prompt: opts.prompt } : {}),
-    ...(opts.truncateDim !== undefined ? { truncateDim: opts.truncateDim } : {}),
-  };
-  if (tokens) {
-    const perText = await model.encode(texts, { ...encodeOpts, outputValue: "token_embeddings" });
-    return writeOutputLines(opts.output, tokenLines(perText), io);
+interface EncodeStep {
+  model: SentenceTransformer;
+  texts: StreamedTexts;
+  out: LineSink;
+  encodeOpts: EncodeOptions;
+  progress: ReturnType<typeof chunkProgress>;
+}
+
+/** float32, binary, ubinary: each chunk's rows are final as soon as they are encoded. */
+async function encodeRows({ model, texts, out, encodeOpts, progress }: EncodeStep, precision: Precision): Promise<void> {
+  for await (const chunk of texts.chunks) {
+    progress.read(chunk.length);
+    const m = await model.encode(chunk, { ...encodeOpts, precision, outputValue: "sentence_embedding" });
+    await out.writeLines(rowLines(m));
+    progress.done(chunk.length);
   }
-  const embeddings = await model.encode(texts, { ...encodeOpts, precision: opts.precision, outputValue: "sentence_embedding" });
-  return writeOutputLines(opts.output, rowLines(embeddings), io);
+}
+
+/**
+ * int8 / uint8: the per-dimension ranges come from all of the input's embeddings, as in one
+ * `encode` call, so float32 rows are spooled to a temporary file and quantized once all are known.
+ */
+async function encodeBuckets({ model, texts, out, encodeOpts, progress }: EncodeStep, precision: "int8" | "uint8", dir: string, rowsPerChunk: number, io: CliIo): Promise<void> {
+  let spool: RowSpool | undefined;
+  try {
+    for await (const chunk of texts.chunks) {
+      progress.read(chunk.length);
+      const m = await model.encode(chunk, { ...encodeOpts, outputValue: "sentence_embedding" });
+      spool ??= await RowSpool.open(dir, m.cols, io);
+      await spool.append(m);
+      progress.done(chunk.length);
+    }
+    if (!spool) return;
+    const ranges = spool.ranges();
+    for await (const rows of spool.chunks(rowsPerChunk)) await out.writeLines(rowLines(quantizeEmbeddings(rows, precision, { ranges })));
+  } finally {
+    await spool?.dispose();
+  }
+}
+
+async function encodeTokens({ model, texts, out, encodeOpts, progress }: EncodeStep): Promise<void> {
+  for await (const chunk of texts.chunks) {
+    progress.read(chunk.length);
+    const perText = await model.encode(chunk, { ...encodeOpts, outputValue: "token_embeddings" });
+    await out.writeLines(tokenLines(perText));
+    progress.done(chunk.length);
+  }
+}
+
+/** The spool goes next to the output file (same disk as the result), else to the system's temp folder. */
+function spoolDir(output: string): string {
+  return output === STDIO ? tmpdir() : dirname(output);
 }
 
 function* rowLines(m: DenseMatrix<Float32Array | Int8Array | Uint8Array>): Generator<string> {

@@ -1,17 +1,19 @@
-import type { Command } from "commander";
-import { type CliIo, type InputFormat, checkOutputPath, readTexts, writeOutputLines } from "../io.js";
+import { type Command, Option } from "commander";
+import type { CliIo, InputFormat } from "../io.js";
 import { type CliModelOptions, loadSentenceTransformer } from "../model.js";
-import { TEXT_INPUT_HELP, inputFormatOption, inputOption, withModelOptions, outputOption } from "../options.js";
+import { TEXT_INPUT_HELP, inputFormatOption, inputOption, withModelOptions, outputOption, parsePositiveInt } from "../options.js";
+import { runStreamed } from "../streamed-texts.js";
 
 interface TokenizeCliOptions extends CliModelOptions {
   model: string;
   input: string;
   output: string;
   inputFormat?: InputFormat;
+  chunkSize?: number;
 }
 
-/** Texts tokenized per call (ids do not depend on the batch; this only bounds the padded batch). */
-const CHUNK = 1024;
+/** Texts tokenized per call (ids do not depend on the batch; this only bounds the padded batch and memory). */
+const CHUNK = { maxTexts: 1024, maxChars: 1 << 22 };
 
 /** `sbert tokenize`: one JSON array of token ids per input text. */
 export function registerTokenize(program: Command, io: CliIo): void {
@@ -24,22 +26,23 @@ export function registerTokenize(program: Command, io: CliIo): void {
         .addOption(inputOption("texts to tokenize (.jsonl or .txt)"))
     .addOption(outputOption())
     .addOption(inputFormatOption())
+    .addOption(new Option("--chunk-size <n>", "texts read and tokenized per step, bounding memory (default 1024); the output does not depend on it").argParser(parsePositiveInt))
     .addHelpText("after", TEXT_INPUT_HELP)
-    .action(async (opts: TokenizeCliOptions) => {
-      await checkOutputPath(opts.output);
-      const texts = await readTexts(opts.input, opts.inputFormat, io);
-      const model = await loadSentenceTransformer(opts.model, opts);
-      const ids: number[][] = [];
-      for (let start = 0; start < texts.length; start += CHUNK) {
-        const batch = model.tokenize(texts.slice(start, start + CHUNK));
-        for (let r = 0; r < batch.batchSize; r++) {
-          const row: number[] = [];
-          for (let t = r * batch.seqLen; t < (r + 1) * batch.seqLen; t++) {
-            if (batch.attentionMask[t]) row.push(batch.inputIds[t] as number);
+    .action(async (opts: TokenizeCliOptions) =>
+      runStreamed(opts, io, opts.chunkSize !== undefined ? { maxTexts: opts.chunkSize, maxChars: Infinity } : CHUNK, async (texts, out) => {
+        const model = await loadSentenceTransformer(opts.model, opts);
+        for await (const chunk of texts.chunks) {
+          const batch = model.tokenize(chunk);
+          const lines: string[] = [];
+          for (let r = 0; r < batch.batchSize; r++) {
+            const row: number[] = [];
+            for (let t = r * batch.seqLen; t < (r + 1) * batch.seqLen; t++) {
+              if (batch.attentionMask[t]) row.push(batch.inputIds[t] as number);
+            }
+            lines.push(`[${row.join(",")}]`);
           }
-          ids.push(row);
+          await out.writeLines(lines);
         }
-      }
-      await writeOutputLines(opts.output, ids.map((row) => `[${row.join(",")}]`), io);
-    });
+      }),
+    );
 }
