@@ -81,7 +81,7 @@ async function encode(opts: EncodeCliOptions, io: CliIo): Promise<void> {
   const base = tokens ? TOKEN_CHUNK : SENTENCE_CHUNK;
   const limits = opts.chunkSize !== undefined ? { maxTexts: opts.chunkSize, maxChars: Infinity } : { ...base, maxTexts: Math.max(base.maxTexts, opts.batchSize) };
   await runStreamed(opts, io, limits, async (texts, out) => {
-    const model = await loadSentenceTransformer(opts.model, opts);
+    const model = await loadSentenceTransformer(opts.model, opts, io);
     requirePromptName(model, opts.promptName, "--prompt-name");
     const fullDim = model.fullEmbeddingDimension();
     if (opts.truncateDim !== undefined && opts.truncateDim > fullDim) {

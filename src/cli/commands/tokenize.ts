@@ -30,7 +30,7 @@ export function registerTokenize(program: Command, io: CliIo): void {
     .addHelpText("after", TEXT_INPUT_HELP)
     .action(async (opts: TokenizeCliOptions) =>
       runStreamed(opts, io, opts.chunkSize !== undefined ? { maxTexts: opts.chunkSize, maxChars: Infinity } : CHUNK, async (texts, out) => {
-        const model = await loadSentenceTransformer(opts.model, opts);
+        const model = await loadSentenceTransformer(opts.model, opts, io);
         for await (const chunk of texts.chunks) {
           const batch = model.tokenize(chunk);
           const lines: string[] = [];
