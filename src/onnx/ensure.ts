@@ -57,7 +57,7 @@ const keep = async (): Promise<void> => undefined;
 export async function onnxCacheFolder(modelDir: string, opts: EnsureOnnxOptions = {}): Promise<string | undefined> {
   const root = onnxCacheRoot(opts.onnxCache);
   if (root === false) return undefined;
-  return join(root, await onnxCacheKey(modelDir, { ...opts, fileName: opts.fileName ?? defaultOnnxFileName(opts) }));
+  return join(root, await onnxCacheKey(modelDir, { ...opts, fileName: opts.fileName ?? defaultOnnxFileName(opts) }, root));
 }
 
 /**
@@ -71,7 +71,7 @@ export async function acquireOnnxModel(modelDir: string, opts: EnsureOnnxOptions
   const own = join(modelDir, "onnx", name);
   if (await isFile(own)) return { path: own, temporary: false, release: keep };
   const root = onnxCacheRoot(opts.onnxCache);
-  const key = root === false ? undefined : await onnxCacheKey(modelDir, { ...opts, fileName: name });
+  const key = root === false ? undefined : await onnxCacheKey(modelDir, { ...opts, fileName: name }, root);
   if (root !== false && key !== undefined && (await verifyEntry(join(root, key), name))) return { path: join(root, key, name), temporary: false, release: keep };
 
   const model = await buildOnnxModel(modelDir, opts);

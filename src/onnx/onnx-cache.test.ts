@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { cp, mkdir, mkdtemp, readdir, readFile, rm, stat, truncate, writeFile } from "node:fs/promises";
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, stat, truncate, utimes, writeFile } from "node:fs/promises";
 import { homedir, tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -97,6 +97,25 @@ describe("the ONNX cache", () => {
     await cp(join(a, "model.safetensors"), weights);
     expect(await onnxCacheKey(b, { fileName: "model.onnx" })).toBe(await onnxCacheKey(a, { fileName: "model.onnx" }));
     expect(await onnxCacheKey(a, { fileName: "model.onnx", withPooling: true })).not.toBe(await onnxCacheKey(a, { fileName: "model.onnx" }));
+  });
+
+  it("remembers a large file's digest in <cache>/.digests by its stamp, and hashes again once the file changes", async () => {
+    const dir = join(tmp, "big");
+    await mkdir(dir);
+    await writeFile(join(dir, "config.json"), "{}");
+    await writeFile(join(dir, "model.safetensors"), Buffer.alloc(3 << 20, 7));
+    const cache = join(tmp, "cache");
+    const opts = { fileName: "model.onnx" };
+    const key = await onnxCacheKey(dir, opts, cache);
+    expect(key).toBe(await onnxCacheKey(dir, opts)); // the same key with or without the notes
+    const notes = await readdir(join(cache, ".digests"));
+    expect(notes).toHaveLength(1);
+    const note = join(cache, ".digests", notes[0] as string);
+    const saved = JSON.parse(await readFile(note, "utf8")) as { sha256: string };
+    await writeFile(note, JSON.stringify({ ...saved, sha256: "f".repeat(64) }));
+    expect(await onnxCacheKey(dir, opts, cache)).not.toBe(key); // the note is what a warm load reads
+    await utimes(join(dir, "model.safetensors"), new Date(), new Date(Date.now() + 5000));
+    expect(await onnxCacheKey(dir, opts, cache)).toBe(key); // a new stamp: hashed again
   });
 
   it("concurrent builds of one entry end with one intact entry and no temp folders", async () => {

@@ -17,7 +17,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { mkdir, readdir, readFile, realpath, rename, rm, stat } from "node:fs/promises";
 import { homedir } from "node:os";
-import { basename, join, relative, resolve, sep } from "node:path";
+import { basename, dirname, join, relative, resolve, sep } from "node:path";
 import { SbertError } from "../errors.js";
 import { type WrittenFile, writeFileAtomic } from "../io/write-file-atomic.js";
 
@@ -48,6 +48,14 @@ export function onnxCacheRoot(option?: string | false, env: NodeJS.ProcessEnv = 
 
 const digests = new Map<string, string>();
 
+/** What changes whenever a file's bytes may have: size, mtime, ctime, inode, device. */
+function stampOf(s: { size: number; mtimeMs: number; ctimeMs: number; ino: number; dev: number }): string {
+  return `${s.size}:${s.mtimeMs}:${s.ctimeMs}:${s.ino}:${s.dev}`;
+}
+
+/** Files above this size have their digest remembered in `<root>/.digests` across processes. */
+const REMEMBER_ABOVE = 1 << 20;
+
 /**
  * sha256 (hex) of a file's bytes; memoized per process by path, size, mtime, ctime and inode. A
  * Hub snapshot's LFS file links to `blobs/<sha256>`, whose name is already the digest.
@@ -64,16 +72,33 @@ export async function fileSha256(path: string): Promise<string> {
   return hex;
 }
 
-/** Hub blob names are the sha256 of LFS files: use them instead of reading gigabytes. */
-async function contentDigest(path: string): Promise<string> {
+/**
+ * sha256 of a weights or config file. Hub blob names are the sha256 of LFS files; a large file's
+ * digest is kept in `<root>/.digests/` by path with its stamp (size, mtime, ctime, inode), so a
+ * warm load reads no weights; any change to the file changes the stamp and it is hashed again.
+ */
+async function contentDigest(path: string, root: string | false): Promise<string> {
   const real = await realpath(path);
   const name = basename(real);
   if (/^[0-9a-f]{64}$/.test(name) && real.split(sep).includes("blobs")) return name;
-  return fileSha256(real);
+  const s = await stat(real);
+  if (root === false || s.size <= REMEMBER_ABOVE) return fileSha256(real);
+  const note = join(root, ".digests", `${createHash("sha256").update(real).digest("hex").slice(0, 32)}.json`);
+  const stamp = stampOf(s);
+  const known = await readFile(note, "utf8").then(
+    (t) => JSON.parse(t) as { path?: unknown; stamp?: unknown; sha256?: unknown },
+    () => undefined,
+  );
+  if (known?.path === real && known.stamp === stamp && typeof known.sha256 === "string") return known.sha256;
+  const sha256 = await fileSha256(real);
+  await mkdir(dirname(note), { recursive: true })
+    .then(() => writeFileAtomic(note, `${JSON.stringify({ path: real, stamp, sha256 })}\n`))
+    .catch(() => undefined); // only a speed-up: a cache that cannot be written still works
+  return sha256;
 }
 
 /** Relative path → sha256 of the files that decide the graph: *.json (less tokenizer files) and *.safetensors, two folders deep. */
-async function graphInputs(dir: string): Promise<Record<string, string>> {
+async function graphInputs(dir: string, root: string | false): Promise<Record<string, string>> {
   const found: string[] = [];
   const walk = async (d: string, left: number): Promise<void> => {
     for (const e of await readdir(d, { withFileTypes: true })) {
@@ -87,7 +112,7 @@ async function graphInputs(dir: string): Promise<Record<string, string>> {
   };
   await walk(dir, 2);
   const out: Record<string, string> = {};
-  for (const p of found.sort()) out[relative(dir, p).split(sep).join("/")] = await contentDigest(p);
+  for (const p of found.sort()) out[relative(dir, p).split(sep).join("/")] = await contentDigest(p, root);
   return out;
 }
 
@@ -100,10 +125,13 @@ export interface CacheKeyOptions {
   task?: string;
 }
 
-/** The entry name for a model folder's content and the export options: 32 hex digits. */
-export async function onnxCacheKey(modelDir: string, opts: CacheKeyOptions): Promise<string> {
+/**
+ * The entry name for a model folder's content and the export options: 32 hex digits. `root` (the
+ * cache folder) is where large files' digests are remembered; false = hash them every time.
+ */
+export async function onnxCacheKey(modelDir: string, opts: CacheKeyOptions, root: string | false = false): Promise<string> {
   const key = JSON.stringify({
-    files: await graphInputs(modelDir),
+    files: await graphInputs(modelDir, root),
     fileName: opts.fileName,
     withPooling: opts.withPooling === true,
     quantize: opts.quantize ?? null,
@@ -116,13 +144,15 @@ export async function onnxCacheKey(modelDir: string, opts: CacheKeyOptions): Pro
 
 interface Manifest {
   exporterVersion: string;
-  /** File name in the entry → its size in bytes and sha256. */
-  files: Record<string, { bytes: number; sha256: string }>;
+  /** File name in the entry → its size in bytes, sha256, and stamp once written (see `stampOf`). */
+  files: Record<string, { bytes: number; sha256: string; stamp?: string }>;
 }
 
 /**
  * Whether `entry` holds a complete, intact `name`: the manifest lists it, and every listed file
- * has the recorded size and sha256. Missing or unreadable entries are just "no".
+ * has the recorded size and sha256. The sha256 is skipped for a file whose stamp (size, mtime,
+ * ctime, inode) is still the one recorded right after it was written and hashed: anything that
+ * rewrites, truncates or replaces it changes the stamp. Missing or unreadable entries are "no".
  */
 export async function verifyEntry(entry: string, name: string): Promise<boolean> {
   let manifest: Manifest;
@@ -133,11 +163,16 @@ export async function verifyEntry(entry: string, name: string): Promise<boolean>
   }
   const files = Object.entries(manifest.files ?? {});
   if (manifest.exporterVersion !== EXPORTER_VERSION || !files.some(([n]) => n === name)) return false;
+  const stamps = new Map<string, string>();
   for (const [n, want] of files) {
     const s = await stat(join(entry, n)).catch(() => undefined);
     if (!s?.isFile() || s.size !== want.bytes) return false;
+    stamps.set(n, stampOf(s));
   }
-  for (const [n, want] of files) if ((await fileSha256(join(entry, n))) !== want.sha256) return false;
+  for (const [n, want] of files) {
+    if (want.stamp !== undefined && stamps.get(n) === want.stamp) continue;
+    if ((await fileSha256(join(entry, n))) !== want.sha256) return false;
+  }
   return true;
 }
 
@@ -155,7 +190,7 @@ export async function commitEntry(root: string, key: string, name: string, fill:
   try {
     const files = await fill(tmp);
     const manifest: Manifest = { exporterVersion: EXPORTER_VERSION, files: {} };
-    for (const f of files) manifest.files[basename(f.path)] = { bytes: f.bytes, sha256: f.sha256 };
+    for (const f of files) manifest.files[basename(f.path)] = { bytes: f.bytes, sha256: f.sha256, stamp: stampOf(await stat(f.path)) };
     await writeFileAtomic(join(tmp, MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`);
     for (let attempt = 0; ; attempt++) {
       try {
