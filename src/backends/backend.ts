@@ -38,6 +38,12 @@ export interface BackendOptions {
   threads?: number;
   /** ONNX file inside the model folder's `onnx/` directory, e.g. `model_qint8_avx512_vnni.onnx`. */
   onnxFile?: string;
+  /**
+   * Where graphs exported on first load are cached (a folder), or `false` for no cache (export to a
+   * temp folder, deleted once loaded). Default: `$SBERT_ONNX_CACHE` (a folder, or `0` / `off`),
+   * else `~/.cache/sbert-ts/onnx` (`$XDG_CACHE_HOME/sbert-ts/onnx`). Overrides the variable.
+   */
+  onnxCache?: string | false;
 }
 
 /** Just the backend fields of a larger options object (so unrelated options are not passed down). */
@@ -46,5 +52,6 @@ export function backendOptions(opts: BackendOptions): BackendOptions {
   if (opts.backend !== undefined) out.backend = opts.backend;
   if (opts.threads !== undefined) out.threads = opts.threads;
   if (opts.onnxFile !== undefined) out.onnxFile = opts.onnxFile;
+  if (opts.onnxCache !== undefined) out.onnxCache = opts.onnxCache;
   return out;
 }

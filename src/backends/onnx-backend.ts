@@ -12,11 +12,23 @@ let ortModule: Promise<OrtModule> | undefined;
 
 /** Loads onnxruntime-node on first use (it is a native addon: never at import time). */
 export function loadOrt(): Promise<OrtModule> {
+  // Without this, ONNX Runtime writes a device id and a telemetry database under
+  // ~/.cache/Microsoft/DeveloperTools; a caller's own setting (e.g. 0) is kept.
+  process.env["ORT_DISABLE_TELEMETRY"] ??= "1";
   ortModule ??= import("onnxruntime-node").then(
-    (m) => ((m as unknown as { default?: OrtModule }).default ?? m) as OrtModule,
+    (m) => {
+      const ort = ((m as unknown as { default?: OrtModule }).default ?? m) as OrtModule;
+      ort.env.logLevel = "error"; // warnings would reach stderr raw, with ANSI colours
+      return ort;
+    },
     (e: unknown) => {
       ortModule = undefined;
-      throw new SbertError("UNSUPPORTED_FORMAT", `onnxruntime-node could not be loaded (${(e as Error).message}); use backend "native"`, { cause: e });
+      const code = (e as NodeJS.ErrnoException).code;
+      const missing = code === "ERR_MODULE_NOT_FOUND" || code === "MODULE_NOT_FOUND";
+      const why = missing
+        ? "onnxruntime-node is not installed (it is an optional dependency of sbert-ts)"
+        : `onnxruntime-node is installed but could not be loaded (${(e as Error).message})`;
+      throw new SbertError("UNSUPPORTED_FORMAT", `${why}; install it with \`npm install onnxruntime-node\`, or use backend "native" (--backend native)`, { cause: e });
     },
   );
   return ortModule;
@@ -101,7 +113,8 @@ export class OnnxBackend implements InferenceBackend {
       throw new SbertError("FILE_NOT_FOUND", `${path} is missing; export one with \`sbert export-onnx\` or use backend "native"`);
     });
     const ort = await loadOrt();
-    const options: Ort.InferenceSession.SessionOptions = { graphOptimizationLevel: "all", executionMode: "sequential", interOpNumThreads: 1 };
+    // logSeverityLevel 3 = errors only: ONNX Runtime prints warnings on stderr itself, coloured.
+    const options: Ort.InferenceSession.SessionOptions = { graphOptimizationLevel: "all", executionMode: "sequential", interOpNumThreads: 1, logSeverityLevel: 3 };
     if (opts.threads !== undefined) {
       if (!Number.isInteger(opts.threads) || opts.threads <= 0) throw new SbertError("INVALID_INPUT", `threads must be a positive integer, got ${opts.threads}`);
       options.intraOpNumThreads = opts.threads;

@@ -16,9 +16,10 @@
  * lock, retries or checksum (see download-file.ts).
  */
 import { randomBytes } from "node:crypto";
-import { copyFile, lstat, mkdir, readFile, rename, rm, stat, symlink, writeFile } from "node:fs/promises";
+import { copyFile, lstat, mkdir, readFile, rename, rm, stat, symlink } from "node:fs/promises";
 import { dirname, join, relative } from "node:path";
 import { getRepoFolderName } from "@huggingface/hub";
+import { writeFileAtomic } from "../io/write-file-atomic.js";
 import { COMMIT_HASH, validateRepoFilename } from "./names.js";
 
 /** Paths of one model repo inside the cache. */
@@ -80,7 +81,7 @@ export class RepoCache {
   async markMissing(commit: string, file: string): Promise<void> {
     const path = this.noExistPath(commit, file);
     await mkdir(dirname(path), { recursive: true });
-    await writeFile(path, "");
+    await writeFileAtomic(path, "");
   }
 
   /**
@@ -122,15 +123,8 @@ export async function exists(path: string): Promise<boolean> {
   );
 }
 
-/** Writes `text` to a temp file next to `path`, then renames it into place. */
+/** Writes `text` to a temp file next to `path`, then renames it into place (creating the folder). */
 export async function atomicWrite(path: string, text: string): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
-  const tmp = `${path}.${randomBytes(6).toString("hex")}.tmp`;
-  try {
-    await writeFile(tmp, text);
-    await rename(tmp, path);
-  } catch (e) {
-    await rm(tmp, { force: true });
-    throw e;
-  }
+  await writeFileAtomic(path, text);
 }

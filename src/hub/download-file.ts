@@ -16,6 +16,7 @@ import { createReadStream } from "node:fs";
 import { mkdir, open, rename, rm, stat, truncate } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { SbertError } from "../errors.js";
+import { writeFully } from "../io/write-fully.js";
 import { type RepoCache, exists } from "./cache-layout.js";
 import { type HubClient, type RequestSubject, hubError, networkError, sleep } from "./http.js";
 import { withLock } from "./lock.js";
@@ -155,7 +156,7 @@ async function fetchRange(client: HubClient, subject: Required<RequestSubject>, 
   try {
     if (!res.body) throw new ShortRead("empty response");
     for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-      await fh.write(chunk);
+      await writeFully(fh, chunk, part);
       received += chunk.length;
       progress(start + received);
     }

@@ -10,6 +10,7 @@ import { mkdir, open, readFile, rm, stat, utimes } from "node:fs/promises";
 import { hostname } from "node:os";
 import { dirname } from "node:path";
 import { SbertError } from "../errors.js";
+import { writeFully } from "../io/write-fully.js";
 import { sleep } from "./http.js";
 
 export interface LockOptions {
@@ -38,7 +39,7 @@ async function acquire(path: string, opts: LockOptions): Promise<() => Promise<v
     try {
       const fh = await open(path, "wx");
       try {
-        await fh.writeFile(id);
+        await writeFully(fh, id, path);
       } finally {
         await fh.close();
       }

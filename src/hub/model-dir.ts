@@ -41,8 +41,8 @@ export async function resolveModelDir(nameOrPath: string, opts: HubOptions = {})
  * `onnxFile`) the ONNX file the backend reads (default `model.onnx`) is fetched instead of the
  * Transformer's safetensors weights.
  */
-export function hubLoadOptions(opts: HubOptions & { backend?: string }): HubOptions {
-  const { backend, onnxFile, ...hub } = opts;
+export function hubLoadOptions(opts: HubOptions & { backend?: string; onnxCache?: string | false }): HubOptions {
+  const { backend, onnxFile, onnxCache: _engineOnly, ...hub } = opts;
   if (backend === "onnx" || onnxFile !== undefined) return { ...hub, onnxFile: onnxFile ?? "model.onnx" };
   return hub;
 }

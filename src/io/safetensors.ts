@@ -14,6 +14,7 @@ import { randomBytes } from "node:crypto";
 import { open, readFile, rename, rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { SbertError } from "../errors.js";
+import { writeFully } from "./write-fully.js";
 import {
   DEFAULT_MAX_HEADER_BYTES,
   DTYPES,
@@ -341,7 +342,7 @@ export async function writeSafetensors(
   let handle: Awaited<ReturnType<typeof open>> | undefined;
   try {
     handle = await open(tmp, "wx");
-    await handle.writeFile(bytes);
+    await writeFully(handle, bytes, path);
     await handle.sync();
     await handle.close();
     handle = undefined;

@@ -8,6 +8,7 @@
  * const fh = await open(tmp, "w");
  * await writeFully(fh, bytes);
  */
+import { writeSync } from "node:fs";
 import { SbertError } from "../errors.js";
 
 /** The part of `fs.promises.FileHandle` that `writeFully` uses (tests inject short writes through it). */
@@ -27,6 +28,27 @@ export async function writeFully(fh: WritableHandle, data: Uint8Array | string, 
     let n: number;
     try {
       n = (await fh.write(bytes, done, bytes.length - done, position == null ? null : position + done)).bytesWritten;
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === "ENOSPC" || code === "EDQUOT" || code === "EFBIG") throw writeFailed(what, done, bytes.length, `${code}: the disk or quota is full`, e);
+      throw e;
+    }
+    if (!(n > 0)) throw writeFailed(what, done, bytes.length, "the system wrote nothing (is the disk full?)");
+    done += n;
+  }
+}
+
+/**
+ * `writeFully` for a file descriptor, synchronously (for logs written between training steps).
+ * Appends at the descriptor's position (`position` omitted) or writes at `position`.
+ */
+export function writeFullySync(fd: number, data: Uint8Array | string, what: string, position?: number | null): void {
+  const bytes = typeof data === "string" ? Buffer.from(data, "utf8") : data;
+  let done = 0;
+  while (done < bytes.length) {
+    let n: number;
+    try {
+      n = writeSync(fd, bytes, done, bytes.length - done, position == null ? null : position + done);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (code === "ENOSPC" || code === "EDQUOT" || code === "EFBIG") throw writeFailed(what, done, bytes.length, `${code}: the disk or quota is full`, e);

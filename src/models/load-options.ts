@@ -11,6 +11,7 @@ export const MODEL_LOAD_KEY_RECORD: { [K in keyof Required<BackendOptions & HubO
   backend: true,
   threads: true,
   onnxFile: true,
+  onnxCache: true,
   revision: true,
   cacheDir: true,
   endpoint: true,

@@ -16,9 +16,10 @@
  * @example
  * await saveSentenceTransformer(model, "out/my-model", { sourceDir: "models/base" });
  */
-import { copyFile, mkdir, readFile, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { SbertError } from "../errors.js";
+import { writeFileAtomic } from "../io/write-file-atomic.js";
 import { type WritableTensor, writeSafetensors } from "../io/safetensors.js";
 import { Dense } from "../modules/dense.js";
 import type { PipelineModule } from "../modules/module.js";
@@ -133,7 +134,7 @@ async function saveTransformer(t: Transformer, dir: string, sourceDir: string): 
   const config = await readFile(join(sourceDir, "config.json")).catch((e: unknown) => {
     throw new SbertError("FILE_NOT_FOUND", `cannot copy config.json from the source folder "${sourceDir}": ${(e as Error).message}`, { cause: e });
   });
-  await writeFile(join(dir, "config.json"), config);
+  await writeFileAtomic(join(dir, "config.json"), config);
   await copyTokenizerFiles(sourceDir, dir);
   const tensors = new Map<string, WritableTensor>();
   for (const [name, tensor] of t.encoder.params.tensors) tensors.set(name, writable(tensor));
@@ -164,7 +165,7 @@ export function writable(t: Tensor): WritableTensor {
 }
 
 export async function writeJson(path: string, value: unknown): Promise<void> {
-  await writeFile(path, `${JSON.stringify(value, null, 2)}\n`);
+  await writeFileAtomic(path, `${JSON.stringify(value, null, 2)}\n`);
 }
 
 let versionCache: string | undefined;

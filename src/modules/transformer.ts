@@ -169,8 +169,13 @@ async function createBackend(dir: string, config: EncoderConfig, task: Transform
     throw new SbertError("INVALID_INPUT", `backend must be "auto", "native" or "onnx", got "${String(choice)}"`);
   }
   if (choice === "onnx" || (choice === "auto" && (await ortAvailable()))) {
-    const path = await onnxGraphFor(dir, task, opts.onnxFile);
-    const backend = await OnnxBackend.create(path, opts.threads === undefined ? {} : { threads: opts.threads });
+    const graph = await onnxGraphFor(dir, task, opts);
+    let backend: OnnxBackend;
+    try {
+      backend = await OnnxBackend.create(graph.path, opts.threads === undefined ? {} : { threads: opts.threads });
+    } finally {
+      await graph.release(); // a temporary export (cache off) is not needed once the session holds it
+    }
     backend.expectHiddenSize(config.hiddenSize);
     backend.expectInputLimits({ vocabSize: config.vocabSize, typeVocabSize: config.typeVocabSize, maxSequenceLength: maxSequenceLength(config) });
     return backend;
@@ -179,16 +184,22 @@ async function createBackend(dir: string, config: EncoderConfig, task: Transform
   return new NativeBackend(encoder, task === "sequence-classification" && encoder.hasClassifier);
 }
 
-async function onnxGraphFor(dir: string, task: TransformerTask, onnxFile: string | undefined): Promise<string> {
-  const name = onnxFile ?? "model.onnx";
+async function onnxGraphFor(dir: string, task: TransformerTask, opts: BackendOptions): Promise<{ path: string; release(): Promise<void> }> {
+  const name = opts.onnxFile ?? "model.onnx";
   const own = join(dir, "onnx", name);
-  if (await exists(own)) return own;
-  const { defaultOnnxFileName, ensureOnnxModel } = await import("../onnx/index.js");
+  if (await exists(own)) return { path: own, release: async () => undefined };
+  const { defaultOnnxFileName, acquireOnnxModel } = await import("../onnx/index.js");
   const int8 = defaultOnnxFileName({ quantize: "int8" });
   if (name !== defaultOnnxFileName() && name !== int8) {
     throw new SbertError("FILE_NOT_FOUND", `${own} is missing; only ${defaultOnnxFileName()} and ${int8} are built on first use`);
   }
-  return ensureOnnxModel(dir, { task, fileName: name, writeTo: "cache", ...(name === int8 ? { quantize: "int8" as const } : {}) });
+  return acquireOnnxModel(dir, {
+    task,
+    fileName: name,
+    writeTo: "cache",
+    ...(name === int8 ? { quantize: "int8" as const } : {}),
+    ...(opts.onnxCache !== undefined ? { onnxCache: opts.onnxCache } : {}),
+  });
 }
 
 function parseTask(stConfig: JsonObject, fallback: TransformerTask): TransformerTask {

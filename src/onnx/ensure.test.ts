@@ -10,7 +10,8 @@ import { run } from "../cli/main.js";
 import { SbertError } from "../errors.js";
 import { ensureOnnxModel, onnxCacheFolder } from "./ensure.js";
 import { buildOnnxModel, defaultOnnxFileName, exportOnnx } from "./export.js";
-import { writeFileAtomic, writeOnnxModel } from "./write-model.js";
+import { writeFileAtomic } from "../io/write-file-atomic.js";
+import { writeOnnxModel } from "./write-model.js";
 
 let root: string;
 const cleanups: Array<() => Promise<void>> = [];
@@ -110,31 +111,31 @@ describe("exportOnnx", () => {
 describe("ensureOnnxModel", () => {
   it("returns the folder's own onnx/model.onnx when it exists", async () => {
     const dir = join(FIXTURES, "st-bert-mean");
-    expect(await ensureOnnxModel(dir, { cacheDir: root })).toBe(join(dir, "onnx", "model.onnx"));
+    expect(await ensureOnnxModel(dir, { onnxCache: root })).toBe(join(dir, "onnx", "model.onnx"));
     expect(await readdir(root)).toEqual([]);
   });
 
   it("builds into <model>/onnx on first use and reuses it afterwards", async () => {
     const dir = await copy("st-mpnet-mean-normalize");
-    const path = await ensureOnnxModel(dir, { cacheDir: root, quantize: "int8" });
+    const path = await ensureOnnxModel(dir, { onnxCache: root, quantize: "int8" });
     expect(path).toBe(join(dir, "onnx", "model_qint8_avx512_vnni.onnx"));
     const first = await stat(path);
-    expect(await ensureOnnxModel(dir, { cacheDir: root, quantize: "int8" })).toBe(path);
+    expect(await ensureOnnxModel(dir, { onnxCache: root, quantize: "int8" })).toBe(path);
     expect((await stat(path)).mtimeMs).toBe(first.mtimeMs);
     expect(await readdir(root)).toEqual([]);
   });
 
-  it("caches elsewhere when the model folder cannot take an onnx/ folder, keyed by the weights", async () => {
+  it("caches elsewhere when the model folder cannot take an onnx/ folder, keyed by the weights' content", async () => {
     const dir = await copy("st-bert-mean-sqrt-len");
     await writeFile(join(dir, "onnx"), "not a folder");
-    const path = await ensureOnnxModel(dir, { cacheDir: root });
-    expect(path).toBe(join(await onnxCacheFolder(dir, { cacheDir: root }), "model.onnx"));
+    const path = await ensureOnnxModel(dir, { onnxCache: root });
+    expect(path).toBe(join((await onnxCacheFolder(dir, { onnxCache: root })) as string, "model.onnx"));
     expect(path.startsWith(root)).toBe(true);
-    expect(await ensureOnnxModel(dir, { cacheDir: root })).toBe(path);
-    const before = await onnxCacheFolder(dir, { cacheDir: root });
+    expect(await ensureOnnxModel(dir, { onnxCache: root })).toBe(path);
+    const before = await onnxCacheFolder(dir, { onnxCache: root });
     await utimes(join(dir, "model.safetensors"), new Date(), new Date(Date.now() + 5000));
-    expect(await onnxCacheFolder(dir, { cacheDir: root })).not.toBe(before);
-    expect(await onnxCacheFolder(dir, { cacheDir: root, withPooling: true })).not.toBe(await onnxCacheFolder(dir, { cacheDir: root }));
+    expect(await onnxCacheFolder(dir, { onnxCache: root })).toBe(before); // a new mtime is not new content
+    expect(await onnxCacheFolder(dir, { onnxCache: root, withPooling: true })).not.toBe(before);
   });
 });
 

@@ -1,25 +1,33 @@
-import { createHash } from "node:crypto";
-import { mkdir, readdir, realpath, stat } from "node:fs/promises";
-import { homedir, tmpdir } from "node:os";
-import { basename, join, relative } from "node:path";
+import { mkdir, mkdtemp, rm, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { SbertError } from "../errors.js";
 import { type ExportOnnxOptions, buildOnnxModel, defaultOnnxFileName } from "./export.js";
+import { commitEntry, onnxCacheKey, onnxCacheRoot, verifyEntry } from "./onnx-cache.js";
 import { writeOnnxModel } from "./write-model.js";
 
-/** Bumped whenever the exporter writes a different graph for the same folder (invalidates caches). */
-export const EXPORTER_VERSION = "1";
+export { EXPORTER_VERSION } from "./onnx-cache.js";
 
 export interface EnsureOnnxOptions extends Pick<ExportOnnxOptions, "withPooling" | "quantize" | "quantizedFormat" | "fileName" | "task"> {
   /**
-   * Cache root for folders that cannot be written. Default: `$SBERT_ONNX_CACHE`, else
-   * `$XDG_CACHE_HOME/sbert-ts/onnx` (`~/.cache/sbert-ts/onnx`), else `<os.tmpdir()>/sbert-onnx-cache`.
+   * The ONNX cache folder, or `false` to write no cache. Default: `$SBERT_ONNX_CACHE` (a folder, or
+   * `0` / `off`), else `$XDG_CACHE_HOME/sbert-ts/onnx` (`~/.cache/sbert-ts/onnx`).
    */
-  cacheDir?: string;
+  onnxCache?: string | false;
   /**
    * Where a new export goes: `model` (default) = `<modelDir>/onnx/`, falling back to the cache when
    * the folder cannot be written; `cache` = straight to the cache, leaving the model folder (and a
    * Hub snapshot) untouched — what the `auto` / `onnx` backends use on first load.
    */
   writeTo?: "model" | "cache";
+}
+
+/** An ONNX graph ready to open; `release()` deletes it when it is a temporary export (cache off). */
+export interface OnnxGraphFile {
+  path: string;
+  /** True when `path` is a temporary export that `release()` removes. */
+  temporary: boolean;
+  release(): Promise<void>;
 }
 
 async function isFile(path: string): Promise<boolean> {
@@ -40,68 +48,71 @@ function isUnwritable(e: unknown): boolean {
   return false;
 }
 
-/** Files that decide the graph (configs, weights), by name, size and mtime; the onnx/ folder is left out. */
-async function fingerprint(dir: string, depth = 2): Promise<string[]> {
-  const out: string[] = [];
-  const walk = async (d: string, left: number): Promise<void> => {
-    for (const e of await readdir(d, { withFileTypes: true })) {
-      if (e.name.startsWith(".") || e.name === "onnx") continue;
-      const p = join(d, e.name);
-      if (e.isDirectory() && left > 0) await walk(p, left - 1);
-      else if (e.isFile() && /\.(json|safetensors)$/.test(e.name)) {
-        const s = await stat(p);
-        out.push(`${relative(dir, p)}:${s.size}:${s.mtimeMs}`);
-      }
-    }
-  };
-  await walk(dir, depth);
-  return out.sort();
-}
+const keep = async (): Promise<void> => undefined;
 
-/** The cache folder for one model folder and export options: `<root>/<sha256 prefix>`. */
-export async function onnxCacheFolder(modelDir: string, opts: EnsureOnnxOptions = {}): Promise<string> {
-  const env = process.env;
-  const root = opts.cacheDir ?? env["SBERT_ONNX_CACHE"] ?? join(env["XDG_CACHE_HOME"] ?? join(homedir(), ".cache"), "sbert-ts", "onnx");
-  const key = JSON.stringify({
-    dir: await realpath(modelDir),
-    files: await fingerprint(modelDir),
-    withPooling: opts.withPooling === true,
-    quantize: opts.quantize ?? null,
-    format: opts.quantizedFormat ?? null,
-    task: opts.task ?? null,
-    version: EXPORTER_VERSION,
-  });
-  return join(root, createHash("sha256").update(key).digest("hex").slice(0, 16));
+/**
+ * The cache entry folder a model folder's export would use (`<root>/<content key>`), or undefined
+ * when the cache is off.
+ */
+export async function onnxCacheFolder(modelDir: string, opts: EnsureOnnxOptions = {}): Promise<string | undefined> {
+  const root = onnxCacheRoot(opts.onnxCache);
+  if (root === false) return undefined;
+  return join(root, await onnxCacheKey(modelDir, { ...opts, fileName: opts.fileName ?? defaultOnnxFileName(opts) }, root));
 }
 
 /**
- * The ONNX graph for a model folder, built on first use: returns `<modelDir>/onnx/<name>` when it
- * exists (a Hub or Optimum export is used as is); otherwise exports one there, or — when the
- * folder cannot be written (read-only, permissions, `onnx` is a file) — into a per-model cache
- * folder keyed by the folder's path, the size and mtime of its config and weight files, the
- * options and the exporter version. Writes are atomic (temp file + rename), so concurrent
- * callers never see a partial file.
+ * The ONNX graph for a model folder, built on first use: `<modelDir>/onnx/<name>` when it exists
+ * (a Hub or Optimum export is used as is); else a verified cache entry (see src/onnx/onnx-cache.ts);
+ * else a new export — into `<modelDir>/onnx/` (`writeTo: "model"`, when writable), into the
+ * cache, or, with the cache off or not writable, into a temp folder that `release()` deletes.
+ */
+export async function acquireOnnxModel(modelDir: string, opts: EnsureOnnxOptions = {}): Promise<OnnxGraphFile> {
+  const name = opts.fileName ?? defaultOnnxFileName(opts);
+  const own = join(modelDir, "onnx", name);
+  if (await isFile(own)) return { path: own, temporary: false, release: keep };
+  const root = onnxCacheRoot(opts.onnxCache);
+  const key = root === false ? undefined : await onnxCacheKey(modelDir, { ...opts, fileName: name }, root);
+  if (root !== false && key !== undefined && (await verifyEntry(join(root, key), name))) return { path: join(root, key, name), temporary: false, release: keep };
+
+  const model = await buildOnnxModel(modelDir, opts);
+  if (opts.writeTo !== "cache") {
+    try {
+      await mkdir(join(modelDir, "onnx"), { recursive: true });
+      await writeOnnxModel(model, own);
+      return { path: own, temporary: false, release: keep };
+    } catch (e) {
+      if (!isUnwritable(e)) throw e;
+    }
+  }
+  if (root !== false && key !== undefined) {
+    try {
+      const entry = await commitEntry(root, key, name, async (tmp) => (await writeOnnxModel(model, join(tmp, name))).files);
+      return { path: join(entry, name), temporary: false, release: keep };
+    } catch (e) {
+      if (!isUnwritable(e)) throw e;
+    }
+  }
+  const tmp = await mkdtemp(join(tmpdir(), "sbert-onnx-"));
+  try {
+    await writeOnnxModel(model, join(tmp, name));
+  } catch (e) {
+    await rm(tmp, { recursive: true, force: true });
+    throw e;
+  }
+  return { path: join(tmp, name), temporary: true, release: () => rm(tmp, { recursive: true, force: true }) };
+}
+
+/**
+ * Like `acquireOnnxModel`, for callers that keep the file: the path of `<modelDir>/onnx/<name>` or
+ * of a cache entry. INVALID_INPUT when the export could only go to a temporary folder (the cache
+ * is off, or its folder cannot be written, and so is the model folder).
  *
  * @example
  * const path = await ensureOnnxModel("models/all-MiniLM-L6-v2"); // …/onnx/model.onnx
  */
 export async function ensureOnnxModel(modelDir: string, opts: EnsureOnnxOptions = {}): Promise<string> {
-  const name = opts.fileName ?? defaultOnnxFileName(opts);
-  const cacheDir = await onnxCacheFolder(modelDir, opts);
-  const caches = [cacheDir, join(tmpdir(), "sbert-onnx-cache", basename(cacheDir))];
-  const modelOnnx = join(modelDir, "onnx");
-  for (const dir of [modelOnnx, ...caches]) if (await isFile(join(dir, name))) return join(dir, name);
-  const candidates = opts.writeTo === "cache" ? caches : [modelOnnx, ...caches];
-
-  const model = await buildOnnxModel(modelDir, opts);
-  for (const [i, dir] of candidates.entries()) {
-    try {
-      await mkdir(dir, { recursive: true });
-      await writeOnnxModel(model, join(dir, name));
-      return join(dir, name);
-    } catch (e) {
-      if (!isUnwritable(e) || i === candidates.length - 1) throw e;
-    }
-  }
-  throw new Error("ensureOnnxModel: no candidate folder"); // the loop returns or throws
+  const graph = await acquireOnnxModel(modelDir, opts);
+  if (!graph.temporary) return graph.path;
+  await graph.release();
+  throw new SbertError("INVALID_INPUT", `no place to keep the ONNX export of ${modelDir}: the ONNX cache is off or cannot be written${opts.writeTo === "cache" ? "" : ", and so is the model folder"}; set SBERT_ONNX_CACHE (or onnxCache) to a writable folder`);
 }

@@ -8,11 +8,12 @@
  * norm before clipping; a step that ends with an evaluation adds its `eval_*` metrics. The bar is
  * the shared one of src/progress.ts.
  */
-import { appendFileSync, readFileSync, renameSync, rmSync, statSync, truncateSync, writeFileSync } from "node:fs";
+import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, statSync, truncateSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { basename, dirname, join } from "node:path";
 import { SbertError } from "../errors.js";
 import { ProgressLine, type ProgressStream } from "../progress.js";
+import { writeFullySync } from "../io/write-fully.js";
 
 export type LogRecord = Record<string, number | string | null>;
 
@@ -41,7 +42,7 @@ export class TrainingLog {
   static open(path: string, resumeStep?: number): TrainingLog {
     try {
       const existing = statSync(path, { throwIfNoEntry: false });
-      if (resumeStep === undefined) writeFileSync(path, "");
+      if (resumeStep === undefined) closeSync(openSync(path, "w"));
       else if (existing?.isFile()) replaceFile(path, keptRecords(readFileSync(path, "utf8"), resumeStep));
     } catch (e) {
       throw logError(e, path);
@@ -52,7 +53,7 @@ export class TrainingLog {
   write(record: LogRecord): void {
     const line = `${JSON.stringify(record, (_k, v: unknown) => (typeof v === "number" && !Number.isFinite(v) ? null : v))}\n`;
     try {
-      appendFileSync(this.path, line);
+      appendAll(this.path, line);
       if (this.size !== undefined) this.size += Buffer.byteLength(line);
     } catch (e) {
       if (this.size !== undefined) {
@@ -62,7 +63,8 @@ export class TrainingLog {
           // the partial line stays; a resumed run drops it
         }
       }
-      throw new SbertError("WRITE_FAILED", `Could not write the training log ${this.path}: ${(e as Error).message}; training stopped. Free space (or choose another --log) and resume from the last checkpoint.`, { cause: e });
+      const why = e instanceof SbertError && e.cause instanceof Error ? e.cause.message : (e as Error).message; // the system's words, not writeFully's
+      throw new SbertError("WRITE_FAILED", `Could not write the training log ${this.path}: ${why}; training stopped. Free space (or choose another --log) and resume from the last checkpoint.`, { cause: e });
     }
   }
 }
@@ -84,11 +86,27 @@ function keptRecords(text: string, resumeStep: number): string {
     .join("");
 }
 
+/** Appends every byte of `text` to `path` (WRITE_FAILED on a short write, see `writeFullySync`). */
+function appendAll(path: string, text: string): void {
+  const fd = openSync(path, "a");
+  try {
+    writeFullySync(fd, text, path);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** Writes `text` to a temporary sibling, then renames it over `path` (a kill leaves the old or the new log, whole). */
 function replaceFile(path: string, text: string): void {
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
   try {
-    writeFileSync(tmp, text, { flag: "wx" });
+    const fd = openSync(tmp, "wx");
+    try {
+      writeFullySync(fd, text, path);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
     renameSync(tmp, path);
   } catch (e) {
     rmSync(tmp, { force: true });
