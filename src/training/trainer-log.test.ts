@@ -72,7 +72,7 @@ describe("ProgressBar (the shared ProgressLine of src/progress.ts)", () => {
     const text = out.join("");
     expect(out[0]).toMatch(/^\rtrain {2}\[#{6}-{14}\] {3}30% {2}3\/10 steps {2}[\d.]+ steps\/s {2}ETA \S+ {2}loss 0\.5000 {2}lr 1\.00e-3$/);
     expect(out[1]).toMatch(/^\rstep 3: eval_loss 0\.1000 *\n$/);
-    expect(out.at(-1)).toMatch(/4\/10 steps .* loss NaN {2}lr 1\.00e-3\n$/);
+    expect(out.at(-1)).toMatch(/4\/10 steps .* loss NaN {2}lr 1\.00e-3 *\n$/); // padded over a longer previous line when the rate shrinks
     expect(text).not.toContain("\x1b");
   });
 });
