@@ -8,6 +8,7 @@
  * classes so that `hub/` does not import `modules/` (and the architectures behind it).
  */
 import { SbertError } from "../errors.js";
+import { jsonSyntaxDetail } from "../io/json-syntax.js";
 import { validateRepoFilename } from "./names.js";
 
 /** One file the model needs, relative to the repo root. */
@@ -55,7 +56,7 @@ export function parseModulesJson(text: string, source: string): ModuleFolder[] {
   try {
     raw = JSON.parse(text);
   } catch (e) {
-    throw new SbertError("INVALID_MODEL_FILE", `${source} is not valid JSON: ${(e as Error).message}`, { cause: e });
+    throw new SbertError("INVALID_MODEL_FILE", `${source} is not valid JSON: ${jsonSyntaxDetail(e)}`);
   }
   if (!Array.isArray(raw) || raw.length === 0) throw new SbertError("INVALID_MODEL_FILE", `${source} must be a non-empty list of modules`);
   return raw.map((entry: unknown, i) => {
