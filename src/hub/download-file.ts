@@ -7,7 +7,8 @@
  *    names the blob, `X-Linked-Size` / `Content-Length` is the size, `Location` the CDN URL.
  * 2. Under a lock on the blob: skip if the blob exists; else GET into `blobs/<etag>.incomplete`
  *    (Python's name, so either tool resumes the other's partial file) with `Range` to resume,
- *    retrying dropped connections and 5xx with backoff.
+ *    retrying dropped connections, bodies that stall (no bytes for HF_HUB_DOWNLOAD_TIMEOUT) and
+ *    5xx with backoff; the retry budget restarts whenever a try brought new bytes.
  * 3. Verify the size, and the sha256 (LFS files, whose ETag is the sha256) or the git blob sha1
  *    (other files, whose ETag is the git object id); rename into place; symlink the snapshot.
  */

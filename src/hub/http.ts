@@ -114,9 +114,10 @@ export class HubClient {
       const timer = new AbortController();
       const timeout = new HubTimeout(`no response headers from ${host} within ${seconds(timeoutS)} s (${timeoutName}; connecting included)`);
       const clock = setTimeout(() => timer.abort(timeout), timeoutS * 1000);
-      const signal = init.signal ? AbortSignal.any([init.signal, timer.signal]) : timer.signal;
+      const onCallerAbort = (): void => timer.abort(init.signal?.reason);
+      init.signal?.addEventListener("abort", onCallerAbort, { once: true }); // AbortSignal.any needs Node 20.3
       try {
-        res = await this.fetchFn(url, { ...init, signal, headers: this.headersFor(url, Object.fromEntries(new Headers(init.headers))) });
+        res = await this.fetchFn(url, { ...init, signal: timer.signal, headers: this.headersFor(url, Object.fromEntries(new Headers(init.headers))) });
       } catch (e) {
         if (init.signal?.aborted) throw e; // the caller's own abort: not ours to retry
         const detail = e === timeout ? timeout.message : connectTimedOut(e) ? `connecting to ${host} timed out (undici's 10 s connect timeout)` : (e as Error).message;
@@ -128,6 +129,7 @@ export class HubClient {
         continue;
       } finally {
         clearTimeout(clock);
+        init.signal?.removeEventListener("abort", onCallerAbort);
       }
       if (!isRetryableStatus(res.status)) return res;
       await res.body?.cancel().catch(() => undefined);

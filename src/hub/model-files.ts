@@ -3,6 +3,8 @@
  * `pytorch_model.bin`, no ONNX variants unless asked, no README or training files).
  *
  * With `onnxFile`, each Transformer folder gets `onnx/<onnxFile>` instead of `model.safetensors`.
+ * A repo that has `model.safetensors.index.json` instead of `model.safetensors` is sharded:
+ * `resolve.ts` then fetches the index and the shards it names.
  * The table is keyed by the module class (the last part of the `modules.json` type string, which
  * is the same in every spelling the registry accepts). It lives here rather than on the module
  * classes so that `hub/` does not import `modules/` (and the architectures behind it).
