@@ -19,7 +19,7 @@ describe("jsonSyntaxDetail", () => {
   });
 
   it("keeps the grammar and the position when V8 gives them", () => {
-    expect(detail('{"a" 1}')).toBe("Expected ':' after property name in JSON at position 5");
+    expect(detail('{"a" 1}')).toMatch(/^Expected ':' after property name in JSON at position 5/);
     expect(detail('{"a": 1,')).toMatch(/^Expected double-quoted property name in JSON at position 8/);
     expect(detail("")).toBe("Unexpected end of JSON input");
   });
