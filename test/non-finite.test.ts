@@ -1,9 +1,12 @@
 /**
  * NaN / infinite model outputs are an error (`NON_FINITE_OUTPUT`, naming the input rows), on both
  * engines, for every output kind: before, they were written as JSON `null` with exit 0, and
- * `precision: "binary"` turned NaN into -128. The models are fixtures whose embedding row of the
- * token "cat" is rewritten to NaN, so only texts containing "cat" produce NaN (the check is on
- * the outputs; refusing such weights at load is a separate check).
+ * `precision: "binary"` turned NaN into -128. NaN weights are refused at load (tested here too),
+ * so the models are fixtures with finite but huge weights that overflow in the forward pass: the
+ * embedding row of the token "cat" gets 3.4e38 (float32's largest value) in dimension 0 and the
+ * token-type rows get 1e37 there, so the embedding sum of "cat" overflows to +Infinity on both
+ * engines (and layer norm turns it into NaN), while other tokens stay finite. Only texts
+ * containing "cat" produce non-finite outputs.
  */
 import { cp, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -19,19 +22,29 @@ const CAT = 300; // the token id of "cat" in the fixtures' vocabulary
 let tmp: string;
 let stDir: string;
 let ceDir: string;
+let nanDir: string;
 
-/** Copies a fixture (without its onnx/ folder), sets the "cat" embedding row to NaN, exports its ONNX graph into the copy. */
-async function poisoned(name: string): Promise<string> {
-  const dir = join(tmp, name);
+/**
+ * Copies a fixture (without its onnx/ folder), makes the "cat" embedding overflow as described
+ * above (or, with `nan`, writes NaN into its row), exports its ONNX graph into the copy.
+ */
+async function poisoned(name: string, nan = false): Promise<string> {
+  const dir = join(tmp, nan ? `${name}-nan` : name);
   await cp(join(FIXTURES, name), dir, { recursive: true, filter: (src) => !src.includes(`${name}/onnx`) && !src.endsWith("onnx_check.json") });
   const file = await readSafetensors(join(dir, "model.safetensors"));
   const tensors: Record<string, { shape: readonly number[]; data: Float32Array }> = {};
   for (const [n, t] of file) tensors[n] = { shape: t.shape, data: toFloat32Array(t) };
   const words = Object.entries(tensors).find(([n]) => n.endsWith("embeddings.word_embeddings.weight"))![1];
+  const types = Object.entries(tensors).find(([n]) => n.endsWith("embeddings.token_type_embeddings.weight"))![1];
   const hidden = words.shape[1]!;
-  words.data.fill(NaN, CAT * hidden, (CAT + 1) * hidden);
+  if (nan) words.data.fill(NaN, CAT * hidden, (CAT + 1) * hidden);
+  else {
+    words.data[CAT * hidden] = 3.4e38;
+    for (let row = 0; row < types.shape[0]!; row++) types.data[row * hidden] = 1e37;
+    expect(Object.values(tensors).every((t) => t.data.every(Number.isFinite))).toBe(true);
+  }
   await writeSafetensors(join(dir, "model.safetensors"), tensors, file.metadata);
-  await exportOnnx(dir);
+  if (!nan) await exportOnnx(dir);
   return dir;
 }
 
@@ -39,6 +52,7 @@ beforeAll(async () => {
   tmp = await mkdtemp(join(tmpdir(), "sbert-nan-"));
   stDir = await poisoned("st-bert-mean");
   ceDir = await poisoned("ce-bert-1label");
+  nanDir = await poisoned("st-bert-mean", true);
 });
 
 afterAll(() => rm(tmp, { recursive: true, force: true }));
@@ -87,6 +101,18 @@ describe.each<BackendName>(["native", "onnx"])("%s backend", (backend) => {
     } finally {
       await ce.dispose();
     }
+  });
+});
+
+describe("NaN weights", () => {
+  it.each<BackendName>(["native", "onnx"])("are refused at load on the %s backend, naming the tensor and the count", async (backend) => {
+    const e = await SentenceTransformer.load(nanDir, { backend }).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect(e).toBeInstanceOf(SbertError);
+    expect((e as SbertError).code).toBe("INVALID_MODEL_FILE");
+    expect((e as SbertError).message).toMatch(/tensor "(bert\.)?embeddings\.word_embeddings\.weight" holds 48 NaN or infinite values/);
   });
 });
 

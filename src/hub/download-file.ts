@@ -7,7 +7,8 @@
  *    names the blob, `X-Linked-Size` / `Content-Length` is the size, `Location` the CDN URL.
  * 2. Under a lock on the blob: skip if the blob exists; else GET into `blobs/<etag>.incomplete`
  *    (Python's name, so either tool resumes the other's partial file) with `Range` to resume,
- *    retrying dropped connections and 5xx with backoff.
+ *    retrying dropped connections, bodies that stall (no bytes for HF_HUB_DOWNLOAD_TIMEOUT) and
+ *    5xx with backoff; the retry budget restarts whenever a try brought new bytes.
  * 3. Verify the size, and the sha256 (LFS files, whose ETag is the sha256) or the git blob sha1
  *    (other files, whose ETag is the git object id); rename into place; symlink the snapshot.
  */
@@ -18,7 +19,7 @@ import { dirname, join } from "node:path";
 import { SbertError } from "../errors.js";
 import { writeFully } from "../io/write-fully.js";
 import { type RepoCache, exists } from "./cache-layout.js";
-import { type HubClient, type RequestSubject, hubError, networkError, sleep } from "./http.js";
+import { BodyStalled, type HubClient, type RequestSubject, bodyChunks, hubError, networkError, sleep } from "./http.js";
 import { withLock } from "./lock.js";
 import { normalizeEtag, validateCommitHash } from "./names.js";
 
@@ -123,9 +124,13 @@ async function fetchBlob(client: HubClient, subject: Required<RequestSubject>, m
       report(size, true);
       return;
     } catch (e) {
-      if (!(e instanceof ShortRead || isDroppedConnection(e))) throw e;
-      if (received > 0) failures = 0; // progress was made: the budget is per stall, not per file
-      if (failures++ >= client.maxRetries) throw networkError(client.endpoint, subject, `connection kept dropping (${(e as Error).message})`, e);
+      if (!(e instanceof ShortRead || e instanceof BodyStalled || isDroppedConnection(e))) throw e;
+      const now = await stat(part).then((st) => st.size, () => 0);
+      if (received > 0 || now > offset) failures = 0; // progress was made: the budget is per stall, not per file
+      if (failures++ >= client.maxRetries) {
+        const detail = e instanceof BodyStalled ? `${e.message} ${client.budgetText(client.downloadTimeout)} without progress` : `connection kept dropping (${(e as Error).message})`;
+        throw networkError(client.endpoint, subject, detail, e);
+      }
       await sleep(client.backoffMs(failures - 1));
     }
   }
@@ -137,7 +142,7 @@ class ShortRead extends Error {}
 async function fetchRange(client: HubClient, subject: Required<RequestSubject>, meta: FileMetadata, part: string, offset: number, progress: (loaded: number) => void): Promise<number> {
   const headers: Record<string, string> = { "Accept-Encoding": "identity" };
   if (offset > 0) headers["Range"] = `bytes=${offset}-`;
-  const res = await client.request(meta.url, { method: "GET", headers }, subject);
+  const res = await client.request(meta.url, { method: "GET", headers }, subject, client.downloadTimeout, "HF_HUB_DOWNLOAD_TIMEOUT");
   if (res.status === 416 && offset > 0) {
     await res.body?.cancel();
     await truncate(part, 0); // the partial file does not fit this blob: start over
@@ -155,7 +160,7 @@ async function fetchRange(client: HubClient, subject: Required<RequestSubject>, 
   let received = 0;
   try {
     if (!res.body) throw new ShortRead("empty response");
-    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+    for await (const chunk of bodyChunks(res, meta.url, client.downloadTimeout, "HF_HUB_DOWNLOAD_TIMEOUT")) {
       await writeFully(fh, chunk, part);
       received += chunk.length;
       progress(start + received);

@@ -10,6 +10,8 @@
  * | `HF_TOKEN` (legacy `HUGGING_FACE_HUB_TOKEN`), else the file `HF_TOKEN_PATH` (`$HF_HOME/token`) | bearer token | none |
  * | `HF_HUB_OFFLINE` (or `TRANSFORMERS_OFFLINE`) = 1/ON/YES/TRUE | never use the network | off |
  * | `HF_HUB_DISABLE_IMPLICIT_TOKEN` = 1/ON/YES/TRUE | do not send the token read from the environment | off |
+ * | `HF_HUB_ETAG_TIMEOUT` | seconds to wait for a metadata answer's headers | 10 |
+ * | `HF_HUB_DOWNLOAD_TIMEOUT` | seconds to wait for a download's headers, and between two chunks of its body | 10 |
  *
  * `@huggingface/hub` has `getHFHubCachePath()`, but it skips Python's `~` and `$VAR` expansion and
  * knows nothing of the endpoint, token and offline variables; hence this small port.
@@ -17,6 +19,7 @@
 import { readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
+import { SbertError } from "../errors.js";
 
 export const DEFAULT_ENDPOINT = "https://huggingface.co";
 
@@ -30,6 +33,19 @@ export interface HubEnv {
   /** Bearer token, or undefined. */
   token: string | undefined;
   offline: boolean;
+  /** HF_HUB_ETAG_TIMEOUT in seconds, when set. */
+  etagTimeout: number | undefined;
+  /** HF_HUB_DOWNLOAD_TIMEOUT in seconds, when set. */
+  downloadTimeout: number | undefined;
+}
+
+/** A timeout variable: unset or empty is the default; else a positive number of seconds. */
+function timeoutVar(env: Env, name: string): number | undefined {
+  const raw = env[name]?.trim();
+  if (!raw) return undefined;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= 0) throw new SbertError("INVALID_INPUT", `${name} must be a positive number of seconds, got "${raw}"`);
+  return value;
 }
 
 /** Python's `_is_true`: 1, ON, YES, TRUE in any case. */
@@ -74,5 +90,7 @@ export function hubEnv(env: Env = process.env): HubEnv {
     endpoint: (env["HF_ENDPOINT"] ?? "").replace(/\/+$/, "") || DEFAULT_ENDPOINT,
     token: envToken(env),
     offline: isTrue(env["HF_HUB_OFFLINE"] || env["TRANSFORMERS_OFFLINE"]),
+    etagTimeout: timeoutVar(env, "HF_HUB_ETAG_TIMEOUT"),
+    downloadTimeout: timeoutVar(env, "HF_HUB_DOWNLOAD_TIMEOUT"),
   };
 }

@@ -3,11 +3,14 @@
  * `pytorch_model.bin`, no ONNX variants unless asked, no README or training files).
  *
  * With `onnxFile`, each Transformer folder gets `onnx/<onnxFile>` instead of `model.safetensors`.
+ * A repo that has `model.safetensors.index.json` instead of `model.safetensors` is sharded:
+ * `resolve.ts` then fetches the index and the shards it names.
  * The table is keyed by the module class (the last part of the `modules.json` type string, which
  * is the same in every spelling the registry accepts). It lives here rather than on the module
  * classes so that `hub/` does not import `modules/` (and the architectures behind it).
  */
 import { SbertError } from "../errors.js";
+import { jsonSyntaxDetail } from "../io/json-syntax.js";
 import { validateRepoFilename } from "./names.js";
 
 /** One file the model needs, relative to the repo root. */
@@ -55,7 +58,7 @@ export function parseModulesJson(text: string, source: string): ModuleFolder[] {
   try {
     raw = JSON.parse(text);
   } catch (e) {
-    throw new SbertError("INVALID_MODEL_FILE", `${source} is not valid JSON: ${(e as Error).message}`, { cause: e });
+    throw new SbertError("INVALID_MODEL_FILE", `${source} is not valid JSON: ${jsonSyntaxDetail(e)}`);
   }
   if (!Array.isArray(raw) || raw.length === 0) throw new SbertError("INVALID_MODEL_FILE", `${source} must be a non-empty list of modules`);
   return raw.map((entry: unknown, i) => {

@@ -12,6 +12,7 @@ import { readFile } from "node:fs/promises";
 import { HubApiError, modelInfo } from "@huggingface/hub";
 import { SbertError } from "../errors.js";
 import { pickleWeightsError } from "../io/safetensors.js";
+import { parseShardIndex } from "../io/safetensors-index.js";
 import { RepoCache } from "./cache-layout.js";
 import { type DownloadProgress, downloadToCache, fileMetadata } from "./download-file.js";
 import { type Env, hubEnv } from "./env.js";
@@ -79,6 +80,8 @@ export async function downloadModel(repoId: string, opts: HubOptions = {}): Prom
     endpoint: (opts.endpoint ?? env.endpoint).replace(/\/+$/, ""),
     token: opts.token === false ? undefined : (opts.token ?? env.token),
     offline: opts.offline ?? env.offline,
+    etagTimeout: opts.etagTimeout ?? env.etagTimeout,
+    downloadTimeout: opts.downloadTimeout ?? env.downloadTimeout,
   };
   const key = JSON.stringify([settings.cacheDir, settings.endpoint, settings.offline, repoId, revision, extraFiles, opts.onnxFile ?? null, opts.checkForUpdates ?? false]);
   let job = inflight.get(key);
@@ -89,7 +92,9 @@ export async function downloadModel(repoId: string, opts: HubOptions = {}): Prom
   return job;
 }
 
-interface Job extends Omit<HubOptions, "token" | "extraFiles" | "onnxFile"> {
+interface Job extends Omit<HubOptions, "token" | "extraFiles" | "onnxFile" | "etagTimeout" | "downloadTimeout"> {
+  etagTimeout: number | undefined;
+  downloadTimeout: number | undefined;
   onnxFile: string | undefined;
   repoId: string;
   revision: string;
@@ -147,13 +152,18 @@ async function fromCache(cache: RepoCache, job: Job, mode: "complete" | "usable"
   }
   for (const w of wantedFiles(modules, job)) {
     if (await cache.hasFile(commit, w.path)) continue;
+    const shards = await cachedShardList(cache, commit, w.path, job);
+    if (shards) {
+      for (const shard of shards) if (!(await cache.hasFile(commit, shard))) return { missing: shard };
+      continue;
+    }
     if (w.required || !(mode === "usable" || (await cache.isMarkedMissing(commit, w.path)))) return { missing: w.path };
   }
   return { commit };
 }
 
 async function fromHub(cache: RepoCache, job: Job): Promise<{ commit: string; downloaded: string[] }> {
-  const client = new HubClient({ endpoint: job.endpoint, token: job.token, fetch: job.fetch, maxRetries: job.maxRetries, retryBaseMs: job.retryBaseMs });
+  const client = new HubClient({ endpoint: job.endpoint, token: job.token, fetch: job.fetch, maxRetries: job.maxRetries, retryBaseMs: job.retryBaseMs, etagTimeout: job.etagTimeout, downloadTimeout: job.downloadTimeout });
   const subject: RequestSubject = { repoId: job.repoId, revision: job.revision };
   const { commit, files } = await revisionInfo(client, subject);
   const downloaded: string[] = [];
@@ -172,10 +182,19 @@ async function fromHub(cache: RepoCache, job: Job): Promise<{ commit: string; do
     await cache.markMissing(commit, "modules.json");
   }
   const wanted = wantedFiles(modules, job);
-  for (const w of wanted) if (w.required && !files.has(w.path)) throw missingOnHub(job, w.path, commit, files);
+  const indexOf = (path: string): string | undefined => (isWeightsFile(path) && files.has(`${path}.index.json`) ? `${path}.index.json` : undefined);
+  for (const w of wanted) if (w.required && !files.has(w.path) && !indexOf(w.path)) throw missingOnHub(job, w.path, commit, files);
   for (const w of wanted) {
+    const index = files.has(w.path) ? undefined : indexOf(w.path);
     if (files.has(w.path)) await fetchFile(w.path);
-    else await cache.markMissing(commit, w.path);
+    else if (index) {
+      // A sharded checkpoint: the index first, then the shards it names (validated names only).
+      await fetchFile(index);
+      for (const shard of (await cachedShardList(cache, commit, w.path, job)) ?? []) {
+        if (!files.has(shard)) throw missingOnHub(job, shard, commit, files);
+        await fetchFile(shard);
+      }
+    } else await cache.markMissing(commit, w.path);
   }
   await cache.writeRef(job.revision, commit);
   return { commit, downloaded };
@@ -198,6 +217,24 @@ async function revisionInfo(client: HubClient, subject: RequestSubject): Promise
     if (e instanceof SbertError) throw e;
     throw new SbertError("NETWORK_ERROR", `${client.endpoint} gave an unreadable answer for model "${subject.repoId}": ${(e as Error).message}`, { cause: e });
   }
+}
+
+/** `model.safetensors` (at the root or in a module folder): the file a shard index can replace. */
+function isWeightsFile(path: string): boolean {
+  return path === "model.safetensors" || path.endsWith("/model.safetensors");
+}
+
+/**
+ * The repo paths of the shards named by the cached `<weights>.index.json`, or undefined when the
+ * snapshot has no such index. The index is validated (`parseShardIndex`): shard names are plain
+ * file names in the weights' own folder.
+ */
+async function cachedShardList(cache: RepoCache, commit: string, weights: string, job: Job): Promise<string[] | undefined> {
+  const index = `${weights}.index.json`;
+  if (!isWeightsFile(weights) || !(await cache.hasFile(commit, index))) return undefined;
+  const text = await readFile(cache.pointerPath(commit, index), "utf8");
+  const dir = weights.slice(0, weights.length - "model.safetensors".length);
+  return parseShardIndex(text, `${index} of model "${job.repoId}"`).shards.map((s) => `${dir}${s}`);
 }
 
 function missingOnHub(job: Job, file: string, commit: string, files: ReadonlySet<string>): SbertError {

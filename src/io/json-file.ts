@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { SbertError } from "../errors.js";
+import { jsonSyntaxDetail } from "./json-syntax.js";
 
 /** A decoded JSON object (string keys, unknown values). */
 export type JsonObject = Record<string, unknown>;
@@ -27,7 +28,7 @@ export async function readJsonObject(dir: string, name: string, opts: { optional
   try {
     value = JSON.parse(text);
   } catch (e) {
-    throw new SbertError("INVALID_MODEL_FILE", `${path} is not valid JSON: ${(e as Error).message}`, { cause: e });
+    throw new SbertError("INVALID_MODEL_FILE", `${path} is not valid JSON: ${jsonSyntaxDetail(e)}`);
   }
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
     throw new SbertError("INVALID_MODEL_FILE", `${path} must hold a JSON object`);
@@ -48,6 +49,6 @@ export async function readJsonValue(dir: string, name: string): Promise<unknown 
   try {
     return JSON.parse(text) as unknown;
   } catch (e) {
-    throw new SbertError("INVALID_MODEL_FILE", `${path} is not valid JSON: ${(e as Error).message}`, { cause: e });
+    throw new SbertError("INVALID_MODEL_FILE", `${path} is not valid JSON: ${jsonSyntaxDetail(e)}`);
   }
 }

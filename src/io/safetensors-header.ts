@@ -6,6 +6,7 @@
  * relative to the start of the data buffer.
  */
 import { SbertError } from "../errors.js";
+import { jsonSyntaxDetail } from "./json-syntax.js";
 
 /** Element types this library decodes, with their size in bytes and their rank in the Rust crate's
  * `Dtype` enum (the writer orders tensors by descending rank, then by name, like the crate). */
@@ -81,27 +82,29 @@ export function elementCount(shape: readonly number[]): number | undefined {
  * header must be a UTF-8 JSON object; every tensor's byte length must equal
  * `product(shape) * size(dtype)`; and the tensors, sorted by offset, must cover the data buffer
  * contiguously (each `begin` equals the previous `end`, the last `end` equals the buffer length),
- * so overlaps, holes and trailing bytes are all rejected.
+ * so overlaps, holes and trailing bytes are all rejected. `bytes` may be only the start of the file
+ * (at least `8 + N` bytes) when `fileSize` gives the whole file's size.
  *
  * @throws SbertError `INVALID_MODEL_FILE` (corrupt or lying header), `UNSUPPORTED_FORMAT` (dtype).
  */
-export function parseHeader(bytes: Uint8Array, source: string, maxHeaderBytes: number): ParsedHeader {
+export function parseHeader(bytes: Uint8Array, source: string, maxHeaderBytes: number, fileSize = bytes.byteLength): ParsedHeader {
   const fail = (what: string): never => {
     throw new SbertError(
       "INVALID_MODEL_FILE",
       `${source}: not a valid safetensors file: ${what}. Re-download or re-export the weights.`,
     );
   };
-  if (bytes.byteLength < 8) fail(`it holds ${bytes.byteLength} bytes, fewer than the 8-byte header length`);
+  if (fileSize < 8 || bytes.byteLength < 8) fail(`it holds ${fileSize} bytes, fewer than the 8-byte header length`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const declared = view.getBigUint64(0, true);
   if (declared > BigInt(maxHeaderBytes)) {
     fail(`the header claims ${declared} bytes, above the ${maxHeaderBytes}-byte limit (maxHeaderBytes)`);
   }
   const headerLength = Number(declared);
-  if (8 + headerLength > bytes.byteLength) {
-    fail(`the header claims ${headerLength} bytes but only ${bytes.byteLength - 8} follow the length field`);
+  if (8 + headerLength > fileSize) {
+    fail(`the header claims ${headerLength} bytes but only ${fileSize - 8} follow the length field`);
   }
+  if (8 + headerLength > bytes.byteLength) throw new RangeError("parseHeader: the header bytes were not all passed in");
 
   let text: string;
   try {
@@ -113,13 +116,13 @@ export function parseHeader(bytes: Uint8Array, source: string, maxHeaderBytes: n
   try {
     json = JSON.parse(text);
   } catch (e) {
-    return fail(`the header is not valid JSON (${e instanceof Error ? e.message : String(e)})`);
+    return fail(`the header is not valid JSON (${jsonSyntaxDetail(e)})`);
   }
   if (!isPlainObject(json)) fail("the header is not a JSON object");
   const header = json as Record<string, unknown>;
 
   const dataStart = 8 + headerLength;
-  const bufferLength = bytes.byteLength - dataStart;
+  const bufferLength = fileSize - dataStart;
   const metadata: Record<string, string> = Object.create(null) as Record<string, string>;
   const tensors = new Map<string, TensorInfo>();
 

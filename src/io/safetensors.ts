@@ -11,7 +11,7 @@
  * await writeSafetensors("out/model.safetensors", { "linear.weight": { shape: [2, 2], data: new Float32Array(4) } });
  */
 import { randomBytes } from "node:crypto";
-import { open, readFile, rename, rm } from "node:fs/promises";
+import { open, rename, rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { SbertError } from "../errors.js";
 import { writeFully } from "./write-fully.js";
@@ -26,6 +26,7 @@ import {
   type HeaderEntry,
   type TensorInfo,
 } from "./safetensors-header.js";
+import { openSafetensors } from "./safetensors-file.js";
 
 export { DEFAULT_MAX_HEADER_BYTES, type Dtype, type TensorInfo };
 
@@ -69,18 +70,58 @@ export interface SafetensorsFile extends Iterable<[string, TensorRecord]> {
   get(name: string): TensorRecord;
 }
 
-/** Reads and validates a safetensors file (the whole file is read into memory once). */
+/**
+ * Reads and validates a safetensors file: the header, then each tensor's bytes into a buffer of
+ * its own (files over 2 GiB are fine; only regular files are read).
+ * @throws SbertError FILE_NOT_FOUND, INVALID_MODEL_FILE, UNSUPPORTED_FORMAT
+ */
 export async function readSafetensors(
   path: string,
   opts: { maxHeaderBytes?: number } = {},
 ): Promise<SafetensorsFile> {
-  let bytes: Uint8Array;
+  const file = await openSafetensors(path, opts);
   try {
-    bytes = await readFile(path);
-  } catch (e) {
-    throw fsError(e, path, "read");
+    const raw = new Map<string, Uint8Array>();
+    for (const [name, info] of file.header.tensors) raw.set(name, await file.readRange(info.dataOffsets));
+    return new ParsedFile(path, file.header.metadata, file.header.tensors, (name) => raw.get(name) as Uint8Array);
+  } finally {
+    await file.close();
   }
-  return parseSafetensors(bytes, path, opts);
+}
+
+/** Float dtypes, which `readFloatTensors` decodes to float32. */
+const FLOAT_DTYPES: ReadonlySet<Dtype> = new Set<Dtype>(["F32", "F16", "BF16", "F64"]);
+
+/**
+ * Reads the floating-point tensors of a safetensors file one at a time, each decoded to float32
+ * (F16/BF16 exactly, F64 rounded) straight from its own byte range, and hands each to `onTensor`
+ * (name order). Integer and bool tensors are skipped. Peak memory is the tensors kept by
+ * `onTensor` plus one tensor's raw bytes. Returns the file's metadata and all its tensor names.
+ * @throws SbertError FILE_NOT_FOUND, INVALID_MODEL_FILE, UNSUPPORTED_FORMAT
+ */
+export async function readFloatTensors(
+  path: string,
+  onTensor: (name: string, shape: number[], data: Float32Array) => void,
+  opts: { maxHeaderBytes?: number } = {},
+): Promise<{ metadata: Readonly<Record<string, string>>; names: string[] }> {
+  const file = await openSafetensors(path, opts);
+  try {
+    const names = [...file.header.tensors.keys()].sort(compareUtf8);
+    for (const name of names) {
+      const info = file.header.tensors.get(name) as TensorInfo;
+      if (!FLOAT_DTYPES.has(info.dtype)) continue;
+      const raw = await file.readRange(info.dataOffsets);
+      // F32 on a little-endian host: the fresh read buffer is the array (no second copy).
+      const data =
+        info.dtype === "F32" && HOST_LITTLE_ENDIAN
+          ? new Float32Array(raw.buffer, raw.byteOffset, raw.byteLength / 4)
+          : toFloat32Array({ dtype: info.dtype, shape: [], data: decodeTensorBytes(info.dtype, raw) } as TensorRecord);
+      onTensor(name, info.shape.slice(), data);
+    }
+    return { metadata: file.header.metadata, names };
+  } finally {
+    await file.close();
+  }
 }
 
 /**
@@ -97,22 +138,26 @@ export function parseSafetensors(
     throw new SbertError("INVALID_INPUT", `maxHeaderBytes must be an integer >= 2, got ${max}`);
   }
   const header = parseHeader(bytes, source, max);
-  return new ParsedFile(source, header.metadata, header.tensors, bytes.subarray(header.dataStart));
+  const data = bytes.subarray(header.dataStart);
+  return new ParsedFile(source, header.metadata, header.tensors, (_, info) => data.subarray(info.dataOffsets[0], info.dataOffsets[1]));
 }
+
+/** A tensor's raw little-endian bytes. */
+type RawBytes = (name: string, info: TensorInfo) => Uint8Array;
 
 class ParsedFile implements SafetensorsFile {
   readonly #tensors: ReadonlyMap<string, TensorInfo>;
-  readonly #data: Uint8Array;
+  readonly #raw: RawBytes;
   readonly #names: string[];
 
   constructor(
     readonly source: string,
     readonly metadata: Readonly<Record<string, string>>,
     tensors: ReadonlyMap<string, TensorInfo>,
-    data: Uint8Array,
+    raw: RawBytes,
   ) {
     this.#tensors = tensors;
-    this.#data = data;
+    this.#raw = raw;
     this.#names = [...tensors.keys()].sort(compareUtf8);
   }
 
@@ -131,8 +176,9 @@ class ParsedFile implements SafetensorsFile {
   }
 
   get(name: string): TensorRecord {
-    const { dtype, shape, dataOffsets } = this.info(name);
-    const raw = this.#data.subarray(dataOffsets[0], dataOffsets[1]);
+    const info = this.info(name);
+    const { dtype, shape } = info;
+    const raw = this.#raw(name, info);
     return { dtype, shape: shape.slice(), data: decodeTensorBytes(dtype, raw) } as TensorRecord;
   }
 

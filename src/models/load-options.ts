@@ -25,6 +25,8 @@ export const MODEL_LOAD_KEY_RECORD: { [K in keyof Required<BackendOptions & HubO
   lockStaleMs: true,
   maxRetries: true,
   retryBaseMs: true,
+  etagTimeout: true,
+  downloadTimeout: true,
 };
 
 /** `BackendOptions & HubOptions` keys: what `CrossEncoder.load` accepts. */

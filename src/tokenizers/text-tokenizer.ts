@@ -21,6 +21,7 @@ import { readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import { Tokenizer } from "@huggingface/tokenizers";
 import { SbertError } from "../errors.js";
+import { jsonSyntaxDetail } from "../io/json-syntax.js";
 import { patchLibraryTokenizer } from "./library-patches.js";
 import { parsePostProcessor, type PostProcessor } from "./post-processor.js";
 import { MAX_TOKENIZER_FILE_BYTES, checkTokenizerModel, vocabularySize } from "./tokenizer-checks.js";
@@ -430,7 +431,7 @@ async function readJsonFile(file: string, required: boolean): Promise<unknown> {
   try {
     return JSON.parse(text) as unknown;
   } catch (error) {
-    throw new SbertError("INVALID_MODEL_FILE", `${file} is not valid JSON: ${(error as Error).message}`, { cause: error });
+    throw new SbertError("INVALID_MODEL_FILE", `${file} is not valid JSON: ${jsonSyntaxDetail(error)}`);
   }
 }
 

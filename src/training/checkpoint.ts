@@ -16,6 +16,7 @@
 import { lstat, mkdir, open, readFile, readdir, rm } from "node:fs/promises";
 import { join, relative, sep } from "node:path";
 import { SbertError } from "../errors.js";
+import { jsonSyntaxDetail } from "../io/json-syntax.js";
 import { readSafetensors, toFloat32Array, type WritableTensor, writeSafetensors } from "../io/safetensors.js";
 import { writeFully } from "../io/write-fully.js";
 import { writeFolderAtomically } from "../models/save-atomic.js";
@@ -138,7 +139,7 @@ export async function readTrainerState(dir: string): Promise<StoredState> {
   try {
     raw = JSON.parse(text);
   } catch (e) {
-    throw new SbertError("INVALID_MODEL_FILE", `${path} is not valid JSON (${(e as Error).message}; ${text.length} characters); the checkpoint is damaged`, { cause: e });
+    throw new SbertError("INVALID_MODEL_FILE", `${path} is not valid JSON (${jsonSyntaxDetail(e)}; ${text.length} characters); the checkpoint is damaged`);
   }
   const bad = (what: string) => new SbertError("INVALID_MODEL_FILE", `${path}: ${what}; the checkpoint is damaged`);
   if (!isObject(raw)) throw bad("the file does not hold a JSON object");

@@ -1,7 +1,8 @@
 /**
  * A stand-in for the Hugging Face hub on 127.0.0.1, for tests: serves `test/fixtures/<name>` as
  * repo `sbert-test/<name>` (plus in-memory repos) with the hub's URL scheme, headers and status
- * codes, and can fail on demand (status codes, a connection cut mid-file, held responses).
+ * codes, and can fail on demand (status codes, a connection cut mid-file, held responses, requests
+ * never answered, bodies that stall mid-file with the connection left open).
  *
  * - `GET /api/models/{org}/{name}/revision/{rev}` → `{ _id, id, sha, private, siblings: [{ rfilename }] }`
  * - `HEAD|GET /{org}/{name}/resolve/{rev}/{path}` → small files: 200, `ETag` = git blob sha1;
@@ -52,6 +53,8 @@ export class TestHub {
   private readonly failures: { match: string; statuses: number[] }[] = [];
   private readonly cuts: { match: string; times: number }[] = [];
   private readonly holds: { match: string; count: number; waiting: (() => void)[] }[] = [];
+  private readonly hangs: { match: string; times: number }[] = [];
+  private readonly stalls: { match: string; times: number; afterBytes: number }[] = [];
 
   constructor(private readonly opts: TestHubOptions = {}) {
     this.server = createServer((req, res) => void this.handle(req, res).catch((e: unknown) => res.destroy(e as Error)));
@@ -79,6 +82,19 @@ export class TestHub {
   /** The next `times` file bodies whose path contains `match` stop after half the bytes, then the socket is destroyed. */
   cut(match: string, times = 1): void {
     this.cuts.push({ match, times });
+  }
+
+  /** The next `times` requests whose path contains `match` are read and never answered (the socket stays open). */
+  hang(match: string, times = Infinity): void {
+    this.hangs.push({ match, times });
+  }
+
+  /**
+   * The next `times` file bodies whose path contains `match` send their headers and the first
+   * `afterBytes` bytes (at most), then nothing more, with the connection left open.
+   */
+  stall(match: string, times = Infinity, afterBytes = 0): void {
+    this.stalls.push({ match, times, afterBytes });
   }
 
   /** Requests whose path contains `match` wait until `count` of them have arrived (at most 10 s). */
@@ -127,6 +143,11 @@ export class TestHub {
           for (const w of h.waiting) w();
         } else setTimeout(release, 10_000).unref();
       });
+    }
+    const hang = this.hangs.find((h) => path.includes(h.match) && h.times > 0);
+    if (hang) {
+      hang.times--;
+      return;
     }
     const failure = this.failures.find((f) => path.includes(f.match) && f.statuses.length > 0);
     if (failure) {
@@ -199,6 +220,12 @@ export class TestHub {
     const part = body.subarray(start);
     res.writeHead(status, { ...headers, ...extra, "Content-Length": String(part.length) });
     if (req.method === "HEAD") return void res.end();
+    const stall = this.stalls.find((c) => path.includes(c.match) && c.times > 0);
+    if (stall) {
+      stall.times--;
+      res.write(part.subarray(0, Math.min(stall.afterBytes, part.length)));
+      return; // headers (and maybe some bytes) sent; the rest never comes
+    }
     const cut = this.cuts.find((c) => path.includes(c.match) && c.times > 0);
     if (cut) cut.times--;
     const stopAt = cut ? Math.floor(part.length / 2) : part.length;
