@@ -8,13 +8,14 @@ import { cp, mkdir, mkdtemp, open, readFile, rm, symlink, writeFile } from "node
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { SbertError, SentenceTransformer, exportOnnx, readSafetensors, writeSafetensors } from "../src/index.js";
+import { SentenceTransformer, exportOnnx, readSafetensors, writeSafetensors } from "../src/index.js";
 import { openSafetensors } from "../src/io/safetensors-file.js";
 import { buildHeader, type HeaderEntry } from "../src/io/safetensors-header.js";
 import { toFloat32Array } from "../src/io/safetensors.js";
 import { loadParamStore } from "../src/modules/weights.js";
 import { FIXTURES } from "./helpers/fixtures.js";
 import { shardedFiles } from "./helpers/sharded.js";
+import { failure } from "./helpers/errors.js";
 
 const MEAN = join(FIXTURES, "st-bert-mean");
 const TEXTS = ["a dog runs", "the cat sits on the mat"];
@@ -44,15 +45,6 @@ async function withoutWeights(name: string): Promise<string> {
   const dir = join(tmp, name);
   await cp(MEAN, dir, { recursive: true, filter: (src) => !src.endsWith("model.safetensors") && !src.includes("/onnx") });
   return dir;
-}
-
-async function failure(p: Promise<unknown>): Promise<SbertError> {
-  const e = await p.then(
-    () => undefined,
-    (x: unknown) => x,
-  );
-  expect(e).toBeInstanceOf(SbertError);
-  return e as SbertError;
 }
 
 async function encode(dir: string, backend: "native" | "onnx" = "native"): Promise<Float32Array> {

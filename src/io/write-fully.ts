@@ -23,18 +23,14 @@ export interface WritableHandle {
  */
 export async function writeFully(fh: WritableHandle, data: Uint8Array | string, what: string, position?: number | null): Promise<void> {
   const bytes = typeof data === "string" ? Buffer.from(data, "utf8") : data;
-  let done = 0;
-  while (done < bytes.length) {
+  for (let done = 0; done < bytes.length; ) {
     let n: number;
     try {
       n = (await fh.write(bytes, done, bytes.length - done, position == null ? null : position + done)).bytesWritten;
     } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code === "ENOSPC" || code === "EDQUOT" || code === "EFBIG") throw writeFailed(what, done, bytes.length, `${code}: the disk or quota is full`, e);
-      throw e;
+      throw asWriteFailed(e, what, done, bytes.length);
     }
-    if (!(n > 0)) throw writeFailed(what, done, bytes.length, "the system wrote nothing (is the disk full?)");
-    done += n;
+    done = advance(n, what, done, bytes.length);
   }
 }
 
@@ -44,19 +40,27 @@ export async function writeFully(fh: WritableHandle, data: Uint8Array | string, 
  */
 export function writeFullySync(fd: number, data: Uint8Array | string, what: string, position?: number | null): void {
   const bytes = typeof data === "string" ? Buffer.from(data, "utf8") : data;
-  let done = 0;
-  while (done < bytes.length) {
+  for (let done = 0; done < bytes.length; ) {
     let n: number;
     try {
       n = writeSync(fd, bytes, done, bytes.length - done, position == null ? null : position + done);
     } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code === "ENOSPC" || code === "EDQUOT" || code === "EFBIG") throw writeFailed(what, done, bytes.length, `${code}: the disk or quota is full`, e);
-      throw e;
+      throw asWriteFailed(e, what, done, bytes.length);
     }
-    if (!(n > 0)) throw writeFailed(what, done, bytes.length, "the system wrote nothing (is the disk full?)");
-    done += n;
+    done = advance(n, what, done, bytes.length);
   }
+}
+
+/** A full disk or quota becomes WRITE_FAILED; any other error passes through unchanged. */
+function asWriteFailed(e: unknown, what: string, done: number, total: number): unknown {
+  const code = (e as NodeJS.ErrnoException).code;
+  return code === "ENOSPC" || code === "EDQUOT" || code === "EFBIG" ? writeFailed(what, done, total, `${code}: the disk or quota is full`, e) : e;
+}
+
+/** The new count of written bytes; a write that made no progress is WRITE_FAILED. */
+function advance(n: number, what: string, done: number, total: number): number {
+  if (!(n > 0)) throw writeFailed(what, done, total, "the system wrote nothing (is the disk full?)");
+  return done + n;
 }
 
 function writeFailed(what: string, done: number, total: number, why: string, cause?: unknown): SbertError {

@@ -12,3 +12,13 @@ export function expectInvalidInput(fn: () => unknown): void {
   expect(caught, "expected an SbertError INVALID_INPUT").toBeInstanceOf(SbertError);
   expect((caught as SbertError).code).toBe("INVALID_INPUT");
 }
+
+/** Awaits `p`, asserts it rejected with an SbertError and returns that error. */
+export async function failure(p: Promise<unknown>): Promise<SbertError> {
+  const e = await p.then(
+    () => undefined,
+    (x: unknown) => x,
+  );
+  expect(e).toBeInstanceOf(SbertError);
+  return e as SbertError;
+}

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, expect, it, vi } from "vitest";
 import { FIXTURES } from "../helpers/fixtures.js";
-import { type TestHub, startTestHub } from "./test-hub.js";
+import { type TestHub, startTestHub, stubHubEnv } from "./test-hub.js";
 import { type CliResult, runCli } from "../helpers/cli.js";
 
 let hub: TestHub;
@@ -13,11 +13,7 @@ let root: string;
 beforeEach(async () => {
   root = await mkdtemp(join(tmpdir(), "sbert-hub-cli-"));
   hub = await startTestHub();
-  vi.stubEnv("HF_HOME", join(root, "hf-home"));
-  vi.stubEnv("HF_HUB_CACHE", join(root, "cache"));
-  vi.stubEnv("HF_ENDPOINT", hub.url);
-  vi.stubEnv("HF_TOKEN", "");
-  vi.stubEnv("HF_HUB_OFFLINE", "");
+  stubHubEnv(hub, root);
   vi.stubEnv("SBERT_PROGRESS", "0");
 });
 

@@ -11,7 +11,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { CrossEncoder, SbertError, SentenceTransformer } from "../../src/index.js";
 import { downloadModel, resolveModelDir } from "../../src/hub/index.js";
 import { FIXTURES } from "../helpers/fixtures.js";
-import { type TestHub, gitOid, isLfs, startTestHub } from "./test-hub.js";
+import { type TestHub, gitOid, isLfs, startTestHub, stubHubEnv } from "./test-hub.js";
 
 /** The fixture folders also hold onnx/model.onnx, which backend "auto" would prefer. */
 const NATIVE = { backend: "native" } as const;
@@ -25,11 +25,7 @@ beforeEach(async () => {
   root = await mkdtemp(join(tmpdir(), "sbert-hub-"));
   cacheDir = join(root, "cache");
   hub = await startTestHub({ token: "hf_secret", privateRepos: ["sbert-test/ce-bert-1label"] });
-  vi.stubEnv("HF_HOME", join(root, "hf-home"));
-  vi.stubEnv("HF_HUB_CACHE", cacheDir);
-  vi.stubEnv("HF_ENDPOINT", hub.url);
-  vi.stubEnv("HF_TOKEN", "");
-  vi.stubEnv("HF_HUB_OFFLINE", "");
+  stubHubEnv(hub, root, cacheDir);
 });
 
 afterEach(async () => {

@@ -13,7 +13,7 @@ import { loadServedModel } from "../../src/server/model.js";
 import { runCli } from "../helpers/cli.js";
 import { FIXTURES } from "../helpers/fixtures.js";
 import { post, start } from "../server/helpers.js";
-import { type TestHub, startTestHub } from "./test-hub.js";
+import { type TestHub, startTestHub, stubHubEnv } from "./test-hub.js";
 
 let hub: TestHub;
 let root: string;
@@ -21,11 +21,7 @@ let root: string;
 beforeEach(async () => {
   root = await mkdtemp(join(tmpdir(), "sbert-hub-models-"));
   hub = await startTestHub();
-  vi.stubEnv("HF_HOME", join(root, "hf-home"));
-  vi.stubEnv("HF_HUB_CACHE", join(root, "cache"));
-  vi.stubEnv("HF_ENDPOINT", hub.url);
-  vi.stubEnv("HF_TOKEN", "");
-  vi.stubEnv("HF_HUB_OFFLINE", "");
+  stubHubEnv(hub, root);
   vi.stubEnv("SBERT_ONNX_CACHE", join(root, "onnx-cache"));
 });
 

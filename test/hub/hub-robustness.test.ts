@@ -9,10 +9,11 @@ import { hostname, tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { SbertError, SentenceTransformer } from "../../src/index.js";
+import { SentenceTransformer } from "../../src/index.js";
 import { type DownloadProgress, type HubOptions, type ResolvedModel, downloadModel } from "../../src/hub/index.js";
 import { FIXTURES } from "../helpers/fixtures.js";
 import { type TestHub, startTestHub } from "./test-hub.js";
+import { failure } from "../helpers/errors.js";
 
 const ID = "sbert-test/st-bert-mean";
 const FILES = ["modules.json", "config_sentence_transformers.json", "config.json", "model.safetensors", "tokenizer.json", "sentence_bert_config.json", "tokenizer_config.json", "1_Pooling/config.json"];
@@ -40,15 +41,6 @@ afterEach(async () => {
 
 /** Explicit settings; `env` keeps HF_HOME (and so the token file) inside the temp folder. */
 const opts = (extra: HubOptions = {}): HubOptions => ({ cacheDir, endpoint: hub.url, env: { HF_HOME: join(root, "hf-home") }, retryBaseMs: 1, ...extra });
-
-async function failure(p: Promise<unknown>): Promise<SbertError> {
-  const e = await p.then(
-    () => undefined,
-    (x: unknown) => x,
-  );
-  expect(e).toBeInstanceOf(SbertError);
-  return e as SbertError;
-}
 
 /** Every path under `dir`, relative to it. */
 async function tree(dir: string): Promise<string[]> {

@@ -9,10 +9,10 @@ import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { SbertError } from "../../src/index.js";
 import { type HubOptions, downloadModel } from "../../src/hub/index.js";
 import { FIXTURES } from "../helpers/fixtures.js";
 import { type TestHub, startTestHub } from "./test-hub.js";
+import { failure } from "../helpers/errors.js";
 
 const ID = "sbert-test/st-bert-mean";
 const WEIGHTS = await readFile(join(FIXTURES, "st-bert-mean/model.safetensors"));
@@ -39,15 +39,6 @@ const opts = (env: Record<string, string> = {}, extra: HubOptions = {}): HubOpti
   maxRetries: 1,
   ...extra,
 });
-
-async function failure(p: Promise<unknown>): Promise<SbertError> {
-  const e = await p.then(
-    () => undefined,
-    (x: unknown) => x,
-  );
-  expect(e).toBeInstanceOf(SbertError);
-  return e as SbertError;
-}
 
 describe("hub timeouts", () => {
   it("a hub that accepts the connection and never answers: the response-headers timeout (HF_HUB_ETAG_TIMEOUT)", async () => {

@@ -17,6 +17,7 @@ import { readFileSync, readdirSync, statSync } from "node:fs";
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join, relative, sep } from "node:path";
+import { vi } from "vitest";
 import { FIXTURES } from "../helpers/fixtures.js";
 
 export const ORG = "sbert-test";
@@ -282,4 +283,16 @@ function readTree(root: string): Map<string, Buffer> {
   };
   walk(root);
   return out;
+}
+
+/**
+ * Points the HF_* variables at `hub` with a cache, HF_HOME (and so the token file) inside `root`,
+ * no token and online, for the current test (undone by `vi.unstubAllEnvs()`).
+ */
+export function stubHubEnv(hub: TestHub, root: string, cacheDir = join(root, "cache")): void {
+  vi.stubEnv("HF_HOME", join(root, "hf-home"));
+  vi.stubEnv("HF_HUB_CACHE", cacheDir);
+  vi.stubEnv("HF_ENDPOINT", hub.url);
+  vi.stubEnv("HF_TOKEN", "");
+  vi.stubEnv("HF_HUB_OFFLINE", "");
 }
