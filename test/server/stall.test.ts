@@ -2,8 +2,8 @@
  * Cheap stalls (issue 17.2, 17.10): huge `truncate: true` inputs cost the model thread what the
  * limit can use, a small request still answers quickly while they are in flight, a batch whose
  * client has gone is not computed and is counted as 499, requests sent on a keep-alive connection
- * while the server drains get 503 with `Connection: close`, and unknown `startServer` options are
- * refused. Real HTTP on 127.0.0.1, the real model on real worker threads where it matters.
+ * while the server drains get 503 with `Connection: close`, a request still open after the drain
+ * timeout is cut, and unknown `startServer` options are refused. Real HTTP on 127.0.0.1, the real model on real worker threads where it matters.
  */
 import { Agent, request as httpRequest } from "node:http";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
@@ -189,6 +189,27 @@ describe("draining", () => {
       await closed;
     } finally {
       agent.destroy();
+      await server.close();
+    }
+  });
+});
+
+describe("drain timeout", () => {
+  it("a request still open when the drain timeout passes is cut, and close() still stops the server", async () => {
+    const inner = await InProcessBackend.start(served);
+    const g = gate(inner);
+    const lines: string[] = [];
+    const server = await start({ model: ST_DIR, served, drainTimeoutMs: 1, log: (l) => lines.push(l), createBackend: async () => g.backend });
+    try {
+      const stuck = rawPost(server.port, "/embed", JSON.stringify({ inputs: "never answered" }));
+      await until(() => g.batches.length === 1);
+      await server.close();
+      expect((await stuck.reply).status).toBe("reset");
+      expect(server.state()).toBe("closed");
+      expect(lines).toContain("drain timeout after 1 ms: closing 1 open request(s)");
+      expect(lines.at(-1)).toBe("stopped");
+    } finally {
+      g.open();
       await server.close();
     }
   });
