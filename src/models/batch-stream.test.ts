@@ -7,7 +7,7 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { Transformer } from "../modules/transformer.js";
-import { chunkBounds, type PlannedBatch, tokenizedBatches, worthOverlapping } from "./batch-stream.js";
+import { OVERLAP_MIN_SHARE, chunkBounds, type PlannedBatch, tokenizedBatches, worthOverlapping } from "./batch-stream.js";
 import { CrossEncoder } from "./cross-encoder.js";
 import { SentenceTransformer } from "./sentence-transformer.js";
 
@@ -15,20 +15,33 @@ const FIXTURES = fileURLToPath(new URL("../../test/fixtures/", import.meta.url))
 /** 700 texts of varied length (several chunks at batch size 8). */
 const TEXTS = Array.from({ length: 700 }, (_, i) => `text ${i} ${"word ".repeat((i * 7) % 23)}${i % 5 === 0 ? "ÜNICODE çà" : ""}`);
 
-async function collect(gen: AsyncGenerator<PlannedBatch>, work?: () => void): Promise<PlannedBatch[]> {
+/** Every batch of `gen`; `work` is the consumer's compute on each (between two `next()` calls). */
+async function collect(gen: AsyncGenerator<PlannedBatch>, work?: (b: PlannedBatch) => void): Promise<PlannedBatch[]> {
   const out: PlannedBatch[] = [];
   for await (const b of gen) {
     out.push(b);
-    work?.();
+    work?.(b);
   }
   return out;
 }
 
-/** Busy-waits `ms`: a stand-in for a model that computes on this thread. */
-function spin(ms: number): void {
-  const end = performance.now() + ms;
-  while (performance.now() < end);
+/**
+ * A clock that moves only when told: tokenizing on this thread advances it `msPerToken` per token,
+ * and a consumer advances it by what its compute would take. `auto`'s decision then depends on
+ * these costs only, never on the machine's speed.
+ */
+function fakeClock(transformer: Transformer, msPerToken: number): { now: () => number; advance: (ms: number) => void } {
+  let t = 0;
+  const tokenizeRows = (Object.getPrototypeOf(transformer) as Transformer).tokenizeRows; // the real one, also when already spied on
+  vi.spyOn(transformer, "tokenizeRows").mockImplementation((inputs) => {
+    const rows = tokenizeRows.call(transformer, inputs);
+    t += msPerToken * rows.reduce((n, r) => n + r.ids.length, 0);
+    return rows;
+  });
+  return { now: () => t, advance: (ms) => (t += ms) };
 }
+
+const tokensOf = (b: PlannedBatch): number => Array.from(b.batch.lengths).reduce((n, l) => n + l, 0);
 
 function expectCoversInputs(batches: PlannedBatch[], transformer: Transformer, texts: readonly string[]): void {
   const rows = transformer.tokenizeRows(texts);
@@ -88,18 +101,34 @@ describe("tokenizedBatches", () => {
   it.skipIf(availableParallelism() < 2)("auto overlaps when tokenizing is a large share of the time, not when the model dominates", async () => {
     const model = await SentenceTransformer.load(`${FIXTURES}st-bert-mean`, { backend: "native" });
     const inThread = vi.spyOn(model.transformer, "tokenizeRowsInThread");
-    // the consumer does nothing: tokenizing is ~all of the time
-    await collect(tokenizedBatches(model.transformer, TEXTS, { batchSize: 8, maxBatchTokens: undefined, overlap: "auto" }));
+    const opts = { batchSize: 8, maxBatchTokens: undefined, overlap: "auto" } as const;
+    // the consumer costs nothing: tokenizing is all of the time
+    const idle = fakeClock(model.transformer, 1);
+    await collect(tokenizedBatches(model.transformer, TEXTS, { ...opts, clock: idle.now }));
     expect(inThread).toHaveBeenCalled();
     inThread.mockClear();
-    // the consumer computes 40 ms per batch: tokenizing 8 short texts is far below 10% of that
+    // the consumer computes 40 ms per batch: tokenizing 8 short texts at 0.01 ms a token is far below 10% of that
     const texts = TEXTS.slice(0, 100);
-    const batches = await collect(tokenizedBatches(model.transformer, texts, { batchSize: 8, maxBatchTokens: undefined, overlap: "auto" }), () => spin(40));
+    const busy = fakeClock(model.transformer, 0.01);
+    const batches = await collect(tokenizedBatches(model.transformer, texts, { ...opts, clock: busy.now }), () => busy.advance(40));
     expect(inThread).not.toHaveBeenCalled();
     expectCoversInputs(batches, model.transformer, texts);
     // after the two measured batches, everything else is sorted together (longest first), as without overlap
     const lengths = batches.slice(2).flatMap(({ batch }) => Array.from(batch.lengths));
     expect(lengths).toEqual([...lengths].sort((a, b) => b - a));
+  });
+
+  it.skipIf(availableParallelism() < 2)(`auto's threshold: overlap from a tokenizing share of ${OVERLAP_MIN_SHARE} up`, async () => {
+    const model = await SentenceTransformer.load(`${FIXTURES}st-bert-mean`, { backend: "native" });
+    const inThread = vi.spyOn(model.transformer, "tokenizeRowsInThread");
+    // the consumer takes `ratio` times what tokenizing its batch took: the share is 1 / (1 + ratio)
+    for (const [ratio, overlaps] of [[8, true], [10, false]] as const) {
+      inThread.mockClear();
+      const clock = fakeClock(model.transformer, 1);
+      const batches = await collect(tokenizedBatches(model.transformer, TEXTS, { batchSize: 8, maxBatchTokens: undefined, overlap: "auto", clock: clock.now }), (b) => clock.advance(ratio * tokensOf(b)));
+      expect(inThread.mock.calls.length > 0, `ratio ${ratio}`).toBe(overlaps);
+      expectCoversInputs(batches, model.transformer, TEXTS);
+    }
   });
 
   it("auto does not overlap when the backend keeps every core busy", async () => {

@@ -21,6 +21,11 @@ export interface BatchStreamOptions {
    * models); otherwise everything is tokenized here and sorted together, as without overlap.
    */
   overlap: boolean | "auto";
+  /**
+   * Milliseconds for `auto`'s measurement (default `performance.now`); tests pass a fake clock
+   * that tokenizing and the consumer advance, so the decision does not depend on the machine.
+   */
+  clock?: () => number;
 }
 
 /** In `auto` mode, the share of time spent tokenizing above which the rest is overlapped. */
@@ -62,16 +67,17 @@ export async function* tokenizedBatches(transformer: Transformer, inputs: readon
     // one decides: the first also pays for warm-up); tokenizing a batch is estimated from its share
     // of the chunk's tokens. The probes are the chunk's shortest texts: sorted within 4 batches'
     // worth, those pad little, while its longest texts spread widely in length.
-    const t0 = performance.now();
+    const now = opts.clock ?? (() => performance.now());
+    const t0 = now();
     const rows = transformer.tokenizeRows(inputs.slice(0, firstEnd));
-    const tokenizeMs = performance.now() - t0;
+    const tokenizeMs = now() - t0;
     const plan = planBatches(rows.map((r) => r.ids.length), opts.batchSize, opts.maxBatchTokens);
     const chunkTokens = rows.reduce((n, r) => n + r.ids.length, 0);
     let share = 1;
     for (const idx of plan.slice(-2)) {
-      const t1 = performance.now();
+      const t1 = now();
       yield planned(transformer, rows, idx, (i) => i);
-      const computeMs = performance.now() - t1;
+      const computeMs = now() - t1;
       const batchTokenizeMs = (tokenizeMs * idx.reduce((n, i) => n + (rows[i] as TokenRow).ids.length, 0)) / Math.max(chunkTokens, 1);
       share = batchTokenizeMs / (batchTokenizeMs + computeMs);
     }
