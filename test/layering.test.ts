@@ -38,7 +38,7 @@ async function violations(files: Record<string, string>): Promise<{ rc: number; 
   });
 }
 
-describe("layering check (.dependency-cruiser.cjs)", () => {
+describe.concurrent("layering check (.dependency-cruiser.cjs)", () => {
   it("passes a tree that follows the layers", async () => {
     const { rc, rules, output } = await violations({
       "errors.ts": "export const E = 1;\n",
