@@ -18,7 +18,8 @@ import { Tensor } from "../src/tensor/tensor.js";
 import { TextTokenizer, type TokenBatch } from "../src/tokenizers/text-tokenizer.js";
 import { noGrad } from "../src/tensor/autograd.js";
 import { AdamW } from "../src/training/optim/adamw.js";
-import { type NamedParameter, namedParameters, setRequiresGrad, weightDecayGroups } from "../src/training/parameters.js";
+import type { NamedParameter } from "../src/tensor/named-parameter.js";
+import { namedParameters, setRequiresGrad, weightDecayGroups } from "../src/training/parameters.js";
 import { FIXTURES, maxAbsDiff, readGolden } from "./helpers/fixtures.js";
 
 /**

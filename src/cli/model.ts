@@ -5,7 +5,9 @@ import { hubLoadOptions, resolveModelDir } from "../hub/model-dir.js";
 import { looksLikeRepoId } from "../hub/names.js";
 import { progressBar } from "../hub/progress.js";
 import type { HubOptions } from "../hub/resolve.js";
-import { CrossEncoder, SbertError, SentenceTransformer } from "../index.js";
+import { SbertError } from "../errors.js";
+import { CrossEncoder } from "../models/cross-encoder.js";
+import { SentenceTransformer } from "../models/sentence-transformer.js";
 import { type ProgressStream, progressStream } from "../progress.js";
 import { UsageError } from "./errors.js";
 

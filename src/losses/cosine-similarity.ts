@@ -2,7 +2,7 @@ import { checkOptions, optionKeys } from "../strict-options.js";
 import { mseLoss, pairwiseRankingLoss } from "../tensor/ops/loss.js";
 import { scale } from "../tensor/ops/elementwise.js";
 import { Tensor } from "../tensor/tensor.js";
-import type { NamedParameter } from "../training/parameters.js";
+import type { NamedParameter } from "../tensor/named-parameter.js";
 import { type EmbeddingLoss, cosineSimilarity, expectColumns, pairwiseCosSim, requireLabels } from "./loss.js";
 
 export interface CosineSimilarityLossOptions {

@@ -2,7 +2,7 @@ import { checkOptions, optionKeys } from "../strict-options.js";
 import { abs, activation, add, addScalar, mul, scale, sub } from "../tensor/ops/elementwise.js";
 import { mean, rowNorm, rowSum, sum } from "../tensor/ops/reduce.js";
 import { Tensor } from "../tensor/tensor.js";
-import type { NamedParameter } from "../training/parameters.js";
+import type { NamedParameter } from "../tensor/named-parameter.js";
 import { type EmbeddingLoss, cosineSimilarity, expectColumns, pairwiseCosSim, requireLabels } from "./loss.js";
 
 export type TripletDistanceMetric = "euclidean" | "cosine" | "manhattan";

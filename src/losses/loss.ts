@@ -2,7 +2,7 @@ import { SbertError } from "../errors.js";
 import { l2Normalize } from "../tensor/ops/normalize.js";
 import { rowDot } from "../tensor/ops/reduce.js";
 import { Tensor } from "../tensor/tensor.js";
-import type { NamedParameter } from "../training/parameters.js";
+import type { NamedParameter } from "../tensor/named-parameter.js";
 
 /**
  * A sentence-embedding loss, as the Python classes in `sentence_transformers.losses`: the model

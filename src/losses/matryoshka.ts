@@ -5,7 +5,7 @@ import { l2Normalize } from "../tensor/ops/normalize.js";
 import { sliceCols } from "../tensor/ops/shape.js";
 import { Rng } from "../tensor/random.js";
 import type { Tensor } from "../tensor/tensor.js";
-import type { NamedParameter } from "../training/parameters.js";
+import type { NamedParameter } from "../tensor/named-parameter.js";
 import type { EmbeddingLoss } from "./loss.js";
 
 export interface MatryoshkaLossOptions {

@@ -2,7 +2,7 @@ import { SbertError } from "../errors.js";
 import { mseLoss } from "../tensor/ops/loss.js";
 import { concat } from "../tensor/ops/shape.js";
 import type { Tensor } from "../tensor/tensor.js";
-import type { NamedParameter } from "../training/parameters.js";
+import type { NamedParameter } from "../tensor/named-parameter.js";
 import { type EmbeddingLoss, expectColumns } from "./loss.js";
 
 /**

@@ -6,7 +6,7 @@ import { crossEntropy } from "../tensor/ops/loss.js";
 import { l2Normalize } from "../tensor/ops/normalize.js";
 import { concat, transpose } from "../tensor/ops/shape.js";
 import { Tensor } from "../tensor/tensor.js";
-import type { NamedParameter } from "../training/parameters.js";
+import type { NamedParameter } from "../tensor/named-parameter.js";
 import { type EmbeddingLoss, expectColumns } from "./loss.js";
 
 export type MnrlDirection = "query_to_doc" | "query_to_query" | "doc_to_query" | "doc_to_doc";

@@ -6,7 +6,7 @@ import { crossEntropy } from "../tensor/ops/loss.js";
 import { concat } from "../tensor/ops/shape.js";
 import { Rng } from "../tensor/random.js";
 import { Tensor } from "../tensor/tensor.js";
-import type { NamedParameter } from "../training/parameters.js";
+import type { NamedParameter } from "../tensor/named-parameter.js";
 import { type EmbeddingLoss, expectColumns, requireClassLabels } from "./loss.js";
 
 export interface SoftmaxLossOptions {

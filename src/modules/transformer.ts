@@ -24,7 +24,20 @@ export interface TransformerOptions extends BackendOptions {
   maxSeqLength?: number;
   /** Task when the folder does not say (a plain Hub checkpoint loaded as a cross-encoder). */
   defaultTask?: TransformerTask;
+  /**
+   * Builds the ONNX graph when the folder has no `onnx/<onnxFile>` (backend `onnx`, or `auto` with
+   * ONNX Runtime). `loadPipeline` (models/pipeline.ts) passes the exporter of src/onnx/; passed in
+   * rather than imported, because the exporter reads whole model folders, a layer above modules/.
+   * Without it such a folder is FILE_NOT_FOUND.
+   */
+  onnxGraph?: OnnxGraphSource;
 }
+
+/** The ONNX graph of a model folder, exported on demand; `release()` once the session has loaded it. */
+export type OnnxGraphSource = (
+  dir: string,
+  want: { task: TransformerTask; fileName: string; onnxCache?: string | false },
+) => Promise<{ path: string; release(): Promise<void> }>;
 
 /**
  * The Transformer module: tokenizer + a compute backend (native tensor code or ONNX Runtime).
@@ -163,7 +176,7 @@ async function exists(path: string): Promise<boolean> {
  * graph (and its int8 variant) is otherwise exported from the safetensors weights on first use
  * into the per-model ONNX cache (src/onnx/ensure.ts). `auto` = onnx when ONNX Runtime loads.
  */
-async function createBackend(dir: string, config: EncoderConfig, task: TransformerTask, opts: BackendOptions): Promise<InferenceBackend> {
+async function createBackend(dir: string, config: EncoderConfig, task: TransformerTask, opts: TransformerOptions): Promise<InferenceBackend> {
   const choice = opts.backend ?? "auto";
   if (choice !== "auto" && choice !== "native" && choice !== "onnx") {
     throw new SbertError("INVALID_INPUT", `backend must be "auto", "native" or "onnx", got "${String(choice)}"`);
@@ -184,22 +197,14 @@ async function createBackend(dir: string, config: EncoderConfig, task: Transform
   return new NativeBackend(encoder, task === "sequence-classification" && encoder.hasClassifier);
 }
 
-async function onnxGraphFor(dir: string, task: TransformerTask, opts: BackendOptions): Promise<{ path: string; release(): Promise<void> }> {
+async function onnxGraphFor(dir: string, task: TransformerTask, opts: TransformerOptions): Promise<{ path: string; release(): Promise<void> }> {
   const name = opts.onnxFile ?? "model.onnx";
   const own = join(dir, "onnx", name);
   if (await exists(own)) return { path: own, release: async () => undefined };
-  const { defaultOnnxFileName, acquireOnnxModel } = await import("../onnx/index.js");
-  const int8 = defaultOnnxFileName({ quantize: "int8" });
-  if (name !== defaultOnnxFileName() && name !== int8) {
-    throw new SbertError("FILE_NOT_FOUND", `${own} is missing; only ${defaultOnnxFileName()} and ${int8} are built on first use`);
+  if (!opts.onnxGraph) {
+    throw new SbertError("FILE_NOT_FOUND", `${own} is missing; load the model with SentenceTransformer.load / CrossEncoder.load to export it on first use, or use backend "native"`);
   }
-  return acquireOnnxModel(dir, {
-    task,
-    fileName: name,
-    writeTo: "cache",
-    ...(name === int8 ? { quantize: "int8" as const } : {}),
-    ...(opts.onnxCache !== undefined ? { onnxCache: opts.onnxCache } : {}),
-  });
+  return opts.onnxGraph(dir, { task, fileName: name, ...(opts.onnxCache !== undefined ? { onnxCache: opts.onnxCache } : {}) });
 }
 
 function parseTask(stConfig: JsonObject, fallback: TransformerTask): TransformerTask {

@@ -4,7 +4,7 @@ import type { ParamStore } from "../architectures/params.js";
 import { supportedModelTypes } from "../architectures/registry.js";
 import { SbertError } from "../errors.js";
 import { readJsonObject } from "../io/json-file.js";
-import { readModulesJson } from "../models/pipeline.js";
+import { readModulesJson } from "../modules/modules-json.js";
 import { parsePoolingConfig } from "../modules/pooling.js";
 import { resolveModuleType } from "../modules/registry.js";
 import type { TransformerTask } from "../modules/transformer.js";

@@ -10,7 +10,9 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { hubLoadOptions, resolveModelDir } from "../hub/model-dir.js";
-import { CrossEncoder, Pooling, SentenceTransformer } from "../index.js";
+import { CrossEncoder } from "../models/cross-encoder.js";
+import { SentenceTransformer } from "../models/sentence-transformer.js";
+import { Pooling } from "../modules/pooling.js";
 import { folderModelKind } from "../models/folder-kind.js";
 
 export type ServedModel =

@@ -2,7 +2,7 @@
  * Bi-encoder routes: TEI's /embed, /embed_all, /similarity and the OpenAI-compatible
  * /v1/embeddings. Every number comes from one `encode` call of the library (see work.ts).
  */
-import { DenseMatrix } from "../index.js";
+import { DenseMatrix } from "../tensor/dense.js";
 import { type Handler, type RouteContext, compute, json, requireEmbedding } from "./context.js";
 import { ApiError } from "./errors.js";
 import type { Timing } from "./http-io.js";

@@ -7,7 +7,10 @@
  * await executeGroup(served, { spec: { op: "embed", normalize: true }, inputs: ["a", "b"] });
  * // [{ data: Float32Array(48), rows: 1, cols: 48 }, { ... }]
  */
-import { DenseMatrix, type Features, SbertError, normalizeEmbeddings } from "../index.js";
+import { SbertError } from "../errors.js";
+import type { Features } from "../modules/module.js";
+import { DenseMatrix } from "../tensor/dense.js";
+import { normalizeEmbeddings } from "../util/index.js";
 import { requireFiniteRows } from "../models/non-finite.js";
 import type { ServedModel } from "./model.js";
 

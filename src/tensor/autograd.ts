@@ -1,6 +1,5 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { SbertError } from "../errors.js";
-import type { Tensor } from "./tensor.js";
 
 /**
  * Reverse-mode automatic differentiation over `Tensor`s, in the style of micrograd / tinygrad:
@@ -15,6 +14,24 @@ import type { Tensor } from "./tensor.js";
  * const loss = sum(linear(x, w));
  * loss.backward(); // w.grad now holds dloss/dw
  */
+
+/**
+ * What autograd reads and writes on a tensor; `Tensor` (tensor.ts) is one. Structural, so that
+ * tensor.ts imports this file and not the other way round.
+ */
+export interface GradTensor {
+  readonly shape: readonly number[];
+  readonly size: number;
+  grad: Float32Array | undefined;
+  requiresGrad: boolean;
+  node: GradNode | undefined;
+}
+
+/** A recorded op application: parents and the function that propagates `out.grad` into them. */
+export interface GradNode {
+  readonly parents: readonly GradTensor[];
+  readonly backward: (out: GradTensor) => void;
+}
 
 const gradMode = new AsyncLocalStorage<boolean>();
 
@@ -37,7 +54,7 @@ export function enableGrad<T>(fn: () => T): T {
 }
 
 /** True when an op over `inputs` must record its graph node (inference stops at the first test). */
-export function needsGrad(...inputs: readonly (Tensor | undefined)[]): boolean {
+export function needsGrad(...inputs: readonly (GradTensor | undefined)[]): boolean {
   for (const t of inputs) if (t?.requiresGrad) return isGradEnabled();
   return false;
 }
@@ -46,7 +63,7 @@ export function needsGrad(...inputs: readonly (Tensor | undefined)[]): boolean {
  * Marks `out` as computed from `parents`; `backward` receives `out.grad` (same size as `out`) and
  * must add each parent's share with `accumulateGrad`. Returns `out`.
  */
-export function record(out: Tensor, parents: readonly Tensor[], backward: (grad: Float32Array) => void): Tensor {
+export function record<T extends GradTensor>(out: T, parents: readonly GradTensor[], backward: (grad: Float32Array) => void): T {
   out.requiresGrad = true;
   out.node = { parents, backward: (o) => backward(o.grad as Float32Array) };
   return out;
@@ -56,7 +73,7 @@ export function record(out: Tensor, parents: readonly Tensor[], backward: (grad:
  * Adds `g` into `t.grad` (allocating it on first use); does nothing when `t` does not require grad.
  * `owned`: `g` was freshly allocated for `t` and may be adopted without a copy.
  */
-export function accumulateGrad(t: Tensor, g: ArrayLike<number>, owned = false): void {
+export function accumulateGrad(t: GradTensor, g: ArrayLike<number>, owned = false): void {
   if (!t.requiresGrad) return;
   if (g.length !== t.size) {
     throw new SbertError("SHAPE_MISMATCH", `gradient of ${g.length} values for a tensor of shape [${t.shape.join(", ")}]`);
@@ -74,7 +91,7 @@ export function accumulateGrad(t: Tensor, g: ArrayLike<number>, owned = false): 
  * get their gradient only while the pass runs, and the graph is released afterwards (as PyTorch
  * without `retain_graph`). Without `seed`, `root` must hold one value (a loss) and is seeded with 1.
  */
-export function backward(root: Tensor, seed?: ArrayLike<number>): void {
+export function backward(root: GradTensor, seed?: ArrayLike<number>): void {
   if (!root.requiresGrad) {
     throw new SbertError(
       "INVALID_OPERATION",
@@ -87,7 +104,7 @@ export function backward(root: Tensor, seed?: ArrayLike<number>): void {
   const order = topologicalOrder(root);
   accumulateGrad(root, seed ?? [1]);
   for (let i = order.length - 1; i >= 0; i--) {
-    const t = order[i] as Tensor;
+    const t = order[i] as GradTensor;
     const node = t.node;
     if (!node) continue; // a leaf keeps its gradient
     if (t.grad !== undefined) node.backward(t);
@@ -97,12 +114,12 @@ export function backward(root: Tensor, seed?: ArrayLike<number>): void {
 }
 
 /** Post-order of the graph above `root` (every parent before its consumers), iteratively. */
-function topologicalOrder(root: Tensor): Tensor[] {
-  const order: Tensor[] = [];
-  const visited = new Set<Tensor>();
-  const stack: Array<[Tensor, boolean]> = [[root, false]];
+function topologicalOrder(root: GradTensor): GradTensor[] {
+  const order: GradTensor[] = [];
+  const visited = new Set<GradTensor>();
+  const stack: Array<[GradTensor, boolean]> = [[root, false]];
   while (stack.length > 0) {
-    const [t, expanded] = stack.pop() as [Tensor, boolean];
+    const [t, expanded] = stack.pop() as [GradTensor, boolean];
     if (expanded) {
       order.push(t);
       continue;

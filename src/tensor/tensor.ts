@@ -1,5 +1,5 @@
 import { SbertError } from "../errors.js";
-import { accumulateGrad, backward, needsGrad, record } from "./autograd.js";
+import { type GradNode, accumulateGrad, backward, needsGrad, record } from "./autograd.js";
 
 /**
  * A float32 tensor: one `Float32Array` in row-major order plus a shape. This is the only numeric
@@ -87,12 +87,6 @@ export class Tensor {
     };
     return this.shape.length === 0 ? this.data[0] : build(0, 0);
   }
-}
-
-/** A recorded op application: parents and the function that propagates `out.grad` into them. */
-export interface GradNode {
-  readonly parents: readonly Tensor[];
-  readonly backward: (out: Tensor) => void;
 }
 
 export function shapeSize(shape: readonly number[]): number {

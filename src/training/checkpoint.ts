@@ -20,7 +20,7 @@ import { jsonSyntaxDetail } from "../io/json-syntax.js";
 import { readSafetensors, toFloat32Array, type WritableTensor, writeSafetensors } from "../io/safetensors.js";
 import { writeFully } from "../io/write-fully.js";
 import { writeFolderAtomically } from "../models/save-atomic.js";
-import type { NamedParameter } from "./parameters.js";
+import type { NamedParameter } from "../tensor/named-parameter.js";
 import type { AdamW, AdamWState } from "./optim/adamw.js";
 import type { TrainableModel } from "./trainer-model.js";
 

@@ -1,7 +1,7 @@
 export { backward, enableGrad, isGradEnabled, noGrad } from "../tensor/autograd.js";
 export { Rng } from "../tensor/random.js";
+export type { NamedParameter } from "../tensor/named-parameter.js";
 export {
-  type NamedParameter,
   type ParameterGroup,
   isNoDecayParameter,
   namedParameters,

@@ -16,7 +16,8 @@ import { gradCheck } from "../tensor/gradcheck.js";
 import { Rng } from "../tensor/random.js";
 import { Tensor } from "../tensor/tensor.js";
 import { TextTokenizer, type TokenBatch } from "../tokenizers/text-tokenizer.js";
-import { type NamedParameter, namedParameters, setRequiresGrad } from "./parameters.js";
+import type { NamedParameter } from "../tensor/named-parameter.js";
+import { namedParameters, setRequiresGrad } from "./parameters.js";
 import { jsGemmKernel, setGemmKernel } from "../tensor/kernels.js";
 
 /**

@@ -1,11 +1,6 @@
 import { SbertError } from "../errors.js";
+import type { NamedParameter } from "../tensor/named-parameter.js";
 import type { Tensor } from "../tensor/tensor.js";
-
-/** A trainable tensor and its name — the safetensors key it is saved under. */
-export interface NamedParameter {
-  readonly name: string;
-  readonly tensor: Tensor;
-}
 
 /**
  * Named parameters from a name → tensor map (a `ParamStore`'s `tensors`, a loss's own weights),

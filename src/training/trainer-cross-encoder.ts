@@ -29,7 +29,7 @@ import { checkOptions, optionKeys } from "../strict-options.js";
 import type { Rng } from "../tensor/random.js";
 import type { Tensor } from "../tensor/tensor.js";
 import { type TrainingDataset, checkDataset, columnTexts, rowError } from "./data.js";
-import type { NamedParameter } from "./parameters.js";
+import type { NamedParameter } from "../tensor/named-parameter.js";
 import { BASE_TRAINER_KEY_RECORD, type BaseTrainerOptions, Trainer, type TrainingTask } from "./trainer.js";
 import { evaluateModel } from "./trainer-eval.js";
 import { type TrainableModel, copyStoredValues, setParamValues, snapshotParams } from "./trainer-model.js";

@@ -16,7 +16,7 @@ import type { Features } from "../modules/module.js";
 import { loadParamStore } from "../modules/weights.js";
 import type { Rng } from "../tensor/random.js";
 import type { Tensor } from "../tensor/tensor.js";
-import type { NamedParameter } from "./parameters.js";
+import type { NamedParameter } from "../tensor/named-parameter.js";
 
 /**
  * What the trainer loop, checkpoints and keep-best need of a model, whatever it computes: its named

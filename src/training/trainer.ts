@@ -26,7 +26,8 @@ import { type BestMetric, type CheckpointParts, type TrainerState, CHECKPOINT_FO
 import { type TrainingDataset, checkDataset, dataRequirements } from "./data.js";
 import { epochBatches } from "./data-sampler.js";
 import { AdamW } from "./optim/adamw.js";
-import { type NamedParameter, setRequiresGrad, weightDecayGroups } from "./parameters.js";
+import type { NamedParameter } from "../tensor/named-parameter.js";
+import { setRequiresGrad, weightDecayGroups } from "./parameters.js";
 import { LrScheduler, createSchedule, warmupStepsFromRatio } from "./schedules.js";
 import type { Tensor } from "../tensor/tensor.js";
 import { type LossIdentity, type ResolvedArguments, type TrainingArguments, checkFingerprint, resolveArguments, runFingerprint } from "./trainer-args.js";

@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { communityDetection } from "../../index.js";
+import { communityDetection } from "../../util/index.js";
 import { progressStream } from "../../progress.js";
 import { type CliIo, type InputFormat, checkOutputPath, readTexts, writeOutputLines } from "../io.js";
 import { type CliModelOptions, loadSentenceTransformer } from "../model.js";

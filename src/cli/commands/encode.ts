@@ -1,7 +1,8 @@
 import { type Command, Option } from "commander";
 import { tmpdir } from "node:os";
 import { dirname } from "node:path";
-import type { DenseMatrix, EncodeOptions, Precision, SentenceTransformer } from "../../index.js";
+import type { EncodeOptions, Precision, SentenceTransformer } from "../../models/sentence-transformer.js";
+import type { DenseMatrix } from "../../tensor/dense.js";
 import { progressStream } from "../../progress.js";
 import { quantizeEmbeddings } from "../../util/quantization.js";
 import { UsageError } from "../errors.js";

@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { paraphraseMining } from "../../index.js";
+import { paraphraseMining } from "../../models/paraphrase-mining.js";
 import { progressStream } from "../../progress.js";
 import { type CliIo, type InputFormat, checkOutputPath, readTexts, writeOutputLines } from "../io.js";
 import { formatFloat32 } from "../json-format.js";

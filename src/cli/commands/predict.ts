@@ -1,5 +1,5 @@
 import { type Command, Option } from "commander";
-import type { CrossEncoderActivation } from "../../index.js";
+import type { CrossEncoderActivation } from "../../models/cross-encoder.js";
 import { progressStream } from "../../progress.js";
 import { type CliIo, checkOutputPath, parsePairs, readInputLines, writeOutputLines } from "../io.js";
 import { formatFloat32, formatNumberArray } from "../json-format.js";

@@ -1,5 +1,6 @@
 import type { Command } from "commander";
-import { type CrossEncoderActivation, SbertError } from "../../index.js";
+import { SbertError } from "../../errors.js";
+import type { CrossEncoderActivation } from "../../models/cross-encoder.js";
 import { progressStream } from "../../progress.js";
 import { type CliIo, type InputFormat, checkOutputPath, readTexts, writeOutputLines } from "../io.js";
 import { formatHit } from "../json-format.js";

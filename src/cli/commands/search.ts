@@ -1,5 +1,5 @@
 import { type Command, Option } from "commander";
-import { cosSim, dotScore, semanticSearch } from "../../index.js";
+import { cosSim, dotScore, semanticSearch } from "../../util/index.js";
 import { progressStream } from "../../progress.js";
 import { UsageError } from "../errors.js";
 import { type CliIo, type InputFormat, STDIO, checkOutputPath, readTexts, writeOutputLines } from "../io.js";
