@@ -10,7 +10,7 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { hubLoadOptions, resolveModelDir } from "../hub/model-dir.js";
-import { CrossEncoder, Pooling, SentenceTransformer } from "../index.js";
+import { CrossEncoder, SentenceTransformer } from "../index.js";
 import { folderModelKind } from "../models/folder-kind.js";
 
 export type ServedModel =
@@ -98,8 +98,7 @@ export async function labelNames(dir: string, n: number): Promise<string[]> {
   }
 }
 
-/** TEI's pooling name (`mean`, `cls`, ...) from the model's Pooling module. */
+/** TEI's pooling name (`mean`, `cls`, ...) from the module that pools. */
 function poolingName(st: SentenceTransformer): string {
-  const pooling = st.modules.find((m): m is Pooling => m instanceof Pooling);
-  return pooling ? pooling.config.modes.join("+") : "none";
+  return st.modules.find((m) => m.poolingName !== undefined)?.poolingName ?? "none";
 }
