@@ -5,13 +5,14 @@
  * native one: same JSON files byte for byte, same tensors, same native embeddings.
  */
 import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
-import { mkdtemp, readdir, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join, relative } from "node:path";
+import { dirname, join, relative } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readSafetensors, toFloat32Array } from "../src/io/safetensors.js";
 import { folderModelKind } from "../src/models/folder-kind.js";
 import { CrossEncoder, SentenceTransformer } from "../src/index.js";
+import { shardedFiles } from "./helpers/sharded.js";
 import { FIXTURES, type Golden, allFixtures, crossEncoderFixtures, maxAbsDiff } from "./helpers/fixtures.js";
 
 const TOL = 1e-6;
@@ -138,5 +139,21 @@ describe("model.save", () => {
     expect(existsSync(join(tmp, "no-graph", "onnx"))).toBe(false);
     await expect(native.save(join(tmp, "bad"), { sourceDir: tmp })).rejects.toThrow(/config\.json/);
     await expect(native.save(join(tmp, "bad"), { sourceDir: tmp, overWrite: true } as never)).rejects.toThrow(/overWrite/);
+  });
+
+  it("copies a sharded checkpoint (index and shards) from an ONNX-loaded model", async () => {
+    const src = join(tmp, "sharded-src");
+    for (const [name, bytes] of Object.entries(await shardedFiles(join(FIXTURES, "st-bert-mean")))) {
+      if (name.startsWith("onnx/")) continue; // the graph is then exported from the shards
+      await mkdir(dirname(join(src, name)), { recursive: true });
+      await writeFile(join(src, name), bytes);
+    }
+    const model = await SentenceTransformer.load(src, { backend: "onnx" });
+    const out = join(tmp, "sharded-out");
+    await model.save(out);
+    for (const f of ["model.safetensors.index.json", "model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors"]) expect(readFileSync(join(out, f))).toEqual(readFileSync(join(src, f)));
+    expect(existsSync(join(out, "model.safetensors"))).toBe(false);
+    const texts = ["A man is eating food.", "Hello"];
+    expect(maxAbsDiff(await (await SentenceTransformer.load(out, { backend: "onnx" })).encode(texts), await model.encode(texts))).toBe(0);
   });
 });
