@@ -13,6 +13,8 @@ import { folderModelKind } from "./folder-kind.js";
 import { MODEL_LOAD_KEYS } from "./load-options.js";
 import { requireFiniteRows } from "./non-finite.js";
 import { firstTransformer, loadPipeline, runPipeline } from "./pipeline.js";
+import type { ModelSaveOptions } from "./save.js";
+import { saveCrossEncoder } from "./save-cross-encoder.js";
 
 /** Activation applied to the logits: the model's stored default, or one named explicitly. */
 export type CrossEncoderActivation = "default" | "identity" | "sigmoid" | "softmax" | "tanh";
@@ -99,6 +101,19 @@ export class CrossEncoder {
   /** Frees the ONNX Runtime session and the tokenizer thread; `predict` fails afterwards. */
   dispose(): Promise<void> {
     return this.transformer.dispose();
+  }
+
+  /**
+   * Saves the cross-encoder as a sentence-transformers 5.4+ cross-encoder folder (Python's
+   * `model.save(path)`), atomically, keeping the tokenizer files it was loaded with; on either
+   * backend. A non-empty `dir` is refused unless `overwrite`. `CrossEncoder.load(dir)` gives the
+   * same scores.
+   *
+   * @example
+   * await ce.save("out/my-reranker");
+   */
+  save(dir: string, opts: ModelSaveOptions = {}): Promise<void> {
+    return saveCrossEncoder(this, dir, opts);
   }
 
   get maxLength(): number {

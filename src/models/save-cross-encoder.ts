@@ -16,45 +16,47 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { SbertError } from "../errors.js";
-import { type WritableTensor, writeSafetensors } from "../io/safetensors.js";
-import type { CrossEncoder, CrossEncoderActivation } from "./cross-encoder.js";
+import { writeModuleJson } from "../modules/module-files.js";
+import type { Transformer } from "../modules/transformer.js";
+import { checkOptions } from "../strict-options.js";
 import { writeFolderAtomically } from "./save-atomic.js";
-import { type SaveOptions, copyTokenizerFiles, libraryVersion, writable, writeJson } from "./save.js";
+import { type ModelSaveOptions, SAVE_KEYS, libraryVersion } from "./save.js";
+
+/** The activations a cross-encoder stores (`CrossEncoderActivation` without `default`). */
+export type StoredActivation = "identity" | "sigmoid" | "tanh" | "softmax";
 
 /** The torch class path Python's CrossEncoder instantiates for each default activation. */
-const ACTIVATION_PATHS: Record<Exclude<CrossEncoderActivation, "default">, string> = {
+const ACTIVATION_PATHS: Record<StoredActivation, string> = {
   identity: "torch.nn.modules.linear.Identity",
   sigmoid: "torch.nn.modules.activation.Sigmoid",
   tanh: "torch.nn.modules.activation.Tanh",
   softmax: "torch.nn.modules.activation.Softmax",
 };
 
+/** What saving a cross-encoder reads of it (a `CrossEncoder`). */
+export interface SavableCrossEncoder {
+  readonly transformer: Transformer;
+  readonly numLabels: number;
+  readonly defaultActivation: StoredActivation;
+}
+
 /**
  * Writes the cross-encoder to `dir` atomically (a temporary sibling folder renamed into place). An
  * existing non-empty `dir` is refused unless `overwrite` is set.
  */
-export async function saveCrossEncoder(model: CrossEncoder, dir: string, opts: SaveOptions): Promise<void> {
+export async function saveCrossEncoder(model: SavableCrossEncoder, dir: string, opts: ModelSaveOptions = {}): Promise<void> {
+  checkOptions(opts, SAVE_KEYS, "saveCrossEncoder");
   await writeFolderAtomically(dir, (tmp) => writeCrossEncoder(model, tmp, opts.sourceDir), opts);
 }
 
 /** Writes the cross-encoder's files into an existing empty folder (not atomic; see `saveCrossEncoder`). */
-export async function writeCrossEncoder(model: CrossEncoder, dir: string, sourceDir: string): Promise<void> {
+export async function writeCrossEncoder(model: SavableCrossEncoder, dir: string, sourceDir?: string): Promise<void> {
   const t = model.transformer;
-  const config = await readSourceConfig(sourceDir);
-  await writeJson(join(dir, "config.json"), classificationConfig(config, model.numLabels, sourceDir));
-  await copyTokenizerFiles(sourceDir, dir);
-  const tensors = new Map<string, WritableTensor>();
-  for (const [name, tensor] of t.encoder.params.tensors) tensors.set(name, writable(tensor));
-  await writeSafetensors(join(dir, "model.safetensors"), tensors, { format: "pt" });
-  await writeJson(join(dir, "modules.json"), [{ idx: 0, name: "0", path: "", type: "sentence_transformers.base.modules.transformer.Transformer" }]);
-  await writeJson(join(dir, "sentence_bert_config.json"), {
-    transformer_task: "sequence-classification",
-    modality_config: { text: { method: "forward", method_output_name: "logits" } },
-    module_output_name: "scores",
-    max_seq_length: t.maxSeqLength,
-    do_lower_case: t.doLowerCase,
-  });
-  await writeJson(join(dir, "config_sentence_transformers.json"), {
+  const from = sourceDir ?? t.sourceDir;
+  await t.save(dir, { sourceDir: from });
+  await writeModuleJson(join(dir, "config.json"), classificationConfig(await readSourceConfig(from), model.numLabels, from));
+  await writeModuleJson(join(dir, "modules.json"), [{ idx: 0, name: "0", path: "", type: "sentence_transformers.base.modules.transformer.Transformer" }]);
+  await writeModuleJson(join(dir, "config_sentence_transformers.json"), {
     __version__: { sbert_ts: await libraryVersion() },
     activation_fn: ACTIVATION_PATHS[model.defaultActivation],
     default_prompt_name: null,

@@ -4,7 +4,6 @@ import { hubLoadOptions, resolveModelDir } from "../hub/model-dir.js";
 import type { HubOptions } from "../hub/resolve.js";
 import { readJsonObject } from "../io/json-file.js";
 import type { PipelineModule } from "../modules/module.js";
-import { Pooling } from "../modules/pooling.js";
 import type { Transformer } from "../modules/transformer.js";
 import { type ShowProgressBar, startProgress } from "../progress.js";
 import { checkOptions, optionKeys } from "../strict-options.js";
@@ -18,6 +17,7 @@ import { folderModelKind } from "./folder-kind.js";
 import { MODEL_LOAD_KEY_RECORD } from "./load-options.js";
 import { nonFiniteError, requireFiniteRows } from "./non-finite.js";
 import { firstTransformer, loadPipeline, runPipeline } from "./pipeline.js";
+import { type ModelSaveOptions, saveSentenceTransformer } from "./save.js";
 
 export type Precision = "float32" | "int8" | "uint8" | "binary" | "ubinary";
 
@@ -258,6 +258,20 @@ export class SentenceTransformer {
     return this.transformer.dispose();
   }
 
+  /**
+   * Saves the model as a sentence-transformers folder (Python's `model.save(path)`), atomically:
+   * every module writes its own files, the Transformer keeping the config.json and tokenizer files
+   * it was loaded with. Works on either backend (on ONNX Runtime the weight files are copied).
+   * A non-empty `dir` is refused unless `overwrite`. `SentenceTransformer.load(dir)` gives the same
+   * embeddings.
+   *
+   * @example
+   * await model.save("out/my-model", { overwrite: true });
+   */
+  save(dir: string, opts: ModelSaveOptions = {}): Promise<void> {
+    return saveSentenceTransformer(this, dir, opts);
+  }
+
   encodeQuery(texts: string | readonly string[], opts: TokenEmbeddingsOptions): Promise<DenseMatrix[]>;
   encodeQuery(texts: string | readonly string[], opts: QuantizedEncodeOptions & { precision: "int8" | "binary" }): Promise<DenseMatrix<Int8Array>>;
   encodeQuery(texts: string | readonly string[], opts: QuantizedEncodeOptions & { precision: "uint8" | "ubinary" }): Promise<DenseMatrix<Uint8Array>>;
@@ -311,7 +325,7 @@ export class SentenceTransformer {
   }
 
   private excludesPrompt(): boolean {
-    return this.modules.some((m) => m instanceof Pooling && !m.config.includePrompt);
+    return this.modules.some((m) => m.excludesPrompt === true);
   }
 
   private resolveTruncateDim(requested: number | undefined, fullDim: number): number {

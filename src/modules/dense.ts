@@ -1,10 +1,22 @@
+import { join } from "node:path";
 import { SbertError } from "../errors.js";
 import { readJsonObject } from "../io/json-file.js";
 import { type ActivationName, activation, parseActivationName } from "../tensor/ops/elementwise.js";
 import { linear } from "../tensor/ops/linear.js";
 import type { Tensor } from "../tensor/tensor.js";
 import type { Features, PipelineModule } from "./module.js";
+import { writeModuleJson, writeModuleWeights } from "./module-files.js";
 import { loadParamStore } from "./weights.js";
+
+/** Our activation names → the torch class path Dense configs store (Python instantiates it without arguments). */
+const TORCH_ACTIVATIONS: Partial<Record<ActivationName, string>> = {
+  identity: "torch.nn.modules.linear.Identity",
+  tanh: "torch.nn.modules.activation.Tanh",
+  relu: "torch.nn.modules.activation.ReLU",
+  gelu: "torch.nn.modules.activation.GELU",
+  sigmoid: "torch.nn.modules.activation.Sigmoid",
+  silu: "torch.nn.modules.activation.SiLU",
+};
 
 type FeatureKey = "sentenceEmbedding" | "tokenEmbeddings";
 
@@ -13,6 +25,10 @@ function featureKey(raw: unknown, fallback: FeatureKey): FeatureKey {
   if (raw === "sentence_embedding") return "sentenceEmbedding";
   if (raw === "token_embeddings") return "tokenEmbeddings";
   throw new SbertError("UNSUPPORTED_FORMAT", `Dense module input/output name "${String(raw)}" is not supported`);
+}
+
+function featureName(key: FeatureKey): string {
+  return key === "sentenceEmbedding" ? "sentence_embedding" : "token_embeddings";
 }
 
 /**
@@ -58,6 +74,34 @@ export class Dense implements PipelineModule {
 
   outputDimension(): number | undefined {
     return this.outputKey === "sentenceEmbedding" ? this.weight.dim(0) : undefined;
+  }
+
+  /**
+   * `{ in_features, out_features, bias, activation_function }`, plus the feature names when the
+   * module works on token embeddings. UNSUPPORTED_FORMAT for an activation torch has no class for.
+   */
+  getConfigDict(): Record<string, unknown> {
+    const act = TORCH_ACTIVATIONS[this.activationName];
+    if (!act) throw new SbertError("UNSUPPORTED_FORMAT", `a Dense module with activation "${this.activationName}" has no torch class path to save`);
+    const cfg: Record<string, unknown> = { in_features: this.weight.dim(1), out_features: this.weight.dim(0), bias: this.bias !== undefined, activation_function: act };
+    if (this.inputKey !== "sentenceEmbedding" || this.outputKey !== "sentenceEmbedding") {
+      cfg["module_input_name"] = featureName(this.inputKey);
+      cfg["module_output_name"] = featureName(this.outputKey);
+    }
+    return cfg;
+  }
+
+  /** `linear.weight` (out, in) and, with a bias, `linear.bias` (out). */
+  parameters(): ReadonlyMap<string, Tensor> {
+    const params = new Map<string, Tensor>([["linear.weight", this.weight]]);
+    if (this.bias) params.set("linear.bias", this.bias);
+    return params;
+  }
+
+  /** Writes `config.json` and `model.safetensors`. */
+  async save(dir: string): Promise<void> {
+    await writeModuleJson(join(dir, "config.json"), this.getConfigDict());
+    await writeModuleWeights(dir, this.parameters());
   }
 
   forward(features: Features): Features {

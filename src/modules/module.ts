@@ -15,10 +15,20 @@ export interface Features {
   promptLength?: number;
 }
 
+/** How a module saves files it does not hold in memory (config.json, tokenizer files). */
+export interface ModuleSaveOptions {
+  /** Copy them from this folder instead of the one the module was loaded from. */
+  sourceDir?: string;
+}
+
 /**
- * A pipeline module, as in sentence-transformers: `forward(features) → features`, loaded from its
- * folder by a static `load(dir)` registered in `registry.ts`. Modules declare what shared code
- * needs instead of being inspected by class.
+ * A pipeline module, as in sentence-transformers, owning its whole life: a static `load(dir)`
+ * (registered in `registry.ts`), `forward(features) → features`, `save(dir)`, the config dict it
+ * saves and its named parameters. Shared code (saving, training, checkpoints, the server) loops
+ * over modules and asks these members; it never tests a module's class.
+ *
+ * @example
+ * for (const [i, m] of modules.entries()) await m.save(join(out, i === 0 ? "" : `${i}_${m.typeName}`));
  */
 export interface PipelineModule {
   /** The Python class name (`Transformer`, `Pooling`, `Dense`, `Normalize`). */
@@ -27,4 +37,22 @@ export interface PipelineModule {
   forward(features: Features): Features | Promise<Features>;
   /** Size of the sentence embedding this module outputs, or undefined when it does not change it. */
   outputDimension(): number | undefined;
+  /**
+   * The config dict `save` writes, snake_case keys as Python writes them (`config.json` of the
+   * module folder; `sentence_bert_config.json` for the Transformer), or undefined for none.
+   */
+  getConfigDict(): Record<string, unknown> | undefined;
+  /**
+   * Trainable tensors by the safetensors key `save` writes them under in the module folder's
+   * `model.safetensors` (`linear.weight`, `encoder.layer.0.attention.self.query.weight`, ...);
+   * empty for modules without weights. INVALID_OPERATION when the weights are not in memory
+   * (a Transformer running on ONNX Runtime).
+   */
+  parameters(): ReadonlyMap<string, Tensor>;
+  /** Writes the module's files (config, weights, ...) into the existing folder `dir`. */
+  save(dir: string, opts?: ModuleSaveOptions): Promise<void>;
+  /** True when prompt tokens are left out of the output (Pooling with `include_prompt: false`). */
+  readonly excludesPrompt?: boolean;
+  /** The pooling this module applies, as TEI names it (`mean`, `cls+mean`); only on pooling modules. */
+  readonly poolingName?: string;
 }

@@ -1,5 +1,6 @@
 import { SbertError } from "../errors.js";
 import { l2Normalize } from "../tensor/ops/normalize.js";
+import type { Tensor } from "../tensor/tensor.js";
 import type { Features, PipelineModule } from "./module.js";
 
 /** Normalize: scales each sentence embedding to unit length. */
@@ -13,6 +14,18 @@ export class Normalize implements PipelineModule {
   outputDimension(): undefined {
     return undefined;
   }
+
+  /** Python writes no config for Normalize. */
+  getConfigDict(): undefined {
+    return undefined;
+  }
+
+  parameters(): ReadonlyMap<string, Tensor> {
+    return new Map();
+  }
+
+  /** Writes nothing: the folder alone is the module, as in Python. */
+  async save(): Promise<void> {}
 
   forward(features: Features): Features {
     const x = features.sentenceEmbedding;

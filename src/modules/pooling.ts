@@ -1,9 +1,11 @@
+import { join } from "node:path";
 import { SbertError } from "../errors.js";
 import { type JsonObject, readJsonObject } from "../io/json-file.js";
 import { POOLING_MODES, type PoolingMode, poolTokens } from "../tensor/ops/pooling.js";
 import { concat } from "../tensor/ops/shape.js";
 import type { Tensor } from "../tensor/tensor.js";
 import type { Features, PipelineModule } from "./module.js";
+import { writeModuleJson } from "./module-files.js";
 
 export { POOLING_MODES, type PoolingMode };
 
@@ -71,6 +73,41 @@ export class Pooling implements PipelineModule {
 
   outputDimension(): number {
     return this.config.modes.length * this.config.embeddingDimension;
+  }
+
+  get excludesPrompt(): boolean {
+    return !this.config.includePrompt;
+  }
+
+  /** The modes joined by `+` (`mean`, `cls+mean+max`). */
+  get poolingName(): string {
+    return this.config.modes.join("+");
+  }
+
+  /**
+   * The classic config (`word_embedding_dimension`, six booleans, `include_prompt`), which every
+   * Python version reads. Modes the booleans cannot express — a repeated mode, or several in another
+   * order than Python ≤ 5.3 concatenates them (cls, max, mean, ...) — are written as the 5.4+ list
+   * (`embedding_dimension`, `pooling_mode`), which only 5.4+ reads.
+   */
+  getConfigDict(): Record<string, unknown> {
+    const { modes, embeddingDimension, includePrompt } = this.config;
+    const classicOrder = LEGACY_POOLING_KEYS.map(([, mode]) => mode).filter((mode) => modes.includes(mode));
+    if (classicOrder.join() !== modes.join()) return { embedding_dimension: embeddingDimension, pooling_mode: [...modes], include_prompt: includePrompt };
+    const cfg: Record<string, unknown> = { word_embedding_dimension: embeddingDimension };
+    for (const [key, mode] of LEGACY_POOLING_KEYS) cfg[key] = modes.includes(mode);
+    cfg["include_prompt"] = includePrompt;
+    return cfg;
+  }
+
+  /** Pooling has no weights. */
+  parameters(): ReadonlyMap<string, Tensor> {
+    return new Map();
+  }
+
+  /** Writes `config.json`. */
+  async save(dir: string): Promise<void> {
+    await writeModuleJson(join(dir, "config.json"), this.getConfigDict());
   }
 
   forward(features: Features): Features {

@@ -11,8 +11,11 @@ import { type JsonObject, readJsonObject } from "../io/json-file.js";
 import { type TextInput, TextTokenizer, type TokenBatch, type TokenRow } from "../tokenizers/text-tokenizer.js";
 import { prepareInputs } from "../tokenizers/token-rows.js";
 import { TokenizerThread } from "../tokenizers/tokenizer-thread.js";
-import type { Features, PipelineModule } from "./module.js";
-import { loadParamStore } from "./weights.js";
+import type { Tensor } from "../tensor/tensor.js";
+import type { Features, ModuleSaveOptions, PipelineModule } from "./module.js";
+import { writeModuleJson, writeModuleWeights } from "./module-files.js";
+import { copySourceFiles, copyTokenizerFiles } from "./transformer-files.js";
+import { loadParamStore, weightFiles } from "./weights.js";
 
 export type { TextInput } from "../tokenizers/text-tokenizer.js";
 
@@ -53,21 +56,26 @@ export class Transformer implements PipelineModule {
   private seqLength: number;
   /** Lower-case texts before tokenizing (`do_lower_case` in sentence_bert_config.json). */
   readonly doLowerCase: boolean;
+  /** The folder the module was loaded from: `save` copies config.json and the tokenizer files from it. */
+  readonly sourceDir: string;
+  private readonly engine: LoadedEngine;
   private thread: TokenizerThread | undefined;
   private disposed = false;
 
   constructor(
     tokenizer: TextTokenizer,
     config: EncoderConfig,
-    backend: InferenceBackend,
-    opts: { task: TransformerTask; maxSeqLength: number; doLowerCase: boolean },
+    engine: LoadedEngine,
+    opts: { task: TransformerTask; maxSeqLength: number; doLowerCase: boolean; sourceDir: string },
   ) {
     this.tokenizer = tokenizer;
     this.config = config;
-    this.backend = backend;
+    this.engine = engine;
+    this.backend = engine.backend;
     this.task = opts.task;
     this.seqLength = requireSequenceFits(config, opts.maxSeqLength);
     this.doLowerCase = opts.doLowerCase;
+    this.sourceDir = opts.sourceDir;
   }
 
   /** Longest token sequence fed to the encoder, special tokens included; longer inputs are truncated. */
@@ -90,24 +98,61 @@ export class Transformer implements PipelineModule {
     const config = parseEncoderConfig(await readJsonObject(dir, "config.json"));
     const maxPositions = maxSequenceLength(config);
     const task = parseTask(stConfig, opts.defaultTask ?? "feature-extraction");
-    const [tokenizer, backend] = await Promise.all([TextTokenizer.fromFolder(dir), createBackend(dir, config, task, opts)]);
+    const [tokenizer, engine] = await Promise.all([TextTokenizer.fromFolder(dir), createBackend(dir, config, task, opts)]);
     tokenizer.requireVocabularyWithin(config.vocabSize, dir);
-    if (task === "sequence-classification" && !backend.producesLogits) {
+    if (task === "sequence-classification" && !engine.backend.producesLogits) {
       throw new SbertError("INVALID_MODEL_FILE", `${dir}: transformer_task is sequence-classification but the model has no classifier head`);
     }
-    return new Transformer(tokenizer, config, backend, {
+    return new Transformer(tokenizer, config, engine, {
       task,
       maxSeqLength: opts.maxSeqLength ?? resolveMaxSeqLength(stConfig, tokenizer.modelMaxLength, config, maxPositions),
       doLowerCase: stConfig["do_lower_case"] === true,
+      sourceDir: dir,
     });
   }
 
   /** The native encoder (for training and inspection); only on the native backend. */
   get encoder(): Encoder {
-    if (!(this.backend instanceof NativeBackend)) {
+    if (!this.engine.encoder) {
       throw new SbertError("INVALID_OPERATION", `the ${this.backend.name} backend has no native encoder; load the model with backend "native"`);
     }
-    return this.backend.encoder;
+    return this.engine.encoder;
+  }
+
+  /**
+   * `sentence_bert_config.json`: `{ max_seq_length, do_lower_case }` for embeddings (the classic
+   * keys, which every Python version reads); a classification model adds the 5.4+ keys its
+   * cross-encoder folder needs (`transformer_task`, `modality_config`, `module_output_name`).
+   */
+  getConfigDict(): Record<string, unknown> {
+    if (this.task === "feature-extraction") return { max_seq_length: this.maxSeqLength, do_lower_case: this.doLowerCase };
+    return {
+      transformer_task: "sequence-classification",
+      modality_config: { text: { method: "forward", method_output_name: "logits" } },
+      module_output_name: "scores",
+      max_seq_length: this.maxSeqLength,
+      do_lower_case: this.doLowerCase,
+    };
+  }
+
+  /** The encoder's weights under their checkpoint keys (`embeddings.word_embeddings.weight`, `bert.…`); native backend only. */
+  parameters(): ReadonlyMap<string, Tensor> {
+    return this.encoder.params.tensors;
+  }
+
+  /**
+   * Writes config.json and the tokenizer files (copied from `opts.sourceDir`, default the folder it
+   * was loaded from), the weights and `sentence_bert_config.json`. On the native backend the weights
+   * come from memory (`model.safetensors`, trained values included); on ONNX Runtime the weight
+   * files and the `onnx/` graph it was loaded from are copied.
+   */
+  async save(dir: string, opts: ModuleSaveOptions = {}): Promise<void> {
+    const from = opts.sourceDir ?? this.sourceDir;
+    await copySourceFiles(from, dir, ["config.json"]);
+    await copyTokenizerFiles(from, dir);
+    if (this.engine.encoder) await writeModuleWeights(dir, this.engine.encoder.params.tensors);
+    else await copySourceFiles(this.sourceDir, dir, [...(await weightFiles(this.sourceDir)), ...(this.engine.ownGraph ? [this.engine.ownGraph] : [])]);
+    await writeModuleJson(join(dir, "sentence_bert_config.json"), this.getConfigDict());
   }
 
   /**
@@ -171,12 +216,21 @@ async function exists(path: string): Promise<boolean> {
   );
 }
 
+/** The engine a Transformer runs on, with what saving and training need to know about it. */
+interface LoadedEngine {
+  backend: InferenceBackend;
+  /** The native encoder (its weights in memory); undefined on ONNX Runtime. */
+  encoder?: Encoder;
+  /** `onnx/<file>` of the model folder the ONNX session was created from; undefined for a cache export. */
+  ownGraph?: string;
+}
+
 /**
  * The engine for this folder. `onnx` uses `onnx/<onnxFile>` when the folder has it; the default
  * graph (and its int8 variant) is otherwise exported from the safetensors weights on first use
  * into the per-model ONNX cache (src/onnx/ensure.ts). `auto` = onnx when ONNX Runtime loads.
  */
-async function createBackend(dir: string, config: EncoderConfig, task: TransformerTask, opts: TransformerOptions): Promise<InferenceBackend> {
+async function createBackend(dir: string, config: EncoderConfig, task: TransformerTask, opts: TransformerOptions): Promise<LoadedEngine> {
   const choice = opts.backend ?? "auto";
   if (choice !== "auto" && choice !== "native" && choice !== "onnx") {
     throw new SbertError("INVALID_INPUT", `backend must be "auto", "native" or "onnx", got "${String(choice)}"`);
@@ -191,16 +245,16 @@ async function createBackend(dir: string, config: EncoderConfig, task: Transform
     }
     backend.expectHiddenSize(config.hiddenSize);
     backend.expectInputLimits({ vocabSize: config.vocabSize, typeVocabSize: config.typeVocabSize, maxSequenceLength: maxSequenceLength(config) });
-    return backend;
+    return graph.own ? { backend, ownGraph: graph.own } : { backend };
   }
   const encoder = createEncoder(config, await loadParamStore(dir));
-  return new NativeBackend(encoder, task === "sequence-classification" && encoder.hasClassifier);
+  return { backend: new NativeBackend(encoder, task === "sequence-classification" && encoder.hasClassifier), encoder };
 }
 
-async function onnxGraphFor(dir: string, task: TransformerTask, opts: TransformerOptions): Promise<{ path: string; release(): Promise<void> }> {
+async function onnxGraphFor(dir: string, task: TransformerTask, opts: TransformerOptions): Promise<{ path: string; own?: string; release(): Promise<void> }> {
   const name = opts.onnxFile ?? "model.onnx";
   const own = join(dir, "onnx", name);
-  if (await exists(own)) return { path: own, release: async () => undefined };
+  if (await exists(own)) return { path: own, own: `onnx/${name}`, release: async () => undefined };
   if (!opts.onnxGraph) {
     throw new SbertError("FILE_NOT_FOUND", `${own} is missing; load the model with SentenceTransformer.load / CrossEncoder.load to export it on first use, or use backend "native"`);
   }

@@ -47,6 +47,18 @@ export async function loadParamStore(dir: string, fileName = "model.safetensors"
   throw new SbertError("FILE_NOT_FOUND", `${path} is missing; the model folder has no weights`);
 }
 
+/**
+ * The weight files `loadParamStore(dir, fileName)` reads, relative to `dir`: `[fileName]`, or the
+ * index and every shard it names; empty when the folder has neither.
+ */
+export async function weightFiles(dir: string, fileName = "model.safetensors"): Promise<string[]> {
+  const path = join(dir, fileName);
+  if (await present(path)) return [fileName];
+  const indexPath = `${path}.index.json`;
+  if (!(await present(indexPath))) return [];
+  return [`${fileName}.index.json`, ...(await readShardIndex(indexPath)).shards];
+}
+
 async function readShardIndex(indexPath: string): Promise<ShardIndex> {
   const target = await stat(indexPath).catch(() => undefined);
   if (!target?.isFile()) throw new SbertError("INVALID_MODEL_FILE", `${indexPath} is not a regular file`);

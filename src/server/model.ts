@@ -12,7 +12,6 @@ import { join } from "node:path";
 import { hubLoadOptions, resolveModelDir } from "../hub/model-dir.js";
 import { CrossEncoder } from "../models/cross-encoder.js";
 import { SentenceTransformer } from "../models/sentence-transformer.js";
-import { Pooling } from "../modules/pooling.js";
 import { folderModelKind } from "../models/folder-kind.js";
 
 export type ServedModel =
@@ -100,8 +99,7 @@ export async function labelNames(dir: string, n: number): Promise<string[]> {
   }
 }
 
-/** TEI's pooling name (`mean`, `cls`, ...) from the model's Pooling module. */
+/** TEI's pooling name (`mean`, `cls`, ...) from the module that pools. */
 function poolingName(st: SentenceTransformer): string {
-  const pooling = st.modules.find((m): m is Pooling => m instanceof Pooling);
-  return pooling ? pooling.config.modes.join("+") : "none";
+  return st.modules.find((m) => m.poolingName !== undefined)?.poolingName ?? "none";
 }

@@ -10,9 +10,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FIXTURES } from "../../test/helpers/fixtures.js";
 import { CosineSimilarityLoss } from "../losses/cosine-similarity.js";
 import { SentenceTransformer } from "../models/sentence-transformer.js";
+import { readSafetensors, serializeSafetensors, toFloat32Array } from "../io/safetensors.js";
 import { listCheckpoints, newestUsableCheckpoint, readTrainerState, verifyCheckpoint } from "./checkpoint.js";
 import { datasetFromColumns } from "./data.js";
 import { SentenceTransformerTrainer } from "./trainer.js";
+import { TrainableSentenceTransformer } from "./trainer-model.js";
 
 const MODEL = join(FIXTURES, "st-bert-mean");
 const DATA = datasetFromColumns({ a: ["one", "two", "three", "four"], b: ["uno", "dos", "tres", "cuatro"], score: [1, 0.5, 0.2, 0] });
@@ -91,5 +93,35 @@ describe("checkpoints: verification", () => {
     const model = await SentenceTransformer.load(MODEL, { backend: "native" });
     const t = new SentenceTransformerTrainer({ model, sourceDir: MODEL, loss: new CosineSimilarityLoss(), trainDataset: DATA, resumeFrom: newest, args: { batchSize: 2, maxSteps: 2 } });
     expect(await reason(t.train())).toMatch(/^INVALID_MODEL_FILE: .*checkpoint-2[/\\]trainer_state\.json is not valid JSON \(.*\); the checkpoint is damaged$/);
+  });
+});
+
+describe("checkpoints: parameter names", () => {
+  it("resumes a checkpoint that names a Dense module's weights the old way (2.linear.weight) exactly", async () => {
+    const dir = join(FIXTURES, "st-bert-cls-dense-normalize");
+    const run = async (root: string, resumeFrom?: string) => {
+      const model = await SentenceTransformer.load(dir, { backend: "native" });
+      const args = { batchSize: 2, maxSteps: 2, checkpointSteps: 1, checkpointDir: root, seed: 7 };
+      await new SentenceTransformerTrainer({ model, sourceDir: dir, loss: new CosineSimilarityLoss(), trainDataset: DATA, args, ...(resumeFrom ? { resumeFrom } : {}) }).train();
+      return new TrainableSentenceTransformer(model).snapshot();
+    };
+    const full = await run(join(tmp, "dense-full"));
+    // rewrite checkpoint-1 as older versions wrote it: moments and step counts under "<idx>.linear.*"
+    const old = join(tmp, "dense-old");
+    await cp(join(tmp, "dense-full"), old, { recursive: true });
+    const ckpt = join(old, "checkpoint-1");
+    const legacy = (n: string) => n.replace(/(\d+)_Dense\/(linear\.)/, "$1.$2");
+    const opt = await readSafetensors(join(ckpt, "optimizer.safetensors"));
+    expect(opt.names()).toContain("exp_avg.2_Dense/linear.weight");
+    const renamed = new Map(opt.names().map((n) => [legacy(n), { shape: [...opt.info(n).shape], data: toFloat32Array(opt.get(n)) }] as const));
+    const bytes = serializeSafetensors(renamed, { format: "pt" });
+    await writeFile(join(ckpt, "optimizer.safetensors"), bytes);
+    const state = JSON.parse(await readFile(join(ckpt, "trainer_state.json"), "utf8")) as { optimizer: { steps: Record<string, number> }; files: Record<string, number> };
+    state.optimizer.steps = Object.fromEntries(Object.entries(state.optimizer.steps).map(([k, v]) => [legacy(k), v]));
+    state.files["optimizer.safetensors"] = bytes.length;
+    expect(Object.keys(state.optimizer.steps)).toContain("2.linear.weight");
+    await writeFile(join(ckpt, "trainer_state.json"), JSON.stringify(state));
+    await rm(join(old, "checkpoint-2"), { recursive: true });
+    expect(await run(old, ckpt)).toEqual(full);
   });
 });

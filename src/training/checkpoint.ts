@@ -199,7 +199,8 @@ export async function loadCheckpoint(dir: string, parts: CheckpointParts): Promi
   const moments = await readSafetensors(join(dir, "optimizer.safetensors"));
   const state: AdamWState = {
     lrs: raw.optimizer.lrs,
-    params: parts.optimizerNames.map((name) => {
+    params: parts.optimizerNames.map((current) => {
+      const name = current in raw.optimizer.steps ? current : legacyParameterName(current);
       const step = raw.optimizer.steps[name];
       if (step === undefined) return null;
       return { step, expAvg: Array.from(toFloat32Array(moments.get(`exp_avg.${name}`))), expAvgSq: Array.from(toFloat32Array(moments.get(`exp_avg_sq.${name}`))) };
@@ -208,6 +209,14 @@ export async function loadCheckpoint(dir: string, parts: CheckpointParts): Promi
   parts.optimizer.loadStateDict(state);
   const { optimizer: _optimizer, files: _files, ...trainerState } = raw;
   return trainerState;
+}
+
+/**
+ * The name checkpoints written before parameter names were `<module folder>/<key>` used for a Dense
+ * module's weights (`2.linear.weight` for `2_Dense/linear.weight`), so those checkpoints still resume.
+ */
+function legacyParameterName(name: string): string {
+  return name.replace(/^(\d+)_Dense\/(linear\.(?:weight|bias))$/, "$1.$2");
 }
 
 /** Deletes all but the newest `keep` checkpoints under `root`. */

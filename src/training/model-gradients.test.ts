@@ -49,9 +49,7 @@ async function load(name: string): Promise<Trainable> {
   const encoder = createEncoder(parseEncoderConfig(JSON.parse(readFileSync(join(dir, "config.json"), "utf8"))), store);
   const rest = (await loadPipeline(dir)).slice(1);
   const params = namedParameters(store.tensors);
-  rest.forEach((m, i) => {
-    if (m instanceof Dense) params.push(...namedParameters([["linear.weight", m.weight], ...(m.bias ? [["linear.bias", m.bias] as const] : [])], `${i + 1}_Dense/`));
-  });
+  rest.forEach((m, i) => params.push(...namedParameters(m.parameters(), `${i + 1}_${m.typeName}/`)));
   setRequiresGrad(params);
   return { encoder, rest, params, tokenizer: await TextTokenizer.fromFolder(dir) };
 }

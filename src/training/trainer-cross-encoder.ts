@@ -24,7 +24,6 @@ import { createLogitsLoss } from "../losses/registry.js";
 import type { CrossEncoder } from "../models/cross-encoder.js";
 import { folderModelKind } from "../models/folder-kind.js";
 import { writeCrossEncoder } from "../models/save-cross-encoder.js";
-import { loadParamStore } from "../modules/weights.js";
 import { checkOptions, optionKeys } from "../strict-options.js";
 import type { Rng } from "../tensor/random.js";
 import type { Tensor } from "../tensor/tensor.js";
@@ -32,7 +31,7 @@ import { type TrainingDataset, checkDataset, columnTexts, rowError } from "./dat
 import type { NamedParameter } from "../tensor/named-parameter.js";
 import { BASE_TRAINER_KEY_RECORD, type BaseTrainerOptions, Trainer, type TrainingTask } from "./trainer.js";
 import { evaluateModel } from "./trainer-eval.js";
-import { type TrainableModel, copyStoredValues, setParamValues, snapshotParams } from "./trainer-model.js";
+import { type TrainableModel, loadModuleWeights, moduleParameters, setParamValues, snapshotParams } from "./trainer-model.js";
 
 /** The trainable view of a `CrossEncoder` loaded with `{ backend: "native" }`. */
 export class TrainableCrossEncoder implements TrainableModel {
@@ -48,7 +47,7 @@ export class TrainableCrossEncoder implements TrainableModel {
     } catch (e) {
       throw new SbertError("INVALID_OPERATION", 'training needs the native backend: load the cross-encoder with { backend: "native" }', { cause: e });
     }
-    this.params = [...this.encoder.params.tensors].map(([name, tensor]) => ({ name, tensor }));
+    this.params = moduleParameters([model.transformer]);
   }
 
   setDropout(rng: Rng | undefined): void {
@@ -67,10 +66,7 @@ export class TrainableCrossEncoder implements TrainableModel {
 
   /** Copies every weight from the model.safetensors of a folder written by `writeFolder`. */
   async loadWeights(dir: string): Promise<void> {
-    const store = (await loadParamStore(dir, "model.safetensors")).tensors;
-    for (const { name, tensor } of this.params) {
-      copyStoredValues(tensor, store.get(name), name, `${dir}/model.safetensors`);
-    }
+    await loadModuleWeights([this.model.transformer], dir);
   }
 
   async writeFolder(dir: string, sourceDir: string): Promise<void> {

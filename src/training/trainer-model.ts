@@ -2,17 +2,17 @@
  * The trainable view of a `SentenceTransformer` loaded with `{ backend: "native" }`: its named
  * parameters and a differentiable forward pass from texts to sentence embeddings.
  *
- * Parameter names are the safetensors keys, so checkpoints and saved models are a walk:
- * the encoder's as in its checkpoint (`encoder.layer.0.attention.self.query.weight`), a Dense
- * module's as `<module index>.linear.weight` (it is saved as `<index>_Dense/model.safetensors`).
+ * Parameter names are `<module folder>/<safetensors key>`, the root module's keys bare, so saving
+ * and loading weights are a walk over the modules (`moduleParameters`, `loadModuleWeights`): the
+ * encoder's as in its checkpoint (`encoder.layer.0.attention.self.query.weight`), a Dense module's
+ * as `2_Dense/linear.weight` (key `linear.weight` of `2_Dense/model.safetensors`).
  */
 import { join } from "node:path";
 import type { Encoder } from "../architectures/encoder.js";
 import { SbertError } from "../errors.js";
-import { writeSentenceTransformer } from "../models/save.js";
+import { moduleFolder, writeSentenceTransformer } from "../models/save.js";
 import type { SentenceTransformer } from "../models/sentence-transformer.js";
-import { Dense } from "../modules/dense.js";
-import type { Features } from "../modules/module.js";
+import type { Features, PipelineModule } from "../modules/module.js";
 import { loadParamStore } from "../modules/weights.js";
 import type { Rng } from "../tensor/random.js";
 import type { Tensor } from "../tensor/tensor.js";
@@ -45,6 +45,30 @@ export function copyStoredValues(tensor: Tensor, stored: Tensor | undefined, nam
   tensor.data.set(stored.data);
 }
 
+/** Every module's parameters, named `<module folder>/<key>` (the root module's keys bare), in module order. */
+export function moduleParameters(modules: readonly PipelineModule[]): NamedParameter[] {
+  const out: NamedParameter[] = [];
+  modules.forEach((m, i) => {
+    const folder = moduleFolder(i, m);
+    for (const [key, tensor] of m.parameters()) out.push({ name: folder ? `${folder}/${key}` : key, tensor });
+  });
+  return out;
+}
+
+/**
+ * Copies every module's parameter values from the model folder `dir` (as saved from these modules:
+ * `<module folder>/model.safetensors`); a missing tensor or another size is INVALID_MODEL_FILE.
+ */
+export async function loadModuleWeights(modules: readonly PipelineModule[], dir: string): Promise<void> {
+  for (const [i, m] of modules.entries()) {
+    const params = m.parameters();
+    if (params.size === 0) continue;
+    const folder = join(dir, moduleFolder(i, m));
+    const stored = (await loadParamStore(folder)).tensors;
+    for (const [key, tensor] of params) copyStoredValues(tensor, stored.get(key), key, join(folder, "model.safetensors"));
+  }
+}
+
 /** A copy of every parameter's values. */
 export function snapshotParams(params: readonly NamedParameter[]): Float32Array[] {
   return params.map((p) => Float32Array.from(p.tensor.data));
@@ -73,13 +97,7 @@ export class TrainableSentenceTransformer implements TrainableModel {
       throw new SbertError("INVALID_OPERATION", "this folder holds a sequence-classification model; train bi-encoders (SentenceTransformer) here");
     }
     this.encoder = encoder;
-    const params: NamedParameter[] = [...encoder.params.tensors].map(([name, tensor]) => ({ name, tensor }));
-    model.modules.forEach((m, i) => {
-      if (!(m instanceof Dense)) return;
-      params.push({ name: `${i}.linear.weight`, tensor: m.weight });
-      if (m.bias) params.push({ name: `${i}.linear.bias`, tensor: m.bias });
-    });
-    this.params = params;
+    this.params = moduleParameters(model.modules);
   }
 
   /** Dropout on (training, drawing from `rng`) or off (`undefined`: inference, evaluation). */
@@ -107,21 +125,10 @@ export class TrainableSentenceTransformer implements TrainableModel {
 
   /**
    * Copies every parameter's values from a folder written by `saveSentenceTransformer` of this
-   * model (a checkpoint's `model/`, the best model): the encoder's from model.safetensors, a Dense
-   * module's from `<idx>_Dense/model.safetensors`. Names and shapes must match.
+   * model (a checkpoint's `model/`, the best model). Names and shapes must match.
    */
   async loadWeights(dir: string): Promise<void> {
-    const files = new Map<string, Map<string, Tensor>>();
-    for (const { name, tensor } of this.params) {
-      const dense = /^(\d+)\.(linear\.(?:weight|bias))$/.exec(name);
-      const [file, key] = dense ? [join(`${dense[1]}_Dense`, "model.safetensors"), dense[2] as string] : ["model.safetensors", name];
-      let store = files.get(file);
-      if (!store) {
-        store = (await loadParamStore(dir, file)).tensors as Map<string, Tensor>;
-        files.set(file, store);
-      }
-      copyStoredValues(tensor, store.get(key), key, join(dir, file));
-    }
+    await loadModuleWeights(this.model.modules, dir);
   }
 
   async writeFolder(dir: string, sourceDir: string): Promise<void> {

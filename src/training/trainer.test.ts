@@ -166,7 +166,7 @@ describe("SentenceTransformerTrainer", () => {
     const dir = join(FIXTURES, "st-bert-cls-dense-normalize");
     const model = await SentenceTransformer.load(dir, { backend: "native" });
     const m = new TrainableSentenceTransformer(model);
-    expect(m.params.filter((p) => /^\d/.test(p.name)).map((p) => p.name)).toEqual(["2.linear.weight", "2.linear.bias"]);
+    expect(m.params.filter((p) => /^\d/.test(p.name)).map((p) => p.name)).toEqual(["2_Dense/linear.weight", "2_Dense/linear.bias"]);
     await saveSentenceTransformer(model, join(tmp, "dense"), { sourceDir: dir });
     const before = m.snapshot();
     for (const p of m.params) p.tensor.data.fill(0.5);
