@@ -3,6 +3,7 @@ import { stat } from "node:fs/promises";
 import type { BackendOptions } from "../backends/backend.js";
 import { hubLoadOptions, resolveModelDir } from "../hub/model-dir.js";
 import { looksLikeRepoId } from "../hub/names.js";
+import { pathExists } from "../io/exists.js";
 import { progressBar } from "../hub/progress.js";
 import type { HubOptions } from "../hub/resolve.js";
 import { CrossEncoder, SbertError, SentenceTransformer } from "../index.js";
@@ -60,7 +61,7 @@ export function requirePromptName(model: SentenceTransformer, name: string | und
 
 /** Whether `--model` names no existing path and looks like a hub id `org/name`. */
 export async function isHubId(dir: string): Promise<boolean> {
-  return looksLikeRepoId(dir) && !(await stat(dir).then(() => true, () => false));
+  return looksLikeRepoId(dir) && !(await pathExists(dir));
 }
 
 /** The model's description for messages; a missing path that looks like `org/name` is a hub id. */

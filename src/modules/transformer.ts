@@ -1,4 +1,3 @@
-import { access } from "node:fs/promises";
 import { join } from "node:path";
 import { type EncoderConfig, parseEncoderConfig } from "../architectures/config.js";
 import type { Encoder } from "../architectures/encoder.js";
@@ -7,6 +6,7 @@ import type { BackendOptions, InferenceBackend } from "../backends/backend.js";
 import { NativeBackend } from "../backends/native-backend.js";
 import { OnnxBackend, ortAvailable } from "../backends/onnx-backend.js";
 import { SbertError } from "../errors.js";
+import { pathExists } from "../io/exists.js";
 import { type JsonObject, readJsonObject } from "../io/json-file.js";
 import { type TextInput, TextTokenizer, type TokenBatch, type TokenRow } from "../tokenizers/text-tokenizer.js";
 import { prepareInputs } from "../tokenizers/token-rows.js";
@@ -151,13 +151,6 @@ export class Transformer implements PipelineModule {
   }
 }
 
-async function exists(path: string): Promise<boolean> {
-  return access(path).then(
-    () => true,
-    () => false,
-  );
-}
-
 /**
  * The engine for this folder. `onnx` uses `onnx/<onnxFile>` when the folder has it; the default
  * graph (and its int8 variant) is otherwise exported from the safetensors weights on first use
@@ -187,7 +180,7 @@ async function createBackend(dir: string, config: EncoderConfig, task: Transform
 async function onnxGraphFor(dir: string, task: TransformerTask, opts: BackendOptions): Promise<{ path: string; release(): Promise<void> }> {
   const name = opts.onnxFile ?? "model.onnx";
   const own = join(dir, "onnx", name);
-  if (await exists(own)) return { path: own, release: async () => undefined };
+  if (await pathExists(own)) return { path: own, release: async () => undefined };
   const { defaultOnnxFileName, acquireOnnxModel } = await import("../onnx/index.js");
   const int8 = defaultOnnxFileName({ quantize: "int8" });
   if (name !== defaultOnnxFileName() && name !== int8) {
