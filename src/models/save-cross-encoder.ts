@@ -16,10 +16,11 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { SbertError } from "../errors.js";
+import { packageVersion } from "../package-version.js";
 import { type WritableTensor, writeSafetensors } from "../io/safetensors.js";
 import type { CrossEncoder, CrossEncoderActivation } from "./cross-encoder.js";
 import { writeFolderAtomically } from "./save-atomic.js";
-import { type SaveOptions, copyTokenizerFiles, libraryVersion, writable, writeJson } from "./save.js";
+import { type SaveOptions, copyTokenizerFiles, writable, writeJson } from "./save.js";
 
 /** The torch class path Python's CrossEncoder instantiates for each default activation. */
 const ACTIVATION_PATHS: Record<Exclude<CrossEncoderActivation, "default">, string> = {
@@ -55,7 +56,7 @@ export async function writeCrossEncoder(model: CrossEncoder, dir: string, source
     do_lower_case: t.doLowerCase,
   });
   await writeJson(join(dir, "config_sentence_transformers.json"), {
-    __version__: { sbert_ts: await libraryVersion() },
+    __version__: { sbert_ts: packageVersion() },
     activation_fn: ACTIVATION_PATHS[model.defaultActivation],
     default_prompt_name: null,
     model_type: "CrossEncoder",

@@ -19,6 +19,7 @@
 import { copyFile, mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { SbertError } from "../errors.js";
+import { packageVersion } from "../package-version.js";
 import { writeFileAtomic } from "../io/write-file-atomic.js";
 import { type WritableTensor, writeSafetensors } from "../io/safetensors.js";
 import { Dense } from "../modules/dense.js";
@@ -85,7 +86,7 @@ export async function writeSentenceTransformer(model: SentenceTransformer, dir: 
   }
   await writeJson(join(dir, "modules.json"), entries);
   const stConfig: Record<string, unknown> = {
-    __version__: { sbert_ts: await libraryVersion() },
+    __version__: { sbert_ts: packageVersion() },
     model_type: "SentenceTransformer",
     prompts: { ...model.prompts },
     default_prompt_name: model.defaultPromptName ?? null,
@@ -168,14 +169,3 @@ export async function writeJson(path: string, value: unknown): Promise<void> {
   await writeFileAtomic(path, `${JSON.stringify(value, null, 2)}\n`);
 }
 
-let versionCache: string | undefined;
-
-/** This package's version (package.json two levels above src/models or dist/models). */
-export async function libraryVersion(): Promise<string> {
-  if (versionCache === undefined) {
-    const raw = await readFile(new URL("../../package.json", import.meta.url), "utf8").catch(() => "{}");
-    const v = (JSON.parse(raw) as { version?: unknown }).version;
-    versionCache = typeof v === "string" ? v : "unknown";
-  }
-  return versionCache;
-}
