@@ -18,17 +18,9 @@ import { join } from "node:path";
 import { SbertError } from "../errors.js";
 import { packageVersion } from "../package-version.js";
 import { type WritableTensor, writeSafetensors } from "../io/safetensors.js";
-import type { CrossEncoder, CrossEncoderActivation } from "./cross-encoder.js";
+import { type CrossEncoder, crossEncoderActivationClass } from "./cross-encoder.js";
 import { writeFolderAtomically } from "./save-atomic.js";
 import { type SaveOptions, copyTokenizerFiles, writable, writeJson } from "./save.js";
-
-/** The torch class path Python's CrossEncoder instantiates for each default activation. */
-const ACTIVATION_PATHS: Record<Exclude<CrossEncoderActivation, "default">, string> = {
-  identity: "torch.nn.modules.linear.Identity",
-  sigmoid: "torch.nn.modules.activation.Sigmoid",
-  tanh: "torch.nn.modules.activation.Tanh",
-  softmax: "torch.nn.modules.activation.Softmax",
-};
 
 /**
  * Writes the cross-encoder to `dir` atomically (a temporary sibling folder renamed into place). An
@@ -57,7 +49,7 @@ export async function writeCrossEncoder(model: CrossEncoder, dir: string, source
   });
   await writeJson(join(dir, "config_sentence_transformers.json"), {
     __version__: { sbert_ts: packageVersion() },
-    activation_fn: ACTIVATION_PATHS[model.defaultActivation],
+    activation_fn: crossEncoderActivationClass(model.defaultActivation),
     default_prompt_name: null,
     model_type: "CrossEncoder",
     prompts: {},

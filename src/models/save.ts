@@ -27,7 +27,7 @@ import type { PipelineModule } from "../modules/module.js";
 import { Normalize } from "../modules/normalize.js";
 import { LEGACY_POOLING_KEYS, Pooling, type PoolingMode } from "../modules/pooling.js";
 import { Transformer } from "../modules/transformer.js";
-import type { ActivationName } from "../tensor/ops/elementwise.js";
+import { parseActivationName, torchActivationClass } from "../tensor/ops/elementwise.js";
 import type { Tensor } from "../tensor/tensor.js";
 import { checkOptions, optionKeys } from "../strict-options.js";
 import { type OutputFolderOptions, writeFolderAtomically } from "./save-atomic.js";
@@ -55,16 +55,6 @@ const TOKENIZER_FILES = [
   "sentencepiece.bpe.model",
   "spiece.model",
 ];
-
-/** Our activation names → the torch class path Dense configs store (Python instantiates it without arguments). */
-const TORCH_ACTIVATIONS: Partial<Record<ActivationName, string>> = {
-  identity: "torch.nn.modules.linear.Identity",
-  tanh: "torch.nn.modules.activation.Tanh",
-  relu: "torch.nn.modules.activation.ReLU",
-  gelu: "torch.nn.modules.activation.GELU",
-  sigmoid: "torch.nn.modules.activation.Sigmoid",
-  silu: "torch.nn.modules.activation.SiLU",
-};
 
 /**
  * Writes the model to `dir` atomically (a temporary sibling folder renamed into place). An existing
@@ -103,8 +93,9 @@ async function saveModule(m: PipelineModule, idx: number, dir: string, sourceDir
   }
   if (m instanceof Pooling) return writeJson(join(dir, "config.json"), poolingConfig(m));
   if (m instanceof Dense) {
-    const activation = TORCH_ACTIVATIONS[m.activationName];
-    if (!activation) throw new SbertError("UNSUPPORTED_FORMAT", `a Dense module with activation "${m.activationName}" has no torch class path to save`);
+    // Python instantiates the stored class without arguments: only a path that reads back as the same activation will do
+    const activation = torchActivationClass(m.activationName);
+    if (parseActivationName(activation) !== m.activationName) throw new SbertError("UNSUPPORTED_FORMAT", `a Dense module with activation "${m.activationName}" has no torch class path to save`);
     const cfg: Record<string, unknown> = { in_features: m.weight.dim(1), out_features: m.weight.dim(0), bias: m.bias !== undefined, activation_function: activation };
     if (m.outputDimension() === undefined) Object.assign(cfg, { module_input_name: "token_embeddings", module_output_name: "token_embeddings" });
     await writeJson(join(dir, "config.json"), cfg);

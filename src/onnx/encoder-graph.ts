@@ -126,7 +126,7 @@ export function firstToken(b: GraphBuilder, x: string): string {
 
 /** A classification head `dense → act → out` on the first token (RoBERTa: tanh, DistilBERT: relu, BERT: the pooler). */
 export function firstTokenHead(b: GraphBuilder, hidden: string, dense: LinearRef, act: "tanh" | "relu", out: LinearRef): string {
-  return b.inScope("classifier", () => applyLinear(b, b.op(act === "tanh" ? "Tanh" : "Relu", [applyLinear(b, firstToken(b, hidden), dense)]), out));
+  return b.inScope("classifier", () => applyLinear(b, activation(b, applyLinear(b, firstToken(b, hidden), dense), act), out));
 }
 
 interface AttentionContext {
