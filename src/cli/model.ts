@@ -54,9 +54,12 @@ export async function resolveCliModelDir(dir: string, opts: CliModelOptions = {}
 
 /** Usage error unless `name` is one of the model's prompts (`--prompt-name` and friends). */
 export function requirePromptName(model: SentenceTransformer, name: string | undefined, flag: string): void {
-  if (name === undefined || Object.hasOwn(model.prompts, name)) return;
-  const known = Object.keys(model.prompts);
-  throw new UsageError(`${flag} "${name}" is not a prompt of this model; it has ${known.length ? known.map((k) => `"${k}"`).join(", ") : "no prompts"}`);
+  if (name === undefined) return;
+  try {
+    model.promptText(name);
+  } catch (e) {
+    throw e instanceof SbertError && e.code === "INVALID_INPUT" ? new UsageError(`${flag}: ${e.message}`) : e;
+  }
 }
 
 /** Whether `--model` names no existing path and looks like a hub id `org/name`. */

@@ -295,19 +295,26 @@ export class SentenceTransformer {
     return pairwiseSimilarityFunction(this.similarityFnName)(a, b);
   }
 
+  /**
+   * The text of prompt `name`, else of the model's default prompt; undefined when neither is set.
+   * The one prompt lookup (encode, the server's `prompt_name` and the CLI's `--prompt-name` ask
+   * here). An unknown name is INVALID_INPUT, naming the prompts the model has.
+   *
+   * @example
+   * model.promptText("query"); // "query: "
+   */
+  promptText(name?: string): string | undefined {
+    const key = name ?? this.defaultPromptName;
+    if (key === undefined) return undefined;
+    if (Object.hasOwn(this.prompts, key)) return this.prompts[key];
+    const known = Object.keys(this.prompts);
+    throw new SbertError("INVALID_INPUT", `prompt name "${key}" is not a prompt of this model; it has ${known.length ? known.map((k) => `"${k}"`).join(", ") : "no prompts"}`);
+  }
+
   private resolvePrompt(opts: AnyEncodeOptions): string | undefined {
-    if (opts.prompt !== undefined) {
-      if (typeof opts.prompt !== "string") throw new SbertError("INVALID_INPUT", "prompt must be a string");
-      return opts.prompt;
-    }
-    const name = opts.promptName ?? this.defaultPromptName;
-    if (name === undefined) return undefined;
-    const p = this.prompts[name];
-    if (p === undefined) {
-      const known = Object.keys(this.prompts);
-      throw new SbertError("INVALID_INPUT", `prompt name "${name}" is not defined; the model has: ${known.length ? known.join(", ") : "no prompts"}`);
-    }
-    return p;
+    if (opts.prompt === undefined) return this.promptText(opts.promptName);
+    if (typeof opts.prompt !== "string") throw new SbertError("INVALID_INPUT", "prompt must be a string");
+    return opts.prompt;
   }
 
   private excludesPrompt(): boolean {
