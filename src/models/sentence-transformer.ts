@@ -267,8 +267,7 @@ export class SentenceTransformer {
   /** encode with the "query" prompt when the model has one and none is given. */
   encodeQuery(texts: string | readonly string[], opts: AnyEncodeOptions = {}): Promise<EncodeResult> {
     checkOptions(opts, ENCODE_KEYS, "encodeQuery");
-    const usePrompt = opts.prompt === undefined && opts.promptName === undefined && "query" in this.prompts;
-    return this.encode(texts, usePrompt ? { ...opts, promptName: "query" } : opts);
+    return this.encode(texts, this.withDefaultPrompt(opts, ["query"]));
   }
 
   encodeDocument(texts: string | readonly string[], opts: TokenEmbeddingsOptions): Promise<DenseMatrix[]>;
@@ -280,9 +279,7 @@ export class SentenceTransformer {
   /** encode with the first of the "document", "passage", "corpus" prompts the model has, when none is given. */
   encodeDocument(texts: string | readonly string[], opts: AnyEncodeOptions = {}): Promise<EncodeResult> {
     checkOptions(opts, ENCODE_KEYS, "encodeDocument");
-    if (opts.prompt !== undefined || opts.promptName !== undefined) return this.encode(texts, opts);
-    const name = ["document", "passage", "corpus"].find((n) => n in this.prompts);
-    return this.encode(texts, name ? { ...opts, promptName: name } : opts);
+    return this.encode(texts, this.withDefaultPrompt(opts, ["document", "passage", "corpus"]));
   }
 
   /** All-pairs similarity (a.rows × b.rows) with the model's similarity function. */
@@ -309,6 +306,13 @@ export class SentenceTransformer {
     if (Object.hasOwn(this.prompts, key)) return this.prompts[key];
     const known = Object.keys(this.prompts);
     throw new SbertError("INVALID_INPUT", `prompt name "${key}" is not a prompt of this model; it has ${known.length ? known.map((k) => `"${k}"`).join(", ") : "no prompts"}`);
+  }
+
+  /** `opts` with the first of `names` the model has as its prompt, unless a prompt is given. */
+  private withDefaultPrompt(opts: AnyEncodeOptions, names: readonly string[]): AnyEncodeOptions {
+    if (opts.prompt !== undefined || opts.promptName !== undefined) return opts;
+    const name = names.find((n) => Object.hasOwn(this.prompts, n));
+    return name === undefined ? opts : { ...opts, promptName: name };
   }
 
   private resolvePrompt(opts: AnyEncodeOptions): string | undefined {
