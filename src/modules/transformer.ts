@@ -76,7 +76,7 @@ export class Transformer implements PipelineModule {
     const stConfig = (await readJsonObject(dir, "sentence_bert_config.json", { optional: true })) ?? {};
     const config = parseEncoderConfig(await readJsonObject(dir, "config.json"));
     const maxPositions = maxSequenceLength(config);
-    const task = parseTask(stConfig, opts.defaultTask ?? "feature-extraction");
+    const task = storedTransformerTask(stConfig) ?? opts.defaultTask ?? "feature-extraction";
     const [tokenizer, backend] = await Promise.all([TextTokenizer.fromFolder(dir), createBackend(dir, config, task, opts)]);
     tokenizer.requireVocabularyWithin(config.vocabSize, dir);
     if (task === "sequence-classification" && !backend.producesLogits) {
@@ -195,9 +195,10 @@ async function onnxGraphFor(dir: string, task: TransformerTask, opts: BackendOpt
   });
 }
 
-function parseTask(stConfig: JsonObject, fallback: TransformerTask): TransformerTask {
+/** `transformer_task` of a sentence_bert_config.json, undefined when absent; UNSUPPORTED_FORMAT when unknown. */
+export function storedTransformerTask(stConfig: JsonObject): TransformerTask | undefined {
   const raw = stConfig["transformer_task"];
-  if (raw === undefined) return fallback;
+  if (raw === undefined) return undefined;
   if (raw === "feature-extraction" || raw === "sequence-classification") return raw;
   throw new SbertError("UNSUPPORTED_FORMAT", `transformer_task "${String(raw)}" is not supported; use feature-extraction or sequence-classification`);
 }

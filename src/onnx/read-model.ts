@@ -8,7 +8,7 @@ import { folderModelKind } from "../models/folder-kind.js";
 import { readModulesJson } from "../models/pipeline.js";
 import { parsePoolingConfig } from "../modules/pooling.js";
 import { resolveModuleType } from "../modules/registry.js";
-import type { TransformerTask } from "../modules/transformer.js";
+import { type TransformerTask, storedTransformerTask } from "../modules/transformer.js";
 import { loadParamStore } from "../modules/weights.js";
 import { parseActivationName } from "../tensor/ops/elementwise.js";
 import type { ArchitectureGraph } from "./encoder-graph.js";
@@ -91,10 +91,7 @@ export async function readExportSource(dir: string, task?: TransformerTask): Pro
   const arch = exporter.graph(config, prefixed ? params.withPrefix(exporter.basePrefix) : params, params);
 
   const stConfig = (await readJsonObject(tdir, "sentence_bert_config.json", { optional: true })) ?? {};
-  const stored = stConfig["transformer_task"];
-  if (stored !== undefined && stored !== "feature-extraction" && stored !== "sequence-classification") {
-    throw new SbertError("UNSUPPORTED_FORMAT", `transformer_task "${String(stored)}" is not supported; use feature-extraction or sequence-classification`);
-  }
+  const stored = storedTransformerTask(stConfig);
   // the loaders' rule (`folderModelKind`) decides a folder that does not store its task; weights without a head export features
   const classifier = task === undefined && stored === undefined && arch.head !== undefined && (await folderModelKind(dir))?.kind === "cross-encoder";
   const resolved: TransformerTask = task ?? stored ?? (classifier ? "sequence-classification" : "feature-extraction");
