@@ -28,7 +28,7 @@ export {
 } from "./models/sentence-transformer.js";
 export { CrossEncoder, type CrossEncoderActivation, type CrossEncoderLoadOptions, type PredictOptions, type RankOptions, type RankResult } from "./models/cross-encoder.js";
 export { paraphraseMining, type ParaphraseMiningModelOptions } from "./models/paraphrase-mining.js";
-export { folderModelKind, type FolderKind, type ModelKind } from "./models/folder-kind.js";
+export { folderModelKind, type FolderKind, type ModelKind } from "./modules/folder-kind.js";
 export { type ShowProgressBar, type ProgressStream, ProgressLine, type ProgressLineOptions, wantsProgressBar } from "./progress.js";
 export * from "./util/index.js";
 export * from "./evaluation/index.js";

@@ -53,6 +53,7 @@ describe("bad input to encode", () => {
     ["null texts", () => model.encode(null as unknown as string[])],
     ["batchSize 0", () => model.encode(["x"], { batchSize: 0 })],
     ["an unknown prompt name", () => model.encode(["x"], { promptName: "nope" })],
+    ["a prompt name that is only an Object.prototype key", () => model.encode(["x"], { promptName: "toString" })],
     ["truncateDim 0", () => model.encode(["x"], { truncateDim: 0 })],
     ["an unknown precision", () => model.encode(["x"], { precision: "int4" as "int8" })],
     ["an unknown outputValue", () => model.encode(["x"], { outputValue: "logits" as "token_embeddings" })],

@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, relative } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readSafetensors, toFloat32Array } from "../src/io/safetensors.js";
-import { folderModelKind } from "../src/models/folder-kind.js";
+import { folderModelKind } from "../src/modules/folder-kind.js";
 import { CrossEncoder, SentenceTransformer } from "../src/index.js";
 import { shardedFiles } from "./helpers/sharded.js";
 import { FIXTURES, type Golden, allFixtures, crossEncoderFixtures, maxAbsDiff } from "./helpers/fixtures.js";

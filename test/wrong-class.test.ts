@@ -1,7 +1,7 @@
 /**
  * A folder loaded with the wrong class fails at load with a message that names the right class and
  * CLI commands. Before, a cross-encoder loaded as a SentenceTransformer and then failed in encode
- * with "is a Pooling module missing?". The rule is `folderModelKind` (src/models/folder-kind.ts); a
+ * with "is a Pooling module missing?". The rule is `folderModelKind` (src/modules/folder-kind.ts); a
  * plain Hugging Face encoder folder (no modules.json, `BertModel`) still loads as a bi-encoder with
  * mean pooling, as in Python.
  */

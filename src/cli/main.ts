@@ -6,7 +6,7 @@
  * sbert encode --model ./my-model --input texts.txt --output embeddings.jsonl --normalize
  * sbert search --model ./my-model --corpus docs.jsonl --queries questions.txt --top-k 3
  */
-import { readFileSync, realpathSync } from "node:fs";
+import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Command, CommanderError } from "commander";
 import { registerCluster } from "./commands/cluster.js";
@@ -22,6 +22,7 @@ import { registerServe } from "./commands/serve.js";
 import { registerTokenize } from "./commands/tokenize.js";
 import { registerTrain } from "./commands/train.js";
 import { EXIT_OK, describeError, exitCodeFor } from "./errors.js";
+import { packageVersion } from "../package-version.js";
 import type { CliIo } from "./io.js";
 
 export type { CliIo, OutputStream } from "./io.js";
@@ -37,13 +38,6 @@ than the model's dimension). Errors print "sbert: <message>" on stderr; set SBER
 stack traces.
 
 Run "sbert <command> --help" for a command's options and input formats.`;
-
-/** The package version, read from package.json next to the compiled files (dist/cli/ → ../../). */
-export function packageVersion(): string {
-  const raw = readFileSync(new URL("../../package.json", import.meta.url), "utf8");
-  const version = (JSON.parse(raw) as { version?: unknown }).version;
-  return typeof version === "string" ? version : "unknown";
-}
 
 /** The commander program, writing through `io`. */
 export function buildProgram(io: CliIo): Command {

@@ -3,6 +3,7 @@ import { stat } from "node:fs/promises";
 import type { BackendOptions } from "../backends/backend.js";
 import { hubLoadOptions, resolveModelDir } from "../hub/model-dir.js";
 import { looksLikeRepoId } from "../hub/names.js";
+import { pathExists } from "../io/exists.js";
 import { progressBar } from "../hub/progress.js";
 import type { HubOptions } from "../hub/resolve.js";
 import { SbertError } from "../errors.js";
@@ -55,14 +56,17 @@ export async function resolveCliModelDir(dir: string, opts: CliModelOptions = {}
 
 /** Usage error unless `name` is one of the model's prompts (`--prompt-name` and friends). */
 export function requirePromptName(model: SentenceTransformer, name: string | undefined, flag: string): void {
-  if (name === undefined || Object.hasOwn(model.prompts, name)) return;
-  const known = Object.keys(model.prompts);
-  throw new UsageError(`${flag} "${name}" is not a prompt of this model; it has ${known.length ? known.map((k) => `"${k}"`).join(", ") : "no prompts"}`);
+  if (name === undefined) return;
+  try {
+    model.promptText(name);
+  } catch (e) {
+    throw e instanceof SbertError && e.code === "INVALID_INPUT" ? new UsageError(`${flag}: ${e.message}`) : e;
+  }
 }
 
 /** Whether `--model` names no existing path and looks like a hub id `org/name`. */
 export async function isHubId(dir: string): Promise<boolean> {
-  return looksLikeRepoId(dir) && !(await stat(dir).then(() => true, () => false));
+  return looksLikeRepoId(dir) && !(await pathExists(dir));
 }
 
 /** The model's description for messages; a missing path that looks like `org/name` is a hub id. */

@@ -20,6 +20,7 @@ import {
   requirePositiveInt,
   requireSameLength,
   requireSimilarityNames,
+  similarityNamesFor,
   requireTexts,
 } from "./evaluator.js";
 import { requireBinary } from "./ranking-metrics.js";
@@ -115,7 +116,7 @@ export class BinaryClassificationEvaluator implements Evaluator<SentenceEncoder>
   }
 
   async evaluate(model: SentenceEncoder): Promise<Record<string, number>> {
-    const names = this.similarityFnNames.length ? this.similarityFnNames : requireSimilarityNames([model.similarityFnName], "model.similarityFnName");
+    const names = similarityNamesFor(this.similarityFnNames, model);
     const unique = [...new Set([...this.sentences1, ...this.sentences2])];
     const emb = await embedTexts((t, o) => model.encode(t, o), unique, encodeOptions(this.batchSize, this.truncateDim, this.showProgressBar));
     const row = new Map(unique.map((s, i) => [s, i]));

@@ -19,6 +19,7 @@ import {
   requirePositiveInt,
   requireSameLength,
   requireSimilarityNames,
+  similarityNamesFor,
   requireTexts,
 } from "./evaluator.js";
 import { pearson, spearman } from "./stats.js";
@@ -116,7 +117,7 @@ export class EmbeddingSimilarityEvaluator implements Evaluator<SentenceEncoder> 
   }
 
   async evaluate(model: SentenceEncoder): Promise<Record<string, number>> {
-    const names = this.similarityFnNames.length ? this.similarityFnNames : requireSimilarityNames([model.similarityFnName], "model.similarityFnName");
+    const names = similarityNamesFor(this.similarityFnNames, model);
     const opts = encodeOptions(this.batchSize, this.truncateDim, this.showProgressBar);
     const emb1 = await embedTexts((t, o) => model.encode(t, o), this.sentences1, opts);
     const emb2 = await embedTexts((t, o) => model.encode(t, o), this.sentences2, opts);

@@ -124,6 +124,11 @@ export function requireSimilarityNames(names: readonly string[], what: string): 
   });
 }
 
+/** The similarity functions an evaluator computes: its own `names`, else the model's `similarityFnName`. */
+export function similarityNamesFor(names: readonly SimilarityFunctionName[], model: SentenceEncoder): readonly SimilarityFunctionName[] {
+  return names.length ? names : requireSimilarityNames([model.similarityFnName], "model.similarityFnName");
+}
+
 /** Python's `max(values)`: the largest, scanning in order (a NaN in front stays, a NaN later is skipped). */
 export function maxOf(values: readonly number[]): number {
   let best = values[0]!;

@@ -18,6 +18,7 @@ import {
   requirePositiveInt,
   requireSameLength,
   requireSimilarityNames,
+  similarityNamesFor,
   requireTexts,
 } from "./evaluator.js";
 
@@ -123,7 +124,7 @@ export class TripletEvaluator implements Evaluator<SentenceEncoder> {
     const a = await embedTexts(encode, this.anchors, opts);
     const p = await embedTexts(encode, this.positives, opts);
     const n = await embedTexts(encode, this.negatives, opts);
-    const names = this.similarityFnNames.length ? this.similarityFnNames : requireSimilarityNames([model.similarityFnName], "model.similarityFnName");
+    const names = similarityNamesFor(this.similarityFnNames, model);
     const metrics: Record<string, number> = {};
     for (const fn of names) metrics[`${fn}_accuracy`] = tripletAccuracy(a, p, n, fn, this.margin[fn]);
     if (names.length > 1) metrics["max_accuracy"] = maxOf(Object.values(metrics));

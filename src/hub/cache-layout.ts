@@ -16,9 +16,10 @@
  * lock, retries or checksum (see download-file.ts).
  */
 import { randomBytes } from "node:crypto";
-import { copyFile, lstat, mkdir, readFile, rename, rm, stat, symlink } from "node:fs/promises";
+import { copyFile, mkdir, readFile, rename, rm, symlink } from "node:fs/promises";
 import { dirname, join, relative } from "node:path";
 import { getRepoFolderName } from "@huggingface/hub";
+import { isFile } from "../io/exists.js";
 import { writeFileAtomic } from "../io/write-file-atomic.js";
 import { COMMIT_HASH, validateRepoFilename } from "./names.js";
 
@@ -109,19 +110,6 @@ export class RepoCache {
   }
 }
 
-export async function isFile(path: string): Promise<boolean> {
-  return stat(path).then(
-    (s) => s.isFile(),
-    () => false,
-  );
-}
-
-export async function exists(path: string): Promise<boolean> {
-  return lstat(path).then(
-    () => true,
-    () => false,
-  );
-}
 
 /** Writes `text` to a temp file next to `path`, then renames it into place (creating the folder). */
 export async function atomicWrite(path: string, text: string): Promise<void> {

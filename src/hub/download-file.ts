@@ -17,8 +17,9 @@ import { createReadStream } from "node:fs";
 import { mkdir, open, rename, rm, stat, truncate } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { SbertError } from "../errors.js";
+import { pathExists } from "../io/exists.js";
 import { writeFully } from "../io/write-fully.js";
-import { type RepoCache, exists } from "./cache-layout.js";
+import type { RepoCache } from "./cache-layout.js";
 import { BodyStalled, type HubClient, type RequestSubject, bodyChunks, hubError, networkError, sleep } from "./http.js";
 import { withLock } from "./lock.js";
 import { normalizeEtag, validateCommitHash } from "./names.js";
@@ -83,7 +84,7 @@ export async function downloadToCache(client: HubClient, cache: RepoCache, commi
   const downloaded = await withLock(
     lockPath,
     async () => {
-      if (await exists(blob)) return false;
+      if (await pathExists(blob)) return false;
       await mkdir(dirname(blob), { recursive: true });
       await fetchBlob(client, subject, meta, blob, opts.onProgress);
       return true;

@@ -7,8 +7,8 @@
  * const dir = await resolveModelDir("sentence-transformers/all-MiniLM-L6-v2"); // …/snapshots/<commit>
  * await resolveModelDir("./my-model"); // "./my-model"
  */
-import { lstat } from "node:fs/promises";
 import { SbertError } from "../errors.js";
+import { pathExists } from "../io/exists.js";
 import { looksLikeRepoId } from "./names.js";
 import type { HubOptions } from "./resolve.js";
 
@@ -20,7 +20,7 @@ import type { HubOptions } from "./resolve.js";
  */
 export async function resolveModelDir(nameOrPath: string, opts: HubOptions = {}): Promise<string> {
   if (typeof nameOrPath !== "string" || nameOrPath === "") throw new SbertError("INVALID_INPUT", "a model folder or Hugging Face model id (org/name) is required");
-  if (await lstat(nameOrPath).then(() => true, () => false)) return nameOrPath;
+  if (await pathExists(nameOrPath)) return nameOrPath;
   if (!looksLikeRepoId(nameOrPath)) {
     const hint = nameOrPath.includes("/") ? "" : ' (a Hugging Face model id has the form "org/name")';
     throw new SbertError("FILE_NOT_FOUND", `model folder "${nameOrPath}" does not exist${hint}`);

@@ -1,6 +1,6 @@
 import { SbertError } from "../errors.js";
 import { checkOptions, optionKeys } from "../strict-options.js";
-import { type ActivationName, activation } from "../tensor/ops/elementwise.js";
+import { type ActivationName, activation, torchActivationClass } from "../tensor/ops/elementwise.js";
 import { bceWithLogits, crossEntropy } from "../tensor/ops/loss.js";
 import type { Tensor } from "../tensor/tensor.js";
 import { type LogitsLoss, requireClassLabels, requireLabels } from "./loss.js";
@@ -44,7 +44,7 @@ export class BinaryCrossEntropyLoss implements LogitsLoss {
   }
 
   configDict(): Record<string, unknown> {
-    return { activation_fn: activationPath(this.activationFn), pos_weight: this.posWeight ?? null };
+    return { activation_fn: torchActivationClass(this.activationFn), pos_weight: this.posWeight ?? null };
   }
 }
 
@@ -65,19 +65,7 @@ export class CrossEntropyLoss implements LogitsLoss {
   }
 
   configDict(): Record<string, unknown> {
-    return { activation_fn: activationPath(this.activationFn) };
+    return { activation_fn: torchActivationClass(this.activationFn) };
   }
 }
 
-function activationPath(name: ActivationName): string {
-  const table: Record<ActivationName, string> = {
-    identity: "torch.nn.modules.linear.Identity",
-    gelu: "torch.nn.modules.activation.GELU",
-    gelu_tanh: "torch.nn.modules.activation.GELU",
-    relu: "torch.nn.modules.activation.ReLU",
-    tanh: "torch.nn.modules.activation.Tanh",
-    sigmoid: "torch.nn.modules.activation.Sigmoid",
-    silu: "torch.nn.modules.activation.SiLU",
-  };
-  return table[name];
-}

@@ -1,4 +1,5 @@
 import { SbertError } from "../errors.js";
+import { matmulNT } from "../tensor/ops/linear.js";
 import { l2Normalize } from "../tensor/ops/normalize.js";
 import { rowDot } from "../tensor/ops/reduce.js";
 import { Tensor } from "../tensor/tensor.js";
@@ -64,6 +65,16 @@ export function requireClassLabels(loss: string, labels: Tensor | undefined, row
     }
   });
   return y;
+}
+
+/**
+ * Cosine similarity on tensors, differentiable (the float64 `l2Normalize`): the losses' one home.
+ * `util/similarity.ts` (`cosSim`, `pairwiseCosSim`) holds the bit-exact float32 forms for scores.
+ */
+
+/** `util.cos_sim` on tensors: normalize both (eps 1e-12), then all dot products, (N, D), (M, D) → (N, M). */
+export function cosSimMatrix(a: Tensor, b: Tensor): Tensor {
+  return matmulNT(l2Normalize(a), l2Normalize(b));
 }
 
 /** `torch.cosine_similarity(a, b)` row by row (eps 1e-8 on each norm): (B, D), (B, D) → (B). */

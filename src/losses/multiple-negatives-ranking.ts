@@ -3,11 +3,10 @@ import { SbertError } from "../errors.js";
 import { add, scale as scaleBy } from "../tensor/ops/elementwise.js";
 import { matmulNT } from "../tensor/ops/linear.js";
 import { crossEntropy } from "../tensor/ops/loss.js";
-import { l2Normalize } from "../tensor/ops/normalize.js";
 import { concat, transpose } from "../tensor/ops/shape.js";
 import { Tensor } from "../tensor/tensor.js";
 import type { NamedParameter } from "../tensor/named-parameter.js";
-import { type EmbeddingLoss, expectColumns } from "./loss.js";
+import { type EmbeddingLoss, cosSimMatrix, expectColumns } from "./loss.js";
 
 export type MnrlDirection = "query_to_doc" | "query_to_query" | "doc_to_query" | "doc_to_doc";
 export type MnrlHardnessMode = "in_batch_negatives" | "hard_negatives" | "all_negatives";
@@ -36,7 +35,7 @@ const KEYS = optionKeys<MultipleNegativesRankingLossOptions>({
 
 /** (N, D), (M, D) → (N, M) similarity matrix. */
 function similarity(fct: "cos_sim" | "dot_score", a: Tensor, b: Tensor): Tensor {
-  return fct === "cos_sim" ? matmulNT(l2Normalize(a), l2Normalize(b)) : matmulNT(a, b);
+  return fct === "cos_sim" ? cosSimMatrix(a, b) : matmulNT(a, b);
 }
 
 /**

@@ -7,9 +7,12 @@ import { type Transformer } from "../modules/transformer.js";
 import { type ShowProgressBar, startProgress } from "../progress.js";
 import { checkOptions, optionKeys } from "../strict-options.js";
 import { DenseMatrix } from "../tensor/dense.js";
+import { softmaxRow } from "../tensor/math.js";
+import { activation, activationNameOf } from "../tensor/ops/elementwise.js";
+import { Tensor } from "../tensor/tensor.js";
 import { tokenizedBatches } from "./batch-stream.js";
 import { requirePositiveInt, requireStrings } from "./batching.js";
-import { folderModelKind } from "./folder-kind.js";
+import { folderModelKind } from "../modules/folder-kind.js";
 import { MODEL_LOAD_KEYS } from "./load-options.js";
 import { requireFiniteRows } from "./non-finite.js";
 import { firstTransformer, loadPipeline, runPipeline } from "./pipeline.js";
@@ -187,33 +190,21 @@ function storedActivation(stCfg: JsonObject | undefined, hfCfg: JsonObject): Exc
     hfCfg["sbert_ce_default_activation_function"];
   if (raw === undefined || raw === null) return undefined;
   if (typeof raw !== "string") throw new SbertError("INVALID_MODEL_FILE", "activation_fn must be a class path string");
-  const cls = raw.split(".").pop()?.toLowerCase();
-  const table: Record<string, Exclude<CrossEncoderActivation, "default">> = { identity: "identity", sigmoid: "sigmoid", tanh: "tanh", softmax: "softmax" };
-  const act = cls ? table[cls] : undefined;
-  if (!act) throw new SbertError("UNSUPPORTED_FORMAT", `stored activation "${raw}" is not supported; supported: Identity, Sigmoid, Tanh, Softmax`);
+  const act = raw.split(".").pop()?.toLowerCase() === "softmax" ? "softmax" : activationNameOf(raw);
+  if (act !== "softmax" && act !== "identity" && act !== "sigmoid" && act !== "tanh") throw new SbertError("UNSUPPORTED_FORMAT", `stored activation "${raw}" is not supported; supported: Identity, Sigmoid, Tanh, Softmax`);
   return act;
 }
 
 function applyActivation(logits: DenseMatrix, act: Exclude<CrossEncoderActivation, "default">): Float32Array {
   const out = Float32Array.from(logits.data);
-  if (act === "identity") return out;
-  if (act === "softmax") {
-    softmaxRows(out, logits.cols);
-    return out;
-  }
-  for (let i = 0; i < out.length; i++) {
-    const x = out[i] as number;
-    out[i] = act === "sigmoid" ? 1 / (1 + Math.exp(-x)) : Math.tanh(x);
-  }
+  if (act === "softmax") softmaxRows(out, logits.cols);
+  else if (act !== "identity") out.set(activation(new Tensor(out, [out.length]), act).data);
   return out;
 }
 
+/** Softmax of each row of a (rows × cols) matrix in place (float64 inside, as `softmaxRow`). */
 function softmaxRows(data: Float32Array, cols: number): void {
-  for (let r = 0; r < data.length / cols; r++) {
-    const row = data.subarray(r * cols, (r + 1) * cols);
-    const max = Math.max(...row);
-    let sum = 0;
-    for (let j = 0; j < cols; j++) sum += Math.exp((row[j] as number) - max);
-    for (let j = 0; j < cols; j++) row[j] = Math.exp((row[j] as number) - max) / sum;
-  }
+  const p = new Float64Array(data.length);
+  for (let o = 0; o < data.length; o += cols) softmaxRow(data, o, cols, p);
+  data.set(p);
 }

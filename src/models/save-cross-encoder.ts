@@ -18,20 +18,19 @@ import { join } from "node:path";
 import { SbertError } from "../errors.js";
 import { writeModuleJson } from "../modules/module-files.js";
 import type { Transformer } from "../modules/transformer.js";
+import { packageVersion } from "../package-version.js";
 import { checkOptions } from "../strict-options.js";
+import { torchActivationClass } from "../tensor/ops/elementwise.js";
 import { writeFolderAtomically } from "./save-atomic.js";
-import { type ModelSaveOptions, SAVE_KEYS, libraryVersion } from "./save.js";
+import { type ModelSaveOptions, SAVE_KEYS } from "./save.js";
 
 /** The activations a cross-encoder stores (`CrossEncoderActivation` without `default`). */
 export type StoredActivation = "identity" | "sigmoid" | "tanh" | "softmax";
 
-/** The torch class path Python's CrossEncoder instantiates for each default activation. */
-const ACTIVATION_PATHS: Record<StoredActivation, string> = {
-  identity: "torch.nn.modules.linear.Identity",
-  sigmoid: "torch.nn.modules.activation.Sigmoid",
-  tanh: "torch.nn.modules.activation.Tanh",
-  softmax: "torch.nn.modules.activation.Softmax",
-};
+/** The torch class path Python's CrossEncoder instantiates for a stored activation (one table: tensor/ops/elementwise.ts). */
+export function crossEncoderActivationClass(act: StoredActivation): string {
+  return act === "softmax" ? "torch.nn.modules.activation.Softmax" : torchActivationClass(act);
+}
 
 /** What saving a cross-encoder reads of it (a `CrossEncoder`). */
 export interface SavableCrossEncoder {
@@ -57,8 +56,8 @@ export async function writeCrossEncoder(model: SavableCrossEncoder, dir: string,
   await writeModuleJson(join(dir, "config.json"), classificationConfig(await readSourceConfig(from), model.numLabels, from));
   await writeModuleJson(join(dir, "modules.json"), [{ idx: 0, name: "0", path: "", type: "sentence_transformers.base.modules.transformer.Transformer" }]);
   await writeModuleJson(join(dir, "config_sentence_transformers.json"), {
-    __version__: { sbert_ts: await libraryVersion() },
-    activation_fn: ACTIVATION_PATHS[model.defaultActivation],
+    __version__: { sbert_ts: packageVersion() },
+    activation_fn: crossEncoderActivationClass(model.defaultActivation),
     default_prompt_name: null,
     model_type: "CrossEncoder",
     prompts: {},

@@ -16,10 +16,11 @@
  * @example
  * await model.save("out/my-model"); // or saveSentenceTransformer(model, "out/my-model", { overwrite: true })
  */
-import { mkdir, readFile } from "node:fs/promises";
+import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import type { ModuleSaveOptions, PipelineModule } from "../modules/module.js";
 import { writeModuleJson } from "../modules/module-files.js";
+import { packageVersion } from "../package-version.js";
 import { checkOptions, optionKeys } from "../strict-options.js";
 import { type OutputFolderOptions, writeFolderAtomically } from "./save-atomic.js";
 
@@ -79,7 +80,7 @@ export async function writeSentenceTransformer(model: SavableSentenceTransformer
   }
   await writeModuleJson(join(dir, "modules.json"), entries);
   const stConfig: Record<string, unknown> = {
-    __version__: { sbert_ts: await libraryVersion() },
+    __version__: { sbert_ts: packageVersion() },
     model_type: "SentenceTransformer",
     prompts: { ...model.prompts },
     default_prompt_name: model.defaultPromptName ?? null,
@@ -87,16 +88,4 @@ export async function writeSentenceTransformer(model: SavableSentenceTransformer
   };
   if (model.truncateDim !== undefined) stConfig["truncate_dim"] = model.truncateDim;
   await writeModuleJson(join(dir, "config_sentence_transformers.json"), stConfig);
-}
-
-let versionCache: string | undefined;
-
-/** This package's version (package.json two levels above src/models or dist/models). */
-export async function libraryVersion(): Promise<string> {
-  if (versionCache === undefined) {
-    const raw = await readFile(new URL("../../package.json", import.meta.url), "utf8").catch(() => "{}");
-    const v = (JSON.parse(raw) as { version?: unknown }).version;
-    versionCache = typeof v === "string" ? v : "unknown";
-  }
-  return versionCache;
 }

@@ -13,7 +13,7 @@ import { normalizeEmbeddings, pairwiseSimilarityFunction, quantizeEmbeddings, si
 import { tokenizedBatches } from "./batch-stream.js";
 import { requirePositiveInt, requireStrings } from "./batching.js";
 import { type SentenceTransformerConfig, parseSentenceTransformerConfig } from "./model-config.js";
-import { folderModelKind } from "./folder-kind.js";
+import { folderModelKind } from "../modules/folder-kind.js";
 import { MODEL_LOAD_KEY_RECORD } from "./load-options.js";
 import { nonFiniteError, requireFiniteRows } from "./non-finite.js";
 import { firstTransformer, loadPipeline, runPipeline } from "./pipeline.js";
@@ -281,8 +281,7 @@ export class SentenceTransformer {
   /** encode with the "query" prompt when the model has one and none is given. */
   encodeQuery(texts: string | readonly string[], opts: AnyEncodeOptions = {}): Promise<EncodeResult> {
     checkOptions(opts, ENCODE_KEYS, "encodeQuery");
-    const usePrompt = opts.prompt === undefined && opts.promptName === undefined && "query" in this.prompts;
-    return this.encode(texts, usePrompt ? { ...opts, promptName: "query" } : opts);
+    return this.encode(texts, this.withDefaultPrompt(opts, ["query"]));
   }
 
   encodeDocument(texts: string | readonly string[], opts: TokenEmbeddingsOptions): Promise<DenseMatrix[]>;
@@ -294,9 +293,7 @@ export class SentenceTransformer {
   /** encode with the first of the "document", "passage", "corpus" prompts the model has, when none is given. */
   encodeDocument(texts: string | readonly string[], opts: AnyEncodeOptions = {}): Promise<EncodeResult> {
     checkOptions(opts, ENCODE_KEYS, "encodeDocument");
-    if (opts.prompt !== undefined || opts.promptName !== undefined) return this.encode(texts, opts);
-    const name = ["document", "passage", "corpus"].find((n) => n in this.prompts);
-    return this.encode(texts, name ? { ...opts, promptName: name } : opts);
+    return this.encode(texts, this.withDefaultPrompt(opts, ["document", "passage", "corpus"]));
   }
 
   /** All-pairs similarity (a.rows × b.rows) with the model's similarity function. */
@@ -309,19 +306,33 @@ export class SentenceTransformer {
     return pairwiseSimilarityFunction(this.similarityFnName)(a, b);
   }
 
+  /**
+   * The text of prompt `name`, else of the model's default prompt; undefined when neither is set.
+   * The one prompt lookup (encode, the server's `prompt_name` and the CLI's `--prompt-name` ask
+   * here). An unknown name is INVALID_INPUT, naming the prompts the model has.
+   *
+   * @example
+   * model.promptText("query"); // "query: "
+   */
+  promptText(name?: string): string | undefined {
+    const key = name ?? this.defaultPromptName;
+    if (key === undefined) return undefined;
+    if (Object.hasOwn(this.prompts, key)) return this.prompts[key];
+    const known = Object.keys(this.prompts);
+    throw new SbertError("INVALID_INPUT", `prompt name "${key}" is not a prompt of this model; it has ${known.length ? known.map((k) => `"${k}"`).join(", ") : "no prompts"}`);
+  }
+
+  /** `opts` with the first of `names` the model has as its prompt, unless a prompt is given. */
+  private withDefaultPrompt(opts: AnyEncodeOptions, names: readonly string[]): AnyEncodeOptions {
+    if (opts.prompt !== undefined || opts.promptName !== undefined) return opts;
+    const name = names.find((n) => Object.hasOwn(this.prompts, n));
+    return name === undefined ? opts : { ...opts, promptName: name };
+  }
+
   private resolvePrompt(opts: AnyEncodeOptions): string | undefined {
-    if (opts.prompt !== undefined) {
-      if (typeof opts.prompt !== "string") throw new SbertError("INVALID_INPUT", "prompt must be a string");
-      return opts.prompt;
-    }
-    const name = opts.promptName ?? this.defaultPromptName;
-    if (name === undefined) return undefined;
-    const p = this.prompts[name];
-    if (p === undefined) {
-      const known = Object.keys(this.prompts);
-      throw new SbertError("INVALID_INPUT", `prompt name "${name}" is not defined; the model has: ${known.length ? known.join(", ") : "no prompts"}`);
-    }
-    return p;
+    if (opts.prompt === undefined) return this.promptText(opts.promptName);
+    if (typeof opts.prompt !== "string") throw new SbertError("INVALID_INPUT", "prompt must be a string");
+    return opts.prompt;
   }
 
   private excludesPrompt(): boolean {

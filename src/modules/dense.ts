@@ -1,22 +1,12 @@
 import { join } from "node:path";
 import { SbertError } from "../errors.js";
 import { readJsonObject } from "../io/json-file.js";
-import { type ActivationName, activation, parseActivationName } from "../tensor/ops/elementwise.js";
+import { type ActivationName, activation, parseActivationName, torchActivationClass } from "../tensor/ops/elementwise.js";
 import { linear } from "../tensor/ops/linear.js";
 import type { Tensor } from "../tensor/tensor.js";
 import type { Features, PipelineModule } from "./module.js";
 import { writeModuleJson, writeModuleWeights } from "./module-files.js";
 import { loadParamStore } from "./weights.js";
-
-/** Our activation names → the torch class path Dense configs store (Python instantiates it without arguments). */
-const TORCH_ACTIVATIONS: Partial<Record<ActivationName, string>> = {
-  identity: "torch.nn.modules.linear.Identity",
-  tanh: "torch.nn.modules.activation.Tanh",
-  relu: "torch.nn.modules.activation.ReLU",
-  gelu: "torch.nn.modules.activation.GELU",
-  sigmoid: "torch.nn.modules.activation.Sigmoid",
-  silu: "torch.nn.modules.activation.SiLU",
-};
 
 type FeatureKey = "sentenceEmbedding" | "tokenEmbeddings";
 
@@ -81,8 +71,8 @@ export class Dense implements PipelineModule {
    * module works on token embeddings. UNSUPPORTED_FORMAT for an activation torch has no class for.
    */
   getConfigDict(): Record<string, unknown> {
-    const act = TORCH_ACTIVATIONS[this.activationName];
-    if (!act) throw new SbertError("UNSUPPORTED_FORMAT", `a Dense module with activation "${this.activationName}" has no torch class path to save`);
+    const act = torchActivationClass(this.activationName);
+    if (parseActivationName(act) !== this.activationName) throw new SbertError("UNSUPPORTED_FORMAT", `a Dense module with activation "${this.activationName}" has no torch class path to save`);
     const cfg: Record<string, unknown> = { in_features: this.weight.dim(1), out_features: this.weight.dim(0), bias: this.bias !== undefined, activation_function: act };
     if (this.inputKey !== "sentenceEmbedding" || this.outputKey !== "sentenceEmbedding") {
       cfg["module_input_name"] = featureName(this.inputKey);

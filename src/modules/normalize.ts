@@ -3,7 +3,7 @@ import { l2Normalize } from "../tensor/ops/normalize.js";
 import type { Tensor } from "../tensor/tensor.js";
 import type { Features, PipelineModule } from "./module.js";
 
-/** Normalize: scales each sentence embedding to unit length. */
+/** Normalize: scales each sentence embedding to unit length (the differentiable float64 `l2Normalize`, so it trains). */
 export class Normalize implements PipelineModule {
   readonly typeName = "Normalize";
 

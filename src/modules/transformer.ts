@@ -1,4 +1,3 @@
-import { access } from "node:fs/promises";
 import { join } from "node:path";
 import { type EncoderConfig, parseEncoderConfig } from "../architectures/config.js";
 import type { Encoder } from "../architectures/encoder.js";
@@ -7,6 +6,7 @@ import type { BackendOptions, InferenceBackend } from "../backends/backend.js";
 import { NativeBackend } from "../backends/native-backend.js";
 import { OnnxBackend, ortAvailable } from "../backends/onnx-backend.js";
 import { SbertError } from "../errors.js";
+import { pathExists } from "../io/exists.js";
 import { type JsonObject, readJsonObject } from "../io/json-file.js";
 import { type TextInput, TextTokenizer, type TokenBatch, type TokenRow } from "../tokenizers/text-tokenizer.js";
 import { prepareInputs } from "../tokenizers/token-rows.js";
@@ -97,7 +97,7 @@ export class Transformer implements PipelineModule {
     const stConfig = (await readJsonObject(dir, "sentence_bert_config.json", { optional: true })) ?? {};
     const config = parseEncoderConfig(await readJsonObject(dir, "config.json"));
     const maxPositions = maxSequenceLength(config);
-    const task = parseTask(stConfig, opts.defaultTask ?? "feature-extraction");
+    const task = storedTransformerTask(stConfig) ?? opts.defaultTask ?? "feature-extraction";
     const [tokenizer, engine] = await Promise.all([TextTokenizer.fromFolder(dir), createBackend(dir, config, task, opts)]);
     tokenizer.requireVocabularyWithin(config.vocabSize, dir);
     if (task === "sequence-classification" && !engine.backend.producesLogits) {
@@ -209,13 +209,6 @@ export class Transformer implements PipelineModule {
   }
 }
 
-async function exists(path: string): Promise<boolean> {
-  return access(path).then(
-    () => true,
-    () => false,
-  );
-}
-
 /** The engine a Transformer runs on, with what saving and training need to know about it. */
 interface LoadedEngine {
   backend: InferenceBackend;
@@ -254,16 +247,17 @@ async function createBackend(dir: string, config: EncoderConfig, task: Transform
 async function onnxGraphFor(dir: string, task: TransformerTask, opts: TransformerOptions): Promise<{ path: string; own?: string; release(): Promise<void> }> {
   const name = opts.onnxFile ?? "model.onnx";
   const own = join(dir, "onnx", name);
-  if (await exists(own)) return { path: own, own: `onnx/${name}`, release: async () => undefined };
+  if (await pathExists(own)) return { path: own, own: `onnx/${name}`, release: async () => undefined };
   if (!opts.onnxGraph) {
     throw new SbertError("FILE_NOT_FOUND", `${own} is missing; load the model with SentenceTransformer.load / CrossEncoder.load to export it on first use, or use backend "native"`);
   }
   return opts.onnxGraph(dir, { task, fileName: name, ...(opts.onnxCache !== undefined ? { onnxCache: opts.onnxCache } : {}) });
 }
 
-function parseTask(stConfig: JsonObject, fallback: TransformerTask): TransformerTask {
+/** `transformer_task` of a sentence_bert_config.json, undefined when absent; UNSUPPORTED_FORMAT when unknown. */
+export function storedTransformerTask(stConfig: JsonObject): TransformerTask | undefined {
   const raw = stConfig["transformer_task"];
-  if (raw === undefined) return fallback;
+  if (raw === undefined) return undefined;
   if (raw === "feature-extraction" || raw === "sequence-classification") return raw;
   throw new SbertError("UNSUPPORTED_FORMAT", `transformer_task "${String(raw)}" is not supported; use feature-extraction or sequence-classification`);
 }

@@ -124,9 +124,20 @@ export function firstToken(b: GraphBuilder, x: string): string {
   return b.op("Gather", [x, b.constI64([0], [])], { axis: { i: 1 } });
 }
 
+/**
+ * RoBERTa's `RobertaClassificationHead` (MPNet has the same): `classifier.dense → tanh →
+ * classifier.out_proj` on the first token; undefined when the checkpoint has none.
+ */
+export function robertaStyleHeadGraph(root: ParamStore, hidden: number, numLabels: number): ArchitectureGraph["head"] {
+  if (!root.has("classifier.out_proj.weight")) return undefined;
+  const dense = linearRef(root, "classifier.dense", hidden, hidden);
+  const out = linearRef(root, "classifier.out_proj", numLabels, hidden);
+  return (b, x) => firstTokenHead(b, x, dense, "tanh", out);
+}
+
 /** A classification head `dense → act → out` on the first token (RoBERTa: tanh, DistilBERT: relu, BERT: the pooler). */
 export function firstTokenHead(b: GraphBuilder, hidden: string, dense: LinearRef, act: "tanh" | "relu", out: LinearRef): string {
-  return b.inScope("classifier", () => applyLinear(b, b.op(act === "tanh" ? "Tanh" : "Relu", [applyLinear(b, firstToken(b, hidden), dense)]), out));
+  return b.inScope("classifier", () => applyLinear(b, activation(b, applyLinear(b, firstToken(b, hidden), dense), act), out));
 }
 
 interface AttentionContext {

@@ -1,7 +1,8 @@
-import { mkdir, mkdtemp, rm, stat } from "node:fs/promises";
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SbertError } from "../errors.js";
+import { isFile } from "../io/exists.js";
 import { type ExportOnnxOptions, buildOnnxModel, defaultOnnxFileName } from "./export.js";
 import { commitEntry, onnxCacheKey, onnxCacheRoot, verifyEntry } from "./onnx-cache.js";
 import { writeOnnxModel } from "./write-model.js";
@@ -28,13 +29,6 @@ export interface OnnxGraphFile {
   /** True when `path` is a temporary export that `release()` removes. */
   temporary: boolean;
   release(): Promise<void>;
-}
-
-async function isFile(path: string): Promise<boolean> {
-  return stat(path).then(
-    (s) => s.isFile(),
-    () => false,
-  );
 }
 
 const UNWRITABLE = new Set(["EACCES", "EPERM", "EROFS", "ENOTDIR", "EEXIST", "ENOENT"]);

@@ -12,6 +12,7 @@ import {
   linearRef,
   normRef,
   paddedPositionIds,
+  robertaStyleHeadGraph,
   sequentialPositionEmbeddings,
 } from "./encoder-graph.js";
 
@@ -31,12 +32,8 @@ export function bertFamilyGraph(c: EncoderConfig, base: ParamStore, root: ParamS
   const norm = normRef(base, "embeddings.LayerNorm", h);
   const key = (name: string): string => base.prefix + name;
 
-  let head: ArchitectureGraph["head"];
-  if (roberta && root.has("classifier.out_proj.weight")) {
-    const dense = linearRef(root, "classifier.dense", h, h);
-    const out = linearRef(root, "classifier.out_proj", c.numLabels, h);
-    head = (b, hidden) => firstTokenHead(b, hidden, dense, "tanh", out);
-  } else if (!roberta && root.has("classifier.weight")) {
+  let head = roberta ? robertaStyleHeadGraph(root, h, c.numLabels) : undefined;
+  if (!roberta && root.has("classifier.weight")) {
     const pooler: LinearRef = linearRef(base, "pooler.dense", h, h);
     const out = linearRef(root, "classifier", c.numLabels, h);
     head = (b, hidden) => firstTokenHead(b, hidden, pooler, "tanh", out);

@@ -8,10 +8,9 @@ import {
   type ArchitectureGraph,
   applyNorm,
   encoderLayerRefs,
-  firstTokenHead,
-  linearRef,
   normRef,
   paddedPositionIds,
+  robertaStyleHeadGraph,
   seqLenOf,
 } from "./encoder-graph.js";
 
@@ -42,12 +41,7 @@ export function mpnetGraph(c: EncoderConfig, base: ParamStore, root: ParamStore)
   const pos = base.get("embeddings.position_embeddings.weight", [c.maxPositionEmbeddings, h]);
   const norm = normRef(base, "embeddings.LayerNorm", h);
   const relBias = base.get("encoder.relative_attention_bias.weight", [c.relativeAttentionNumBuckets, c.numHeads]);
-  let head: ArchitectureGraph["head"];
-  if (root.has("classifier.out_proj.weight")) {
-    const dense = linearRef(root, "classifier.dense", h, h);
-    const out = linearRef(root, "classifier.out_proj", c.numLabels, h);
-    head = (b, hidden) => firstTokenHead(b, hidden, dense, "tanh", out);
-  }
+  const head = robertaStyleHeadGraph(root, h, c.numLabels);
   return {
     config: c,
     usesTokenTypeIds: false,

@@ -1,8 +1,8 @@
-import { readFileSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { checkOptions, optionKeys } from "../strict-options.js";
 import { SbertError } from "../errors.js";
+import { packageVersion } from "../package-version.js";
 import type { TransformerTask } from "../modules/transformer.js";
 import { type EncoderInputs, encoderGraph } from "./encoder-graph.js";
 import { poolingGraph } from "./export-pooling.js";
@@ -48,15 +48,6 @@ export function defaultOnnxFileName(opts: Pick<ExportOnnxOptions, "withPooling" 
   return `model${opts.withPooling ? "_pooled" : ""}${opts.quantize === "int8" ? "_qint8_avx512_vnni" : ""}.onnx`;
 }
 
-function producerVersion(): string {
-  try {
-    const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version?: unknown };
-    return typeof pkg.version === "string" ? pkg.version : "0";
-  } catch {
-    return "0";
-  }
-}
-
 /**
  * Builds the ONNX model of a model folder in memory, without Python.
  *
@@ -93,7 +84,7 @@ export async function buildOnnxModel(modelDir: string, opts: ExportOnnxOptions =
     irVersion: IR_VERSION,
     opsets: { "": OPSET },
     producerName: "sbert-ts",
-    producerVersion: producerVersion(),
+    producerVersion: packageVersion(),
     graph: b.build(),
     metadata: { model_type: c.modelType, task: src.task, with_pooling: String(opts.withPooling === true) },
   };

@@ -4,10 +4,11 @@ import type { ParamStore } from "../architectures/params.js";
 import { supportedModelTypes } from "../architectures/registry.js";
 import { SbertError } from "../errors.js";
 import { readJsonObject } from "../io/json-file.js";
+import { folderModelKind } from "../modules/folder-kind.js";
 import { readModulesJson } from "../modules/modules-json.js";
 import { parsePoolingConfig } from "../modules/pooling.js";
 import { resolveModuleType } from "../modules/registry.js";
-import type { TransformerTask } from "../modules/transformer.js";
+import { type TransformerTask, storedTransformerTask } from "../modules/transformer.js";
 import { loadParamStore } from "../modules/weights.js";
 import { parseActivationName } from "../tensor/ops/elementwise.js";
 import type { ArchitectureGraph } from "./encoder-graph.js";
@@ -63,8 +64,9 @@ async function readDense(dir: string, key: string): Promise<PostModule> {
 
 /**
  * Reads what the exporter needs from a model folder: config.json and model.safetensors of the
- * Transformer, `transformer_task` (or, for a plain Hub folder, `*ForSequenceClassification` with
- * a head), and the Pooling / Dense / Normalize modules. Unknown model types are UNSUPPORTED_FORMAT.
+ * Transformer, `transformer_task` (or, where the folder does not store it, what `folderModelKind`
+ * says, when the weights have a classifier head), and the Pooling / Dense / Normalize modules.
+ * Unknown model types are UNSUPPORTED_FORMAT.
  */
 export async function readExportSource(dir: string, task?: TransformerTask): Promise<ExportSource> {
   const entries = await readModulesJson(dir);
@@ -89,12 +91,10 @@ export async function readExportSource(dir: string, task?: TransformerTask): Pro
   const arch = exporter.graph(config, prefixed ? params.withPrefix(exporter.basePrefix) : params, params);
 
   const stConfig = (await readJsonObject(tdir, "sentence_bert_config.json", { optional: true })) ?? {};
-  const stored = stConfig["transformer_task"];
-  if (stored !== undefined && stored !== "feature-extraction" && stored !== "sequence-classification") {
-    throw new SbertError("UNSUPPORTED_FORMAT", `transformer_task "${String(stored)}" is not supported; use feature-extraction or sequence-classification`);
-  }
-  const looksLikeClassifier = !entries && arch.head !== undefined && (config.architecture ?? "").endsWith("ForSequenceClassification");
-  const resolved: TransformerTask = task ?? stored ?? (looksLikeClassifier ? "sequence-classification" : "feature-extraction");
+  const stored = storedTransformerTask(stConfig);
+  // the loaders' rule (`folderModelKind`) decides a folder that does not store its task; weights without a head export features
+  const classifier = task === undefined && stored === undefined && arch.head !== undefined && (await folderModelKind(dir))?.kind === "cross-encoder";
+  const resolved: TransformerTask = task ?? stored ?? (classifier ? "sequence-classification" : "feature-extraction");
   if (resolved === "sequence-classification" && !arch.head) {
     throw new SbertError("INVALID_MODEL_FILE", `${dir}: a sequence-classification export needs a classifier head, and the weights have none`);
   }

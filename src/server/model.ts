@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { hubLoadOptions, resolveModelDir } from "../hub/model-dir.js";
 import { CrossEncoder } from "../models/cross-encoder.js";
 import { SentenceTransformer } from "../models/sentence-transformer.js";
-import { folderModelKind } from "../models/folder-kind.js";
+import { folderModelKind } from "../modules/folder-kind.js";
 
 export type ServedModel =
   | { kind: "embedding"; id: string; dir: string; model: SentenceTransformer; pooling: string }
@@ -41,8 +41,7 @@ export interface LoadServedOptions {
 /**
  * Loads `source` (a folder, or a hub id `org/name`, downloaded first) and decides its type as TEI
  * does, through the library's one answer (`folderModelKind`): a sequence classifier is a
- * cross-encoder, anything else a bi-encoder; a folder that does not say is loaded as a bi-encoder
- * and served as a cross-encoder when its Transformer turns out to be a classifier.
+ * cross-encoder, anything else (a folder that does not say included) a bi-encoder.
  */
 export async function loadServedModel(source: string, opts: LoadServedOptions = {}): Promise<ServedModel> {
   const engine = {
@@ -57,11 +56,7 @@ export async function loadServedModel(source: string, opts: LoadServedOptions = 
     served = await crossEncoder(source, dir, await CrossEncoder.load(dir, loadOpts));
   } else {
     const st = await SentenceTransformer.load(dir, loadOpts);
-    if (modelClass === undefined && st.transformer.task === "sequence-classification") {
-      served = await crossEncoder(source, dir, await CrossEncoder.load(dir, loadOpts));
-    } else {
-      served = { kind: "embedding", id: source, dir, model: st, pooling: poolingName(st) };
-    }
+    served = { kind: "embedding", id: source, dir, model: st, pooling: poolingName(st) };
   }
   const limit = opts.maxInputLength;
   if (limit !== undefined && limit < maxInputLength(served)) served.model.transformer.maxSeqLength = limit;

@@ -12,7 +12,6 @@
  * await fetch(`${server.url}/embed`, { method: "POST", body: JSON.stringify({ inputs: "hi" }) });
  * await server.close();
  */
-import { readFileSync } from "node:fs";
 import { type Server, createServer } from "node:http";
 import { type AddressInfo, Server as NetServer } from "node:net";
 import { checkOptions, optionKeys } from "../strict-options.js";
@@ -27,6 +26,7 @@ import { embed } from "./routes-embed.js";
 import { info } from "./routes-info.js";
 import { predict, rerank } from "./routes-rerank.js";
 import { WorkerPoolBackend } from "./worker-pool.js";
+import { packageVersion } from "../package-version.js";
 
 export type { ServerState } from "./lifecycle.js";
 
@@ -161,14 +161,4 @@ async function drainAndStop(server: Server, lc: ServerLifecycle<Loaded>, ready: 
 
 function definedOnly<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
-}
-
-function packageVersion(): string {
-  try {
-    const raw = readFileSync(new URL("../../package.json", import.meta.url), "utf8");
-    const v = (JSON.parse(raw) as { version?: unknown }).version;
-    return typeof v === "string" ? v : "unknown";
-  } catch {
-    return "unknown";
-  }
 }

@@ -26,15 +26,8 @@ export function resolvePrompt(served: ServedModel, promptName: string | undefine
     if (promptName !== undefined) throw new ApiError("validation", "`prompt_name` is not available: this model has no prompts");
     return "";
   }
-  const st = served.model;
-  const name = promptName ?? st.defaultPromptName;
-  if (name === undefined) return "";
-  const prompt = st.prompts[name];
-  if (prompt === undefined) {
-    const known = Object.keys(st.prompts);
-    throw new ApiError("validation", `\`prompt_name\` "${name}" is not a prompt of this model; it has ${known.length ? known.map((k) => `"${k}"`).join(", ") : "no prompts"}`);
-  }
-  return prompt;
+  // an unknown name is the model's INVALID_INPUT, answered 422 validation
+  return served.model.promptText(promptName) ?? "";
 }
 
 /**

@@ -22,3 +22,26 @@ export function erf(x: number): number {
     );
   return x >= 0 ? 1 - r : r - 1;
 }
+
+/**
+ * Softmax of `x[o, o + n)` into `out[o, o + n)`: exp(x − max) / Σ exp(x − max), everything in
+ * float64 (round once when storing to float32). Entries marked in `excluded` take no part and are
+ * left as they are in `out` (0 in a fresh array). Returns the log-sum-exp, max + log Σ exp(x − max).
+ *
+ * @example
+ * const p = new Float64Array(3);
+ * softmaxRow([1, 2, 3], 0, 3, p); // p ≈ [0.090, 0.245, 0.665]; returns ≈ 3.408
+ */
+export function softmaxRow(x: ArrayLike<number>, o: number, n: number, out: Float64Array, excluded?: ArrayLike<number | boolean>): number {
+  let max = -Infinity;
+  for (let j = o; j < o + n; j++) if (!excluded?.[j] && (x[j] as number) > max) max = x[j] as number;
+  let z = 0;
+  for (let j = o; j < o + n; j++) {
+    if (excluded?.[j]) continue;
+    const e = Math.exp((x[j] as number) - max);
+    out[j] = e;
+    z += e;
+  }
+  for (let j = o; j < o + n; j++) if (!excluded?.[j]) out[j] = (out[j] as number) / z;
+  return max + Math.log(z);
+}

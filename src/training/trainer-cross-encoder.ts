@@ -22,7 +22,7 @@ import type { Evaluator, PairScorer } from "../evaluation/evaluator.js";
 import { type LogitsLoss, labelTensor } from "../losses/loss.js";
 import { createLogitsLoss } from "../losses/registry.js";
 import type { CrossEncoder } from "../models/cross-encoder.js";
-import { folderModelKind } from "../models/folder-kind.js";
+import { folderModelKind } from "../modules/folder-kind.js";
 import { writeCrossEncoder } from "../models/save-cross-encoder.js";
 import { checkOptions, optionKeys } from "../strict-options.js";
 import type { Rng } from "../tensor/random.js";

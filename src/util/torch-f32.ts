@@ -52,7 +52,9 @@ export function rowNormF32(data: Float32Array, offset: number, n: number): numbe
 
 /**
  * `torch.nn.functional.normalize(m, p=2, dim=-1)`: each row divided by max(‖row‖, 1e-12), so a zero
- * row stays zero (no NaN). Returns a new (rows × cols) matrix.
+ * row stays zero (no NaN). Returns a new (rows × cols) matrix. The normalization that is bit-exact
+ * with torch (CPU float32), for every embedding and score compared with Python; the differentiable
+ * float64 one, for training, is `l2Normalize` in `tensor/ops/normalize.ts`.
  */
 export function normalizeRowsF32(m: DenseMatrix<Float32Array>): DenseMatrix<Float32Array> {
   const { rows, cols, data } = m;

@@ -112,29 +112,61 @@ export function activation(x: Tensor, name: ActivationName): Tensor {
 }
 
 /**
- * Maps the activation names found in configs — Hugging Face `hidden_act` values and the
- * `torch.nn.modules.activation.Tanh`-style class paths sentence-transformers stores — to ours.
+ * The one activation-name table. Reading: Hugging Face `hidden_act` values and the last part of
+ * the class paths sentence-transformers stores (`torch.nn.modules.activation.Tanh`), lower-cased.
  */
-export function parseActivationName(raw: string): ActivationName {
+const ACTIVATION_NAMES: Readonly<Record<string, ActivationName>> = {
+  identity: "identity",
+  linear: "identity",
+  gelu: "gelu",
+  gelu_python: "gelu",
+  gelu_new: "gelu_tanh",
+  gelu_pytorch_tanh: "gelu_tanh",
+  gelu_fast: "gelu_tanh",
+  relu: "relu",
+  tanh: "tanh",
+  sigmoid: "sigmoid",
+  silu: "silu",
+  swish: "silu",
+};
+
+/**
+ * Writing: the torch module class of each activation, as Python's `fullname(module)` stores it
+ * (Dense `activation_function`, a loss's `activation_fn`). `gelu_tanh` shares GELU's class: the
+ * path cannot carry `approximate="tanh"`, so it reads back as `gelu`.
+ */
+const TORCH_ACTIVATION_CLASSES: Readonly<Record<ActivationName, string>> = {
+  identity: "torch.nn.modules.linear.Identity",
+  gelu: "torch.nn.modules.activation.GELU",
+  gelu_tanh: "torch.nn.modules.activation.GELU",
+  relu: "torch.nn.modules.activation.ReLU",
+  tanh: "torch.nn.modules.activation.Tanh",
+  sigmoid: "torch.nn.modules.activation.Sigmoid",
+  silu: "torch.nn.modules.activation.SiLU",
+};
+
+/** Our name for a config's activation (`gelu_new`, `torch.nn.modules.activation.Tanh`, `Tanh()`), or undefined. */
+export function activationNameOf(raw: string): ActivationName | undefined {
   const short = raw.split(".").pop() ?? raw;
-  const key = short.replace(/\(\)$/, "").toLowerCase();
-  const table: Record<string, ActivationName> = {
-    identity: "identity",
-    linear: "identity",
-    gelu: "gelu",
-    gelu_python: "gelu",
-    gelu_new: "gelu_tanh",
-    gelu_pytorch_tanh: "gelu_tanh",
-    gelu_fast: "gelu_tanh",
-    relu: "relu",
-    tanh: "tanh",
-    sigmoid: "sigmoid",
-    silu: "silu",
-    swish: "silu",
-  };
-  const name = table[key];
+  return ACTIVATION_NAMES[short.replace(/\(\)$/, "").toLowerCase()];
+}
+
+/** `activationNameOf`, or UNSUPPORTED_FORMAT naming the accepted spellings. */
+export function parseActivationName(raw: string): ActivationName {
+  const name = activationNameOf(raw);
   if (!name) {
-    throw new SbertError("UNSUPPORTED_FORMAT", `activation "${raw}" is not supported; supported: ${Object.keys(table).join(", ")}`);
+    throw new SbertError("UNSUPPORTED_FORMAT", `activation "${raw}" is not supported; supported: ${Object.keys(ACTIVATION_NAMES).join(", ")}`);
   }
   return name;
+}
+
+/**
+ * The torch class path stored for `name`. A Python loader instantiates it without arguments, so it
+ * computes `name` exactly only when `parseActivationName(torchActivationClass(name)) === name`.
+ *
+ * @example
+ * torchActivationClass("tanh"); // "torch.nn.modules.activation.Tanh"
+ */
+export function torchActivationClass(name: ActivationName): string {
+  return TORCH_ACTIVATION_CLASSES[name];
 }

@@ -1,5 +1,6 @@
 import { SbertError } from "../../errors.js";
 import { accumulateGrad, needsGrad, record } from "../autograd.js";
+import { softmaxRow } from "../math.js";
 import { Tensor, checkShape } from "../tensor.js";
 
 /**
@@ -25,17 +26,7 @@ export function crossEntropy(logits: Tensor, labels: ArrayLike<number>, excluded
     if (!Number.isInteger(label) || label < 0 || label >= c || excluded?.[r * c + label]) {
       throw new SbertError("INVALID_INPUT", `crossEntropy: label ${label} of row ${r} is not a class in 0..${c - 1}`);
     }
-    let max = -Infinity;
-    for (let j = 0; j < c; j++) if (!excluded?.[r * c + j] && (x[r * c + j] as number) > max) max = x[r * c + j] as number;
-    let z = 0;
-    for (let j = 0; j < c; j++) {
-      if (excluded?.[r * c + j]) continue;
-      const e = Math.exp((x[r * c + j] as number) - max);
-      probs[r * c + j] = e;
-      z += e;
-    }
-    for (let j = 0; j < c; j++) probs[r * c + j] = (probs[r * c + j] as number) / z;
-    total += max + Math.log(z) - (x[r * c + label] as number);
+    total += softmaxRow(x, r * c, c, probs, excluded) - (x[r * c + label] as number);
   }
   const y = new Tensor(Float32Array.of(total / n), []);
   if (!needsGrad(logits)) return y;

@@ -1,5 +1,6 @@
 import { accumulateGrad, needsGrad, record } from "../autograd.js";
 import { Tensor, checkShape } from "../tensor.js";
+import { rowNormsF64 } from "./normalize.js";
 
 /** Σ of all elements → a 0-d tensor (shape []). Float64 accumulation. */
 export function sum(x: Tensor): Tensor {
@@ -60,18 +61,13 @@ export function rowDot(a: Tensor, b: Tensor): Tensor {
 }
 
 /**
- * Euclidean norm of every row, sqrt(Σ_j x_ij²): (N, D) → (N). The gradient is x / ‖x‖, taken as 0
+ * Euclidean norm of every row, sqrt(Σ_j x_ij²) in float64 (`rowNormsF64`): (N, D) → (N). The gradient is x / ‖x‖, taken as 0
  * for an all-zero row (where torch.sqrt's backward would give NaN).
  */
 export function rowNorm(x: Tensor): Tensor {
   const d = x.dim(-1);
   const rows = x.size / d;
-  const norms = new Float64Array(rows);
-  for (let r = 0; r < rows; r++) {
-    let s = 0;
-    for (let j = 0; j < d; j++) s += (x.data[r * d + j] as number) ** 2;
-    norms[r] = Math.sqrt(s);
-  }
+  const norms = rowNormsF64(x.data, rows, d);
   const y = new Tensor(Float32Array.from(norms), x.shape.slice(0, -1));
   if (!needsGrad(x)) return y;
   return record(y, [x], (g) => {

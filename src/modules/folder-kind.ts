@@ -16,8 +16,8 @@
  * await folderModelKind("test/fixtures/ce-bert-1label");
  * // { kind: "cross-encoder", because: 'config_sentence_transformers.json says model_type "CrossEncoder"' }
  */
-import { access } from "node:fs/promises";
 import { join } from "node:path";
+import { pathExists } from "../io/exists.js";
 import { type JsonObject, readJsonObject } from "../io/json-file.js";
 
 export type ModelKind = "sentence-transformer" | "cross-encoder";
@@ -34,7 +34,7 @@ export async function folderModelKind(dir: string): Promise<FolderKind | undefin
     read("config_sentence_transformers.json"),
     read("sentence_bert_config.json"),
     read("config.json"),
-    access(join(dir, "modules.json")).then(() => true, () => false),
+    pathExists(join(dir, "modules.json")),
   ]);
   const modelType = st?.["model_type"];
   if (modelType === "CrossEncoder") return { kind: "cross-encoder", because: 'config_sentence_transformers.json says model_type "CrossEncoder"' };
