@@ -1,25 +1,20 @@
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { parseEncoderConfig } from "../src/architectures/config.js";
-import type { Encoder } from "../src/architectures/encoder.js";
-import { createEncoder } from "../src/architectures/registry.js";
 import { readSafetensors, toFloat32Array } from "../src/io/safetensors.js";
 import { CosineSimilarityLoss } from "../src/losses/cosine-similarity.js";
 import type { EmbeddingLoss } from "../src/losses/loss.js";
 import { labelTensor } from "../src/losses/loss.js";
 import { MultipleNegativesRankingLoss } from "../src/losses/multiple-negatives-ranking.js";
 import { SoftmaxLoss } from "../src/losses/softmax.js";
-import { Pooling } from "../src/modules/pooling.js";
-import { loadParamStore } from "../src/modules/weights.js";
 import { matmulNT } from "../src/tensor/ops/linear.js";
 import { l2Normalize } from "../src/tensor/ops/normalize.js";
 import { Tensor } from "../src/tensor/tensor.js";
 import { TextTokenizer, type TokenBatch } from "../src/tokenizers/text-tokenizer.js";
 import { noGrad } from "../src/tensor/autograd.js";
 import { AdamW } from "../src/training/optim/adamw.js";
-import type { NamedParameter } from "../src/tensor/named-parameter.js";
-import { namedParameters, setRequiresGrad, weightDecayGroups } from "../src/training/parameters.js";
+import { setRequiresGrad, weightDecayGroups } from "../src/training/parameters.js";
+import { TrainableSentenceTransformer } from "../src/training/trainer-model.js";
+import { SentenceTransformer } from "../src/models/sentence-transformer.js";
 import { FIXTURES, maxAbsDiff, readGolden } from "./helpers/fixtures.js";
 
 /**
@@ -92,20 +87,19 @@ function tokenBatch(f: Features): TokenBatch {
   };
 }
 
-/** A trainable copy of `initial_model`: encoder + pooling, every tensor of the checkpoint named. */
-async function loadTrainable(dir: string): Promise<{ encoder: Encoder; pooling: Pooling; params: NamedParameter[] }> {
-  const config = parseEncoderConfig(JSON.parse(readFileSync(join(dir, "config.json"), "utf8")));
-  const store = await loadParamStore(dir);
-  const encoder = createEncoder(config, store);
-  const pooling = await Pooling.load(join(dir, "1_Pooling"));
-  const params = namedParameters(store.tensors);
-  setRequiresGrad(params);
-  return { encoder, pooling, params };
+/**
+ * `initial_model` loaded as users load it, in the trainer's view: its forward is the model's own
+ * (`SentenceTransformer.forward` → `runPipeline`: Transformer, Pooling), every tensor of the
+ * checkpoint named by its key.
+ */
+async function loadTrainable(dir: string): Promise<TrainableSentenceTransformer> {
+  const model = new TrainableSentenceTransformer(await SentenceTransformer.load(dir, { backend: "native" }));
+  setRequiresGrad(model.params);
+  return model;
 }
 
-function embed(m: { encoder: Encoder; pooling: Pooling }, batch: TokenBatch): Tensor {
-  const tokenEmbeddings = m.encoder.forward(batch);
-  return m.pooling.forward({ batch, tokenEmbeddings }).sentenceEmbedding as Tensor;
+function embed(m: TrainableSentenceTransformer, batch: TokenBatch): Promise<Tensor> {
+  return m.embedBatch(batch);
 }
 
 function l2(x: Float32Array): number {
@@ -154,8 +148,8 @@ describe.each(Object.keys(FIXTURE_LOSSES).map((n) => [n]))("training golden %s",
     const note = (key: string, d: number): void => void (diffs[key] = Math.max(diffs[key] ?? 0, d));
 
     for (const step of run.steps) {
-      const u = embed(model, batchA);
-      const v = embed(model, batchB);
+      const u = await embed(model, batchA);
+      const v = await embed(model, batchB);
       const l = loss.computeLossFromEmbeddings([u, v], labels);
       note("loss", Math.abs((l.data[0] as number) - step.loss));
       if (step.step === 0) {
@@ -186,12 +180,12 @@ describe.each(Object.keys(FIXTURE_LOSSES).map((n) => [n]))("training golden %s",
       opt.zeroGrad();
     }
 
-    const after = noGrad(() => loss.computeLossFromEmbeddings([embed(model, batchA), embed(model, batchB)], labels));
+    const after = await noGrad(async () => loss.computeLossFromEmbeddings([await embed(model, batchA), await embed(model, batchB)], labels));
     note("loss after 3 steps", Math.abs((after.data[0] as number) - run.loss_after_3_steps));
-    const sentences = noGrad(() => embed(model, tokenizer.encodeBatch(g.sentences_for_embeddings, { maxLength: 24 })));
+    const sentences = await noGrad(() => embed(model, tokenizer.encodeBatch(g.sentences_for_embeddings, { maxLength: 24 })));
     note("embeddings after training", maxAbsDiff(sentences.toNested(), run.embeddings_after_training_SENTENCES));
     const aThenB = run.embeddings_after_training_batch_a_then_b ?? run.embeddings_after_training_nli_a_then_b;
-    if (aThenB) note("embeddings after training", maxAbsDiff(noGrad(() => [...(embed(model, batchA).toNested() as number[][]), ...(embed(model, batchB).toNested() as number[][])]), aThenB));
+    if (aThenB) note("embeddings after training", maxAbsDiff(await noGrad(async () => [...((await embed(model, batchA)).toNested() as number[][]), ...((await embed(model, batchB)).toNested() as number[][])]), aThenB));
     if (loss instanceof SoftmaxLoss && run.classifier_weight_after && run.classifier_bias_after) {
       note("classifier after", Math.max(maxAbsDiff(loss.classifier.weight.toNested(), run.classifier_weight_after), maxAbsDiff(loss.classifier.bias.toNested(), run.classifier_bias_after)));
     }

@@ -3,11 +3,13 @@ import { SbertError } from "../errors.js";
 import { hubLoadOptions, resolveModelDir } from "../hub/model-dir.js";
 import type { HubOptions } from "../hub/resolve.js";
 import { type JsonObject, readJsonObject } from "../io/json-file.js";
+import type { Features, PipelineModule } from "../modules/module.js";
 import { type Transformer } from "../modules/transformer.js";
 import { type ShowProgressBar, startProgress } from "../progress.js";
 import { checkOptions, optionKeys } from "../strict-options.js";
 import { DenseMatrix } from "../tensor/dense.js";
 import { softmaxRow } from "../tensor/math.js";
+import type { Rng } from "../tensor/random.js";
 import { activation, activationNameOf } from "../tensor/ops/elementwise.js";
 import { Tensor } from "../tensor/tensor.js";
 import { tokenizedBatches } from "./batch-stream.js";
@@ -15,7 +17,7 @@ import { requirePositiveInt, requireStrings } from "./batching.js";
 import { folderModelKind } from "../modules/folder-kind.js";
 import { MODEL_LOAD_KEYS } from "./load-options.js";
 import { requireFiniteRows } from "./non-finite.js";
-import { firstTransformer, loadPipeline, runPipeline } from "./pipeline.js";
+import { firstTransformer, loadPipeline, runPipeline, setTrainingMode } from "./pipeline.js";
 import type { ModelSaveOptions } from "./save.js";
 import { saveCrossEncoder } from "./save-cross-encoder.js";
 
@@ -101,6 +103,25 @@ export class CrossEncoder {
     return new CrossEncoder(transformer, storedActivation(stCfg, hfCfg) ?? (transformer.config.numLabels === 1 ? "sigmoid" : "identity"));
   }
 
+  /** The pipeline: the one Transformer (with its classification head). */
+  get modules(): readonly PipelineModule[] {
+    return [this.transformer];
+  }
+
+  /**
+   * The modules over one tokenized batch of pairs (`runPipeline`), `scores` = the head's raw logits:
+   * the forward pass `predict` runs, and training too (recording the autograd graph when the
+   * parameters require gradients).
+   */
+  forward(features: Features): Promise<Features> {
+    return runPipeline(this.modules, features);
+  }
+
+  /** Training mode (dropout drawing from `rng`) or inference mode (`undefined`, the default); native backend only. */
+  setTrainingMode(rng: Rng | undefined): void {
+    setTrainingMode(this.modules, rng);
+  }
+
   /** Frees the ONNX Runtime session and the tokenizer thread; `predict` fails afterwards. */
   dispose(): Promise<void> {
     return this.transformer.dispose();
@@ -138,7 +159,7 @@ export class CrossEncoder {
     if (maxBatchTokens !== undefined) requirePositiveInt(maxBatchTokens, "maxBatchTokens");
     const progress = startProgress(showProgressBar, "predict", pairs.length, "pairs");
     for await (const { batch, indices: idx } of tokenizedBatches(this.transformer, pairs, { batchSize, maxBatchTokens, overlap: "auto" })) {
-      const scores = (await runPipeline([this.transformer], { batch })).scores;
+      const scores = (await this.forward({ batch })).scores;
       if (!scores) throw new SbertError("INVALID_OPERATION", "the Transformer produced no scores");
       requireFiniteRows(scores.data, this.numLabels, idx, "CrossEncoder.predict");
       idx.forEach((orig, r) => out.set(scores.data.subarray(r * this.numLabels, (r + 1) * this.numLabels), orig * this.numLabels));

@@ -4,6 +4,7 @@ import type { Features, PipelineModule } from "../modules/module.js";
 import { readModulesJson } from "../modules/modules-json.js";
 import { Pooling } from "../modules/pooling.js";
 import { loadModule } from "../modules/registry.js";
+import type { Rng } from "../tensor/random.js";
 import { type OnnxGraphSource, Transformer, type TransformerOptions } from "../modules/transformer.js";
 
 /** The ONNX exporter, loaded on first use only (native-only callers never load src/onnx/). */
@@ -27,11 +28,20 @@ export async function loadPipeline(dir: string, options: TransformerOptions = {}
   return modules;
 }
 
-/** Runs the modules in order. */
+/**
+ * Runs the modules in order: the one forward pass of inference (`encode`, `predict`, the server)
+ * and training (`TrainableSentenceTransformer`, `TrainableCrossEncoder`). Records the autograd
+ * graph when parameters require gradients (outside `noGrad`); dropout per `setTrainingMode`.
+ */
 export async function runPipeline(modules: readonly PipelineModule[], features: Features): Promise<Features> {
   let f = features;
   for (const m of modules) f = await m.forward(f);
   return f;
+}
+
+/** Training mode (dropout drawing from `rng`) or inference mode (`undefined`) for every module, as torch's `model.train()` / `model.eval()`. */
+export function setTrainingMode(modules: readonly PipelineModule[], rng: Rng | undefined): void {
+  for (const m of modules) m.setTrainingMode?.(rng);
 }
 
 /** The first module, which must be a Transformer for text models. */

@@ -3,11 +3,12 @@ import { SbertError } from "../errors.js";
 import { hubLoadOptions, resolveModelDir } from "../hub/model-dir.js";
 import type { HubOptions } from "../hub/resolve.js";
 import { readJsonObject } from "../io/json-file.js";
-import type { PipelineModule } from "../modules/module.js";
+import type { Features, PipelineModule } from "../modules/module.js";
 import type { Transformer } from "../modules/transformer.js";
 import { type ShowProgressBar, startProgress } from "../progress.js";
 import { checkOptions, optionKeys } from "../strict-options.js";
 import { DenseMatrix } from "../tensor/dense.js";
+import type { Rng } from "../tensor/random.js";
 import type { TokenBatch } from "../tokenizers/text-tokenizer.js";
 import { normalizeEmbeddings, pairwiseSimilarityFunction, quantizeEmbeddings, similarityFunction } from "../util/index.js";
 import { tokenizedBatches } from "./batch-stream.js";
@@ -16,7 +17,7 @@ import { type SentenceTransformerConfig, parseSentenceTransformerConfig } from "
 import { folderModelKind } from "../modules/folder-kind.js";
 import { MODEL_LOAD_KEY_RECORD } from "./load-options.js";
 import { nonFiniteError, requireFiniteRows } from "./non-finite.js";
-import { firstTransformer, loadPipeline, runPipeline } from "./pipeline.js";
+import { firstTransformer, loadPipeline, runPipeline, setTrainingMode } from "./pipeline.js";
 import { type ModelSaveOptions, saveSentenceTransformer } from "./save.js";
 
 export type Precision = "float32" | "int8" | "uint8" | "binary" | "ubinary";
@@ -161,6 +162,19 @@ export class SentenceTransformer {
     this.transformer.maxSeqLength = requirePositiveInt(n, "maxSeqLength");
   }
 
+  /**
+   * The modules in order over one tokenized batch (`runPipeline`): the forward pass `encode` runs,
+   * and training too (recording the autograd graph when the parameters require gradients).
+   */
+  forward(features: Features): Promise<Features> {
+    return runPipeline(this.modules, features);
+  }
+
+  /** Training mode for every module (dropout drawing from `rng`), or inference mode (`undefined`, the default); native backend only. */
+  setTrainingMode(rng: Rng | undefined): void {
+    setTrainingMode(this.modules, rng);
+  }
+
   /** Output size of the pipeline before truncation. */
   fullEmbeddingDimension(): number {
     let dim: number | undefined;
@@ -210,7 +224,7 @@ export class SentenceTransformer {
     if (opts.outputValue === "token_embeddings") {
       const out: DenseMatrix[] = new Array(list.length);
       for await (const { batch, indices: idx } of batches) {
-        const f = await runPipeline(this.modules, promptLength === undefined ? { batch } : { batch, promptLength });
+        const f = await this.forward(promptLength === undefined ? { batch } : { batch, promptLength });
         const tokens = f.tokenEmbeddings;
         if (!tokens) throw new SbertError("INVALID_OPERATION", "this model does not output token embeddings");
         const h = tokens.dim(-1);
@@ -236,7 +250,7 @@ export class SentenceTransformer {
     const dim = this.resolveTruncateDim(opts.truncateDim, fullDim);
     const data = new Float32Array(list.length * dim);
     for await (const { batch, indices: idx } of batches) {
-      const f = await runPipeline(this.modules, promptLength === undefined ? { batch } : { batch, promptLength });
+      const f = await this.forward(promptLength === undefined ? { batch } : { batch, promptLength });
       const emb = f.sentenceEmbedding;
       if (!emb) throw new SbertError("INVALID_OPERATION", "the model's modules produced no sentence embedding; is a Pooling module missing?");
       const width = emb.dim(-1);

@@ -1,3 +1,4 @@
+import type { Rng } from "../tensor/random.js";
 import type { Tensor } from "../tensor/tensor.js";
 import type { TokenBatch } from "../tokenizers/text-tokenizer.js";
 
@@ -33,8 +34,17 @@ export interface ModuleSaveOptions {
 export interface PipelineModule {
   /** The Python class name (`Transformer`, `Pooling`, `Dense`, `Normalize`). */
   readonly typeName: string;
-  /** Sync for pure tensor modules; the Transformer may await a runtime (ONNX Runtime is async). */
+  /**
+   * Sync for pure tensor modules; the Transformer may await a runtime (ONNX Runtime is async).
+   * Inference and training run this same method (through `runPipeline`): on tensors that require
+   * gradients it records the autograd graph, in training mode it applies dropout.
+   */
   forward(features: Features): Features | Promise<Features>;
+  /**
+   * Training mode (torch's `module.train()`): dropout on, drawing from `rng`; `undefined` is
+   * inference mode (`module.eval()`, the default). Absent on modules without dropout.
+   */
+  setTrainingMode?(rng: Rng | undefined): void;
   /** Size of the sentence embedding this module outputs, or undefined when it does not change it. */
   outputDimension(): number | undefined;
   /**

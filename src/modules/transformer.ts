@@ -11,6 +11,7 @@ import { type JsonObject, readJsonObject } from "../io/json-file.js";
 import { type TextInput, TextTokenizer, type TokenBatch, type TokenRow } from "../tokenizers/text-tokenizer.js";
 import { prepareInputs } from "../tokenizers/token-rows.js";
 import { TokenizerThread } from "../tokenizers/tokenizer-thread.js";
+import type { Rng } from "../tensor/random.js";
 import type { Tensor } from "../tensor/tensor.js";
 import type { Features, ModuleSaveOptions, PipelineModule } from "./module.js";
 import { writeModuleJson, writeModuleWeights } from "./module-files.js";
@@ -197,6 +198,16 @@ export class Transformer implements PipelineModule {
     await Promise.all([this.thread?.close(), this.backend.dispose()]);
   }
 
+  /**
+   * Training mode: the native encoder's dropout (as config.json sets it) draws from `rng`;
+   * `undefined` is inference. Training mode needs the native backend (INVALID_OPERATION otherwise).
+   */
+  setTrainingMode(rng: Rng | undefined): void {
+    if (this.engine.encoder) this.engine.encoder.setDropout(rng);
+    else if (rng) this.encoder.setDropout(rng); // throws INVALID_OPERATION naming the backend
+  }
+
+  /** Hidden states or logits of `features.batch`; the one forward of inference and training. */
   async forward(features: Features): Promise<Features> {
     if (this.disposed) throw new SbertError("INVALID_OPERATION", "this model was disposed; load it again to use it");
     const out = await this.backend.run(features.batch);

@@ -8,7 +8,6 @@
  * // [{ data: Float32Array(48), rows: 1, cols: 48 }, { ... }]
  */
 import { SbertError } from "../errors.js";
-import type { Features } from "../modules/module.js";
 import { DenseMatrix } from "../tensor/dense.js";
 import { normalizeEmbeddings } from "../util/index.js";
 import { requireFiniteRows } from "../models/non-finite.js";
@@ -122,8 +121,7 @@ async function embedIds(served: ServedModel & { kind: "embedding" }, rows: numbe
   for (let start = 0; start < rows.length; start += LIBRARY_BATCH_SIZE) {
     const chunk = rows.slice(start, start + LIBRARY_BATCH_SIZE);
     const batch = tok.padRows(chunk.map((ids) => ({ ids, typeIds: ids.map(() => 0) })));
-    let f: Features = { batch };
-    for (const m of st.modules) f = await m.forward(f);
+    const f = await st.forward({ batch });
     const emb = f.sentenceEmbedding;
     if (!emb) throw new SbertError("INVALID_OPERATION", "the model's modules produced no sentence embedding");
     const width = emb.dim(-1);

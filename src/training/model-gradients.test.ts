@@ -1,23 +1,18 @@
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { parseEncoderConfig } from "../architectures/config.js";
-import type { Encoder } from "../architectures/encoder.js";
-import { createEncoder } from "../architectures/registry.js";
 import { MultipleNegativesRankingLoss } from "../losses/multiple-negatives-ranking.js";
-import { loadPipeline } from "../models/pipeline.js";
 import { Dense } from "../modules/dense.js";
-import type { Features, PipelineModule } from "../modules/module.js";
+import type { Features } from "../modules/module.js";
 import { Normalize } from "../modules/normalize.js";
 import { Pooling } from "../modules/pooling.js";
-import { loadParamStore } from "../modules/weights.js";
 import { noGrad } from "../tensor/autograd.js";
 import { gradCheck } from "../tensor/gradcheck.js";
 import { Rng } from "../tensor/random.js";
 import { Tensor } from "../tensor/tensor.js";
 import { TextTokenizer, type TokenBatch } from "../tokenizers/text-tokenizer.js";
-import type { NamedParameter } from "../tensor/named-parameter.js";
-import { namedParameters, setRequiresGrad } from "./parameters.js";
+import { SentenceTransformer } from "../models/sentence-transformer.js";
+import { setRequiresGrad } from "./parameters.js";
+import { TrainableSentenceTransformer } from "./trainer-model.js";
 import { jsGemmKernel, setGemmKernel } from "../tensor/kernels.js";
 
 /**
@@ -36,42 +31,25 @@ const FIXTURES = join(import.meta.dirname, "../../test/fixtures");
 const TEXTS_A = ["A man is playing a guitar.", "Stocks fell sharply today in early trading."];
 const TEXTS_B = ["A kitten is napping", "Markets dropped."];
 
-interface Trainable {
-  encoder: Encoder;
-  rest: PipelineModule[];
-  params: NamedParameter[];
-  tokenizer: TextTokenizer;
-}
-
-async function load(name: string): Promise<Trainable> {
-  const dir = join(FIXTURES, name);
-  const store = await loadParamStore(dir);
-  const encoder = createEncoder(parseEncoderConfig(JSON.parse(readFileSync(join(dir, "config.json"), "utf8"))), store);
-  const rest = (await loadPipeline(dir)).slice(1);
-  const params = namedParameters(store.tensors);
-  rest.forEach((m, i) => params.push(...namedParameters(m.parameters(), `${i + 1}_${m.typeName}/`)));
-  setRequiresGrad(params);
-  return { encoder, rest, params, tokenizer: await TextTokenizer.fromFolder(dir) };
+/** The fixture loaded as users load it, in the trainer's view (its forward is `SentenceTransformer.forward`). */
+async function load(name: string): Promise<{ model: TrainableSentenceTransformer; tokenizer: TextTokenizer }> {
+  const model = new TrainableSentenceTransformer(await SentenceTransformer.load(join(FIXTURES, name), { backend: "native" }));
+  setRequiresGrad(model.params);
+  return { model, tokenizer: model.model.transformer.tokenizer };
 }
 
 /** (L(w + h) − L(w − h)) / (actual step), nudging element e of t (float32, so the step is rounded). */
-function centralDifference(t: Tensor, e: number, h: number, loss: () => number): number {
+async function centralDifference(t: Tensor, e: number, h: number, loss: () => Promise<number>): Promise<number> {
   const w = t.data;
   const v = w[e] as number;
   w[e] = v + h;
   const up = (w[e] as number) - v;
-  const fPlus = loss();
+  const fPlus = await loss();
   w[e] = v - h;
   const down = v - (w[e] as number);
-  const fMinus = loss();
+  const fMinus = await loss();
   w[e] = v;
   return (fPlus - fMinus) / (up + down);
-}
-
-function embed(m: Trainable, batch: TokenBatch): Tensor {
-  let f: Features = { batch, tokenEmbeddings: m.encoder.forward(batch) };
-  for (const mod of m.rest) f = mod.forward(f) as Features;
-  return f.sentenceEmbedding as Tensor;
 }
 
 describe.each([
@@ -88,20 +66,21 @@ describe.each([
     const loss = new MultipleNegativesRankingLoss({ scale: 5 });
     // the finite differences run on the float64-accumulating JS kernel: a float32 GEMM's rounding of
     // the loss (~1e-7), divided by h, is above TOL's floor; the analytic backward runs on any kernel
-    const lossValue = (): number => {
+    const embed = (batch: TokenBatch): Promise<Tensor> => m.model.embedBatch(batch);
+    const lossValue = async (): Promise<number> => {
       const previous = setGemmKernel(jsGemmKernel);
       try {
-        return noGrad(() => loss.computeLossFromEmbeddings([embed(m, a), embed(m, b)]).data[0] as number);
+        return await noGrad(async () => loss.computeLossFromEmbeddings([await embed(a), await embed(b)]).data[0] as number);
       } finally {
         setGemmKernel(previous);
       }
     };
-    loss.computeLossFromEmbeddings([embed(m, a), embed(m, b)]).backward();
+    loss.computeLossFromEmbeddings([await embed(a), await embed(b)]).backward();
     const rng = new Rng(3);
     const h = 4e-2;
     let checked = 0;
     const withoutGrad: string[] = [];
-    for (const p of m.params) {
+    for (const p of m.model.params) {
       const g = p.tensor.grad;
       if (!g) {
         withoutGrad.push(p.name);
@@ -114,7 +93,7 @@ describe.each([
       });
       for (const e of [argmax, rng.nextInt(g.length)]) {
         // Richardson: (4·D(h/2) − D(h)) / 3 cancels the h² truncation term of central differences
-        const numeric = (4 * centralDifference(p.tensor, e, h / 2, lossValue) - centralDifference(p.tensor, e, h, lossValue)) / 3;
+        const numeric = (4 * (await centralDifference(p.tensor, e, h / 2, lossValue)) - (await centralDifference(p.tensor, e, h, lossValue))) / 3;
         const err = Math.abs(numeric - (g[e] as number));
         expect(err, `${p.name}[${e}]`).toBeLessThanOrEqual(TOL * Math.max(1e-2, maxGrad));
         checked++;

@@ -3,8 +3,8 @@
  * head) on (text_a, text_b, label) rows with the shared training loop (`Trainer`): AdamW, schedules,
  * clipping, dropout, evaluation with keep-best, atomic checkpoints and exact resume.
  *
- * One step: tokenize the batch's pairs as `CrossEncoder.predict` does, run the encoder and its head
- * to logits (batch, numLabels), apply BinaryCrossEntropyLoss (1 label: labels 0/1 or scores in
+ * One step: tokenize the batch's pairs as `CrossEncoder.predict` does, run the model's forward
+ * (the same `runPipeline` as `predict`: encoder and head) to logits (batch, numLabels), apply BinaryCrossEntropyLoss (1 label: labels 0/1 or scores in
  * [0, 1]) or CrossEntropyLoss (several labels: class ids 0..numLabels-1), back-propagate, update.
  * Every weight of the encoder, classifier included, is trained; the checkpoints and the best model
  * are cross-encoder folders (`writeCrossEncoder`).
@@ -16,7 +16,6 @@
  * await trainer.train();
  * await saveCrossEncoder(ce, "out", { sourceDir: dir });
  */
-import type { Encoder } from "../architectures/encoder.js";
 import { SbertError } from "../errors.js";
 import type { Evaluator, PairScorer } from "../evaluation/evaluator.js";
 import { type LogitsLoss, labelTensor } from "../losses/loss.js";
@@ -31,42 +30,41 @@ import { type TrainingDataset, checkDataset, columnTexts, rowError } from "./dat
 import type { NamedParameter } from "../tensor/named-parameter.js";
 import { BASE_TRAINER_KEY_RECORD, type BaseTrainerOptions, Trainer, type TrainingTask } from "./trainer.js";
 import { evaluateModel } from "./trainer-eval.js";
-import { type TrainableModel, loadModuleWeights, moduleParameters, setParamValues, snapshotParams } from "./trainer-model.js";
+import { type TrainableModel, loadModuleWeights, moduleParameters, requireNativeEncoder, setParamValues, snapshotParams } from "./trainer-model.js";
 
-/** The trainable view of a `CrossEncoder` loaded with `{ backend: "native" }`. */
+/**
+ * The trainable view of a `CrossEncoder` loaded with `{ backend: "native" }`; its forward is the
+ * model's own inference forward (`CrossEncoder.forward` → `runPipeline`).
+ */
 export class TrainableCrossEncoder implements TrainableModel {
   readonly model: CrossEncoder;
-  readonly encoder: Encoder;
   /** Every encoder weight by its safetensors key (`bert.…`, `classifier.…`). */
   readonly params: readonly NamedParameter[];
 
   constructor(model: CrossEncoder) {
     this.model = model;
-    try {
-      this.encoder = model.transformer.encoder;
-    } catch (e) {
-      throw new SbertError("INVALID_OPERATION", 'training needs the native backend: load the cross-encoder with { backend: "native" }', { cause: e });
-    }
-    this.params = moduleParameters([model.transformer]);
+    requireNativeEncoder(model.transformer, "cross-encoder");
+    this.params = moduleParameters(model.modules);
   }
 
   setDropout(rng: Rng | undefined): void {
-    this.encoder.setDropout(rng);
+    this.model.setTrainingMode(rng);
   }
 
   /**
    * Logits (pairs, numLabels) of the pairs in the given order, recorded for backpropagation when
    * the parameters require gradients; tokenized as `predict` does (lower-casing, longest-first
-   * truncation to maxSeqLength, padding to the longest pair).
+   * truncation to maxSeqLength, padding to the longest pair), then the model's forward.
    */
-  logits(pairs: readonly (readonly [string, string])[]): Tensor {
-    const batch = this.model.transformer.tokenize(pairs);
-    return this.encoder.classify(this.encoder.forward(batch), batch);
+  async logits(pairs: readonly (readonly [string, string])[]): Promise<Tensor> {
+    const { scores } = await this.model.forward({ batch: this.model.transformer.tokenize(pairs) });
+    if (!scores) throw new SbertError("INVALID_OPERATION", "the Transformer produced no scores");
+    return scores;
   }
 
   /** Copies every weight from the model.safetensors of a folder written by `writeFolder`. */
   async loadWeights(dir: string): Promise<void> {
-    await loadModuleWeights([this.model.transformer], dir);
+    await loadModuleWeights(this.model.modules, dir);
   }
 
   async writeFolder(dir: string, sourceDir: string): Promise<void> {
@@ -140,7 +138,7 @@ function crossEncoderTask(opts: CrossEncoderTrainerOptions): TrainingTask<Traina
   const lossOf = async (ds: TrainingDataset, indices: readonly number[]): Promise<Tensor> => {
     const a = columnTexts(ds, 0, indices);
     const b = columnTexts(ds, 1, indices);
-    const logits = model.logits(a.map((t, i) => [t, b[i] as string] as const));
+    const logits = await model.logits(a.map((t, i) => [t, b[i] as string] as const));
     const labels = labelTensor(indices.map((i) => ds.labels?.[i]) as number[]);
     return loss.computeLossFromLogits(logits, labels);
   };

@@ -1,6 +1,8 @@
 /**
  * The trainable view of a `SentenceTransformer` loaded with `{ backend: "native" }`: its named
- * parameters and a differentiable forward pass from texts to sentence embeddings.
+ * parameters and a differentiable forward pass from texts to sentence embeddings, which is the
+ * model's own inference forward (`SentenceTransformer.forward` → `runPipeline`), so whatever a
+ * module's `forward` does reaches training; dropout is the modules' training mode.
  *
  * Parameter names are `<module folder>/<safetensors key>`, the root module's keys bare, so saving
  * and loading weights are a walk over the modules (`moduleParameters`, `loadModuleWeights`): the
@@ -8,15 +10,15 @@
  * as `2_Dense/linear.weight` (key `linear.weight` of `2_Dense/model.safetensors`).
  */
 import { join } from "node:path";
-import type { Encoder } from "../architectures/encoder.js";
 import { SbertError } from "../errors.js";
 import { moduleFolder, writeSentenceTransformer } from "../models/save.js";
 import type { SentenceTransformer } from "../models/sentence-transformer.js";
-import type { Features, PipelineModule } from "../modules/module.js";
+import type { PipelineModule } from "../modules/module.js";
 import { loadParamStore } from "../modules/weights.js";
 import type { Rng } from "../tensor/random.js";
 import type { Tensor } from "../tensor/tensor.js";
 import type { NamedParameter } from "../tensor/named-parameter.js";
+import type { TokenBatch } from "../tokenizers/text-tokenizer.js";
 
 /**
  * What the trainer loop, checkpoints and keep-best need of a model, whatever it computes: its named
@@ -69,6 +71,15 @@ export async function loadModuleWeights(modules: readonly PipelineModule[], dir:
   }
 }
 
+/** Refuses (INVALID_OPERATION) a Transformer without the native encoder: training needs its weights in memory. */
+export function requireNativeEncoder(transformer: { readonly encoder: unknown }, what: string): void {
+  try {
+    void transformer.encoder;
+  } catch (e) {
+    throw new SbertError("INVALID_OPERATION", `training needs the native backend: load the ${what} with { backend: "native" }`, { cause: e });
+  }
+}
+
 /** A copy of every parameter's values. */
 export function snapshotParams(params: readonly NamedParameter[]): Float32Array[] {
   return params.map((p) => Float32Array.from(p.tensor.data));
@@ -81,39 +92,35 @@ export function setParamValues(params: readonly NamedParameter[], values: readon
 
 export class TrainableSentenceTransformer implements TrainableModel {
   readonly model: SentenceTransformer;
-  readonly encoder: Encoder;
   /** Every trainable tensor of the model, named (see the file comment). */
   readonly params: readonly NamedParameter[];
 
   constructor(model: SentenceTransformer) {
     this.model = model;
-    let encoder: Encoder;
-    try {
-      encoder = model.transformer.encoder;
-    } catch (e) {
-      throw new SbertError("INVALID_OPERATION", 'training needs the native backend: load the model with { backend: "native" }', { cause: e });
-    }
+    requireNativeEncoder(model.transformer, "model");
     if (model.transformer.task !== "feature-extraction") {
       throw new SbertError("INVALID_OPERATION", "this folder holds a sequence-classification model; train bi-encoders (SentenceTransformer) here");
     }
-    this.encoder = encoder;
     this.params = moduleParameters(model.modules);
   }
 
-  /** Dropout on (training, drawing from `rng`) or off (`undefined`: inference, evaluation). */
+  /** Dropout on (training, drawing from `rng`) or off (`undefined`: inference, evaluation): the modules' training mode. */
   setDropout(rng: Rng | undefined): void {
-    this.encoder.setDropout(rng);
+    this.model.setTrainingMode(rng);
   }
 
   /**
    * Sentence embeddings (texts, dim) of one input column, recorded for backpropagation when the
    * parameters require gradients: tokenized as `encode` does (lower-casing, truncation to
-   * maxSeqLength, padding to the longest text of this column), then every module in order.
+   * maxSeqLength, padding to the longest text of this column), then `embedBatch`.
    */
-  async embed(texts: readonly string[]): Promise<Tensor> {
-    const batch = this.model.transformer.tokenize(texts);
-    let f: Features = { batch, tokenEmbeddings: this.encoder.forward(batch) };
-    for (const m of this.model.modules.slice(1)) f = await m.forward(f);
+  embed(texts: readonly string[]): Promise<Tensor> {
+    return this.embedBatch(this.model.transformer.tokenize(texts));
+  }
+
+  /** Sentence embeddings (rows, dim) of a tokenized batch: the model's forward (every module in order, as `encode` runs them). */
+  async embedBatch(batch: TokenBatch): Promise<Tensor> {
+    const f = await this.model.forward({ batch });
     if (!f.sentenceEmbedding) throw new SbertError("INVALID_OPERATION", "the model's modules produced no sentence embedding; is a Pooling module missing?");
     return f.sentenceEmbedding;
   }
