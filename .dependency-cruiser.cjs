@@ -15,7 +15,11 @@
  *   8  training/                                          uses losses and evaluation
  *   9  server/                                            the HTTP server: inference only
  *  10  cli/                                               may start the server
- *  11  index.ts                                           the public barrel; nothing in src/ imports it
+ *  11  index.ts                                           the public root; nothing in src/ imports it
+ *
+ * The subpath entries of package.json "exports" (`sbert-ts/training` → src/training/index.ts, ...)
+ * are public entries too: nothing in src/ imports them either, so what they list stays a choice
+ * about the public API, never a convenience for internal code.
  *
  * Engines a lower layer needs from a higher one are passed in, not imported: `modules/transformer.ts`
  * gets the ONNX exporter as `TransformerOptions.onnxGraph` from `models/pipeline.ts`.
@@ -45,6 +49,11 @@ const LAYERS = [
 
 const inSrc = (re) => `^src/${re}`;
 
+/** The subpath entry files: "./training" in package.json "exports" → src/training/index.ts. */
+const SUBPATH_ENTRIES = Object.keys(require("./package.json").exports)
+  .filter((k) => k !== "." && k !== "./package.json")
+  .map((k) => `^src/${k.slice(2)}/index\\.ts$`);
+
 /** One rule per layer: its files never import a file of any higher layer. */
 const upward = LAYERS.slice(0, -1).map(([name, re], i) => ({
   name: `layer-${name}`,
@@ -65,10 +74,17 @@ module.exports = {
     },
     {
       name: "no-root-barrel",
-      comment: "Nothing inside src/ imports the root index.ts (it re-exports everything, the server and training included); import the module itself.",
+      comment: "Nothing inside src/ imports the root index.ts (the public surface); import the module itself.",
       severity: "error",
       from: { path: "^src/" },
       to: { path: "^src/index\\.ts$" },
+    },
+    {
+      name: "no-public-entry",
+      comment: 'Nothing inside src/ imports a subpath entry of package.json "exports" (src/training/index.ts, ...): they list the public API; import the module itself.',
+      severity: "error",
+      from: { path: "^src/", pathNot: TEST },
+      to: { path: SUBPATH_ENTRIES },
     },
     {
       name: "server-is-inference",

@@ -5,7 +5,8 @@
  *   npx tsx bench/int8-accuracy.ts [--model bench/models/minilm-l6]
  */
 import { join } from "node:path";
-import { EmbeddingSimilarityEvaluator, SentenceTransformer, pairwiseCosSim } from "../src/index.js";
+import { EmbeddingSimilarityEvaluator } from "../src/evaluation/index.js";
+import { SentenceTransformer, pairwiseCosSim } from "../src/index.js";
 import { arg } from "./lib/cases.js";
 import { stsDevPairs } from "./lib/sts.js";
 

@@ -1,19 +1,25 @@
 /**
- * sbert-ts public surface: everything a user imports comes from here.
+ * sbert-ts public surface, the root `sbert-ts`: what an application calls to embed, score and
+ * search — the two model classes and their option types, the embedding utilities, saving, errors.
+ * Everything else comes from a subpath (package.json "exports"), each with its own `index.ts`:
+ *
+ *   sbert-ts/training    trainers, losses, datasets, optimizer, schedules, checkpoints
+ *   sbert-ts/evaluation  evaluators and the dataset readers that feed them
+ *   sbert-ts/server      startServer (the HTTP server of `sbert serve`)
+ *   sbert-ts/onnx        exportOnnx, ensureOnnxModel
+ *   sbert-ts/hub         downloadModel, resolveModelDir, hubEnv
+ *   sbert-ts/modules     the pipeline modules (Transformer, Pooling, Dense, Normalize)
+ *   sbert-ts/tensor      Tensor, autograd, the GEMM kernel, safetensors files
+ *
+ * Nothing else is public; test/public-api.test.ts holds the allow-list of every entry's runtime
+ * values, so the surface cannot grow silently.
  */
 export { SbertError, type ErrorCode } from "./errors.js";
 export { DenseMatrix, type DenseData } from "./tensor/dense.js";
-export { Tensor } from "./tensor/tensor.js";
-export { type GemmKernel, setGemmKernel, jsGemmKernel } from "./tensor/kernels.js";
-export { TextTokenizer, type TokenBatch } from "./tokenizers/text-tokenizer.js";
-export { readSafetensors, writeSafetensors, parseSafetensors, serializeSafetensors, type SafetensorsFile, type TensorRecord } from "./io/safetensors.js";
-export { supportedModelTypes } from "./architectures/registry.js";
-export type { Features, PipelineModule } from "./modules/module.js";
-export { Transformer, type TextInput, type TransformerTask } from "./modules/transformer.js";
-export { Pooling, POOLING_MODES, type PoolingMode, type PoolingConfig } from "./modules/pooling.js";
-export { Dense } from "./modules/dense.js";
-export { Normalize } from "./modules/normalize.js";
-export { resolveModuleType } from "./modules/registry.js";
+export type { TokenBatch } from "./tokenizers/text-tokenizer.js";
+export type { ShowProgressBar, ProgressStream } from "./progress.js";
+export type { BackendName, BackendOptions } from "./backends/backend.js";
+export type { HubOptions } from "./hub/resolve.js";
 export {
   SentenceTransformer,
   type EncodeOptions,
@@ -28,14 +34,22 @@ export {
 } from "./models/sentence-transformer.js";
 export { CrossEncoder, type CrossEncoderActivation, type CrossEncoderLoadOptions, type PredictOptions, type RankOptions, type RankResult } from "./models/cross-encoder.js";
 export { paraphraseMining, type ParaphraseMiningModelOptions } from "./models/paraphrase-mining.js";
-export { folderModelKind, type FolderKind, type ModelKind } from "./modules/folder-kind.js";
-export { type ShowProgressBar, type ProgressStream, ProgressLine, type ProgressLineOptions, wantsProgressBar } from "./progress.js";
-export * from "./util/index.js";
-export * from "./evaluation/index.js";
-export { resolveModelDir, downloadModel, hubEnv, progressBar, type HubOptions, type ResolvedModel, type DownloadProgress } from "./hub/index.js";
-export type { BackendName, BackendOptions, InferenceBackend } from "./backends/backend.js";
-export { startServer, type RunningServer, type StartOptions, type ServerConfig } from "./server/index.js";
-export * from "./training/index.js";
-export * from "./losses/index.js";
-export { exportOnnx, ensureOnnxModel, defaultOnnxFileName, type ExportOnnxOptions, type ExportOnnxResult, type EnsureOnnxOptions } from "./onnx/index.js";
 export { saveSentenceTransformer, type SaveOptions } from "./models/save.js";
+export { saveCrossEncoder } from "./models/save-cross-encoder.js";
+export type { EmbeddingsInput, ScoreFunction } from "./util/embeddings-input.js";
+export {
+  cosSim,
+  dotScore,
+  euclideanSim,
+  manhattanSim,
+  pairwiseCosSim,
+  pairwiseDotScore,
+  pairwiseEuclideanSim,
+  pairwiseManhattanSim,
+  normalizeEmbeddings,
+  type SimilarityFunctionName,
+} from "./util/similarity.js";
+export { semanticSearch, type SemanticSearchHit, type SemanticSearchOptions } from "./util/semantic-search.js";
+export { paraphraseMiningEmbeddings, type ParaphrasePair, type ParaphraseMiningOptions } from "./util/paraphrase-mining.js";
+export { communityDetection, type CommunityDetectionOptions } from "./util/community-detection.js";
+export { quantizeEmbeddings, type QuantizationPrecision, type QuantizeOptions } from "./util/quantization.js";

@@ -9,39 +9,43 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
-  BinaryClassificationEvaluator,
-  BinaryCrossEntropyLoss,
-  CoSENTLoss,
-  ContrastiveLoss,
-  CosineSimilarityLoss,
   CrossEncoder,
-  CrossEncoderClassificationEvaluator,
-  CrossEncoderRerankingEvaluator,
-  CrossEncoderTrainer,
-  CrossEntropyLoss,
-  EmbeddingSimilarityEvaluator,
-  InformationRetrievalEvaluator,
-  MatryoshkaLoss,
-  MultipleNegativesRankingLoss,
   SbertError,
   SentenceTransformer,
-  SentenceTransformerTrainer,
-  SoftmaxLoss,
-  TripletEvaluator,
-  TripletLoss,
   communityDetection,
-  createEmbeddingLoss,
-  datasetFromRecords,
-  exportOnnx,
   paraphraseMining,
   paraphraseMiningEmbeddings,
-  parseBeir,
-  parseStsb,
-  progressBar,
   quantizeEmbeddings,
   saveSentenceTransformer,
   semanticSearch,
 } from "../src/index.js";
+import {
+  BinaryClassificationEvaluator,
+  CrossEncoderClassificationEvaluator,
+  CrossEncoderRerankingEvaluator,
+  EmbeddingSimilarityEvaluator,
+  InformationRetrievalEvaluator,
+  TripletEvaluator,
+  parseBeir,
+  parseStsb,
+} from "../src/evaluation/index.js";
+import { progressBar } from "../src/hub/progress.js";
+import { exportOnnx } from "../src/onnx/index.js";
+import {
+  BinaryCrossEntropyLoss,
+  CoSENTLoss,
+  ContrastiveLoss,
+  CosineSimilarityLoss,
+  CrossEncoderTrainer,
+  CrossEntropyLoss,
+  MatryoshkaLoss,
+  MultipleNegativesRankingLoss,
+  SentenceTransformerTrainer,
+  SoftmaxLoss,
+  TripletLoss,
+  createEmbeddingLoss,
+  datasetFromRecords,
+} from "../src/training/index.js";
 import type { DenseMatrix } from "../src/index.js";
 import { FIXTURES } from "./helpers/fixtures.js";
 

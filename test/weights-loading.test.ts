@@ -8,7 +8,9 @@ import { cp, mkdir, mkdtemp, open, readFile, rm, symlink, writeFile } from "node
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { SentenceTransformer, exportOnnx, readSafetensors, writeSafetensors } from "../src/index.js";
+import { SentenceTransformer } from "../src/index.js";
+import { exportOnnx } from "../src/onnx/index.js";
+import { readSafetensors, writeSafetensors } from "../src/tensor/index.js";
 import { openSafetensors } from "../src/io/safetensors-file.js";
 import { buildHeader, type HeaderEntry } from "../src/io/safetensors-header.js";
 import { toFloat32Array } from "../src/io/safetensors.js";

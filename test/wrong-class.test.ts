@@ -9,7 +9,8 @@ import { cp, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CrossEncoder, SbertError, SentenceTransformer, folderModelKind } from "../src/index.js";
+import { CrossEncoder, SbertError, SentenceTransformer } from "../src/index.js";
+import { folderModelKind } from "../src/modules/folder-kind.js";
 import { runCli } from "./helpers/cli.js";
 import { FIXTURES } from "./helpers/fixtures.js";
 

@@ -1,4 +1,7 @@
-/** ONNX export: build ONNX graphs from our safetensors models, quantize them, cache them. */
-export { exportOnnx, buildOnnxModel, defaultOnnxFileName, type ExportOnnxOptions, type ExportOnnxResult } from "./export.js";
-export { acquireOnnxModel, ensureOnnxModel, onnxCacheFolder, type EnsureOnnxOptions, type OnnxGraphFile } from "./ensure.js";
-export { quantizeDynamic } from "./quantize-dynamic.js";
+/**
+ * `sbert-ts/onnx`: ONNX graphs built from a model folder's safetensors weights (optionally with
+ * Pooling/Dense/Normalize baked in, optionally int8), written into the folder or into the ONNX
+ * cache. Nothing here is imported from inside src/: this file is the public entry only.
+ */
+export { exportOnnx, defaultOnnxFileName, type ExportOnnxOptions, type ExportOnnxResult } from "./export.js";
+export { ensureOnnxModel, type EnsureOnnxOptions } from "./ensure.js";

@@ -1,15 +1,12 @@
 /**
- * The HTTP server's public surface: start a server for one model, programmatically or via
- * `sbert serve`.
+ * `sbert-ts/server`: start the HTTP server of `sbert serve` for one model, from code. Nothing here
+ * is imported from inside src/: this file is the public entry only.
  *
  * @example
- * import { startServer } from "sbert-ts";
+ * import { startServer } from "sbert-ts/server";
  * const server = await startServer({ model: "models/all-MiniLM-L6-v2", port: 8080 });
  * await server.ready; // model loaded, workers up
  * process.on("SIGTERM", () => void server.close());
  */
 export { startServer, type RunningServer, type ServerState, type StartOptions } from "./server.js";
-export { DEFAULT_SERVER_CONFIG, SERVE_FLAGS, ServerConfigError, resolveServerConfig, type ServerConfig } from "./config.js";
-export { ApiError, ERROR_TABLE, type ApiErrorKind } from "./errors.js";
-export type { Backend } from "./backend.js";
-export type { WorkGroup, WorkInput, WorkOutput, WorkSpec } from "./work.js";
+export { DEFAULT_SERVER_CONFIG, type ServerConfig } from "./config.js";

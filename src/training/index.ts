@@ -1,14 +1,13 @@
-export { backward, enableGrad, isGradEnabled, noGrad } from "../tensor/autograd.js";
+/**
+ * `sbert-ts/training`: fine-tuning. The trainers (Python's SentenceTransformerTrainer and
+ * CrossEncoderTrainer), the losses, datasets and their readers, and the pieces of a loop of one's
+ * own (`noGrad`, AdamW, learning-rate schedules, gradient clipping, checkpoints).
+ * Nothing here is imported from inside src/: this file is the public entry only.
+ */
+export { noGrad } from "../tensor/autograd.js";
 export { Rng } from "../tensor/random.js";
 export type { NamedParameter } from "../tensor/named-parameter.js";
-export {
-  type ParameterGroup,
-  isNoDecayParameter,
-  namedParameters,
-  setRequiresGrad,
-  weightDecayGroups,
-  zeroGrad,
-} from "./parameters.js";
+export { namedParameters, setRequiresGrad, zeroGrad, type ParameterGroup } from "./parameters.js";
 export { AdamW, type AdamWGroup, type AdamWOptions, type AdamWState } from "./optim/adamw.js";
 export {
   type LrLambda,
@@ -19,16 +18,28 @@ export {
   cosineScheduleWithWarmup,
   createSchedule,
   linearScheduleWithWarmup,
-  warmupStepsFromRatio,
 } from "./schedules.js";
-export { clipGradNorm, vectorNorm } from "./clip.js";
-export { type TrainingDataset, type Label, type DataRequirements, LABEL_COLUMNS, datasetFromRecords, datasetFromColumns, dataRequirements, checkDataset } from "./data.js";
-export { type DatasetFormat, DATASET_FORMATS, readDataset, parseDataset, datasetFormatForPath } from "./data-readers.js";
-export { type BatchSamplerName, BATCH_SAMPLERS, epochBatches, epochOrder } from "./data-sampler.js";
-export { type TrainingArguments } from "./trainer-args.js";
-export { type TrainerOptions, type TrainResult, SentenceTransformerTrainer } from "./trainer.js";
+export { clipGradNorm } from "./clip.js";
+export { type TrainingDataset, type Label, datasetFromRecords, datasetFromColumns } from "./data.js";
+export { type DatasetFormat, readDataset, parseDataset } from "./data-readers.js";
+export type { BatchSamplerName } from "./data-sampler.js";
+export type { TrainingArguments } from "./trainer-args.js";
+export { type TrainerOptions, type TrainResult, type BaseTrainerOptions, SentenceTransformerTrainer } from "./trainer.js";
+export { type CrossEncoderTrainerOptions, CrossEncoderTrainer } from "./trainer-cross-encoder.js";
+export type { TrainableModel } from "./trainer-model.js";
 export { type LogRecord, TrainingLog } from "./trainer-log.js";
-export { type TrainerState, type BestMetric, latestCheckpoint, listCheckpoints, newestUsableCheckpoint, verifyCheckpoint } from "./checkpoint.js";
-export { type BaseTrainerOptions, type TrainingTask, Trainer } from "./trainer.js";
-export { type TrainableModel } from "./trainer-model.js";
-export { type CrossEncoderTrainerOptions, CrossEncoderTrainer, TrainableCrossEncoder, checkCrossEncoderDataset, defaultCrossEncoderLoss, isCrossEncoderFolder } from "./trainer-cross-encoder.js";
+export { type TrainerState, type BestMetric, latestCheckpoint, listCheckpoints } from "./checkpoint.js";
+export type { EmbeddingLoss, LogitsLoss } from "../losses/loss.js";
+export { SoftmaxLoss, type SoftmaxLossOptions } from "../losses/softmax.js";
+export { CosineSimilarityLoss, CoSENTLoss, type CosineSimilarityLossOptions, type CoSENTLossOptions } from "../losses/cosine-similarity.js";
+export {
+  MultipleNegativesRankingLoss,
+  type MultipleNegativesRankingLossOptions,
+  type MnrlDirection,
+  type MnrlHardnessMode,
+} from "../losses/multiple-negatives-ranking.js";
+export { MatryoshkaLoss, type MatryoshkaLossOptions } from "../losses/matryoshka.js";
+export { TripletLoss, ContrastiveLoss, type TripletDistanceMetric, type SiameseDistanceMetric, type TripletLossOptions, type ContrastiveLossOptions } from "../losses/distance.js";
+export { MSELoss } from "../losses/mse.js";
+export { BinaryCrossEntropyLoss, CrossEntropyLoss, type BinaryCrossEntropyLossOptions, type CrossEntropyLossOptions } from "../losses/cross-encoder.js";
+export { type LossFactoryOptions, createEmbeddingLoss, createLogitsLoss } from "../losses/registry.js";

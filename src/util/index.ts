@@ -1,4 +1,4 @@
-/** Pure utilities over embeddings (no model): similarity, search, mining, clustering, quantization. */
+/** Pure utilities over embeddings (no model): similarity, search, mining, clustering, quantization. The folder barrel for code inside src/; the root src/index.ts lists the public part. */
 export type { EmbeddingsInput, ScoreFunction } from "./embeddings-input.js";
 export {
   cosSim,

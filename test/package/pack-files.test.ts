@@ -66,6 +66,13 @@ describe("npm pack file list", () => {
     expect(REQUIRED.filter((p) => !files.includes(p))).toEqual([]);
   });
 
+  it('packs every file package.json "exports" points at (the root and each subpath: types, import, default)', () => {
+    const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { exports: Record<string, string | Record<string, string>> };
+    const targets = Object.values(pkg.exports).flatMap((t) => (typeof t === "string" ? [t] : Object.values(t)));
+    expect(targets.length).toBeGreaterThan(3);
+    expect(targets.map((t) => t.replace(/^\.\//, "")).filter((t) => !files.includes(t))).toEqual([]);
+  });
+
   it("ships one .js and one .d.ts per source file, and nothing left from an older build (else: npm run build)", () => {
     const dist = files.filter((p) => p.startsWith("dist/"));
     const withoutSource = dist.filter((p) => !existsSync(join(ROOT, p.replace(/^dist\//, "src/").replace(/\.(?:js|d\.ts)$/, ".ts"))));

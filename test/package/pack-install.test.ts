@@ -13,6 +13,8 @@
  *    missing.
  * 2. With the README's `"allowScripts": {"onnxruntime-node": false}` the same install keeps ONNX
  *    Runtime, contacts NuGet not once, and encodes on the ONNX backend.
+ * 3. In that install, every subpath of "exports" loads through `import` and `require`
+ *    (`sbert-ts/training`, `sbert-ts/server`, ...), and a path that is not exported is refused.
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -137,4 +139,24 @@ await model.dispose();`;
     expect(enc.code, enc.stderr).toBe(0);
     expect(maxAbsDiff(JSON.parse(enc.stdout) as number[], WANT)).toBeLessThanOrEqual(TOL);
   }, 240_000);
+  it('every subpath of "exports" loads through import and require; other paths are not exported', async () => {
+    const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { exports: Record<string, unknown> };
+    const names = Object.keys(pkg.exports).filter((k) => k !== "./package.json").map((k) => `sbert-ts${k.slice(1)}`);
+    expect(names).toContain("sbert-ts/training");
+    const report = (load: string): string => `const out = {};
+for (const name of ${JSON.stringify(names)}) out[name] = Object.keys(${load}).length;
+try { ${load.replace("name", '"sbert-ts/dist/evaluation/ir-metrics.js"')}; out.internal = "loaded"; } catch (e) { out.internal = e.code; }
+console.log(JSON.stringify(out));`;
+    writeFileSync(join(app, "subpaths.mjs"), report("await import(name)"));
+    writeFileSync(join(app, "subpaths.cjs"), report("require(name)"));
+    for (const script of ["subpaths.mjs", "subpaths.cjs"]) {
+      const out = await run(process.execPath, [script], { cwd: app, env });
+      expect(out.code, `${script}: ${out.stderr}`).toBe(0);
+      const counts = JSON.parse(out.stdout) as Record<string, number | string>;
+      for (const name of names) expect(counts[name], `${script}: ${name}`).toBeGreaterThan(0);
+      expect(counts["internal"], script).toBe("ERR_PACKAGE_PATH_NOT_EXPORTED");
+    }
+    const trainer = await run(process.execPath, ["--input-type=module", "-e", 'import { SentenceTransformerTrainer } from "sbert-ts/training"; const { startServer } = (await import("node:module")).createRequire(import.meta.url)("sbert-ts/server"); console.log(typeof SentenceTransformerTrainer, typeof startServer);'], { cwd: app, env });
+    expect(trainer.stdout.trim(), trainer.stderr).toBe("function function");
+  }, 60_000);
 });

@@ -3,6 +3,8 @@
  * here runs). It fails to compile when ordinary code stops type-checking (an `EncodeOptions`
  * variable giving `DenseMatrix[] | DenseMatrix` again), and every `@ts-expect-error` fails when the
  * line it marks starts to compile (an unknown option key accepted, a wrong result type allowed).
+ * It imports `sbert-ts` and its subpaths as a user does; test/types/tsconfig.json maps them to
+ * their entry files under src/ (test/public-api.test.ts keeps that map equal to package.json).
  */
 import {
   type AnyEncodeOptions,
@@ -18,7 +20,23 @@ import {
   paraphraseMiningEmbeddings,
   quantizeEmbeddings,
   semanticSearch,
-} from "../../src/index.js";
+  saveCrossEncoder,
+} from "sbert-ts";
+import { EmbeddingSimilarityEvaluator, type Evaluator, readStsb } from "sbert-ts/evaluation";
+import { downloadModel } from "sbert-ts/hub";
+import { Pooling, type PipelineModule } from "sbert-ts/modules";
+import { exportOnnx } from "sbert-ts/onnx";
+import { type RunningServer, startServer } from "sbert-ts/server";
+import { Tensor, noGrad, setGemmKernel } from "sbert-ts/tensor";
+import { CoSENTLoss, SentenceTransformerTrainer, type TrainingArguments, datasetFromRecords } from "sbert-ts/training";
+// @ts-expect-error training is not on the root: it comes from sbert-ts/training
+import { SentenceTransformerTrainer as NotOnRoot } from "sbert-ts";
+// @ts-expect-error internal: the IR evaluator's top-k helper is not public
+import { TopKCollector } from "sbert-ts/evaluation";
+// @ts-expect-error internal: the TypeScript GEMM loops are not public (setGemmKernel returns the previous kernel)
+import { jsGemmKernel } from "sbert-ts/tensor";
+// @ts-expect-error not a subpath: util lives on the root
+import { cosSim as utilCosSim } from "sbert-ts/util";
 
 declare const model: SentenceTransformer;
 declare const ce: CrossEncoder;
@@ -101,4 +119,23 @@ export async function unknownKeysAreTypeErrors(): Promise<void> {
   quantizeEmbeddings(f32Of(), "int8", { range: f32Of() });
   // @ts-expect-error unknown load option
   await ce.predict([["a", "b"]], { batch_size: 1 });
+}
+
+export async function subpaths(): Promise<void> {
+  // what used to come from the root now comes from its subpath
+  const train = datasetFromRecords([{ sentence1: "a", sentence2: "b", score: 1 }]);
+  const args: TrainingArguments = { epochs: 1, batchSize: 16 };
+  await new SentenceTransformerTrainer({ model, sourceDir: "dir", loss: new CoSENTLoss(), trainDataset: train, args }).train();
+  const sts = await readStsb("sts-dev.csv");
+  const ev: Evaluator<SentenceTransformer> = new EmbeddingSimilarityEvaluator(sts.sentences1, sts.sentences2, sts.scores);
+  await ev.evaluate(model);
+  const server: RunningServer = await startServer({ model: "dir", port: 0 });
+  await server.close();
+  await exportOnnx("dir", { quantize: "int8" });
+  await downloadModel("org/name");
+  await saveCrossEncoder(ce, "out");
+  const modules: readonly PipelineModule[] = model.modules;
+  void (modules[1] instanceof Pooling);
+  noGrad(() => Tensor.name);
+  void [setGemmKernel, NotOnRoot, TopKCollector, jsGemmKernel, utilCosSim];
 }

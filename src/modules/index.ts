@@ -1,0 +1,13 @@
+/**
+ * `sbert-ts/modules`: the pipeline modules of a sentence-transformers folder (Python's
+ * `sentence_transformers.models`): `new SentenceTransformer(modules, config)` takes them, and
+ * `model.modules` lists them. Nothing here is imported from inside src/: this file is the public
+ * entry only.
+ */
+export type { Features, PipelineModule } from "./module.js";
+export { Transformer, type TextInput, type TransformerTask } from "./transformer.js";
+export { Pooling, POOLING_MODES, type PoolingMode, type PoolingConfig } from "./pooling.js";
+export { Dense } from "./dense.js";
+export { Normalize } from "./normalize.js";
+export { resolveModuleType } from "./registry.js";
+export { supportedModelTypes } from "../architectures/registry.js";
