@@ -31,7 +31,7 @@ export function broadcastShape(op: string, a: Tensor, b: Tensor): readonly numbe
  * `broadcastShape` rule): `g` itself when nothing was repeated, else Σ over the repeats (float64).
  */
 function sumRepeats(g: ArrayLike<number>, size: number): ArrayLike<number> {
-  if (g.length === size) return g;
+  if (g.length === size) return g; // also every empty case: a 0-sized suffix empties the long side too
   const d = new Float64Array(size);
   for (let o = 0; o < g.length; o += size) for (let j = 0; j < size; j++) d[j] = (d[j] as number) + (g[o + j] as number);
   return d;
