@@ -102,3 +102,15 @@ export function shapeSize(shape: readonly number[]): number {
 export function checkShape(cond: boolean, op: string, detail: string): asserts cond {
   if (!cond) throw new SbertError("SHAPE_MISMATCH", `${op}: ${detail}`);
 }
+
+/** True when both shapes have the same rank and sizes (O(rank)). */
+export function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** `[2, 3]`, as the shape messages write it. */
+export function shapeText(shape: readonly number[]): string {
+  return `[${shape.join(", ")}]`;
+}

@@ -1,7 +1,7 @@
 import { SbertError } from "../../errors.js";
 import { accumulateGrad, needsGrad, record } from "../autograd.js";
 import type { Rng } from "../random.js";
-import { Tensor, checkShape } from "../tensor.js";
+import { Tensor, checkShape, sameShape, shapeText } from "../tensor.js";
 
 export interface AttentionShape {
   batch: number;
@@ -21,7 +21,8 @@ export interface AttentionShape {
 
 /**
  * Scaled dot-product multi-head attention (the fused core of a self-attention layer).
- * q, k, v: (batch · seqLen, heads · headDim) → (batch · seqLen, heads · headDim).
+ * q, k, v: (batch · seqLen, heads · headDim) or (batch, seqLen, heads · headDim), all one shape → that
+ * shape (the same row-major buffer either way).
  * scores = q·kᵀ / sqrt(headDim) + bias; padded keys are left out of the softmax, which equals
  * Hugging Face's additive mask of float32 min (exp underflows to exactly 0).
  *
@@ -32,11 +33,14 @@ export interface AttentionShape {
  */
 export function multiHeadAttention(q: Tensor, k: Tensor, v: Tensor, s: AttentionShape): Tensor {
   const { batch, seqLen: t, heads } = s;
+  checkShape(q.shape.length === 2 || q.shape.length === 3, "attention", `q ${shapeText(q.shape)} must be (batch · seqLen, hidden) or (batch, seqLen, hidden)`);
   const width = q.dim(-1);
-  checkShape(q.size === batch * t * width && k.size === q.size && v.size === q.size, "attention", "q, k, v must all be (batch · seqLen, hidden)");
+  const rowsOk = q.shape.length === 2 ? q.dim(0) === batch * t : q.dim(0) === batch && q.dim(1) === t;
+  checkShape(rowsOk, "attention", `q ${shapeText(q.shape)} does not hold ${batch} × ${t} tokens`);
+  checkShape(sameShape(k.shape, q.shape) && sameShape(v.shape, q.shape), "attention", `q, k, v must have one shape, got ${shapeText(q.shape)}, ${shapeText(k.shape)}, ${shapeText(v.shape)}`);
   checkShape(width % heads === 0, "attention", `hidden ${width} is not divisible by ${heads} heads`);
   checkShape(s.keyMask.length === batch * t, "attention", `mask has ${s.keyMask.length} entries for ${batch} × ${t}`);
-  checkShape(!s.bias || s.bias.size === heads * t * t, "attention", `bias must be (heads, seqLen, seqLen)`);
+  checkShape(!s.bias || sameShape(s.bias.shape, [heads, t, t]), "attention", `bias must be (heads, seqLen, seqLen) = [${heads}, ${t}, ${t}], got ${shapeText(s.bias?.shape ?? [])}`);
   const pDrop = s.dropout?.p ?? 0;
   if (!(pDrop >= 0 && pDrop < 1)) throw new SbertError("INVALID_INPUT", `attention dropout must be in [0, 1), got ${pDrop}`);
   const grad = needsGrad(q, k, v, s.bias);

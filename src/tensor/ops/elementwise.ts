@@ -1,48 +1,87 @@
 import { SbertError } from "../../errors.js";
 import { accumulateGrad, needsGrad, record } from "../autograd.js";
 import { erf } from "../math.js";
-import { Tensor, checkShape } from "../tensor.js";
+import { Tensor, checkShape, shapeSize } from "../tensor.js";
 
-function checkSame(op: string, a: Tensor, b: Tensor): void {
-  checkShape(a.size === b.size, op, `[${a.shape.join(", ")}] and [${b.shape.join(", ")}] differ in size`);
+/**
+ * The broadcasting rule of the binary elementwise ops (`add`, `sub`, `mul`): the two shapes are
+ * equal, or one is a trailing part (a suffix) of the other and is repeated over the missing leading
+ * dimensions — torch / numpy broadcasting restricted to absent leading dimensions. So a bias (H)
+ * goes over (..., H), a (T, H) table over (B, T, H), a 0-d scalar (shape []) over anything, and the
+ * result has the longer shape. Size-1 stretching (torch's (N, 1) against (N, D)) is not done; it
+ * and every other pair is SHAPE_MISMATCH naming the op and both shapes. Backward: the repeated
+ * operand's gradient is the output gradient summed over the leading dimensions it was repeated
+ * over (float64 sums). Cost of the check: O(rank).
+ *
+ * @example
+ * broadcastShape("add", Tensor.zeros([2, 3, 4]), Tensor.zeros([4])); // [2, 3, 4]
+ * broadcastShape("add", Tensor.zeros([2, 3]), Tensor.zeros([3, 2])); // throws SHAPE_MISMATCH
+ */
+export function broadcastShape(op: string, a: Tensor, b: Tensor): readonly number[] {
+  const [long, short] = a.shape.length >= b.shape.length ? [a.shape, b.shape] : [b.shape, a.shape];
+  const lead = long.length - short.length;
+  let ok = true;
+  for (let i = 0; i < short.length; i++) if (long[lead + i] !== short[i]) ok = false;
+  checkShape(ok, op, `shapes [${a.shape.join(", ")}] and [${b.shape.join(", ")}] are neither equal nor one a trailing part of the other`);
+  return long;
 }
 
-/** a + b, same sizes; shape of `a`. */
+/**
+ * The gradient of an operand of `size` values repeated over an output gradient `g` (the
+ * `broadcastShape` rule): `g` itself when nothing was repeated, else Σ over the repeats (float64).
+ */
+function sumRepeats(g: ArrayLike<number>, size: number): ArrayLike<number> {
+  if (g.length === size) return g; // also every empty case: a 0-sized suffix empties the long side too
+  const d = new Float64Array(size);
+  for (let o = 0; o < g.length; o += size) for (let j = 0; j < size; j++) d[j] = (d[j] as number) + (g[o + j] as number);
+  return d;
+}
+
+/** a + b, equal shapes or one broadcast over the other's leading dimensions (`broadcastShape`). */
 export function add(a: Tensor, b: Tensor): Tensor {
-  checkSame("add", a, b);
-  const out = new Float32Array(a.size);
-  for (let i = 0; i < out.length; i++) out[i] = (a.data[i] as number) + (b.data[i] as number);
-  const y = new Tensor(out, a.shape);
+  const shape = broadcastShape("add", a, b);
+  const [ad, bd, am, bm] = [a.data, b.data, a.size, b.size];
+  const out = new Float32Array(shapeSize(shape));
+  if (am === bm) for (let i = 0; i < out.length; i++) out[i] = (ad[i] as number) + (bd[i] as number);
+  else for (let i = 0; i < out.length; i++) out[i] = (ad[i % am] as number) + (bd[i % bm] as number);
+  const y = new Tensor(out, shape);
   if (!needsGrad(a, b)) return y;
   return record(y, [a, b], (g) => {
-    accumulateGrad(a, g);
-    accumulateGrad(b, g);
+    accumulateGrad(a, sumRepeats(g, am));
+    accumulateGrad(b, sumRepeats(g, bm));
   });
 }
 
-/** a − b, same sizes; shape of `a`. */
+/** a − b, equal shapes or one broadcast over the other's leading dimensions (`broadcastShape`). */
 export function sub(a: Tensor, b: Tensor): Tensor {
-  checkSame("sub", a, b);
-  const out = new Float32Array(a.size);
-  for (let i = 0; i < out.length; i++) out[i] = (a.data[i] as number) - (b.data[i] as number);
-  const y = new Tensor(out, a.shape);
+  const shape = broadcastShape("sub", a, b);
+  const [ad, bd, am, bm] = [a.data, b.data, a.size, b.size];
+  const out = new Float32Array(shapeSize(shape));
+  if (am === bm) for (let i = 0; i < out.length; i++) out[i] = (ad[i] as number) - (bd[i] as number);
+  else for (let i = 0; i < out.length; i++) out[i] = (ad[i % am] as number) - (bd[i % bm] as number);
+  const y = new Tensor(out, shape);
   if (!needsGrad(a, b)) return y;
   return record(y, [a, b], (g) => {
-    accumulateGrad(a, g);
-    if (b.requiresGrad) accumulateGrad(b, g.map((v) => -v), true);
+    accumulateGrad(a, sumRepeats(g, am));
+    if (b.requiresGrad) accumulateGrad(b, sumRepeats(g.map((v) => -v), bm), true);
   });
 }
 
-/** a ⊙ b (elementwise product), same sizes; shape of `a`. `mul(x, x)` squares (both uses get a gradient). */
+/**
+ * a ⊙ b (elementwise product), equal shapes or one broadcast over the other's leading dimensions
+ * (`broadcastShape`). `mul(x, x)` squares (both uses get a gradient).
+ */
 export function mul(a: Tensor, b: Tensor): Tensor {
-  checkSame("mul", a, b);
-  const out = new Float32Array(a.size);
-  for (let i = 0; i < out.length; i++) out[i] = (a.data[i] as number) * (b.data[i] as number);
-  const y = new Tensor(out, a.shape);
+  const shape = broadcastShape("mul", a, b);
+  const [ad, bd, am, bm] = [a.data, b.data, a.size, b.size];
+  const out = new Float32Array(shapeSize(shape));
+  if (am === bm) for (let i = 0; i < out.length; i++) out[i] = (ad[i] as number) * (bd[i] as number);
+  else for (let i = 0; i < out.length; i++) out[i] = (ad[i % am] as number) * (bd[i % bm] as number);
+  const y = new Tensor(out, shape);
   if (!needsGrad(a, b)) return y;
   return record(y, [a, b], (g) => {
-    if (a.requiresGrad) accumulateGrad(a, g.map((v, i) => v * (b.data[i] as number)), true);
-    if (b.requiresGrad) accumulateGrad(b, g.map((v, i) => v * (a.data[i] as number)), true);
+    if (a.requiresGrad) accumulateGrad(a, sumRepeats(g.map((v, i) => v * (bd[i % bm] as number)), am), true);
+    if (b.requiresGrad) accumulateGrad(b, sumRepeats(g.map((v, i) => v * (ad[i % am] as number)), bm), true);
   });
 }
 

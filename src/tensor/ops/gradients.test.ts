@@ -60,6 +60,20 @@ describe("elementwise backward", () => {
     check((x) => addScalar(t(x, 0), 0.75), [param([2, 3])]);
   });
 
+  it("broadcast add, sub, mul: the repeated operand's gradient sums over the leading dims", () => {
+    // (B, T, H) with a bias (H), a (T, H) table, a 0-d scalar; the short operand on either side
+    check((x) => add(t(x, 0), t(x, 1)), [param([2, 3, 4]), param([4])]);
+    check((x) => add(t(x, 0), t(x, 1)), [param([3, 4]), param([2, 3, 4])]);
+    check((x) => add(t(x, 0), t(x, 1)), [param([2, 3, 4]), param([])]);
+    check((x) => sub(t(x, 0), t(x, 1)), [param([2, 3, 4]), param([3, 4])]);
+    check((x) => sub(t(x, 0), t(x, 1)), [param([4]), param([3, 4])]);
+    check((x) => mul(t(x, 0), t(x, 1)), [param([2, 3, 4]), param([4])]);
+    check((x) => mul(t(x, 0), t(x, 1)), [param([3, 4]), param([2, 3, 4])]);
+    check((x) => mul(t(x, 0), t(x, 1)), [param([]), param([3, 4])]);
+    // one side without requiresGrad: the other still gets the right gradient
+    check((x) => mul(t(x, 0), t(x, 1)), [param([2, 3]), param([3], -1, 1, false)]);
+  });
+
   it("abs away from 0", () => {
     check((x) => abs(t(x, 0)), [awayFromZero([4, 3])]);
   });
@@ -75,8 +89,9 @@ describe("linear algebra backward", () => {
     check((x) => linear(t(x, 0), t(x, 1)), [param([3, 5]), param([6, 5])]);
   });
 
-  it("matmul and matmulNT", () => {
+  it("matmul ((M, K) and (B, T, K) left sides) and matmulNT", () => {
     check((x) => matmul(t(x, 0), t(x, 1)), [param([3, 4]), param([4, 5])]);
+    check((x) => matmul(t(x, 0), t(x, 1)), [param([2, 3, 4]), param([4, 5])]);
     check((x) => matmulNT(t(x, 0), t(x, 1)), [param([3, 4]), param([5, 4])]);
   });
 
@@ -86,6 +101,7 @@ describe("linear algebra backward", () => {
 
   it("layerNorm (x, gamma, beta)", () => {
     check((x) => layerNorm(t(x, 0), t(x, 1), t(x, 2), 1e-12), [param([4, 6], -2, 2), param([6], 0.5, 1.5), param([6])]);
+    check((x) => layerNorm(t(x, 0), t(x, 1), t(x, 2), 1e-12), [param([2, 3, 6], -2, 2), param([6], 0.5, 1.5), param([6])]);
   });
 });
 
@@ -95,6 +111,13 @@ describe("attention backward", () => {
     check(
       (x) => multiHeadAttention(t(x, 0), t(x, 1), t(x, 2), { batch: 2, seqLen: 4, heads: 2, keyMask: mask }),
       [param([8, 6]), param([8, 6]), param([8, 6])],
+    );
+  });
+
+  it("q, k, v as (B, T, H)", () => {
+    check(
+      (x) => multiHeadAttention(t(x, 0), t(x, 1), t(x, 2), { batch: 2, seqLen: 4, heads: 2, keyMask: mask }),
+      [param([2, 4, 6]), param([2, 4, 6]), param([2, 4, 6])],
     );
   });
 

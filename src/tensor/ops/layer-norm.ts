@@ -1,5 +1,5 @@
 import { accumulateGrad, needsGrad, record } from "../autograd.js";
-import { Tensor, checkShape } from "../tensor.js";
+import { Tensor, checkShape, shapeText } from "../tensor.js";
 
 /** Mean and 1 / sqrt(var + eps) of row `o..o+c` (biased variance, float64), as the forward uses. */
 function rowStats(x: Float32Array, o: number, c: number, eps: number): [number, number] {
@@ -16,13 +16,16 @@ function rowStats(x: Float32Array, o: number, c: number, eps: number): [number, 
 
 /**
  * Layer normalization over the last dimension, as `torch.nn.LayerNorm`:
- * y = (x − mean) / sqrt(var + eps) · gamma + beta, biased variance. x (..., C) → (..., C).
+ * y = (x − mean) / sqrt(var + eps) · gamma + beta, biased variance. x (..., C) → (..., C), so
+ * (B·T, H) and (B, T, H) alike (leading dimensions are rows of the same buffer, no copy);
+ * gamma and beta are (C).
  * Backward with x̂ = (x − mean)·inv: dgamma = Σ dy·x̂, dbeta = Σ dy,
  * dx = inv · (dx̂ − mean(dx̂) − x̂ · mean(dx̂·x̂)) where dx̂ = dy·gamma.
  */
 export function layerNorm(x: Tensor, gamma: Tensor, beta: Tensor, eps: number): Tensor {
   const c = x.dim(-1);
-  checkShape(gamma.size === c && beta.size === c, "layerNorm", `${c} features, gamma ${gamma.size}, beta ${beta.size}`);
+  const isVec = (t: Tensor): boolean => t.shape.length === 1 && t.shape[0] === c;
+  checkShape(isVec(gamma) && isVec(beta), "layerNorm", `input ${shapeText(x.shape)} needs gamma and beta of shape [${c}], got ${shapeText(gamma.shape)} and ${shapeText(beta.shape)}`);
   const rows = x.size / c;
   const out = new Float32Array(x.size);
   const g = gamma.data;

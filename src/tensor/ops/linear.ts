@@ -1,6 +1,6 @@
 import { accumulateGrad, needsGrad, record } from "../autograd.js";
 import { gemmKernel } from "../kernels.js";
-import { Tensor, checkShape } from "../tensor.js";
+import { Tensor, checkShape, shapeSize, shapeText } from "../tensor.js";
 
 /** Row-major transpose: (rows, cols) → (cols, rows). */
 export function transposeData(data: Float32Array, rows: number, cols: number): Float32Array {
@@ -13,16 +13,18 @@ export function transposeData(data: Float32Array, rows: number, cols: number): F
 }
 
 /**
- * y = x · Wᵀ + b, as `torch.nn.Linear`: x (..., in), weight (out, in), bias (out) → (..., out).
+ * y = x · Wᵀ + b, as `torch.nn.Linear`: x (..., in), weight (out, in), bias (out) → (..., out);
+ * (B·T, in) and (B, T, in) alike, the leading dimensions being rows of the same buffer (no copy).
  * Backward: dx = dy · W, dW = dyᵀ · x, db = Σ_rows dy. Every product runs as the kernel's `gemmNT`
  * (the forward's layout, its fastest path) after an O(rows · (in + out)) transposed copy.
  */
 export function linear(x: Tensor, weight: Tensor, bias?: Tensor): Tensor {
+  checkShape(x.shape.length >= 1, "linear", "input is 0-d; needs (..., in)");
   const inF = x.dim(-1);
-  checkShape(weight.shape.length === 2 && weight.dim(1) === inF, "linear", `input has ${inF} features, weight is [${weight.shape.join(", ")}]`);
+  checkShape(weight.shape.length === 2 && weight.dim(1) === inF, "linear", `input ${shapeText(x.shape)} has ${inF} features, weight is ${shapeText(weight.shape)}`);
   const outF = weight.dim(0);
   checkShape(!bias || (bias.shape.length === 1 && bias.dim(0) === outF), "linear", `bias of shape [${bias?.shape.join(", ")}] for ${outF} outputs`);
-  const rows = x.size / inF;
+  const rows = shapeSize(x.shape.slice(0, -1));
   const out = new Float32Array(rows * outF);
   gemmKernel().gemmNT(x.data, weight.data, out, rows, inF, outF, bias?.data);
   const y = new Tensor(out, [...x.shape.slice(0, -1), outF]);
@@ -47,13 +49,18 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor): Tensor {
   });
 }
 
-/** (M, K) · (K, N) → (M, N). Backward: dA = dC · Bᵀ, dB = Aᵀ · dC. */
+/**
+ * (..., M, K) · (K, N) → (..., M, N), as `torch.matmul` with a 2-D right side: the leading
+ * dimensions of `a` are rows of the same buffer (no copy), so (B, T, K) · (K, N) → (B, T, N).
+ * Backward: dA = dC · Bᵀ, dB = Aᵀ · dC (over all rows).
+ */
 export function matmul(a: Tensor, b: Tensor): Tensor {
-  checkShape(a.shape.length === 2 && b.shape.length === 2 && a.dim(1) === b.dim(0), "matmul", `[${a.shape.join(", ")}] · [${b.shape.join(", ")}]`);
-  const [m, k, n] = [a.dim(0), a.dim(1), b.dim(1)];
+  checkShape(a.shape.length >= 2 && b.shape.length === 2 && a.dim(-1) === b.dim(0), "matmul", `${shapeText(a.shape)} · ${shapeText(b.shape)}: needs (..., M, K) · (K, N)`);
+  const [k, n] = [a.dim(-1), b.dim(1)];
+  const m = shapeSize(a.shape.slice(0, -1));
   const out = new Float32Array(m * n);
   gemmKernel().gemmNN(a.data, b.data, out, m, k, n);
-  const y = new Tensor(out, [m, n]);
+  const y = new Tensor(out, [...a.shape.slice(0, -1), n]);
   if (!needsGrad(a, b)) return y;
   return record(y, [a, b], (g) => {
     if (a.requiresGrad) {

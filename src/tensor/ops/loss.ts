@@ -1,7 +1,7 @@
 import { SbertError } from "../../errors.js";
 import { accumulateGrad, needsGrad, record } from "../autograd.js";
 import { softmaxRow } from "../math.js";
-import { Tensor, checkShape } from "../tensor.js";
+import { Tensor, checkShape, sameShape, shapeText } from "../tensor.js";
 
 /**
  * Fused loss kernels: each reduces to a 0-d tensor (the batch mean) and carries its own backward.
@@ -72,9 +72,12 @@ function softplus(x: number): number {
   return Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x)));
 }
 
-/** `torch.nn.MSELoss()` (mean of squared differences), same sizes → []. Both sides get gradients. */
+/**
+ * `torch.nn.MSELoss()` (mean of squared differences), equal shapes → []. Both sides get gradients.
+ * (torch would broadcast (N) against (N, 1) into (N, N) with a warning; here that is SHAPE_MISMATCH.)
+ */
 export function mseLoss(pred: Tensor, target: Tensor): Tensor {
-  checkShape(pred.size === target.size, "mseLoss", `[${pred.shape.join(", ")}] vs [${target.shape.join(", ")}]`);
+  checkShape(sameShape(pred.shape, target.shape), "mseLoss", `shapes ${shapeText(pred.shape)} and ${shapeText(target.shape)} must be equal`);
   const n = pred.size;
   let total = 0;
   for (let i = 0; i < n; i++) total += ((pred.data[i] as number) - (target.data[i] as number)) ** 2;

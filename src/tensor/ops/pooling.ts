@@ -1,18 +1,20 @@
 import { accumulateGrad, needsGrad, record } from "../autograd.js";
-import { Tensor, checkShape } from "../tensor.js";
+import { Tensor, checkShape, shapeText } from "../tensor.js";
 
 export const POOLING_MODES = ["cls", "max", "mean", "mean_sqrt_len_tokens", "weightedmean", "lasttoken"] as const;
 export type PoolingMode = (typeof POOLING_MODES)[number];
 
 /**
  * Pools token embeddings into one vector per row, as sentence-transformers' Pooling for one mode:
- * tokens (B·T, H), mask (B·T; 0 = left out) → (B, H). Float64 accumulation, float32 result.
+ * tokens (B·T, H) or (B, T, H), mask (B·T; 0 = left out) → (B, H). Float64 accumulation, float32 result.
  * Backward: cls / lasttoken / max route each output gradient to the token it came from; the mean
  * modes spread it as w_i / Σw (the mask is a constant, as Python's clamp(sum_mask) is).
  */
 export function poolTokens(tokens: Tensor, mask: ArrayLike<number>, mode: PoolingMode, batch: number, seqLen: number): Tensor {
+  const sh = tokens.shape;
+  const rowsOk = sh.length === 2 ? sh[0] === batch * seqLen : sh.length === 3 && sh[0] === batch && sh[1] === seqLen;
+  checkShape(rowsOk && mask.length === batch * seqLen, "poolTokens", `tokens ${shapeText(sh)}, mask ${mask.length} for ${batch} × ${seqLen}: needs tokens (B·T, H) or (B, T, H)`);
   const h = tokens.dim(-1);
-  checkShape(tokens.size === batch * seqLen * h && mask.length === batch * seqLen, "poolTokens", `tokens [${tokens.shape.join(", ")}], mask ${mask.length} for ${batch} × ${seqLen}`);
   const out = new Float32Array(batch * h);
   const m = Float64Array.from(mask);
   for (let r = 0; r < batch; r++) {

@@ -1,5 +1,5 @@
 import { accumulateGrad, needsGrad, record } from "../autograd.js";
-import { Tensor, checkShape } from "../tensor.js";
+import { Tensor, checkShape, sameShape, shapeText } from "../tensor.js";
 import { rowNormsF64 } from "./normalize.js";
 
 /** Σ of all elements → a 0-d tensor (shape []). Float64 accumulation. */
@@ -41,9 +41,9 @@ export function rowSum(x: Tensor): Tensor {
   });
 }
 
-/** Row-wise dot products Σ_j a_ij b_ij: (N, D), (N, D) → (N). */
+/** Row-wise dot products Σ_j a_ij b_ij over the last dimension, equal shapes: (..., D), (..., D) → (...). */
 export function rowDot(a: Tensor, b: Tensor): Tensor {
-  checkShape(a.size === b.size && a.dim(-1) === b.dim(-1), "rowDot", `[${a.shape.join(", ")}] · [${b.shape.join(", ")}]`);
+  checkShape(a.shape.length > 0 && sameShape(a.shape, b.shape), "rowDot", `shapes ${shapeText(a.shape)} and ${shapeText(b.shape)} must be equal (and not 0-d)`);
   const d = a.dim(-1);
   const rows = a.size / d;
   const out = new Float32Array(rows);
