@@ -67,8 +67,14 @@ export function supportedModelTypes(): string[] {
  */
 export function createEncoder(config: EncoderConfig, params: ParamStore): Encoder {
   useFastKernel();
-  const entry = entryFor(config);
-  const prefixed = params.has(`${entry.basePrefix}embeddings.word_embeddings.weight`);
-  const base = prefixed ? params.withPrefix(entry.basePrefix) : params;
-  return new entry.cls(config, base, params);
+  return new (entryFor(config).cls)(config, baseParams(config, params), params);
+}
+
+/**
+ * The base model's weights inside a checkpoint: `params` itself for a bare base model, the view
+ * under `bert.` / `roberta.` / ... for a task model (what every engine of the architecture reads).
+ */
+export function baseParams(config: EncoderConfig, params: ParamStore): ParamStore {
+  const { basePrefix } = entryFor(config);
+  return params.has(`${basePrefix}embeddings.word_embeddings.weight`) ? params.withPrefix(basePrefix) : params;
 }
