@@ -4,7 +4,9 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FIXTURES } from "../../test/helpers/fixtures.js";
 import { folderModelKind } from "../modules/folder-kind.js";
-import { readExportSource } from "./read-model.js";
+import { exportSource, loadForExport } from "./read-model.js";
+
+const readExportSource = async (dir: string): Promise<ReturnType<typeof exportSource>> => exportSource(await loadForExport(dir));
 
 describe("readExportSource: the task of a folder that does not store one is the loaders' answer (folderModelKind)", () => {
   let tmp: string;
