@@ -15,14 +15,17 @@ interface EncoderClass {
   positionOffset(config: EncoderConfig): number;
 }
 
-/** `model_type` → implementation, and the prefix its task-head checkpoints put before the base weights. */
-const ARCHITECTURES: Record<string, { cls: EncoderClass; basePrefix: string }> = {
-  bert: { cls: BertEncoder, basePrefix: "bert." },
-  distilbert: { cls: DistilBertEncoder, basePrefix: "distilbert." },
-  roberta: { cls: RobertaEncoder, basePrefix: "roberta." },
-  "xlm-roberta": { cls: RobertaEncoder, basePrefix: "roberta." },
-  camembert: { cls: RobertaEncoder, basePrefix: "roberta." },
-  mpnet: { cls: MpnetEncoder, basePrefix: "mpnet." },
+/** The architecture files: every `model_type` runs one of these (other engines lower them by this name). */
+export type ArchitectureFamily = "bert" | "roberta" | "distilbert" | "mpnet";
+
+/** `model_type` → implementation, its family, and the prefix its task-head checkpoints put before the base weights. */
+const ARCHITECTURES: Record<string, { cls: EncoderClass; family: ArchitectureFamily; basePrefix: string }> = {
+  bert: { cls: BertEncoder, family: "bert", basePrefix: "bert." },
+  distilbert: { cls: DistilBertEncoder, family: "distilbert", basePrefix: "distilbert." },
+  roberta: { cls: RobertaEncoder, family: "roberta", basePrefix: "roberta." },
+  "xlm-roberta": { cls: RobertaEncoder, family: "roberta", basePrefix: "roberta." },
+  camembert: { cls: RobertaEncoder, family: "roberta", basePrefix: "roberta." },
+  mpnet: { cls: MpnetEncoder, family: "mpnet", basePrefix: "mpnet." },
 };
 
 function entryFor(config: EncoderConfig): (typeof ARCHITECTURES)[string] {
@@ -68,6 +71,11 @@ export function supportedModelTypes(): string[] {
 export function createEncoder(config: EncoderConfig, params: ParamStore): Encoder {
   useFastKernel();
   return new (entryFor(config).cls)(config, baseParams(config, params), params);
+}
+
+/** Which architecture file `config.model_type` runs (UNSUPPORTED_FORMAT for an unknown one). */
+export function architectureFamily(config: EncoderConfig): ArchitectureFamily {
+  return entryFor(config).family;
 }
 
 /**

@@ -57,4 +57,15 @@ describe("the exporter walks a loaded pipeline (the folder is read by the loader
     expect(await errorOf(buildOnnxModel([...modules, tokenToSentence], { withPooling: true }))).toMatchObject({ code: "UNSUPPORTED_FORMAT" });
     expect(await errorOf(buildOnnxModel([opaque]))).toMatchObject({ code: "UNSUPPORTED_FORMAT" });
   });
+
+  it("a model on ONNX Runtime has no weights in memory to export: INVALID_OPERATION naming the native backend", async () => {
+    const model = await SentenceTransformer.load(join(FIXTURES, "st-bert-mean"), { backend: "onnx", onnxCache: join(tmp, "cache") });
+    try {
+      const e = await errorOf(buildOnnxModel(model));
+      expect(e).toMatchObject({ code: "INVALID_OPERATION" });
+      expect(String(e)).toMatch(/native/);
+    } finally {
+      await model.dispose();
+    }
+  });
 });

@@ -8,7 +8,7 @@ import { exportSource, loadForExport } from "./read-model.js";
 
 const readExportSource = async (dir: string): Promise<ReturnType<typeof exportSource>> => exportSource(await loadForExport(dir));
 
-describe("readExportSource: the task of a folder that does not store one is the loaders' answer (folderModelKind)", () => {
+describe("loadForExport + exportSource: the task of a folder that does not store one is the loaders' answer (folderModelKind)", () => {
   let tmp: string;
   beforeAll(async () => {
     tmp = await mkdtemp(join(tmpdir(), "sbert-read-model-"));

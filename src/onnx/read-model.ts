@@ -1,6 +1,6 @@
 import type { EncoderConfig } from "../architectures/config.js";
 import type { ParamStore } from "../architectures/params.js";
-import { baseParams } from "../architectures/registry.js";
+import { type ArchitectureFamily, architectureFamily, baseParams } from "../architectures/registry.js";
 import { SbertError } from "../errors.js";
 import { folderModelKind } from "../modules/folder-kind.js";
 import { loadModules } from "../modules/load-modules.js";
@@ -14,13 +14,11 @@ import type { PostModule } from "./export-pooling.js";
 
 type GraphFactory = (c: EncoderConfig, base: ParamStore, root: ParamStore) => ArchitectureGraph;
 
-/** `model_type` → its lowering to ONNX (the architectures themselves live in architectures/registry.ts). */
-const GRAPHS: Record<string, GraphFactory> = {
+/** Each architecture file's lowering to ONNX (which `model_type` runs which: architectures/registry.ts). */
+const GRAPHS: Record<ArchitectureFamily, GraphFactory> = {
   bert: (c, b, r) => bertFamilyGraph(c, b, r, false),
-  distilbert: distilBertGraph,
   roberta: (c, b, r) => bertFamilyGraph(c, b, r, true),
-  "xlm-roberta": (c, b, r) => bertFamilyGraph(c, b, r, true),
-  camembert: (c, b, r) => bertFamilyGraph(c, b, r, true),
+  distilbert: distilBertGraph,
   mpnet: mpnetGraph,
 };
 
@@ -56,12 +54,10 @@ export function exportSource(modules: readonly PipelineModule[], opts: { task?: 
   const first = specOf(modules[0], "the first module");
   if (first.kind !== "encoder") throw new SbertError("UNSUPPORTED_FORMAT", "the first module must be a Transformer to export an ONNX graph");
   const { config, params } = first;
-  const graph = GRAPHS[config.modelType];
-  if (!graph) throw new SbertError("UNSUPPORTED_FORMAT", `cannot export model_type "${config.modelType}" to ONNX; supported: ${Object.keys(GRAPHS).join(", ")}`);
   if (config.hiddenSize % config.numHeads !== 0) {
     throw new SbertError("INVALID_MODEL_FILE", `${params.source}: hidden size ${config.hiddenSize} is not a multiple of ${config.numHeads} heads`);
   }
-  const arch = graph(config, baseParams(config, params), params);
+  const arch = GRAPHS[architectureFamily(config)](config, baseParams(config, params), params);
   const task = opts.task ?? first.task;
   if (task === "sequence-classification" && !arch.head) {
     throw new SbertError("INVALID_MODEL_FILE", `${params.source}: a sequence-classification export needs a classifier head, and the weights have none`);
