@@ -15,14 +15,17 @@ interface EncoderClass {
   positionOffset(config: EncoderConfig): number;
 }
 
-/** `model_type` → implementation, and the prefix its task-head checkpoints put before the base weights. */
-const ARCHITECTURES: Record<string, { cls: EncoderClass; basePrefix: string }> = {
-  bert: { cls: BertEncoder, basePrefix: "bert." },
-  distilbert: { cls: DistilBertEncoder, basePrefix: "distilbert." },
-  roberta: { cls: RobertaEncoder, basePrefix: "roberta." },
-  "xlm-roberta": { cls: RobertaEncoder, basePrefix: "roberta." },
-  camembert: { cls: RobertaEncoder, basePrefix: "roberta." },
-  mpnet: { cls: MpnetEncoder, basePrefix: "mpnet." },
+/** The architecture files: every `model_type` runs one of these (other engines lower them by this name). */
+export type ArchitectureFamily = "bert" | "roberta" | "distilbert" | "mpnet";
+
+/** `model_type` → implementation, its family, and the prefix its task-head checkpoints put before the base weights. */
+const ARCHITECTURES: Record<string, { cls: EncoderClass; family: ArchitectureFamily; basePrefix: string }> = {
+  bert: { cls: BertEncoder, family: "bert", basePrefix: "bert." },
+  distilbert: { cls: DistilBertEncoder, family: "distilbert", basePrefix: "distilbert." },
+  roberta: { cls: RobertaEncoder, family: "roberta", basePrefix: "roberta." },
+  "xlm-roberta": { cls: RobertaEncoder, family: "roberta", basePrefix: "roberta." },
+  camembert: { cls: RobertaEncoder, family: "roberta", basePrefix: "roberta." },
+  mpnet: { cls: MpnetEncoder, family: "mpnet", basePrefix: "mpnet." },
 };
 
 function entryFor(config: EncoderConfig): (typeof ARCHITECTURES)[string] {
@@ -67,8 +70,19 @@ export function supportedModelTypes(): string[] {
  */
 export function createEncoder(config: EncoderConfig, params: ParamStore): Encoder {
   useFastKernel();
-  const entry = entryFor(config);
-  const prefixed = params.has(`${entry.basePrefix}embeddings.word_embeddings.weight`);
-  const base = prefixed ? params.withPrefix(entry.basePrefix) : params;
-  return new entry.cls(config, base, params);
+  return new (entryFor(config).cls)(config, baseParams(config, params), params);
+}
+
+/** Which architecture file `config.model_type` runs (UNSUPPORTED_FORMAT for an unknown one). */
+export function architectureFamily(config: EncoderConfig): ArchitectureFamily {
+  return entryFor(config).family;
+}
+
+/**
+ * The base model's weights inside a checkpoint: `params` itself for a bare base model, the view
+ * under `bert.` / `roberta.` / ... for a task model (what every engine of the architecture reads).
+ */
+export function baseParams(config: EncoderConfig, params: ParamStore): ParamStore {
+  const { basePrefix } = entryFor(config);
+  return params.has(`${basePrefix}embeddings.word_embeddings.weight`) ? params.withPrefix(basePrefix) : params;
 }

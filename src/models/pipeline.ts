@@ -1,9 +1,6 @@
-import { join } from "node:path";
 import { SbertError } from "../errors.js";
+import { loadModules } from "../modules/load-modules.js";
 import type { Features, PipelineModule } from "../modules/module.js";
-import { readModulesJson } from "../modules/modules-json.js";
-import { Pooling } from "../modules/pooling.js";
-import { loadModule } from "../modules/registry.js";
 import type { Rng } from "../tensor/random.js";
 import { type OnnxGraphSource, Transformer, type TransformerOptions } from "../modules/transformer.js";
 
@@ -11,21 +8,11 @@ import { type OnnxGraphSource, Transformer, type TransformerOptions } from "../m
 const onnxGraph: OnnxGraphSource = async (dir, want) => (await import("../onnx/transformer-graph.js")).transformerOnnxGraph(dir, want);
 
 /**
- * Loads every module of the folder in order. Without modules.json (a plain Hugging Face folder):
- * Transformer + mean Pooling for bi-encoders, as Python does; the Transformer alone for
- * classification models (`defaultTask: "sequence-classification"`).
+ * Loads every module of the folder in order (`loadModules`, modules/load-modules.ts), with the
+ * ONNX exporter for a Transformer on ONNX Runtime whose folder has no graph.
  */
 export async function loadPipeline(dir: string, options: TransformerOptions = {}): Promise<PipelineModule[]> {
-  const opts: TransformerOptions = { onnxGraph, ...options };
-  const entries = await readModulesJson(dir);
-  if (!entries) {
-    const transformer = await Transformer.load(dir, opts);
-    if (transformer.task === "sequence-classification") return [transformer];
-    return [transformer, new Pooling({ embeddingDimension: transformer.outputDimension(), modes: ["mean"], includePrompt: true })];
-  }
-  const modules: PipelineModule[] = [];
-  for (const e of entries) modules.push(await loadModule(e.type, e.path ? join(dir, e.path) : dir, opts));
-  return modules;
+  return loadModules(dir, { onnxGraph, ...options });
 }
 
 /**

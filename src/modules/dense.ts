@@ -4,7 +4,7 @@ import { readJsonObject } from "../io/json-file.js";
 import { type ActivationName, activation, parseActivationName, torchActivationClass } from "../tensor/ops/elementwise.js";
 import { linear } from "../tensor/ops/linear.js";
 import type { Tensor } from "../tensor/tensor.js";
-import type { Features, PipelineModule } from "./module.js";
+import type { ExportSpec, Features, PipelineModule } from "./module.js";
 import { writeModuleJson, writeModuleWeights } from "./module-files.js";
 import { loadParamStore } from "./weights.js";
 
@@ -92,6 +92,14 @@ export class Dense implements PipelineModule {
   async save(dir: string): Promise<void> {
     await writeModuleJson(join(dir, "config.json"), this.getConfigDict());
     await writeModuleWeights(dir, this.parameters());
+  }
+
+  /** The linear layer and activation; UNSUPPORTED_FORMAT for a Dense from one feature to the other (token → sentence). */
+  exportSpec(): ExportSpec {
+    if (this.outputKey !== this.inputKey) {
+      throw new SbertError("UNSUPPORTED_FORMAT", `a Dense that reads ${featureName(this.inputKey)} and writes ${featureName(this.outputKey)} cannot be exported`);
+    }
+    return { kind: "dense", weight: this.weight, bias: this.bias, activation: this.activationName, tokenLevel: this.inputKey === "tokenEmbeddings" };
   }
 
   forward(features: Features): Features {

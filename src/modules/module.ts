@@ -1,3 +1,7 @@
+import type { EncoderConfig } from "../architectures/config.js";
+import type { ParamStore } from "../architectures/params.js";
+import type { ActivationName } from "../tensor/ops/elementwise.js";
+import type { PoolingMode } from "../tensor/ops/pooling.js";
 import type { Rng } from "../tensor/random.js";
 import type { Tensor } from "../tensor/tensor.js";
 import type { TokenBatch } from "../tokenizers/text-tokenizer.js";
@@ -15,6 +19,25 @@ export interface Features {
   /** Tokens at the start of every row that belong to the prompt (for `include_prompt: false`). */
   promptLength?: number;
 }
+
+/** The Pooling settings a graph needs (modules/pooling.ts parses them). */
+export interface PoolingSpec {
+  embeddingDimension: number;
+  /** Modes in concatenation order. */
+  modes: PoolingMode[];
+  includePrompt: boolean;
+}
+
+/**
+ * What a module is, as plain data, for an engine that lowers the pipeline to another form (the
+ * ONNX exporter of src/onnx/ turns each kind into graph nodes). Modules report it; they never
+ * build a graph themselves, so modules/ knows nothing of ONNX.
+ */
+export type ExportSpec =
+  | { kind: "encoder"; config: EncoderConfig; params: ParamStore; task: "feature-extraction" | "sequence-classification" }
+  | { kind: "pooling"; config: PoolingSpec }
+  | { kind: "dense"; weight: Tensor; bias: Tensor | undefined; activation: ActivationName; tokenLevel: boolean }
+  | { kind: "normalize" };
 
 /** How a module saves files it does not hold in memory (config.json, tokenizer files). */
 export interface ModuleSaveOptions {
@@ -65,4 +88,10 @@ export interface PipelineModule {
   readonly excludesPrompt?: boolean;
   /** The pooling this module applies, as TEI names it (`mean`, `cls+mean`); only on pooling modules. */
   readonly poolingName?: string;
+  /**
+   * The module as plain data for the ONNX exporter (`exportOnnx`, `--with-pooling`); absent on
+   * modules that cannot be exported. UNSUPPORTED_FORMAT / INVALID_OPERATION when this instance
+   * cannot be (a Dense from token to sentence embeddings; a Transformer not on the native backend).
+   */
+  exportSpec?(): ExportSpec;
 }

@@ -1,7 +1,7 @@
 import { SbertError } from "../errors.js";
 import { l2Normalize } from "../tensor/ops/normalize.js";
 import type { Tensor } from "../tensor/tensor.js";
-import type { Features, PipelineModule } from "./module.js";
+import type { ExportSpec, Features, PipelineModule } from "./module.js";
 
 /** Normalize: scales each sentence embedding to unit length (the differentiable float64 `l2Normalize`, so it trains). */
 export class Normalize implements PipelineModule {
@@ -26,6 +26,10 @@ export class Normalize implements PipelineModule {
 
   /** Writes nothing: the folder alone is the module, as in Python. */
   async save(): Promise<void> {}
+
+  exportSpec(): ExportSpec {
+    return { kind: "normalize" };
+  }
 
   forward(features: Features): Features {
     const x = features.sentenceEmbedding;

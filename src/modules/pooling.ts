@@ -4,7 +4,7 @@ import { type JsonObject, readJsonObject } from "../io/json-file.js";
 import { POOLING_MODES, type PoolingMode, poolTokens } from "../tensor/ops/pooling.js";
 import { concat } from "../tensor/ops/shape.js";
 import type { Tensor } from "../tensor/tensor.js";
-import type { Features, PipelineModule } from "./module.js";
+import type { ExportSpec, Features, PipelineModule, PoolingSpec } from "./module.js";
 import { writeModuleJson } from "./module-files.js";
 
 export { POOLING_MODES, type PoolingMode };
@@ -19,12 +19,8 @@ export const LEGACY_POOLING_KEYS: ReadonlyArray<readonly [string, PoolingMode]> 
   ["pooling_mode_lasttoken", "lasttoken"],
 ];
 
-export interface PoolingConfig {
-  embeddingDimension: number;
-  /** Modes in concatenation order. */
-  modes: PoolingMode[];
-  includePrompt: boolean;
-}
+/** `embeddingDimension`, the modes in concatenation order, `includePrompt` (defined in module.ts, which the exporter reads). */
+export type PoolingConfig = PoolingSpec;
 
 /**
  * Parses `1_Pooling/config.json` in either format — 5.4+ (`embedding_dimension`, `pooling_mode`
@@ -108,6 +104,10 @@ export class Pooling implements PipelineModule {
   /** Writes `config.json`. */
   async save(dir: string): Promise<void> {
     await writeModuleJson(join(dir, "config.json"), this.getConfigDict());
+  }
+
+  exportSpec(): ExportSpec {
+    return { kind: "pooling", config: this.config };
   }
 
   forward(features: Features): Features {

@@ -13,7 +13,7 @@ import { prepareInputs } from "../tokenizers/token-rows.js";
 import { TokenizerThread } from "../tokenizers/tokenizer-thread.js";
 import type { Rng } from "../tensor/random.js";
 import type { Tensor } from "../tensor/tensor.js";
-import type { Features, ModuleSaveOptions, PipelineModule } from "./module.js";
+import type { ExportSpec, Features, ModuleSaveOptions, PipelineModule } from "./module.js";
 import { writeModuleJson, writeModuleWeights } from "./module-files.js";
 import { copySourceFiles, copyTokenizerFiles } from "./transformer-files.js";
 import { loadParamStore, weightFiles } from "./weights.js";
@@ -139,6 +139,11 @@ export class Transformer implements PipelineModule {
   /** The encoder's weights under their checkpoint keys (`embeddings.word_embeddings.weight`, `bert.…`); native backend only. */
   parameters(): ReadonlyMap<string, Tensor> {
     return this.encoder.params.tensors;
+  }
+
+  /** The encoder's config, its checkpoint's weights and the task, for the ONNX exporter; native backend only. */
+  exportSpec(): ExportSpec {
+    return { kind: "encoder", config: this.config, params: this.encoder.params, task: this.task };
   }
 
   /**

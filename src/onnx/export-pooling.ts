@@ -1,16 +1,15 @@
 import { SbertError } from "../errors.js";
-import type { PoolingConfig, PoolingMode } from "../modules/pooling.js";
-import type { ActivationName } from "../tensor/ops/elementwise.js";
-import type { Tensor } from "../tensor/tensor.js";
+import type { ExportSpec } from "../modules/module.js";
+import type { PoolingMode } from "../modules/pooling.js";
 import { DataType } from "./graph.js";
 import { type GraphBuilder, activation, linear } from "./graph-builder.js";
 import { seqLenOf } from "./encoder-graph.js";
 
-/** The modules after the Transformer that `--with-pooling` bakes into the graph, in pipeline order. */
-export type PostModule =
-  | { kind: "pooling"; config: PoolingConfig }
-  | { kind: "dense"; key: string; weight: Tensor; bias: Tensor | undefined; activation: ActivationName; tokenLevel: boolean }
-  | { kind: "normalize" };
+/**
+ * The modules after the Transformer that `--with-pooling` bakes into the graph, in pipeline order:
+ * what each reports (`exportSpec`), a Dense with the initializer name of its weights.
+ */
+export type PostModule = Exclude<ExportSpec, { kind: "encoder" | "dense" }> | (Extract<ExportSpec, { kind: "dense" }> & { key: string });
 
 /** Value names of the pooled graph's two results. */
 export interface PooledOutputs {

@@ -3,13 +3,14 @@ import { basename, join } from "node:path";
 import { checkOptions, optionKeys } from "../strict-options.js";
 import { SbertError } from "../errors.js";
 import { packageVersion } from "../package-version.js";
-import type { TransformerTask } from "../modules/transformer.js";
+import type { PipelineModule } from "../modules/module.js";
+import { Transformer, type TransformerTask } from "../modules/transformer.js";
 import { type EncoderInputs, encoderGraph } from "./encoder-graph.js";
 import { poolingGraph } from "./export-pooling.js";
 import { DataType, IR_VERSION, type ModelSpec, OPSET } from "./graph.js";
 import { GraphBuilder } from "./graph-builder.js";
 import { type QuantizedMatMulFormat, quantizeDynamic } from "./quantize-dynamic.js";
-import { readExportSource } from "./read-model.js";
+import { exportSource, loadForExport } from "./read-model.js";
 import { writeOnnxModel } from "./write-model.js";
 
 export interface ExportOnnxOptions {
@@ -49,15 +50,33 @@ export function defaultOnnxFileName(opts: Pick<ExportOnnxOptions, "withPooling" 
 }
 
 /**
- * Builds the ONNX model of a model folder in memory, without Python.
+ * What the exporter reads: a model folder (loaded on the native backend, as the loaders read it),
+ * or a loaded model — a `SentenceTransformer` (its `modules`), a `CrossEncoder` (its
+ * `transformer`) or the module list of `loadPipeline` — whose Transformer runs on the native backend.
+ */
+export type ExportableModel = string | readonly PipelineModule[] | { readonly modules: readonly PipelineModule[] } | { readonly transformer: PipelineModule };
+
+/**
+ * Builds the ONNX model of a model (folder or loaded) in memory, without Python: the
+ * Transformer's encoder, and with `withPooling` what each later module reports (`exportSpec`).
  *
  * Inputs (int64, [batch_size, sequence_length]): `input_ids`, `attention_mask`, and
  * `token_type_ids` for BERT only (as Optimum exports). Outputs: `last_hidden_state`
  * [batch_size, sequence_length, H]; for sequence classification `logits` [batch_size, labels];
  * with pooling `token_embeddings` and `sentence_embedding` [batch_size, D]. Opset 17.
  */
-export async function buildOnnxModel(modelDir: string, opts: ExportOnnxOptions = {}): Promise<ModelSpec> {
-  const src = await readExportSource(modelDir, opts.task);
+export async function buildOnnxModel(model: ExportableModel, opts: ExportOnnxOptions = {}): Promise<ModelSpec> {
+  if (typeof model !== "string") return onnxModelOf("modules" in model ? model.modules : "transformer" in model ? [model.transformer] : model, opts);
+  const modules = await loadForExport(model, opts.task);
+  try {
+    return onnxModelOf(modules, opts, model);
+  } finally {
+    await Promise.all(modules.map((m) => (m instanceof Transformer ? m.dispose() : undefined)));
+  }
+}
+
+function onnxModelOf(modules: readonly PipelineModule[], opts: ExportOnnxOptions, modelDir = "this model"): ModelSpec {
+  const src = exportSource(modules, opts);
   const c = src.arch.config;
   if (opts.withPooling && src.task === "sequence-classification") {
     throw new SbertError("INVALID_INPUT", `${modelDir} is a cross-encoder (sequence classification): --with-pooling applies to bi-encoders only`);
@@ -97,23 +116,28 @@ export async function buildOnnxModel(modelDir: string, opts: ExportOnnxOptions =
 }
 
 /**
- * Exports a model folder to ONNX (`sbert export-onnx`): builds the graph from config.json and
- * model.safetensors and writes it atomically.
+ * Exports a model to ONNX (`sbert export-onnx`) and writes it atomically: a folder (loaded on the
+ * native backend), or a loaded model on the native backend, which needs `output`.
  *
  * @example
  * const { path } = await exportOnnx("models/all-MiniLM-L6-v2", { quantize: "int8" });
  * // → models/all-MiniLM-L6-v2/onnx/model_qint8_avx512_vnni.onnx
+ * const model = await SentenceTransformer.load("models/all-MiniLM-L6-v2", { backend: "native" });
+ * await exportOnnx(model, { output: "out", withPooling: true }); // → out/model_pooled.onnx
  */
-export async function exportOnnx(modelDir: string, opts: ExportOnnxOptions = {}): Promise<ExportOnnxResult> {
+export async function exportOnnx(modelDir: ExportableModel, opts: ExportOnnxOptions = {}): Promise<ExportOnnxResult> {
   checkOptions(opts, EXPORT_KEYS, "exportOnnx");
   const fileName = opts.fileName ?? defaultOnnxFileName(opts);
   if (fileName !== basename(fileName) || fileName === "" || fileName.startsWith(".")) {
     throw new SbertError("INVALID_INPUT", `fileName must be a plain file name, got "${fileName}"`);
   }
+  if (typeof modelDir !== "string" && opts.output === undefined) {
+    throw new SbertError("INVALID_INPUT", "exportOnnx of a loaded model needs output (the folder to write into)");
+  }
   const model = await buildOnnxModel(modelDir, opts);
   let outDir = opts.output;
   if (outDir === undefined) {
-    outDir = join(modelDir, "onnx");
+    outDir = join(modelDir as string, "onnx");
     await mkdir(outDir, { recursive: true });
   }
   const path = join(outDir, fileName);

@@ -4,9 +4,11 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FIXTURES } from "../../test/helpers/fixtures.js";
 import { folderModelKind } from "../modules/folder-kind.js";
-import { readExportSource } from "./read-model.js";
+import { exportSource, loadForExport } from "./read-model.js";
 
-describe("readExportSource: the task of a folder that does not store one is the loaders' answer (folderModelKind)", () => {
+const readExportSource = async (dir: string): Promise<ReturnType<typeof exportSource>> => exportSource(await loadForExport(dir));
+
+describe("loadForExport + exportSource: the task of a folder that does not store one is the loaders' answer (folderModelKind)", () => {
   let tmp: string;
   beforeAll(async () => {
     tmp = await mkdtemp(join(tmpdir(), "sbert-read-model-"));
