@@ -10,11 +10,9 @@
  * const w = file.get("embeddings.word_embeddings.weight"); // { dtype: "F32", shape: [1000, 48], data }
  * await writeSafetensors("out/model.safetensors", { "linear.weight": { shape: [2, 2], data: new Float32Array(4) } });
  */
-import { randomBytes } from "node:crypto";
-import { open, rename, rm } from "node:fs/promises";
-import { basename, dirname, join } from "node:path";
+import { dirname } from "node:path";
 import { SbertError } from "../errors.js";
-import { writeFully } from "./write-fully.js";
+import { writeFileAtomic } from "./write-file-atomic.js";
 import {
   DEFAULT_MAX_HEADER_BYTES,
   DTYPES,
@@ -373,8 +371,8 @@ export function encodeTensorBytes(
 }
 
 /**
- * Writes a safetensors file atomically: the bytes go to a temp file in the same folder, which is
- * flushed and then renamed over `path`; on failure the temp file is removed.
+ * Writes a safetensors file atomically (`writeFileAtomic`: a temp file in the same folder, every
+ * byte written, flushed, renamed over `path`; on failure the temp file is removed).
  *
  * @throws SbertError `FILE_NOT_FOUND` if the folder does not exist, plus `serializeSafetensors`'s.
  */
@@ -384,18 +382,9 @@ export async function writeSafetensors(
   metadata?: Readonly<Record<string, string>>,
 ): Promise<void> {
   const bytes = serializeSafetensors(tensors, metadata);
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
-  let handle: Awaited<ReturnType<typeof open>> | undefined;
   try {
-    handle = await open(tmp, "wx");
-    await writeFully(handle, bytes, path);
-    await handle.sync();
-    await handle.close();
-    handle = undefined;
-    await rename(tmp, path);
+    await writeFileAtomic(path, bytes);
   } catch (e) {
-    await handle?.close().catch(() => undefined);
-    await rm(tmp, { force: true }).catch(() => undefined);
     throw fsError(e, path, "write");
   }
 }

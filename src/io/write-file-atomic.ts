@@ -61,16 +61,10 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array | 
         pendingBytes = 0;
       };
       for (const c of chunks) {
-        if (c.length >= BLOCK) {
-          await flush();
-          await writeFully(fh, c, path);
-          hash.update(c);
-          total += c.length;
-        } else {
-          pending.push(c);
-          pendingBytes += c.length;
-          if (pendingBytes >= BLOCK) await flush();
-        }
+        if (c.length >= BLOCK) await flush(); // a large chunk is written as it is, never copied
+        pending.push(c);
+        pendingBytes += c.length;
+        if (pendingBytes >= BLOCK) await flush();
       }
       await flush();
       await fh.sync();

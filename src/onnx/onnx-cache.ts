@@ -57,12 +57,12 @@ function stampOf(s: { size: number; mtimeMs: number; ctimeMs: number; ino: numbe
 const REMEMBER_ABOVE = 1 << 20;
 
 /**
- * sha256 (hex) of a file's bytes; memoized per process by path, size, mtime, ctime and inode. A
+ * sha256 (hex) of a file's bytes; memoized per process by path and stamp (`stampOf`). A
  * Hub snapshot's LFS file links to `blobs/<sha256>`, whose name is already the digest.
  */
 export async function fileSha256(path: string): Promise<string> {
   const s = await stat(path);
-  const memo = `${resolve(path)}:${s.size}:${s.mtimeMs}:${s.ctimeMs}:${s.ino}`;
+  const memo = `${resolve(path)}:${stampOf(s)}`;
   const known = digests.get(memo);
   if (known) return known;
   const hash = createHash("sha256");
