@@ -7,21 +7,14 @@
  * @example
  * const store = await loadParamStore("model"); // store.get("embeddings.word_embeddings.weight", [vocab, hidden])
  */
-import { lstat, readFile, stat } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { ParamStore } from "../architectures/params.js";
 import { SbertError } from "../errors.js";
+import { entryExists } from "../io/exists.js";
 import { pickleWeightsError, readFloatTensors } from "../io/safetensors.js";
 import { MAX_SHARD_INDEX_BYTES, type ShardIndex, parseShardIndex } from "../io/safetensors-index.js";
 import { Tensor } from "../tensor/tensor.js";
-
-/** Whether anything (even a dangling symlink) is at `path`. */
-async function present(path: string): Promise<boolean> {
-  return lstat(path).then(
-    () => true,
-    () => false,
-  );
-}
 
 /**
  * Loads the floating-point tensors of `dir/<fileName>` (or of the shards its `<fileName>.index.json`
@@ -34,16 +27,16 @@ export async function loadParamStore(dir: string, fileName = "model.safetensors"
   const path = join(dir, fileName);
   const indexPath = `${path}.index.json`;
   const tensors = new Map<string, Tensor>();
-  if (await present(path)) {
+  if (await entryExists(path)) {
     await readFloatTensors(path, (name, shape, data) => tensors.set(name, finiteTensor(path, name, shape, data)));
     return new ParamStore(tensors, path);
   }
-  if (await present(indexPath)) {
+  if (await entryExists(indexPath)) {
     await loadShards(dir, await readShardIndex(indexPath), indexPath, tensors);
     return new ParamStore(tensors, indexPath);
   }
   const pickle = join(dir, "pytorch_model.bin");
-  if (await present(pickle)) throw pickleWeightsError(pickle);
+  if (await entryExists(pickle)) throw pickleWeightsError(pickle);
   throw new SbertError("FILE_NOT_FOUND", `${path} is missing; the model folder has no weights`);
 }
 
@@ -53,9 +46,9 @@ export async function loadParamStore(dir: string, fileName = "model.safetensors"
  */
 export async function weightFiles(dir: string, fileName = "model.safetensors"): Promise<string[]> {
   const path = join(dir, fileName);
-  if (await present(path)) return [fileName];
+  if (await entryExists(path)) return [fileName];
   const indexPath = `${path}.index.json`;
-  if (!(await present(indexPath))) return [];
+  if (!(await entryExists(indexPath))) return [];
   return [`${fileName}.index.json`, ...(await readShardIndex(indexPath)).shards];
 }
 
@@ -71,7 +64,7 @@ async function loadShards(dir: string, index: ShardIndex, indexPath: string, ten
   const seen = new Set<string>();
   for (const shard of index.shards) {
     const path = join(dir, shard);
-    if (!(await present(path))) throw new SbertError("FILE_NOT_FOUND", `${path} is missing; ${indexPath} lists it as a shard`);
+    if (!(await entryExists(path))) throw new SbertError("FILE_NOT_FOUND", `${path} is missing; ${indexPath} lists it as a shard`);
     const { names } = await readFloatTensors(path, (name, shape, data) => {
       if (index.weightMap.get(name) === shard) tensors.set(name, finiteTensor(path, name, shape, data));
     });
