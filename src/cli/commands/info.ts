@@ -1,6 +1,7 @@
 import { relative, isAbsolute, join } from "node:path";
 import type { Command } from "commander";
-import { type JsonObject, readJsonObject, readJsonValue } from "../../io/json-file.js";
+import { type JsonObject, readJsonObject } from "../../io/json-file.js";
+import { readModulesJson } from "../../modules/modules-json.js";
 import { type ServedModel, loadServedModel } from "../../server/model.js";
 import type { CliIo } from "../io.js";
 import { type CliModelOptions, resolveCliModelDir } from "../model.js";
@@ -103,26 +104,18 @@ export async function modelInfo(opts: InfoCliOptions, io: CliIo): Promise<ModelI
 
 /** modules.json's entries with their configs; a folder without one lists the loaded modules. */
 async function moduleInfos(folder: string, served: ServedModel): Promise<ModuleInfo[]> {
-  const listed = await readJsonValue(folder, "modules.json");
-  if (!Array.isArray(listed)) {
+  const listed = await readModulesJson(folder);
+  if (!listed) {
     const names = served.kind === "embedding" ? served.model.modules.map((m) => m.typeName) : [served.model.transformer.typeName];
     const root = await readJsonObject(folder, "sentence_bert_config.json", { optional: true });
     return names.map((type, idx) => ({ idx, name: String(idx), path: "", type, config: idx === 0 ? (root ?? null) : null }));
   }
   return Promise.all(
-    listed.map(async (raw: unknown, i): Promise<ModuleInfo> => {
-      const e = (typeof raw === "object" && raw !== null ? raw : {}) as JsonObject;
-      const path = typeof e["path"] === "string" ? e["path"] : "";
+    listed.map(async ({ idx, name, type, path }): Promise<ModuleInfo> => {
       const dir = join(folder, path);
       // The Transformer's own config is sentence_bert_config.json; config.json beside it is Hugging Face's.
       const config = (await readJsonObject(dir, "sentence_bert_config.json", { optional: true })) ?? (path === "" ? undefined : await readJsonObject(dir, "config.json", { optional: true }));
-      return {
-        idx: typeof e["idx"] === "number" ? e["idx"] : i,
-        name: typeof e["name"] === "string" ? e["name"] : String(i),
-        path,
-        type: typeof e["type"] === "string" ? e["type"] : "?",
-        config: config ?? null,
-      };
+      return { idx, name, path, type, config: config ?? null };
     }),
   );
 }
