@@ -20,6 +20,7 @@ import { homedir } from "node:os";
 import { basename, dirname, join, relative, resolve, sep } from "node:path";
 import { SbertError } from "../errors.js";
 import { type WrittenFile, writeFileAtomic } from "../io/write-file-atomic.js";
+import { TOKENIZER_FILES } from "../modules/transformer-files.js";
 
 /** Bumped whenever the exporter writes a different graph for the same folder (invalidates caches). */
 export const EXPORTER_VERSION = "2";
@@ -27,8 +28,8 @@ export const EXPORTER_VERSION = "2";
 /** The file in every entry that lists its files (written last: an entry without it is incomplete). */
 export const MANIFEST = "manifest.json";
 
-/** Files that never change the graph (tokenizers, docs) and so stay out of the key. */
-const NOT_GRAPH = new Set(["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.json", "added_tokens.json", "merges.txt"]);
+/** Files that never change the graph (the tokenizer files a Transformer saves) and so stay out of the key. */
+const NOT_GRAPH = new Set(TOKENIZER_FILES);
 
 /**
  * The cache root: `option` (a folder, or false = off), else `env.SBERT_ONNX_CACHE` (a folder, or
