@@ -1,14 +1,12 @@
-import { multiHeadAttention } from "../tensor/ops/attention.js";
-import { activation, add } from "../tensor/ops/elementwise.js";
-import type { Tensor } from "../tensor/tensor.js";
+import type { ActivationName } from "../tensor/ops/elementwise.js";
 import type { EncoderConfig } from "./config.js";
-import type { DropoutState, EncoderBatch } from "./encoder.js";
-import { type LinearParams, type NormParams, applyLinear, applyNorm, linearParams, normParams } from "./layers.js";
+import { linearParams, normParams } from "./layers.js";
+import type { ArchOps, LinearParams, NormParams } from "./ops.js";
 import type { ParamStore } from "./params.js";
 
 /**
  * The weights of one post-LayerNorm encoder layer. BERT (and RoBERTa, XLM-R), DistilBERT and MPNet
- * differ only in what their checkpoints call them; the ONNX exporter reads the same list.
+ * differ only in what their checkpoints call them.
  */
 export interface EncoderLayerParams {
   q: LinearParams;
@@ -45,28 +43,43 @@ export function encoderLayersParams(p: ParamStore, c: EncoderConfig, names: (lay
   return Array.from({ length: c.numLayers }, (_, l) => encoderLayerParams(p, names(l), c.hiddenSize, c.intermediateSize));
 }
 
-export interface PostNormLayerOptions {
-  /** Added to every head's scores, (heads, T, T): MPNet's relative position bias. */
-  bias?: Tensor | undefined;
+export interface PostNormStackOptions<V, M> {
+  mask: M;
+  /** Added to every layer's scores, (heads, T, T): MPNet's relative position bias. */
+  bias?: V | undefined;
   /** Dropout after the attention output projection (true except DistilBERT, whose `out_lin` has none). */
   dropAfterAttention: boolean;
 }
 
 /**
- * One post-LayerNorm layer, (B·T, H) → (B·T, H):
+ * Every post-LayerNorm layer, (B, T, H) → (B, T, H), each
  * x = LN(x + drop(O(attention(x)))); x = LN(x + drop(down(act(up(x))))).
  */
-export function postNormLayer(x: Tensor, l: EncoderLayerParams, c: EncoderConfig, batch: EncoderBatch, drop: DropoutState, opts: PostNormLayerOptions): Tensor {
-  const ctx = multiHeadAttention(applyLinear(x, l.q), applyLinear(x, l.k), applyLinear(x, l.v), {
-    batch: batch.batchSize,
-    seqLen: batch.seqLen,
-    heads: c.numHeads,
-    keyMask: batch.attentionMask,
-    ...(opts.bias ? { bias: opts.bias } : {}),
-    ...drop.attention(),
+export function postNormLayers<V, M>(o: ArchOps<V, M>, x: V, layers: readonly EncoderLayerParams[], c: EncoderConfig, opts: PostNormStackOptions<V, M>): V {
+  const attention = { heads: c.numHeads, headDim: c.hiddenSize / c.numHeads, mask: opts.mask, bias: opts.bias };
+  layers.forEach((l, i) => {
+    x = o.scope(`encoder.layer.${i}`, () => {
+      const h = o.scope("attention", () => {
+        const attnOut = o.linear(o.attention(o.linear(x, l.q), o.linear(x, l.k), o.linear(x, l.v), attention), l.o);
+        return o.layerNorm(o.add(opts.dropAfterAttention ? o.dropout(attnOut) : attnOut, x), l.attnNorm, c.layerNormEps);
+      });
+      return o.scope("ffn", () => {
+        const inner = o.activation(o.linear(h, l.up), c.hiddenAct);
+        return o.layerNorm(o.add(o.dropout(o.linear(inner, l.down)), h), l.outNorm, c.layerNormEps);
+      });
+    });
   });
-  const attnOut = applyLinear(ctx, l.o);
-  const h = applyNorm(add(opts.dropAfterAttention ? drop.hidden(attnOut) : attnOut, x), l.attnNorm, c.layerNormEps);
-  const inner = activation(applyLinear(h, l.up), c.hiddenAct);
-  return applyNorm(add(drop.hidden(applyLinear(inner, l.down)), h), l.outNorm, c.layerNormEps);
+  return x;
+}
+
+/** A sequence-classification head on the first token: `dense → act → out` (BERT's pooler + classifier, RoBERTa's, DistilBERT's). */
+export interface FirstTokenHead {
+  dense: LinearParams;
+  act: ActivationName;
+  out: LinearParams;
+}
+
+/** The head's logits (B, numLabels) from the last hidden state (B, T, H). */
+export function firstTokenHead<V, M>(o: ArchOps<V, M>, hidden: V, head: FirstTokenHead): V {
+  return o.scope("classifier", () => o.linear(o.activation(o.linear(o.firstToken(hidden), head.dense), head.act), head.out));
 }

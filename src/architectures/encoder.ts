@@ -14,7 +14,7 @@ export interface EncoderBatch {
 }
 
 /**
- * A transformer encoder with its weights: one implementation per architecture file.
+ * A transformer encoder with its weights: an architecture definition run by the eager engine (`EagerEncoder`).
  */
 export interface Encoder {
   readonly config: EncoderConfig;
@@ -26,7 +26,7 @@ export interface Encoder {
    * a longer batch with INVALID_INPUT.
    */
   readonly maxSequenceLength: number;
-  /** Last hidden state, (batchSize · seqLen, hiddenSize). */
+  /** Last hidden state, (batchSize · seqLen, hiddenSize) row-major (the memory of (B, T, H)). */
   forward(batch: EncoderBatch): Tensor;
   /** True when the checkpoint carries a sequence-classification head. */
   readonly hasClassifier: boolean;

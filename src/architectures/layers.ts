@@ -1,39 +1,21 @@
 import { SbertError } from "../errors.js";
 import type { LookupKind } from "../tensor/ops/embedding.js";
-import { linear } from "../tensor/ops/linear.js";
-import { layerNorm } from "../tensor/ops/layer-norm.js";
-import { selectRows } from "../tensor/ops/shape.js";
-import { Tensor } from "../tensor/tensor.js";
 import type { EncoderConfig } from "./config.js";
+import type { LinearParams, NormParams, Param } from "./ops.js";
 import type { ParamStore } from "./params.js";
-
-/** Weight (out, in) and optional bias (out) of an `nn.Linear`. */
-export interface LinearParams {
-  weight: Tensor;
-  bias: Tensor | undefined;
-}
-
-/** Gamma and beta of an `nn.LayerNorm`. */
-export interface NormParams {
-  weight: Tensor;
-  bias: Tensor;
-}
 
 /** Reads `${name}.weight` (out, in) and `${name}.bias` (out), checking the shapes. */
 export function linearParams(p: ParamStore, name: string, outF: number, inF: number, withBias = true): LinearParams {
-  return { weight: p.get(`${name}.weight`, [outF, inF]), bias: withBias ? p.get(`${name}.bias`, [outF]) : undefined };
+  return { key: p.prefix + name, weight: p.get(`${name}.weight`, [outF, inF]), bias: withBias ? p.get(`${name}.bias`, [outF]) : undefined };
 }
 
 export function normParams(p: ParamStore, name: string, width: number): NormParams {
-  return { weight: p.get(`${name}.weight`, [width]), bias: p.get(`${name}.bias`, [width]) };
+  return { key: p.prefix + name, weight: p.get(`${name}.weight`, [width]), bias: p.get(`${name}.bias`, [width]) };
 }
 
-export function applyLinear(x: Tensor, l: LinearParams): Tensor {
-  return linear(x, l.weight, l.bias);
-}
-
-export function applyNorm(x: Tensor, n: NormParams, eps: number): Tensor {
-  return layerNorm(x, n.weight, n.bias, eps);
+/** `name` (shape-checked) with its full key. */
+export function param(p: ParamStore, name: string, shape: readonly number[]): Param {
+  return { key: p.prefix + name, tensor: p.get(name, shape) };
 }
 
 /** Ids into a position table (the embedding op's message names them). */
@@ -101,14 +83,6 @@ export function paddedPositionIds(inputIds: Int32Array, batchSize: number, seqLe
     }
   }
   return out;
-}
-
-/** The first token's hidden state of every row: (batchSize · seqLen, C) → (batchSize, C). Differentiable. */
-export function firstTokens(hidden: Tensor, batchSize: number, seqLen: number): Tensor {
-  return selectRows(
-    hidden,
-    Array.from({ length: batchSize }, (_, b) => b * seqLen),
-  );
 }
 
 export function noClassifier(modelType: string): never {

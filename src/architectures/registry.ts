@@ -1,31 +1,24 @@
 import { SbertError } from "../errors.js";
 import { useFastKernel } from "../tensor/kernels-fast.js";
-import { BertEncoder } from "./bert.js";
+import { bert } from "./bert.js";
 import type { EncoderConfig } from "./config.js";
-import { DistilBertEncoder } from "./distilbert.js";
+import type { Architecture } from "./definition.js";
+import { distilbert } from "./distilbert.js";
+import { EagerEncoder } from "./eager-encoder.js";
 import type { Encoder } from "./encoder.js";
 import { checkSequenceLength, sequenceLimit } from "./layers.js";
-import { MpnetEncoder } from "./mpnet.js";
+import { mpnet } from "./mpnet.js";
 import type { ParamStore } from "./params.js";
-import { RobertaEncoder } from "./roberta.js";
+import { roberta } from "./roberta.js";
 
-/** An architecture: its constructor, and how many position-table rows come before position 0. */
-interface EncoderClass {
-  new (config: EncoderConfig, base: ParamStore, root: ParamStore): Encoder;
-  positionOffset(config: EncoderConfig): number;
-}
-
-/** The architecture files: every `model_type` runs one of these (other engines lower them by this name). */
-export type ArchitectureFamily = "bert" | "roberta" | "distilbert" | "mpnet";
-
-/** `model_type` → implementation, its family, and the prefix its task-head checkpoints put before the base weights. */
-const ARCHITECTURES: Record<string, { cls: EncoderClass; family: ArchitectureFamily; basePrefix: string }> = {
-  bert: { cls: BertEncoder, family: "bert", basePrefix: "bert." },
-  distilbert: { cls: DistilBertEncoder, family: "distilbert", basePrefix: "distilbert." },
-  roberta: { cls: RobertaEncoder, family: "roberta", basePrefix: "roberta." },
-  "xlm-roberta": { cls: RobertaEncoder, family: "roberta", basePrefix: "roberta." },
-  camembert: { cls: RobertaEncoder, family: "roberta", basePrefix: "roberta." },
-  mpnet: { cls: MpnetEncoder, family: "mpnet", basePrefix: "mpnet." },
+/** `model_type` → its architecture definition, and the prefix its task-head checkpoints put before the base weights. */
+const ARCHITECTURES: Record<string, { arch: Architecture; basePrefix: string }> = {
+  bert: { arch: bert, basePrefix: "bert." },
+  distilbert: { arch: distilbert, basePrefix: "distilbert." },
+  roberta: { arch: roberta, basePrefix: "roberta." },
+  "xlm-roberta": { arch: roberta, basePrefix: "roberta." },
+  camembert: { arch: roberta, basePrefix: "roberta." },
+  mpnet: { arch: mpnet, basePrefix: "mpnet." },
 };
 
 function entryFor(config: EncoderConfig): (typeof ARCHITECTURES)[string] {
@@ -44,7 +37,7 @@ function entryFor(config: EncoderConfig): (typeof ARCHITECTURES)[string] {
  * native encoder's `maxSequenceLength`): 512 for BERT's 512 positions, 512 for XLM-R's 514.
  */
 export function maxSequenceLength(config: EncoderConfig): number {
-  return sequenceLimit(config, entryFor(config).cls.positionOffset(config));
+  return sequenceLimit(config, entryFor(config).arch.positionOffset(config));
 }
 
 /**
@@ -70,12 +63,12 @@ export function supportedModelTypes(): string[] {
  */
 export function createEncoder(config: EncoderConfig, params: ParamStore): Encoder {
   useFastKernel();
-  return new (entryFor(config).cls)(config, baseParams(config, params), params);
+  return new EagerEncoder(entryFor(config).arch, config, baseParams(config, params), params);
 }
 
-/** Which architecture file `config.model_type` runs (UNSUPPORTED_FORMAT for an unknown one). */
-export function architectureFamily(config: EncoderConfig): ArchitectureFamily {
-  return entryFor(config).family;
+/** The architecture definition `config.model_type` runs (UNSUPPORTED_FORMAT for an unknown one): what every engine lowers. */
+export function architectureOf(config: EncoderConfig): Architecture {
+  return entryFor(config).arch;
 }
 
 /**

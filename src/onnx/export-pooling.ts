@@ -3,7 +3,7 @@ import type { ExportSpec } from "../modules/module.js";
 import type { PoolingMode } from "../modules/pooling.js";
 import { DataType } from "./graph.js";
 import { type GraphBuilder, activation, linear } from "./graph-builder.js";
-import { seqLenOf } from "./encoder-graph.js";
+import { seqLenOf } from "./graph-ops.js";
 
 /**
  * The modules after the Transformer that `--with-pooling` bakes into the graph, in pipeline order:

@@ -5,7 +5,8 @@ import { SbertError } from "../errors.js";
 import { packageVersion } from "../package-version.js";
 import type { PipelineModule } from "../modules/module.js";
 import { Transformer, type TransformerTask } from "../modules/transformer.js";
-import { type EncoderInputs, encoderGraph } from "./encoder-graph.js";
+import { firstTokenHead } from "../architectures/encoder-layer.js";
+import { type EncoderInputs, GraphOps } from "./graph-ops.js";
 import { poolingGraph } from "./export-pooling.js";
 import { DataType, IR_VERSION, type ModelSpec, OPSET } from "./graph.js";
 import { GraphBuilder } from "./graph-builder.js";
@@ -77,7 +78,7 @@ export async function buildOnnxModel(model: ExportableModel, opts: ExportOnnxOpt
 
 function onnxModelOf(modules: readonly PipelineModule[], opts: ExportOnnxOptions, modelDir = "this model"): ModelSpec {
   const src = exportSource(modules, opts);
-  const c = src.arch.config;
+  const c = src.config;
   if (opts.withPooling && src.task === "sequence-classification") {
     throw new SbertError("INVALID_INPUT", `${modelDir} is a cross-encoder (sequence classification): --with-pooling applies to bi-encoders only`);
   }
@@ -86,11 +87,13 @@ function onnxModelOf(modules: readonly PipelineModule[], opts: ExportOnnxOptions
   const inputs: EncoderInputs = {
     inputIds: b.input("input_ids", DataType.INT64, dims),
     attentionMask: b.input("attention_mask", DataType.INT64, dims),
-    tokenTypeIds: src.arch.usesTokenTypeIds ? b.input("token_type_ids", DataType.INT64, dims) : undefined,
+    tokenTypeIds: src.arch.usesTokenTypeIds(src.weights) ? b.input("token_type_ids", DataType.INT64, dims) : undefined,
   };
-  const hidden = encoderGraph(b, src.arch, inputs);
-  if (src.task === "sequence-classification") {
-    b.output((src.arch.head as NonNullable<typeof src.arch.head>)(b, hidden), "logits", DataType.FLOAT, ["batch_size", c.numLabels]);
+  // the architecture's one definition, lowered to ONNX nodes
+  const ops = new GraphOps(b, inputs);
+  const hidden = src.arch.forward(ops, src.weights, c);
+  if (src.task === "sequence-classification" && src.weights.head) {
+    b.output(firstTokenHead(ops, hidden, src.weights.head), "logits", DataType.FLOAT, ["batch_size", c.numLabels]);
   } else if (opts.withPooling) {
     const pooled = poolingGraph(b, hidden, c.hiddenSize, inputs.attentionMask, inputs.inputIds, src.postModules);
     const tokenDim = pooled.tokenEmbeddings === hidden ? c.hiddenSize : "token_dim";

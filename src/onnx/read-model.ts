@@ -1,30 +1,19 @@
 import type { EncoderConfig } from "../architectures/config.js";
-import type { ParamStore } from "../architectures/params.js";
-import { type ArchitectureFamily, architectureFamily, baseParams } from "../architectures/registry.js";
+import type { Architecture, ArchitectureWeights } from "../architectures/definition.js";
+import { architectureOf, baseParams } from "../architectures/registry.js";
 import { SbertError } from "../errors.js";
 import { folderModelKind } from "../modules/folder-kind.js";
 import { loadModules } from "../modules/load-modules.js";
 import type { ExportSpec, PipelineModule } from "../modules/module.js";
 import type { TransformerTask } from "../modules/transformer.js";
-import type { ArchitectureGraph } from "./encoder-graph.js";
-import { bertFamilyGraph } from "./export-bert.js";
-import { distilBertGraph } from "./export-distilbert.js";
-import { mpnetGraph } from "./export-mpnet.js";
 import type { PostModule } from "./export-pooling.js";
-
-type GraphFactory = (c: EncoderConfig, base: ParamStore, root: ParamStore) => ArchitectureGraph;
-
-/** Each architecture file's lowering to ONNX (which `model_type` runs which: architectures/registry.ts). */
-const GRAPHS: Record<ArchitectureFamily, GraphFactory> = {
-  bert: (c, b, r) => bertFamilyGraph(c, b, r, false),
-  roberta: (c, b, r) => bertFamilyGraph(c, b, r, true),
-  distilbert: distilBertGraph,
-  mpnet: mpnetGraph,
-};
 
 /** A loaded pipeline, read for export: the encoder's graph description, its task and the modules after it. */
 export interface ExportSource {
-  arch: ArchitectureGraph;
+  config: EncoderConfig;
+  /** The architecture definition the encoder runs, and its weights (read by the definition's own `load`). */
+  arch: Architecture;
+  weights: ArchitectureWeights;
   task: TransformerTask;
   /** What `--with-pooling` bakes in (Pooling / Dense / Normalize), in pipeline order. */
   postModules: PostModule[];
@@ -57,9 +46,10 @@ export function exportSource(modules: readonly PipelineModule[], opts: { task?: 
   if (config.hiddenSize % config.numHeads !== 0) {
     throw new SbertError("INVALID_MODEL_FILE", `${params.source}: hidden size ${config.hiddenSize} is not a multiple of ${config.numHeads} heads`);
   }
-  const arch = GRAPHS[architectureFamily(config)](config, baseParams(config, params), params);
+  const arch = architectureOf(config);
+  const weights = arch.load(config, baseParams(config, params), params);
   const task = opts.task ?? first.task;
-  if (task === "sequence-classification" && !arch.head) {
+  if (task === "sequence-classification" && !weights.head) {
     throw new SbertError("INVALID_MODEL_FILE", `${params.source}: a sequence-classification export needs a classifier head, and the weights have none`);
   }
   const postModules: PostModule[] = [];
@@ -70,5 +60,5 @@ export function exportSource(modules: readonly PipelineModule[], opts: { task?: 
       postModules.push(spec.kind === "dense" ? { ...spec, key: `${i + 1}_Dense.linear` } : spec);
     });
   }
-  return { arch, task, postModules };
+  return { config, arch, weights, task, postModules };
 }

@@ -1,0 +1,96 @@
+import { multiHeadAttention } from "../tensor/ops/attention.js";
+import { type ActivationName, activation, add } from "../tensor/ops/elementwise.js";
+import { embedding } from "../tensor/ops/embedding.js";
+import { layerNorm } from "../tensor/ops/layer-norm.js";
+import { linear } from "../tensor/ops/linear.js";
+import { selectRows, transpose } from "../tensor/ops/shape.js";
+import type { Tensor } from "../tensor/tensor.js";
+import type { DropoutState, EncoderBatch } from "./encoder.js";
+import { POSITION_IDS, TOKEN_TYPE_IDS, paddedPositionIds, sequentialPositionIds } from "./layers.js";
+import type { ArchOps, AttentionOptions, LinearParams, NormParams, Param, PositionScheme } from "./ops.js";
+
+/**
+ * The eager engine: every op runs at once on our tensors (the native backend), recording the
+ * autograd graph when a weight requires gradients (training). Activations are (B·T, H) row-major
+ * buffers — the same memory as (B, T, H) — with B and T taken from the batch.
+ */
+export class EagerOps implements ArchOps<Tensor, Int32Array> {
+  private readonly batch: EncoderBatch;
+  private readonly drop: DropoutState;
+
+  constructor(batch: EncoderBatch, drop: DropoutState) {
+    this.batch = batch;
+    this.drop = drop;
+  }
+
+  tokenEmbeddings(table: Param): Tensor {
+    return embedding(table.tensor, this.batch.inputIds);
+  }
+
+  tokenTypeEmbeddings(table: Param, fromInput: boolean): Tensor {
+    const ids = fromInput ? this.batch.tokenTypeIds : new Int32Array(this.batch.inputIds.length);
+    return embedding(table.tensor, ids, TOKEN_TYPE_IDS);
+  }
+
+  positionEmbeddings(table: Param, scheme: PositionScheme): Tensor {
+    const { batchSize, seqLen, inputIds } = this.batch;
+    const ids = scheme.kind === "sequential" ? sequentialPositionIds(batchSize, seqLen) : paddedPositionIds(inputIds, batchSize, seqLen, scheme.paddingIdx);
+    return embedding(table.tensor, ids, POSITION_IDS);
+  }
+
+  /** A lookup into the learned (buckets, heads) table, so the table gets its gradient in training. */
+  relativePositionBias(table: Param, bucket: (offset: number) => number, _maxLen: number): Tensor {
+    const t = this.batch.seqLen;
+    const buckets = new Int32Array(t * t);
+    for (let i = 0; i < t; i++) for (let j = 0; j < t; j++) buckets[i * t + j] = bucket(j - i);
+    // (T·T, heads) → (heads, T·T) → (heads, T, T)
+    return transpose(embedding(table.tensor, buckets)).reshape([table.tensor.dim(1), t, t]);
+  }
+
+  attentionMask(): Int32Array {
+    return this.batch.attentionMask;
+  }
+
+  add(a: Tensor, b: Tensor): Tensor {
+    return add(a, b);
+  }
+
+  linear(x: Tensor, l: LinearParams): Tensor {
+    return linear(x, l.weight, l.bias);
+  }
+
+  layerNorm(x: Tensor, n: NormParams, eps: number): Tensor {
+    return layerNorm(x, n.weight, n.bias, eps);
+  }
+
+  activation(x: Tensor, name: ActivationName): Tensor {
+    return activation(x, name);
+  }
+
+  attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOptions<Tensor, Int32Array>): Tensor {
+    return multiHeadAttention(q, k, v, {
+      batch: this.batch.batchSize,
+      seqLen: this.batch.seqLen,
+      heads: opts.heads,
+      keyMask: opts.mask,
+      ...(opts.bias ? { bias: opts.bias } : {}),
+      ...this.drop.attention(),
+    });
+  }
+
+  dropout(x: Tensor): Tensor {
+    return this.drop.hidden(x);
+  }
+
+  firstToken(x: Tensor): Tensor {
+    const { batchSize, seqLen } = this.batch;
+    return selectRows(
+      x,
+      Array.from({ length: batchSize }, (_, b) => b * seqLen),
+    );
+  }
+
+  scope<T>(_name: string, fn: () => T): T {
+    return fn();
+  }
+}
