@@ -140,7 +140,7 @@ describe.each(perArchitecture)("architecture conformance: %s", (modelType) => {
       const enc = new EagerEncoder(architectureOf(configFor(modelType)), configFor(modelType), store, store);
       const batch = batchOf(ROWS, T);
       const hidden = enc.forward(batch);
-      expect(hidden.shape).toEqual([B * T, 8]);
+      expect(hidden.shape).toEqual([B, T, 8]);
       const graph = await runGraph(modelType, store, batch);
       expect(maxDiff(hidden.data, graph.hidden)).toBeLessThanOrEqual(1e-5);
       expect(enc.hasClassifier).toBe(optional);

@@ -11,8 +11,8 @@ import type { ArchOps, AttentionOptions, LinearParams, NormParams, Param, Positi
 
 /**
  * The eager engine: every op runs at once on our tensors (the native backend), recording the
- * autograd graph when a weight requires gradients (training). Activations are (B·T, H) row-major
- * buffers — the same memory as (B, T, H) — with B and T taken from the batch.
+ * autograd graph when a weight requires gradients (training). Activations carry their real shape,
+ * (B, T, H), B and T being the batch's.
  */
 export class EagerOps implements ArchOps<Tensor, Int32Array> {
   private readonly batch: EncoderBatch;
@@ -23,19 +23,24 @@ export class EagerOps implements ArchOps<Tensor, Int32Array> {
     this.drop = drop;
   }
 
+  /** Lookups give (B·T, H) rows; viewed (no copy) as (B, T, H). */
+  private tokens(rows: Tensor): Tensor {
+    return rows.reshape([this.batch.batchSize, this.batch.seqLen, rows.dim(1)]);
+  }
+
   tokenEmbeddings(table: Param): Tensor {
-    return embedding(table.tensor, this.batch.inputIds);
+    return this.tokens(embedding(table.tensor, this.batch.inputIds));
   }
 
   tokenTypeEmbeddings(table: Param, fromInput: boolean): Tensor {
     const ids = fromInput ? this.batch.tokenTypeIds : new Int32Array(this.batch.inputIds.length);
-    return embedding(table.tensor, ids, TOKEN_TYPE_IDS);
+    return this.tokens(embedding(table.tensor, ids, TOKEN_TYPE_IDS));
   }
 
   positionEmbeddings(table: Param, scheme: PositionScheme): Tensor {
     const { batchSize, seqLen, inputIds } = this.batch;
     const ids = scheme.kind === "sequential" ? sequentialPositionIds(batchSize, seqLen) : paddedPositionIds(inputIds, batchSize, seqLen, scheme.paddingIdx);
-    return embedding(table.tensor, ids, POSITION_IDS);
+    return this.tokens(embedding(table.tensor, ids, POSITION_IDS));
   }
 
   /** A lookup into the learned (buckets, heads) table, so the table gets its gradient in training. */
@@ -85,7 +90,7 @@ export class EagerOps implements ArchOps<Tensor, Int32Array> {
   firstToken(x: Tensor): Tensor {
     const { batchSize, seqLen } = this.batch;
     return selectRows(
-      x,
+      x.reshape([batchSize * seqLen, x.dim(-1)]),
       Array.from({ length: batchSize }, (_, b) => b * seqLen),
     );
   }

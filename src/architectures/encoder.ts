@@ -26,7 +26,7 @@ export interface Encoder {
    * a longer batch with INVALID_INPUT.
    */
   readonly maxSequenceLength: number;
-  /** Last hidden state, (batchSize · seqLen, hiddenSize) row-major (the memory of (B, T, H)). */
+  /** Last hidden state, (batchSize, seqLen, hiddenSize). */
   forward(batch: EncoderBatch): Tensor;
   /** True when the checkpoint carries a sequence-classification head. */
   readonly hasClassifier: boolean;

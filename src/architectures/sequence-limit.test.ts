@@ -65,7 +65,7 @@ describe("the position table bounds maxSeqLength", () => {
 
       const pad = encoder.config.padTokenId;
       const id = pad === 5 ? 6 : 5;
-      expect(encoder.forward(batchOf(2, limit, id)).shape).toEqual([2 * limit, encoder.config.hiddenSize]);
+      expect(encoder.forward(batchOf(2, limit, id)).shape).toEqual([2, limit, encoder.config.hiddenSize]);
       const long = caught(() => encoder.forward(batchOf(2, limit + 1, id)));
       expect(long.code).toBe("INVALID_INPUT");
       expect(long.message).toMatch(new RegExp(`^a batch of ${limit + 1}-token sequences is longer than this`));

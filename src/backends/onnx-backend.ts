@@ -151,7 +151,7 @@ export class OnnxBackend implements InferenceBackend {
       if (this.expectedHidden !== undefined && h !== this.expectedHidden) {
         throw new SbertError("CONFIG_MISMATCH", `${this.path} returns ${h}-dim hidden states but config.json says hidden_size ${this.expectedHidden}`);
       }
-      result.tokenEmbeddings = new Tensor(t.data as Float32Array, [batch.batchSize * batch.seqLen, h]);
+      result.tokenEmbeddings = new Tensor(t.data as Float32Array, [batch.batchSize, batch.seqLen, h]);
     }
     if (this.producesLogits) result.logits = toTensor2d(out["logits"] as Ort.Tensor, batch.batchSize);
     if (out["sentence_embedding"]) result.sentenceEmbedding = toTensor2d(out["sentence_embedding"], batch.batchSize);

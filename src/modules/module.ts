@@ -8,7 +8,7 @@ import type { TokenBatch } from "../tokenizers/text-tokenizer.js";
 
 /**
  * What flows through the module pipeline (Python's `features` dict), camelCased.
- * Shapes: tokenEmbeddings (batchSize · seqLen, hidden); sentenceEmbedding (batchSize, dim);
+ * Shapes: tokenEmbeddings (batchSize, seqLen, hidden); sentenceEmbedding (batchSize, dim);
  * scores (batchSize, numLabels).
  */
 export interface Features {
