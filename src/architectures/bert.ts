@@ -1,7 +1,7 @@
 import type { EncoderConfig } from "./config.js";
 import type { Architecture, ArchitectureWeights } from "./definition.js";
 import { type EncoderLayerNames, type EncoderLayerParams, type FirstTokenHead, encoderLayersParams, postNormLayers } from "./encoder-layer.js";
-import { linearParams, normParams, param } from "./layers.js";
+import { embeddingParams, linearParams, param } from "./layers.js";
 import type { ArchOps, NormParams, Param, PositionScheme } from "./ops.js";
 import type { ParamStore } from "./params.js";
 
@@ -33,10 +33,8 @@ export function loadBertFamily(c: EncoderConfig, base: ParamStore, head: FirstTo
   const h = c.hiddenSize;
   const typeKey = "embeddings.token_type_embeddings.weight";
   return {
-    word: param(base, "embeddings.word_embeddings.weight", [c.vocabSize, h]),
-    position: param(base, "embeddings.position_embeddings.weight", [c.maxPositionEmbeddings, h]),
+    ...embeddingParams(base, c),
     tokenType: base.has(typeKey) ? param(base, typeKey, [Math.max(c.typeVocabSize, 1), h]) : undefined,
-    norm: normParams(base, "embeddings.LayerNorm", h),
     layers: encoderLayersParams(base, c, bertLayerNames),
     head,
   };

@@ -1,6 +1,6 @@
 import type { Architecture, ArchitectureWeights } from "./definition.js";
 import { type EncoderLayerNames, type EncoderLayerParams, encoderLayersParams, postNormLayers } from "./encoder-layer.js";
-import { linearParams, normParams, param } from "./layers.js";
+import { embeddingParams, linearParams } from "./layers.js";
 import type { NormParams, Param } from "./ops.js";
 
 /** DistilBERT's names for layer l's modules. */
@@ -36,9 +36,7 @@ export const distilbert: Architecture<DistilBertWeights> = {
   load(c, base, root) {
     const h = c.hiddenSize;
     return {
-      word: param(base, "embeddings.word_embeddings.weight", [c.vocabSize, h]),
-      position: param(base, "embeddings.position_embeddings.weight", [c.maxPositionEmbeddings, h]),
-      norm: normParams(base, "embeddings.LayerNorm", h),
+      ...embeddingParams(base, c),
       layers: encoderLayersParams(base, c, distilBertLayerNames),
       head: root.has("classifier.weight") ? { dense: linearParams(root, "pre_classifier", h, h), act: "relu", out: linearParams(root, "classifier", c.numLabels, h) } : undefined,
     };

@@ -18,6 +18,15 @@ export function param(p: ParamStore, name: string, shape: readonly number[]): Pa
   return { key: p.prefix + name, tensor: p.get(name, shape) };
 }
 
+/** The word and position tables and the embeddings LayerNorm every encoder here has, under their shared names. */
+export function embeddingParams(p: ParamStore, c: EncoderConfig): { word: Param; position: Param; norm: NormParams } {
+  return {
+    word: param(p, "embeddings.word_embeddings.weight", [c.vocabSize, c.hiddenSize]),
+    position: param(p, "embeddings.position_embeddings.weight", [c.maxPositionEmbeddings, c.hiddenSize]),
+    norm: normParams(p, "embeddings.LayerNorm", c.hiddenSize),
+  };
+}
+
 /** Ids into a position table (the embedding op's message names them). */
 export const POSITION_IDS: LookupKind = {
   what: "position id",

@@ -1,6 +1,6 @@
 import type { Architecture, ArchitectureWeights } from "./definition.js";
 import { type EncoderLayerNames, type EncoderLayerParams, encoderLayersParams, postNormLayers } from "./encoder-layer.js";
-import { normParams, param } from "./layers.js";
+import { embeddingParams, param } from "./layers.js";
 import type { NormParams, Param } from "./ops.js";
 import { robertaStyleHead } from "./roberta.js";
 
@@ -36,9 +36,7 @@ export const mpnet: Architecture<MpnetWeights> = {
   load(c, base, root) {
     const h = c.hiddenSize;
     return {
-      word: param(base, "embeddings.word_embeddings.weight", [c.vocabSize, h]),
-      position: param(base, "embeddings.position_embeddings.weight", [c.maxPositionEmbeddings, h]),
-      norm: normParams(base, "embeddings.LayerNorm", h),
+      ...embeddingParams(base, c),
       relativeBias: param(base, "encoder.relative_attention_bias.weight", [c.relativeAttentionNumBuckets, c.numHeads]),
       layers: encoderLayersParams(base, c, mpnetLayerNames),
       head: robertaStyleHead(root, h, c.numLabels),
