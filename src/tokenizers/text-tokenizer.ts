@@ -216,17 +216,19 @@ export class TextTokenizer {
 
   /**
    * The unpadded rows `encodeBatch` would pad (same validation and truncation), so a caller can
-   * order texts by their token count before forming batches.
+   * order texts by their token count before forming batches. `addSpecialTokens: false` leaves out
+   * the post-processor's tokens (StaticEmbedding's `encode_batch(texts, add_special_tokens=False)`).
    */
-  encodeRows(inputs: readonly TextInput[], opts?: { maxLength?: number | undefined }): TokenRow[] {
+  encodeRows(inputs: readonly TextInput[], opts?: { maxLength?: number | undefined; addSpecialTokens?: boolean | undefined }): TokenRow[] {
     if (!Array.isArray(inputs)) {
       throw new SbertError("INVALID_INPUT", `encodeBatch expects an array of texts or [text, text] pairs, got ${describe(inputs)}`);
     }
     const maxLength = checkMaxLength(opts?.maxLength);
+    const special = opts?.addSpecialTokens ?? true;
     const rows = inputs.map((input: unknown, i) => {
-      if (typeof input === "string") return this.encodeChecked(input, undefined, maxLength, true);
+      if (typeof input === "string") return this.encodeChecked(input, undefined, maxLength, special);
       if (Array.isArray(input) && input.length === 2 && typeof input[0] === "string" && typeof input[1] === "string") {
-        return this.encodeChecked(input[0], input[1], maxLength, true);
+        return this.encodeChecked(input[0], input[1], maxLength, special);
       }
       throw new SbertError(
         "INVALID_INPUT",
