@@ -82,6 +82,12 @@ export class TextTokenizer {
   readonly padTokenTypeId: number;
   /** 1 + the largest token id this tokenizer can produce (vocabulary and added tokens). */
   readonly vocabSize: number;
+  /**
+   * `truncation.max_length` of tokenizer.json, or undefined when it sets none. Only a caller that
+   * runs the raw Rust tokenizer as Python does (StaticEmbedding's `encode_batch`) applies it;
+   * transformers' tokenizer call overrides it, so the Transformer ignores it.
+   */
+  readonly storedMaxLength: number | undefined;
 
   private readonly tokenizer: Tokenizer;
   private readonly postProcessor: PostProcessor;
@@ -93,6 +99,8 @@ export class TextTokenizer {
     this.tokenizer = tokenizer;
     this.origin = origin;
     this.vocabSize = vocabularySize(json);
+    const truncation = isRecord(json["truncation"]) ? json["truncation"] : {};
+    this.storedMaxLength = isNonNegativeInt(truncation["max_length"]) ? truncation["max_length"] : undefined;
     this.postProcessor = parsePostProcessor(json["post_processor"], (t) => tokenizer.token_to_id(t));
     this.specialCount = [this.postProcessor.countSpecialTokens(false), this.postProcessor.countSpecialTokens(true)];
     const specials = this.postProcessor.apply([], [], true).ids;
