@@ -134,6 +134,27 @@ describe("StaticEmbedding golden (st-static-embedding)", () => {
     expect(emb.toArray()).toEqual((await model.encode(sentences, { batchSize })).toArray());
   });
 
+  it("left padding (tokenizer_config.json padding_side) changes nothing: padded slots are never in a bag", async () => {
+    const dir = await variant("left-padding", {});
+    await writeFile(join(dir, "tokenizer_config.json"), JSON.stringify({ padding_side: "left" }));
+    const m = await SentenceTransformer.load(dir);
+    expect(m.tokenize(["a", "the quick brown fox"]).inputIds[0]).not.toBe(m.tokenize(["a"]).inputIds[0]); // row 0 starts with padding
+    expect((await m.encode(sentences, { batchSize })).toArray()).toEqual((await model.encode(sentences, { batchSize })).toArray());
+  });
+
+  it("a truncation length in tokenizer.json is applied, as the Rust tokenizer Python calls applies it", async () => {
+    const dir = await variant("truncating", {});
+    const json = JSON.parse(await readFile(join(dir, "tokenizer.json"), "utf8")) as Record<string, unknown>;
+    json["truncation"] = { direction: "Right", max_length: 3, strategy: "LongestFirst", stride: 0 };
+    await writeFile(join(dir, "tokenizer.json"), JSON.stringify(json));
+    const m = await SentenceTransformer.load(dir);
+    expect(m.maxSeqLength).toBe(3);
+    const ids = (g["tokenization"] as { input_ids: number[] }[])[1]?.input_ids.slice(0, 3) as number[];
+    const { data } = await table();
+    const want = Array.from({ length: 32 }, (_, j) => ids.reduce((acc, id) => acc + (data[id * 32 + j] as number), 0) / 3);
+    expect(maxAbsDiff((await m.encode(sentences[1] as string)).toArray()[0], want)).toBeLessThanOrEqual(TOL);
+  });
+
   it("bad folders and calls are typed errors", async () => {
     const code = (e: unknown): string => (e instanceof SbertError ? e.code : String(e));
     await expect(SentenceTransformer.load(await variant("no-tokenizer", { drop: "tokenizer.json" })).catch(code)).resolves.toBe("FILE_NOT_FOUND");
