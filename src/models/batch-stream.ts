@@ -1,5 +1,6 @@
 import { availableParallelism } from "node:os";
-import type { TextInput, Transformer } from "../modules/transformer.js";
+import type { InputModule } from "../modules/input-module.js";
+import type { TextInput } from "../modules/transformer.js";
 import type { TokenBatch, TokenRow } from "../tokenizers/text-tokenizer.js";
 import { planBatches } from "./batching.js";
 
@@ -47,8 +48,8 @@ export function worthOverlapping(n: number, batchSize: number): boolean {
  * current one are handed out, so tokenizing runs while the caller's model computes. Results do not
  * depend on the batching (batch-equals-single tests); only the batch composition differs.
  */
-export async function* tokenizedBatches(transformer: Transformer, inputs: readonly TextInput[], opts: BatchStreamOptions): AsyncGenerator<PlannedBatch> {
-  const coreFree = transformer.backend.threads < availableParallelism();
+export async function* tokenizedBatches(transformer: InputModule, inputs: readonly TextInput[], opts: BatchStreamOptions): AsyncGenerator<PlannedBatch> {
+  const coreFree = transformer.computeThreads < availableParallelism();
   if (!opts.overlap || !worthOverlapping(inputs.length, opts.batchSize) || (opts.overlap === "auto" && !coreFree)) {
     yield* sortedBatches(transformer, transformer.tokenizeRows(inputs), (i) => i, opts);
     return;
@@ -111,12 +112,12 @@ export async function* tokenizedBatches(transformer: Transformer, inputs: readon
 }
 
 /** `rows` in length-sorted batches; `origin` maps a row to its input index. */
-function* sortedBatches(transformer: Transformer, rows: readonly TokenRow[], origin: (i: number) => number, opts: BatchStreamOptions): Generator<PlannedBatch> {
+function* sortedBatches(transformer: InputModule, rows: readonly TokenRow[], origin: (i: number) => number, opts: BatchStreamOptions): Generator<PlannedBatch> {
   for (const idx of planBatches(rows.map((r) => r.ids.length), opts.batchSize, opts.maxBatchTokens)) yield planned(transformer, rows, idx, origin);
 }
 
 /** The batch of `rows[idx]`, with each row's input index given by `origin`. */
-function planned(transformer: Transformer, rows: readonly TokenRow[], idx: readonly number[], origin: (i: number) => number): PlannedBatch {
+function planned(transformer: InputModule, rows: readonly TokenRow[], idx: readonly number[], origin: (i: number) => number): PlannedBatch {
   return { batch: transformer.padRows(idx.map((i) => rows[i] as TokenRow)), indices: idx.map(origin) };
 }
 

@@ -1,4 +1,5 @@
 import { SbertError } from "../errors.js";
+import { type InputModule, isInputModule } from "../modules/input-module.js";
 import { loadModules } from "../modules/load-modules.js";
 import type { Features, PipelineModule } from "../modules/module.js";
 import type { Rng } from "../tensor/random.js";
@@ -31,7 +32,16 @@ export function setTrainingMode(modules: readonly PipelineModule[], rng: Rng | u
   for (const m of modules) m.setTrainingMode?.(rng);
 }
 
-/** The first module, which must be a Transformer for text models. */
+/** The first module, which must turn texts into tokens (a Transformer or a StaticEmbedding). */
+export function firstInputModule(modules: readonly PipelineModule[], dir: string): InputModule {
+  const first = modules[0];
+  if (!isInputModule(first)) {
+    throw new SbertError("UNSUPPORTED_FORMAT", `${dir}: the first module must read text (Transformer or StaticEmbedding), got ${first?.typeName ?? "nothing"}`);
+  }
+  return first;
+}
+
+/** The first module, which must be a Transformer (cross-encoders). */
 export function firstTransformer(modules: readonly PipelineModule[], dir: string): Transformer {
   const first = modules[0];
   if (!(first instanceof Transformer)) {

@@ -4,6 +4,7 @@ import { hubLoadOptions, resolveModelDir } from "../hub/model-dir.js";
 import type { HubOptions } from "../hub/resolve.js";
 import { readJsonObject } from "../io/json-file.js";
 import type { Features, PipelineModule } from "../modules/module.js";
+import type { InputModule } from "../modules/input-module.js";
 import type { Transformer } from "../modules/transformer.js";
 import { type ShowProgressBar, startProgress } from "../progress.js";
 import { checkOptions, optionKeys } from "../strict-options.js";
@@ -17,7 +18,7 @@ import { type SentenceTransformerConfig, parseSentenceTransformerConfig } from "
 import { folderModelKind } from "../modules/folder-kind.js";
 import { MODEL_LOAD_KEY_RECORD } from "./load-options.js";
 import { nonFiniteError, requireFiniteRows } from "./non-finite.js";
-import { firstTransformer, loadPipeline, runPipeline, setTrainingMode } from "./pipeline.js";
+import { firstInputModule, firstTransformer, loadPipeline, runPipeline, setTrainingMode } from "./pipeline.js";
 import { type ModelSaveOptions, saveSentenceTransformer } from "./save.js";
 
 export type Precision = "float32" | "int8" | "uint8" | "binary" | "ubinary";
@@ -116,7 +117,8 @@ const LOAD_KEYS = optionKeys<SentenceTransformerLoadOptions>({ ...MODEL_LOAD_KEY
  */
 export class SentenceTransformer {
   readonly modules: readonly PipelineModule[];
-  readonly transformer: Transformer;
+  /** The first module, which tokenizes: a Transformer, or a StaticEmbedding. */
+  readonly inputModule: InputModule;
   readonly prompts: Readonly<Record<string, string>>;
   readonly defaultPromptName: string | undefined;
   /** `cosine` unless the model says otherwise. */
@@ -125,7 +127,7 @@ export class SentenceTransformer {
 
   constructor(modules: readonly PipelineModule[], config: SentenceTransformerConfig, dir = "model") {
     this.modules = modules;
-    this.transformer = firstTransformer(modules, dir);
+    this.inputModule = firstInputModule(modules, dir);
     this.prompts = config.prompts;
     this.defaultPromptName = config.defaultPromptName;
     this.similarityFnName = config.similarityFnName ?? "cosine";
@@ -153,13 +155,22 @@ export class SentenceTransformer {
     return new SentenceTransformer(modules, config, dir);
   }
 
-  /** Longest token sequence (special tokens included); longer texts are truncated. */
-  get maxSeqLength(): number {
-    return this.transformer.maxSeqLength;
+  /**
+   * The Transformer the pipeline starts with (its backend, encoder, config);
+   * UNSUPPORTED_FORMAT for a model that starts with another input module (StaticEmbedding).
+   */
+  get transformer(): Transformer {
+    return firstTransformer(this.modules, `this model (${this.modules.map((m) => m.typeName).join(" → ")})`);
   }
 
+  /** Longest token sequence (special tokens included); longer texts are truncated. `Infinity` for StaticEmbedding. */
+  get maxSeqLength(): number {
+    return this.inputModule.maxSeqLength;
+  }
+
+  /** INVALID_OPERATION for a StaticEmbedding model, which reads every token. */
   set maxSeqLength(n: number) {
-    this.transformer.maxSeqLength = requirePositiveInt(n, "maxSeqLength");
+    this.inputModule.maxSeqLength = requirePositiveInt(n, "maxSeqLength");
   }
 
   /**
@@ -179,7 +190,7 @@ export class SentenceTransformer {
   fullEmbeddingDimension(): number {
     let dim: number | undefined;
     for (const m of this.modules) dim = m.outputDimension() ?? dim;
-    return dim ?? this.transformer.outputDimension();
+    return dim ?? this.inputModule.outputDimension();
   }
 
   /** Embedding size, after the stored truncate_dim (Python's get_sentence_embedding_dimension). */
@@ -191,7 +202,7 @@ export class SentenceTransformer {
   /** Tokenizes texts the way encode does (no prompt). */
   tokenize(texts: readonly string[]): TokenBatch {
     requireStrings(texts);
-    return this.transformer.tokenize(texts);
+    return this.inputModule.tokenize(texts);
   }
 
   encode(texts: string | readonly string[], opts: TokenEmbeddingsOptions): Promise<DenseMatrix[]>;
@@ -215,10 +226,10 @@ export class SentenceTransformer {
     const batchSize = requirePositiveInt(opts.batchSize ?? 32, "batchSize");
     const prompt = this.resolvePrompt(opts);
     const inputs = prompt ? list.map((t) => prompt + t) : list;
-    const promptLength = prompt && this.excludesPrompt() ? (this.transformer.tokenize([prompt]).lengths[0] as number) - 1 : undefined;
+    const promptLength = prompt && this.excludesPrompt() ? (this.inputModule.tokenize([prompt]).lengths[0] as number) - 1 : undefined;
     const maxBatchTokens = opts.maxBatchTokens === undefined ? undefined : requirePositiveInt(opts.maxBatchTokens, "maxBatchTokens");
     // lazy: nothing is tokenized until a loop below reads it
-    const batches = tokenizedBatches(this.transformer, inputs, { batchSize, maxBatchTokens, overlap: opts.overlapTokenization ?? "auto" });
+    const batches = tokenizedBatches(this.inputModule, inputs, { batchSize, maxBatchTokens, overlap: opts.overlapTokenization ?? "auto" });
     const progress = startProgress(opts.showProgressBar, "encode", list.length, "texts");
 
     if (opts.outputValue === "token_embeddings") {
@@ -269,7 +280,7 @@ export class SentenceTransformer {
 
   /** Frees the ONNX Runtime session and the tokenizer thread; `encode` fails afterwards. */
   dispose(): Promise<void> {
-    return this.transformer.dispose();
+    return this.inputModule.dispose();
   }
 
   /**

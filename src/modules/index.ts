@@ -9,5 +9,7 @@ export { Transformer, type TextInput, type TransformerTask } from "./transformer
 export { Pooling, POOLING_MODES, type PoolingMode, type PoolingConfig } from "./pooling.js";
 export { Dense } from "./dense.js";
 export { Normalize } from "./normalize.js";
+export { StaticEmbedding } from "./static-embedding.js";
+export type { InputModule } from "./input-module.js";
 export { resolveModuleType } from "./registry.js";
 export { supportedModelTypes } from "../architectures/registry.js";

@@ -3,6 +3,7 @@ import { Dense } from "./dense.js";
 import type { PipelineModule } from "./module.js";
 import { Normalize } from "./normalize.js";
 import { Pooling } from "./pooling.js";
+import { StaticEmbedding } from "./static-embedding.js";
 import { Transformer, type TransformerOptions } from "./transformer.js";
 
 type Loader = (dir: string, opts: TransformerOptions) => Promise<PipelineModule>;
@@ -12,19 +13,21 @@ const LOADERS: Record<string, Loader> = {
   Pooling: (dir) => Pooling.load(dir),
   Dense: (dir) => Dense.load(dir),
   Normalize: () => Normalize.load(),
+  StaticEmbedding: (dir) => StaticEmbedding.load(dir),
 };
 
 /**
- * The `modules.json` type strings we accept, all spellings of the same four classes:
+ * The `modules.json` type strings we accept, all spellings of the same classes:
  * classic (`sentence_transformers.models.Pooling`), 5.4+
  * (`sentence_transformers.sentence_transformer.modules.pooling.Pooling`,
  * `sentence_transformers.base.modules.transformer.Transformer`, `...dense.Dense`,
- * `...normalize.Normalize`) and v6 (`sentence_transformers.base.modules.Transformer`, ...).
+ * `...normalize.Normalize`, `...static_embedding.StaticEmbedding`) and v6
+ * (`sentence_transformers.base.modules.Transformer`, ...).
  * These strings are public API: add spellings, never remove one.
  */
 const KNOWN_TYPES: ReadonlyMap<string, string> = new Map(
   Object.keys(LOADERS).flatMap((cls) => {
-    const file = cls.toLowerCase();
+    const file = snakeCase(cls);
     return [
       `sentence_transformers.models.${cls}`,
       `sentence_transformers.models.${cls}.${cls}`,
@@ -40,6 +43,11 @@ const KNOWN_TYPES: ReadonlyMap<string, string> = new Map(
     ].map((t) => [t, cls] as const);
   }),
 );
+
+/** Python's module file name for a class: `StaticEmbedding` → `static_embedding`, `Dense` → `dense`. */
+function snakeCase(cls: string): string {
+  return cls.replace(/(?<=[a-z0-9])([A-Z])/g, "_$1").toLowerCase();
+}
 
 /** The Python class name for a `modules.json` type string, or an UNKNOWN_MODULE error naming it. */
 export function resolveModuleType(type: string): string {

@@ -13,7 +13,8 @@ import { prepareInputs } from "../tokenizers/token-rows.js";
 import { TokenizerThread } from "../tokenizers/tokenizer-thread.js";
 import type { Rng } from "../tensor/random.js";
 import type { Tensor } from "../tensor/tensor.js";
-import type { ExportSpec, Features, ModuleSaveOptions, PipelineModule } from "./module.js";
+import type { InputModule } from "./input-module.js";
+import type { ExportSpec, Features, ModuleSaveOptions } from "./module.js";
 import { writeModuleJson, writeModuleWeights } from "./module-files.js";
 import { copySourceFiles, copyTokenizerFiles } from "./transformer-files.js";
 import { loadParamStore, weightFiles } from "./weights.js";
@@ -48,7 +49,7 @@ export type OnnxGraphSource = (
  * Produces `tokenEmbeddings` (feature extraction) or `scores` (sequence classification: the
  * head's raw logits).
  */
-export class Transformer implements PipelineModule {
+export class Transformer implements InputModule {
   readonly typeName = "Transformer";
   readonly tokenizer: TextTokenizer;
   readonly config: EncoderConfig;
@@ -77,6 +78,11 @@ export class Transformer implements PipelineModule {
     this.seqLength = requireSequenceFits(config, opts.maxSeqLength);
     this.doLowerCase = opts.doLowerCase;
     this.sourceDir = opts.sourceDir;
+  }
+
+  /** Threads the backend computes on. */
+  get computeThreads(): number {
+    return this.backend.threads;
   }
 
   /** Longest token sequence fed to the encoder, special tokens included; longer inputs are truncated. */

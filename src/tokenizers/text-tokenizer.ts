@@ -82,6 +82,12 @@ export class TextTokenizer {
   readonly padTokenTypeId: number;
   /** 1 + the largest token id this tokenizer can produce (vocabulary and added tokens). */
   readonly vocabSize: number;
+  /**
+   * `truncation.max_length` of tokenizer.json, or undefined when it sets none. Only a caller that
+   * runs the raw Rust tokenizer as Python does (StaticEmbedding's `encode_batch`) applies it;
+   * transformers' tokenizer call overrides it, so the Transformer ignores it.
+   */
+  readonly storedMaxLength: number | undefined;
 
   private readonly tokenizer: Tokenizer;
   private readonly postProcessor: PostProcessor;
@@ -93,6 +99,8 @@ export class TextTokenizer {
     this.tokenizer = tokenizer;
     this.origin = origin;
     this.vocabSize = vocabularySize(json);
+    const truncation = isRecord(json["truncation"]) ? json["truncation"] : {};
+    this.storedMaxLength = isNonNegativeInt(truncation["max_length"]) ? truncation["max_length"] : undefined;
     this.postProcessor = parsePostProcessor(json["post_processor"], (t) => tokenizer.token_to_id(t));
     this.specialCount = [this.postProcessor.countSpecialTokens(false), this.postProcessor.countSpecialTokens(true)];
     const specials = this.postProcessor.apply([], [], true).ids;
@@ -216,17 +224,19 @@ export class TextTokenizer {
 
   /**
    * The unpadded rows `encodeBatch` would pad (same validation and truncation), so a caller can
-   * order texts by their token count before forming batches.
+   * order texts by their token count before forming batches. `addSpecialTokens: false` leaves out
+   * the post-processor's tokens (StaticEmbedding's `encode_batch(texts, add_special_tokens=False)`).
    */
-  encodeRows(inputs: readonly TextInput[], opts?: { maxLength?: number | undefined }): TokenRow[] {
+  encodeRows(inputs: readonly TextInput[], opts?: { maxLength?: number | undefined; addSpecialTokens?: boolean | undefined }): TokenRow[] {
     if (!Array.isArray(inputs)) {
       throw new SbertError("INVALID_INPUT", `encodeBatch expects an array of texts or [text, text] pairs, got ${describe(inputs)}`);
     }
     const maxLength = checkMaxLength(opts?.maxLength);
+    const special = opts?.addSpecialTokens ?? true;
     const rows = inputs.map((input: unknown, i) => {
-      if (typeof input === "string") return this.encodeChecked(input, undefined, maxLength, true);
+      if (typeof input === "string") return this.encodeChecked(input, undefined, maxLength, special);
       if (Array.isArray(input) && input.length === 2 && typeof input[0] === "string" && typeof input[1] === "string") {
-        return this.encodeChecked(input[0], input[1], maxLength, true);
+        return this.encodeChecked(input[0], input[1], maxLength, special);
       }
       throw new SbertError(
         "INVALID_INPUT",

@@ -12,6 +12,7 @@ export interface TokenizeRequest {
   inputs: TextInput[];
   maxLength: number | undefined;
   lowerCase: boolean;
+  addSpecialTokens: boolean;
 }
 
 export type TokenizeReply =
@@ -35,7 +36,7 @@ try {
 }
 port.on("message", (req: TokenizeRequest) => {
   try {
-    const rows = packRows(tokenizer.encodeRows(prepareInputs(req.inputs, req.lowerCase), { maxLength: req.maxLength }));
+    const rows = packRows(tokenizer.encodeRows(prepareInputs(req.inputs, req.lowerCase), { maxLength: req.maxLength, addSpecialTokens: req.addSpecialTokens }));
     port.postMessage({ id: req.id, ok: true, rows } satisfies TokenizeReply, [rows.ids.buffer as ArrayBuffer, rows.typeIds.buffer as ArrayBuffer, rows.ends.buffer as ArrayBuffer]);
   } catch (e) {
     port.postMessage({ id: req.id, ok: false, code: e instanceof SbertError ? e.code : undefined, message: (e as Error).message } satisfies TokenizeReply);

@@ -38,14 +38,14 @@ export class TokenizerThread {
   }
 
   /** `prepareInputs` + `TextTokenizer.encodeRows` on the worker thread; same rows, same errors. */
-  encodeRows(inputs: readonly TextInput[], opts: { maxLength: number | undefined; lowerCase: boolean }): Promise<TokenRow[]> {
+  encodeRows(inputs: readonly TextInput[], opts: { maxLength: number | undefined; lowerCase: boolean; addSpecialTokens?: boolean }): Promise<TokenRow[]> {
     if (this.failure) return Promise.reject(this.failure);
     const worker = this.start();
     const id = this.nextId++;
     return new Promise<TokenRow[]>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       if (this.pending.size === 1) worker.ref();
-      worker.postMessage({ id, inputs: [...inputs], maxLength: opts.maxLength, lowerCase: opts.lowerCase } satisfies TokenizeRequest);
+      worker.postMessage({ id, inputs: [...inputs], maxLength: opts.maxLength, lowerCase: opts.lowerCase, addSpecialTokens: opts.addSpecialTokens ?? true } satisfies TokenizeRequest);
     });
   }
 

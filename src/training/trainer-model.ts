@@ -71,10 +71,13 @@ export async function loadModuleWeights(modules: readonly PipelineModule[], dir:
   }
 }
 
-/** Refuses (INVALID_OPERATION) a Transformer without the native encoder: training needs its weights in memory. */
-export function requireNativeEncoder(transformer: { readonly encoder: unknown }, what: string): void {
+/**
+ * Refuses (INVALID_OPERATION) an input module whose weights are not in memory (a Transformer on
+ * ONNX Runtime, whose `parameters()` throws): training needs them.
+ */
+export function requireNativeEncoder(module: Pick<PipelineModule, "parameters">, what: string): void {
   try {
-    void transformer.encoder;
+    module.parameters();
   } catch (e) {
     throw new SbertError("INVALID_OPERATION", `training needs the native backend: load the ${what} with { backend: "native" }`, { cause: e });
   }
@@ -97,8 +100,8 @@ export class TrainableSentenceTransformer implements TrainableModel {
 
   constructor(model: SentenceTransformer) {
     this.model = model;
-    requireNativeEncoder(model.transformer, "model");
-    if (model.transformer.task !== "feature-extraction") {
+    requireNativeEncoder(model.inputModule, "model");
+    if (model.inputModule.task !== "feature-extraction") {
       throw new SbertError("INVALID_OPERATION", "this folder holds a sequence-classification model; train bi-encoders (SentenceTransformer) here");
     }
     this.params = moduleParameters(model.modules);
@@ -115,7 +118,7 @@ export class TrainableSentenceTransformer implements TrainableModel {
    * maxSeqLength, padding to the longest text of this column), then `embedBatch`.
    */
   embed(texts: readonly string[]): Promise<Tensor> {
-    return this.embedBatch(this.model.transformer.tokenize(texts));
+    return this.embedBatch(this.model.inputModule.tokenize(texts));
   }
 
   /** Sentence embeddings (rows, dim) of a tokenized batch: the model's forward (every module in order, as `encode` runs them). */

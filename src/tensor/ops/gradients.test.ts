@@ -5,7 +5,7 @@ import { Tensor } from "../tensor.js";
 import { multiHeadAttention } from "./attention.js";
 import { dropout } from "./dropout.js";
 import { type ActivationName, abs, activation, add, addScalar, mul, scale, sub } from "./elementwise.js";
-import { embedding } from "./embedding.js";
+import { embedding, embeddingBagMean } from "./embedding.js";
 import { layerNorm } from "./layer-norm.js";
 import { linear, matmul, matmulNT } from "./linear.js";
 import { bceWithLogits, crossEntropy, mseLoss, pairwiseRankingLoss } from "./loss.js";
@@ -97,6 +97,13 @@ describe("linear algebra backward", () => {
 
   it("embedding sums the gradient of repeated ids into one row", () => {
     check((x) => embedding(t(x, 0), [2, 0, 2, 3]), [param([5, 3])]);
+  });
+
+  it("embeddingBagMean: repeated ids, a padded slot (its id never read) and an empty bag", () => {
+    // bags: [2, 0, 2], [4] (+2 padding), [] (all padding)
+    const ids = [2, 0, 2, 4, 9, 9, 1, 1, 1];
+    const mask = [1, 1, 1, 1, 0, 0, 0, 0, 0];
+    check((x) => embeddingBagMean(t(x, 0), ids, mask, 3, 3), [param([5, 3])]);
   });
 
   it("layerNorm (x, gamma, beta)", () => {
