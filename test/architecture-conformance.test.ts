@@ -33,7 +33,7 @@ class SynthesizedParams extends ParamStore {
   }
 
   override has(name: string): boolean {
-    return this.made.has(name) || (this.optional && !name.includes("pooler"));
+    return this.made.has(name) || this.optional;
   }
 
   override get(name: string, shape?: readonly number[]): Tensor {
