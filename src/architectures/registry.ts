@@ -37,6 +37,8 @@ function entryFor(config: EncoderConfig): (typeof ARCHITECTURES)[string] {
  * native encoder's `maxSequenceLength`): 512 for BERT's 512 positions, 512 for XLM-R's 514.
  */
 export function maxSequenceLength(config: EncoderConfig): number {
+  // A model type without a definition runs only from a shipped ONNX graph: config.json's table size bounds it.
+  if (!isNativeModelType(config.modelType)) return config.maxPositionEmbeddings;
   return sequenceLimit(config, entryFor(config).arch.positionOffset(config));
 }
 
@@ -54,6 +56,11 @@ export function requireSequenceFits(config: EncoderConfig, n: number): number {
 
 export function supportedModelTypes(): string[] {
   return Object.keys(ARCHITECTURES);
+}
+
+/** Whether `model_type` has a definition here (native inference, training, ONNX export); any other runs only from its own ONNX file. */
+export function isNativeModelType(modelType: string): boolean {
+  return Object.hasOwn(ARCHITECTURES, modelType);
 }
 
 /**
