@@ -62,6 +62,8 @@ const PAD = 1;
 const EXTRA_CONFIG: Record<string, Record<string, unknown>> = {
   // T5Config names; heads · d_kv (6) differs from d_model (8), as in sentence-t5
   t5: { d_model: 8, num_layers: 2, num_heads: 2, d_kv: 3, d_ff: 12, feed_forward_proj: "gated-gelu", relative_attention_num_buckets: 8, relative_attention_max_distance: 12 },
+  // T5 v1.0: ungated ReLU feed-forward (`wi`)
+  "t5 (relu feed-forward)": { model_type: "t5", d_model: 8, num_layers: 2, num_heads: 2, d_kv: 4, d_ff: 12, feed_forward_proj: "relu", relative_attention_num_buckets: 6 },
   // DeBERTa-v3: log buckets beyond ±2 (position_buckets 4), both terms, shared projections, no absolute positions or token types
   "deberta-v2": {
     relative_attention: true,
@@ -176,7 +178,7 @@ describe.each(perArchitecture)("architecture conformance: %s", (modelType) => {
       expect(hidden.shape).toEqual([B, T, 8]);
       const graph = await runGraph(modelType, store, batch);
       expect(maxDiff(hidden.data, graph.hidden)).toBeLessThanOrEqual(1e-5);
-      expect(enc.hasClassifier).toBe(optional && !NO_HEAD.has(modelType));
+      expect(enc.hasClassifier).toBe(optional && !NO_HEAD.has(configFor(modelType).modelType));
       if (enc.hasClassifier) {
         const logits = enc.classify(hidden, batch);
         expect(logits.shape).toEqual([B, 3]);
