@@ -9,7 +9,7 @@ import type { ArchOps, LinearParams, NormParams, Param } from "./ops.js";
 import type { ParamStore } from "./params.js";
 
 /**
- * DeBERTa-v2 / v3 (He et al.), ported from transformers' models/deberta_v2/modeling_deberta_v2.py
+ * DeBERTa-v2 / v3 (He et al.), ported from transformers' src/transformers/models/deberta_v2/modeling_deberta_v2.py
  * (huggingface/transformers): BERT's post-LayerNorm layers with disentangled self-attention —
  * content-to-content scores plus content-to-position ("c2p") and position-to-content ("p2c") terms
  * over log-bucketed relative positions, all divided by sqrt(headDim · (1 + number of terms)).

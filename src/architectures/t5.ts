@@ -8,7 +8,7 @@ import type { LinearParams, Param } from "./ops.js";
 
 /**
  * T5's encoder (`T5EncoderModel`, Raffel et al.), ported from transformers'
- * models/t5/modeling_t5.py (huggingface/transformers): token embeddings (`shared`, not scaled),
+ * src/transformers/models/t5/modeling_t5.py and configuration_t5.py (huggingface/transformers): token embeddings (`shared`, not scaled),
  * pre-norm blocks of self-attention and a feed-forward (T5LayerNorm = RMS norm without mean or
  * bias; no linear biases), a final layer norm. Attention scores are not scaled (scale 1) and get a
  * learned relative position bias — bidirectional buckets, computed from block 0's table and reused

@@ -13,7 +13,7 @@ export interface DisentangledShape {
 
 /**
  * DeBERTa's disentangled attention terms (`DisentangledSelfAttention.disentangled_attention_bias`
- * in transformers' models/deberta_v2/modeling_deberta_v2.py), for every batch row b, head h,
+ * in huggingface/transformers' src/transformers/models/deberta_v2/modeling_deberta_v2.py), for every batch row b, head h,
  * query i and key j, with r = rows[i, j]:
  *   out[b, h, i, j] = scale · (q[b, i, h] · posK[r, h]  (content → position, "c2p")
  *                            + k[b, j, h] · posQ[r, h]) (position → content, "p2c")
