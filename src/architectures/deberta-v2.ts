@@ -118,7 +118,7 @@ export const debertaV2: Architecture<DebertaWeights> = {
       relativeNorm: relativeOn && norms.includes("layer_norm") ? normParams(base, "encoder.LayerNorm", h) : undefined,
       layers,
       settings,
-      scale: 1 / Math.sqrt(Math.fround((h / c.numHeads) * scaleFactor)),
+      scale: 1 / Math.sqrt((h / c.numHeads) * scaleFactor),
       head: root.has("classifier.weight") ? contextPoolerHead(c, base, root) : undefined,
     };
   },
