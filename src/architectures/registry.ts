@@ -2,6 +2,7 @@ import { SbertError } from "../errors.js";
 import { useFastKernel } from "../tensor/kernels-fast.js";
 import { bert } from "./bert.js";
 import type { EncoderConfig } from "./config.js";
+import { debertaV2 } from "./deberta-v2.js";
 import type { Architecture } from "./definition.js";
 import { distilbert } from "./distilbert.js";
 import { EagerEncoder } from "./eager-encoder.js";
@@ -10,6 +11,7 @@ import { checkSequenceLength, sequenceLimit } from "./layers.js";
 import { mpnet } from "./mpnet.js";
 import type { ParamStore } from "./params.js";
 import { roberta } from "./roberta.js";
+import { t5 } from "./t5.js";
 
 /** `model_type` → its architecture definition, and the prefix its task-head checkpoints put before the base weights. */
 const ARCHITECTURES: Record<string, { arch: Architecture; basePrefix: string }> = {
@@ -19,6 +21,8 @@ const ARCHITECTURES: Record<string, { arch: Architecture; basePrefix: string }> 
   "xlm-roberta": { arch: roberta, basePrefix: "roberta." },
   camembert: { arch: roberta, basePrefix: "roberta." },
   mpnet: { arch: mpnet, basePrefix: "mpnet." },
+  "deberta-v2": { arch: debertaV2, basePrefix: "deberta." },
+  t5: { arch: t5, basePrefix: "" },
 };
 
 function entryFor(config: EncoderConfig): (typeof ARCHITECTURES)[string] {
