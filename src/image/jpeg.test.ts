@@ -3,7 +3,7 @@
  * (a q=100 4:4:4 JPEG of a fixture PNG stays within a few levels of the PNG), grayscale replicated,
  * no EXIF rotation (Pillow does not rotate), CMYK refused, corrupt data and absurd frame sizes refused
  * (the size is read from the SOF marker before sharp decodes anything).
- * There is no Pillow golden for JPEG in the fixtures; the bit-exactness vs Pillow is not checked here.
+ * Equality with Pillow's decoding: decode.golden.test.ts.
  */
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";

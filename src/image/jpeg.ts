@@ -13,8 +13,6 @@ import { MAX_IMAGE_PIXELS, type RgbImage, checkImageSize } from "./rgb-image.js"
  * (a PNG-only user never needs it). Options that keep Pillow's behaviour: no EXIF auto-orientation
  * (Pillow does not rotate), `ignoreIcc` (Pillow does not colour-manage), `failOn: "error"` (Pillow
  * refuses truncated data). CMYK/YCCK JPEGs are refused (Pillow's CMYK → RGB is its own formula).
- *
- * Not golden-checked: the fixtures hold PNGs only.
  */
 export async function decodeJpeg(bytes: Uint8Array, opts: { maxPixels?: number; what?: string } = {}): Promise<RgbImage> {
   const what = opts.what ?? "JPEG image";

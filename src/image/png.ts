@@ -19,7 +19,7 @@ import { MAX_IMAGE_PIXELS, type RgbImage, checkImageSize } from "./rgb-image.js"
  * | 0 gray, 16                | "I;16" (I;16B)         | min(v, 255) replicated (I16 → RGB clamps)     |
  * | 2 RGB, 8 / 16             | "RGB" (RGB;16B)        | the sample (16-bit: high byte)               |
  * | 3 palette, 1 / 2 / 4 / 8  | "P"                    | palette colour; tRNS alpha dropped           |
- * | 4 gray+alpha, 8 / 16      | "LA" (LA;16B)          | gray (16-bit: high byte) replicated; alpha dropped |
+ * | 4 gray+alpha, 8 / 16      | "LA" / "RGBA" (LA;16B) | gray (16-bit: high byte) replicated; alpha dropped |
  * | 6 RGBA, 8 / 16            | "RGBA" (RGBA;16B)      | RGB (16-bit: high bytes); alpha dropped, no compositing |
  *
  * `tRNS` never changes a colour. Corrupt files (bad signature, CRC, chunk order, truncated or
@@ -99,7 +99,8 @@ export function decodePng(bytes: Uint8Array, opts: { maxPixels?: number; what?: 
 /** Pillow's mode for a PNG header (src/PIL/PngImagePlugin.py `_MODES`). */
 function pillowMode(h: Header): string {
   if (h.colorType === 0) return h.depth === 1 ? "1" : h.depth === 16 ? "I;16" : "L";
-  return { 2: "RGB", 3: "P", 4: "LA", 6: "RGBA" }[h.colorType]!;
+  if (h.colorType === 4) return h.depth === 16 ? "RGBA" : "LA"; // (16, 4): ("RGBA", "LA;16B"), no LA;16B → LA unpacker
+  return { 2: "RGB", 3: "P", 6: "RGBA" }[h.colorType]!;
 }
 
 /** True when `bytes` starts with the 8-byte PNG signature. */
