@@ -71,6 +71,37 @@ describe("antialiased bicubic weights and passes", () => {
   });
 });
 
+describe("resizing only the crop window", () => {
+  it("a window of the resize equals the same slice of the full resize (every pass combination)", () => {
+    for (const [inH, inW, outH, outW] of [[9, 13, 4, 30], [20, 7, 20, 3], [6, 11, 15, 11], [5, 5, 5, 5], [40, 3, 17, 9]] as const) {
+      const chw = Uint8Array.from({ length: 3 * inH * inW }, (_, i) => (i * 89 + 7) % 256);
+      const full = resizeBicubicAaChw(chw, 3, inH, inW, outH, outW);
+      const win = { top: Math.floor(outH / 3), left: Math.floor(outW / 4), height: Math.ceil(outH / 2), width: Math.ceil(outW / 2) };
+      const part = resizeBicubicAaChw(chw, 3, inH, inW, outH, outW, win);
+      for (let c = 0; c < 3; c++) for (let y = 0; y < win.height; y++) for (let x = 0; x < win.width; x++) {
+        expect(part[(c * win.height + y) * win.width + x]).toBe(full[(c * outH + win.top + y) * outW + win.left + x]);
+      }
+    }
+  });
+
+  it("resizeAndCrop equals full resize then center crop, also for an extreme aspect ratio", () => {
+    for (const [w, h, crop] of [[64, 48, 32], [40, 72, 32], [20, 12, 32], [3, 500, 8], [7, 3, 5]] as const) {
+      const img = image(w, h);
+      const c = cfg({ size: { shortestEdge: crop }, cropSize: { height: crop, width: crop } });
+      const [oh, ow] = resizeOutputSize(h, w, c.size);
+      const full = resizeBicubicAaChw(resizeAndCrop(img, { ...c, doResize: false, doCenterCrop: false }).chw, 3, h, w, oh, ow);
+      expect(resizeAndCrop(img, c).chw).toEqual(centerCrop(full, oh, ow, crop, crop).chw);
+    }
+  });
+
+  it("a resize to more than MAX_IMAGE_PIXELS without a crop is refused; with a crop only the window is allocated", () => {
+    const sliver = image(1, 20_000);
+    expect(() => resizeAndCrop(sliver, cfg({ size: { shortestEdge: 10_000 }, doCenterCrop: false }))).toThrow(expect.objectContaining({ code: "INVALID_INPUT" }));
+    const r = resizeAndCrop(image(1, 5000), cfg({ size: { shortestEdge: 300 }, cropSize: { height: 4, width: 4 } })); // 1,500,000 x 300 never allocated
+    expect([r.height, r.width]).toEqual([4, 4]);
+  });
+});
+
 describe("rescale / normalize in float32, as TorchvisionBackend._rescale_and_normalize", () => {
   const img = image(4, 4);
   const u8 = resizeAndCrop(img, cfg({})).chw;

@@ -1,7 +1,7 @@
 import { SbertError } from "../errors.js";
 import type { ImageProcessorConfig } from "./processor-config.js";
 import { resizeBicubicAaChw } from "./resize-bicubic-aa.js";
-import { type RgbImage, checkRgbImage } from "./rgb-image.js";
+import { MAX_IMAGE_PIXELS, type RgbImage, checkRgbImage } from "./rgb-image.js";
 
 /** A batch of model inputs: `pixelValues` is (batch, channels, height, width) float32, row-major. */
 export interface PixelValues {
@@ -63,14 +63,26 @@ export function resizeAndCrop(img: RgbImage, config: ImageProcessorConfig, what 
   }
   let h = img.height, w = img.width;
   let chw = toChw(img);
+  const crop = config.doCenterCrop ? config.cropSize : undefined;
   if (config.doResize) {
     const [oh, ow] = resizeOutputSize(h, w, config.size);
-    chw = resizeBicubicAaChw(chw, 3, h, w, oh, ow);
-    h = oh;
-    w = ow;
+    // Only the part the center crop keeps is resized (the same pixels; see resizeBicubicAaChw).
+    const [top, height] = cropSpan(oh, crop?.height);
+    const [left, width] = cropSpan(ow, crop?.width);
+    if (height * width > MAX_IMAGE_PIXELS) {
+      throw new SbertError("INVALID_INPUT", `${what}: resizing ${w}x${h} gives ${ow}x${oh}, more than ${MAX_IMAGE_PIXELS} pixels`);
+    }
+    chw = resizeBicubicAaChw(chw, 3, h, w, oh, ow, { top, left, height, width });
+    h = height;
+    w = width;
   }
-  if (config.doCenterCrop) return centerCrop(chw, h, w, config.cropSize.height, config.cropSize.width);
+  if (crop) return centerCrop(chw, h, w, crop.height, crop.width);
   return { chw, height: h, width: w };
+}
+
+/** [offset, length] of the resized axis that a center crop to `crop` keeps (all of it when it pads). */
+function cropSpan(size: number, crop: number | undefined): [number, number] {
+  return crop !== undefined && crop <= size ? [Math.trunc((size - crop) / 2), crop] : [0, size];
 }
 
 /**

@@ -27,11 +27,14 @@
  *   trunc(w · 2^p ± 0.5); sums start at 2^(p−1) and end `>> p`, clamped to 0..255.
  */
 
-/** Per-axis taps: for output index i, `size[i]` weights starting at input index `start[i]`. */
+/**
+ * Per-axis taps of the output indices `from .. from + count - 1`: output index `from + i` reads
+ * `size[i]` input samples starting at `start[i]`.
+ */
 interface AxisWeights {
   readonly start: Int32Array;
   readonly size: Int32Array;
-  /** (out, taps) int16 weights scaled by 2^precision. */
+  /** (count, taps) int16 weights scaled by 2^precision. */
   readonly weights: Int16Array;
   readonly taps: number;
   readonly precision: number;
@@ -46,15 +49,20 @@ function cubicAa(x: number): number {
   return 0.0;
 }
 
-/** `_compute_index_ranges_int16_weights` for HelperInterpCubic with antialias=true, align_corners=false. */
-export function bicubicAaWeights(inSize: number, outSize: number): AxisWeights {
+/**
+ * `_compute_index_ranges_int16_weights` for HelperInterpCubic with antialias=true, align_corners=false,
+ * kept for the output indices [from, from + count). The precision depends on the largest weight over
+ * ALL output indices, so every index is visited; only the kept ones are stored.
+ */
+export function bicubicAaWeights(inSize: number, outSize: number, from = 0, count = outSize - from): AxisWeights {
   const scale = inSize / outSize;
   const support = scale >= 1.0 ? 4 * 0.5 * scale : 4 * 0.5;
   const taps = Math.ceil(support) * 2 + 1;
   const invscale = scale >= 1.0 ? 1.0 / scale : 1.0;
-  const start = new Int32Array(outSize);
-  const size = new Int32Array(outSize);
-  const wf = new Float64Array(outSize * taps);
+  const start = new Int32Array(count);
+  const size = new Int32Array(count);
+  const wf = new Float64Array(count * taps);
+  const tmp = new Float64Array(taps);
   let wtMax = 0.0;
   for (let i = 0; i < outSize; i++) {
     const center = scale * (i + 0.5);
@@ -64,24 +72,28 @@ export function bicubicAaWeights(inSize: number, outSize: number): AxisWeights {
     let total = 0.0;
     for (let j = 0; j < xsize; j++) {
       const w = cubicAa((j + xmin - center + 0.5) * invscale);
-      wf[i * taps + j] = w;
+      tmp[j] = w;
       total += w;
     }
     if (total !== 0.0) {
       for (let j = 0; j < xsize; j++) {
-        wf[i * taps + j]! /= total;
-        wtMax = Math.max(wtMax, wf[i * taps + j]!);
+        tmp[j]! /= total;
+        wtMax = Math.max(wtMax, tmp[j]!);
       }
     }
-    start[i] = xmin;
-    size[i] = xsize;
+    const k = i - from;
+    if (k >= 0 && k < count) {
+      start[k] = xmin;
+      size[k] = xsize;
+      wf.set(tmp.subarray(0, xsize), k * taps);
+    }
   }
   let precision = 0;
   for (precision = 0; precision < 22; ++precision) {
     const next = Math.trunc(0.5 + wtMax * 2 ** (precision + 1));
     if (next >= 1 << 15) break;
   }
-  const weights = new Int16Array(outSize * taps);
+  const weights = new Int16Array(count * taps);
   for (let k = 0; k < wf.length; k++) {
     const v = wf[k]! * 2 ** precision;
     weights[k] = v < 0 ? Math.trunc(-0.5 + v) : Math.trunc(0.5 + v);
@@ -89,22 +101,44 @@ export function bicubicAaWeights(inSize: number, outSize: number): AxisWeights {
   return { start, size, weights, taps, precision };
 }
 
+/** Rows [top, top + height) and columns [left, left + width) of the resized image. */
+export interface ResizeWindow {
+  readonly top: number;
+  readonly left: number;
+  readonly height: number;
+  readonly width: number;
+}
+
 /**
- * Resizes a channels-first uint8 image (channels, inH, inW) to (channels, outH, outW).
+ * Resizes a channels-first uint8 image (channels, inH, inW) to (channels, outH, outW), or only the
+ * `window` of that result (the same values: each output pixel depends on its own taps only), so that a
+ * center crop of an extreme aspect ratio never materialises the whole resized image.
  *
+ * @returns (channels, window.height, window.width) uint8
  * @example
  * resizeBicubicAaChw(chw, 3, 48, 64, 32, 42); // Uint8Array of 3 * 32 * 42
+ * resizeBicubicAaChw(chw, 3, 48, 64, 32, 42, { top: 0, left: 5, height: 32, width: 32 }); // its center 32 x 32
  */
-export function resizeBicubicAaChw(src: Uint8Array, channels: number, inH: number, inW: number, outH: number, outW: number): Uint8Array {
-  if (inH === outH && inW === outW) return src.slice();
-  let cur = src;
-  if (outW !== inW) cur = horizontal(cur, channels * inH, inW, outW, bicubicAaWeights(inW, outW));
-  if (outH !== inH) cur = vertical(cur, channels, inH, outW, outH, bicubicAaWeights(inH, outH));
-  return cur;
+export function resizeBicubicAaChw(
+  src: Uint8Array, channels: number, inH: number, inW: number, outH: number, outW: number,
+  window: ResizeWindow = { top: 0, left: 0, height: outH, width: outW },
+): Uint8Array {
+  const { top, left, height, width } = window;
+  if (top < 0 || left < 0 || height < 1 || width < 1 || top + height > outH || left + width > outW) {
+    throw new RangeError(`resize window ${JSON.stringify(window)} is outside ${outH}x${outW}`);
+  }
+  // Horizontal pass (skipped when the width is unchanged: then the window's columns are copied).
+  const cols = outW !== inW
+    ? horizontal(src, channels * inH, inW, bicubicAaWeights(inW, outW, left, width))
+    : sliceColumns(src, channels * inH, inW, left, width);
+  // Vertical pass (skipped when the height is unchanged).
+  if (outH !== inH) return vertical(cols, channels, inH, width, bicubicAaWeights(inH, outH, top, height));
+  return top === 0 && height === inH ? cols : sliceRows(cols, channels, inH, width, top, height);
 }
 
 /** `basic_loop_separable_1d_horizontal<uint8_t>` over `rows` rows of `inW` pixels. */
-function horizontal(src: Uint8Array, rows: number, inW: number, outW: number, w: AxisWeights): Uint8Array {
+function horizontal(src: Uint8Array, rows: number, inW: number, w: AxisWeights): Uint8Array {
+  const outW = w.start.length;
   const out = new Uint8Array(rows * outW);
   const half = 1 << (w.precision - 1);
   for (let r = 0; r < rows; r++) {
@@ -121,7 +155,8 @@ function horizontal(src: Uint8Array, rows: number, inW: number, outW: number, w:
 }
 
 /** `basic_loop_separable_1d_vertical<uint8_t>`: each output row mixes input rows of the same plane. */
-function vertical(src: Uint8Array, channels: number, inH: number, width: number, outH: number, w: AxisWeights): Uint8Array {
+function vertical(src: Uint8Array, channels: number, inH: number, width: number, w: AxisWeights): Uint8Array {
+  const outH = w.start.length;
   const out = new Uint8Array(channels * outH * width);
   const half = 1 << (w.precision - 1);
   for (let c = 0; c < channels; c++) {
@@ -137,6 +172,19 @@ function vertical(src: Uint8Array, channels: number, inH: number, width: number,
       }
     }
   }
+  return out;
+}
+
+function sliceColumns(src: Uint8Array, rows: number, inW: number, left: number, width: number): Uint8Array {
+  if (left === 0 && width === inW) return src.slice();
+  const out = new Uint8Array(rows * width);
+  for (let r = 0; r < rows; r++) out.set(src.subarray(r * inW + left, r * inW + left + width), r * width);
+  return out;
+}
+
+function sliceRows(src: Uint8Array, channels: number, inH: number, width: number, top: number, height: number): Uint8Array {
+  const out = new Uint8Array(channels * height * width);
+  for (let c = 0; c < channels; c++) out.set(src.subarray((c * inH + top) * width, (c * inH + top + height) * width), c * height * width);
   return out;
 }
 
