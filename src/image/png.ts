@@ -88,6 +88,10 @@ export function decodePng(bytes: Uint8Array, opts: { maxPixels?: number; what?: 
     if (p.w === 0) continue;
     const rows = unfilter(raw.subarray(off, off + p.h * (1 + p.rowBytes)), p.h, p.rowBytes, h.bytesPerPixel, bad);
     off += p.h * (1 + p.rowBytes);
+    if (!h.interlace && h.depth === 8 && (h.colorType === 2 || h.colorType === 6)) {
+      copyRgb8(rows, out, h.width * h.height, h.channels); // the common case, without a call per pixel
+      continue;
+    }
     for (let y = 0; y < p.h; y++) {
       const row = rows.subarray(y * p.rowBytes, (y + 1) * p.rowBytes);
       for (let x = 0; x < p.w; x++) put(row, x, (p.y0 + y * p.dy) * h.width + p.x0 + x * p.dx);
@@ -153,28 +157,39 @@ function unfilter(src: Uint8Array, rows: number, rowBytes: number, bpp: number, 
   const out = new Uint8Array(rows * rowBytes);
   for (let y = 0; y < rows; y++) {
     const type = src[y * (rowBytes + 1)]!;
-    const line = src.subarray(y * (rowBytes + 1) + 1, (y + 1) * (rowBytes + 1));
+    const inp = y * (rowBytes + 1) + 1;
     const o = y * rowBytes;
-    const up = o - rowBytes;
-    for (let i = 0; i < rowBytes; i++) {
-      const a = i >= bpp ? out[o + i - bpp]! : 0;
-      const b = y > 0 ? out[up + i]! : 0;
-      const c = y > 0 && i >= bpp ? out[up + i - bpp]! : 0;
-      let pred: number;
-      switch (type) {
-        case 0: pred = 0; break;
-        case 1: pred = a; break;
-        case 2: pred = b; break;
-        case 3: pred = (a + b) >> 1; break;
-        case 4: {
+    const up = o - rowBytes; // previous row; absent (zeros) for y = 0
+    switch (type) {
+      case 0:
+        out.set(src.subarray(inp, inp + rowBytes), o);
+        break;
+      case 1:
+        for (let i = 0; i < rowBytes; i++) out[o + i] = (src[inp + i]! + (i >= bpp ? out[o + i - bpp]! : 0)) & 0xff;
+        break;
+      case 2:
+        if (y === 0) out.set(src.subarray(inp, inp + rowBytes), o);
+        else for (let i = 0; i < rowBytes; i++) out[o + i] = (src[inp + i]! + out[up + i]!) & 0xff;
+        break;
+      case 3:
+        for (let i = 0; i < rowBytes; i++) {
+          const a = i >= bpp ? out[o + i - bpp]! : 0;
+          const b = y > 0 ? out[up + i]! : 0;
+          out[o + i] = (src[inp + i]! + ((a + b) >> 1)) & 0xff;
+        }
+        break;
+      case 4:
+        for (let i = 0; i < rowBytes; i++) {
+          const a = i >= bpp ? out[o + i - bpp]! : 0;
+          const b = y > 0 ? out[up + i]! : 0;
+          const c = y > 0 && i >= bpp ? out[up + i - bpp]! : 0;
           const p = a + b - c;
           const pa = Math.abs(p - a), pb = Math.abs(p - b), pc = Math.abs(p - c);
-          pred = pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
-          break;
+          out[o + i] = (src[inp + i]! + (pa <= pb && pa <= pc ? a : pb <= pc ? b : c)) & 0xff;
         }
-        default: throw bad(`filter type ${type} in row ${y}`);
-      }
-      out[o + i] = (line[i]! + pred) & 0xff;
+        break;
+      default:
+        throw bad(`filter type ${type} in row ${y}`);
     }
   }
   return out;
@@ -212,6 +227,19 @@ function pixelWriter(h: Header, palette: Uint8Array | undefined, out: Uint8Array
     out[dst * 3 + 1] = row[x * stride + bytes]!;
     out[dst * 3 + 2] = row[x * stride + 2 * bytes]!;
   };
+}
+
+/** 8-bit RGB / RGBA samples → RGB (alpha dropped). */
+function copyRgb8(src: Uint8Array, out: Uint8Array, pixels: number, channels: number): void {
+  if (channels === 3) {
+    out.set(src.subarray(0, pixels * 3));
+    return;
+  }
+  for (let i = 0, s = 0; i < pixels * 3; i += 3, s += channels) {
+    out[i] = src[s]!;
+    out[i + 1] = src[s + 1]!;
+    out[i + 2] = src[s + 2]!;
+  }
 }
 
 function writePalette(palette: Uint8Array, index: number, out: Uint8Array, dst: number, bad: (m: string) => SbertError): void {
