@@ -106,6 +106,8 @@ describe("bad PNG input → typed errors", () => {
     expect(code(() => decodePng(flipped))).toMatch(/^INVALID_INPUT: .*CRC mismatch in chunk "IHDR"/);
     expect(code(() => decodePng(ok.subarray(0, ok.length - 20)))).toMatch(/^INVALID_INPUT: .*corrupt PNG/);
     expect(code(() => decodePng(encodePng({ width: 8, height: 8, colorType: 2, depth: 8, samples: Array(192).fill(9) as number[], truncate: 6 })))).toMatch(/^INVALID_INPUT: .*(truncated|inflate)/);
+    const full = { width: 8, height: 8, colorType: 2, depth: 8, samples: Array.from({ length: 192 }, (_, i) => i) } as const;
+    expect(rgb({ ...full, truncate: 4 })).toEqual(rgb(full)); // only the Adler-32 is missing: every row is there, as Pillow accepts
     expect(code(() => decodePng(encodePng({ width: 2, height: 1, colorType: 0, depth: 8, samples: [1, 2], filter: 7 })))).toMatch(/^INVALID_INPUT: .*filter type 7/);
     expect(code(() => decodePng(encodePng({ width: 1, height: 1, colorType: 3, depth: 8, samples: [5], palette: [1, 2, 3] })))).toMatch(/^INVALID_INPUT: .*palette index 5 past the 1-colour palette/);
     expect(code(() => decodePng(encodePng({ width: 1, height: 1, colorType: 2, depth: 4, samples: [1, 2, 3] })))).toMatch(/^INVALID_INPUT: .*colour type 2 with bit depth 4/);

@@ -1,4 +1,4 @@
-import { inflateSync } from "node:zlib";
+import { constants as zlibConstants, inflateSync } from "node:zlib";
 import { SbertError } from "../errors.js";
 import { MAX_IMAGE_PIXELS, type RgbImage, checkImageSize } from "./rgb-image.js";
 
@@ -75,7 +75,9 @@ export function decodePng(bytes: Uint8Array, opts: { maxPixels?: number; what?: 
   const expected = passes.reduce((n, p) => n + (p.w > 0 ? p.h * (1 + p.rowBytes) : 0), 0);
   let raw: Buffer;
   try {
-    raw = inflateSync(Buffer.concat(idat), { maxOutputLength: Math.max(expected, 1) });
+    // Z_SYNC_FLUSH: a stream cut after the last row (no end block / Adler-32) still decodes, as in Pillow,
+    // which stops reading once every row is complete; rows that are missing are refused below.
+    raw = inflateSync(Buffer.concat(idat), { maxOutputLength: Math.max(expected, 1), finishFlush: zlibConstants.Z_SYNC_FLUSH });
   } catch (e) {
     throw bad(`image data does not inflate to ${expected} bytes: ${(e as Error).message}`);
   }
