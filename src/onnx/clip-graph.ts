@@ -1,0 +1,46 @@
+import type { ClipWeights } from "../architectures/clip.js";
+import { clipTextForward, clipVisionForward, visionTokens } from "../architectures/clip.js";
+import type { ClipConfig } from "../architectures/clip-config.js";
+import { packageVersion } from "../package-version.js";
+import { DataType, IR_VERSION, type ModelSpec, OPSET } from "./graph.js";
+import { GraphBuilder } from "./graph-builder.js";
+import { GraphOps } from "./graph-ops.js";
+
+export type ClipTower = "text" | "vision";
+
+/**
+ * One CLIP tower as an ONNX model (opset 17), lowered from the same definition the native engine
+ * runs (architectures/clip.ts):
+ * - `text`: `input_ids`, `attention_mask` (int64, [batch_size, sequence_length]) → `text_embeds`
+ *   [batch_size, projection_dim] (`get_text_features`);
+ * - `vision`: `pixel_values` (float32, [batch_size, C, S, S]) → `image_embeds`
+ *   [batch_size, projection_dim] (`get_image_features`).
+ *
+ * @example
+ * const model = clipTowerOnnxModel(clip.config, clip.weights, "vision");
+ * await writeOnnxModel(model, "out/vision_model.onnx");
+ */
+export function clipTowerOnnxModel(c: ClipConfig, w: ClipWeights, tower: ClipTower): ModelSpec {
+  const b = new GraphBuilder(`sbert_ts_clip_${tower}`);
+  if (tower === "text") {
+    const dims = ["batch_size", "sequence_length"];
+    const inputs = { inputIds: b.input("input_ids", DataType.INT64, dims), attentionMask: b.input("attention_mask", DataType.INT64, dims), tokenTypeIds: undefined };
+    b.output(clipTextForward(new GraphOps(b, inputs), w.text, c), "text_embeds", DataType.FLOAT, ["batch_size", c.projectionDim]);
+  } else {
+    const { numChannels: ch, imageSize: s } = c.vision;
+    const pixelValues = b.input("pixel_values", DataType.FLOAT, ["batch_size", ch, s, s]);
+    // the image tokens as a (B, patches + 1) row of ones: sequence length and an all-attended mask
+    const shape = b.op("Concat", [b.op("Shape", [pixelValues], { start: { i: 0 }, end: { i: 1 } }), b.constI64([visionTokens(c)])], { axis: { i: 0 } });
+    const ones = b.op("Expand", [b.constI64([1], [1, 1]), shape]);
+    const inputs = { inputIds: ones, attentionMask: ones, tokenTypeIds: undefined, pixelValues };
+    b.output(clipVisionForward(new GraphOps(b, inputs), w.vision, c), "image_embeds", DataType.FLOAT, ["batch_size", c.projectionDim]);
+  }
+  return {
+    irVersion: IR_VERSION,
+    opsets: { "": OPSET },
+    producerName: "sbert-ts",
+    producerVersion: packageVersion(),
+    graph: b.build(),
+    metadata: { model_type: "clip", tower },
+  };
+}
