@@ -13,6 +13,7 @@ import { prepareInputs } from "../tokenizers/token-rows.js";
 import { TokenizerThread } from "../tokenizers/tokenizer-thread.js";
 import type { Rng } from "../tensor/random.js";
 import type { Tensor } from "../tensor/tensor.js";
+import type { ImagePreprocessorFactory } from "./image-input.js";
 import type { InputModule } from "./input-module.js";
 import type { ExportSpec, Features, ModuleSaveOptions } from "./module.js";
 import { writeModuleJson, writeModuleWeights } from "./module-files.js";
@@ -36,6 +37,9 @@ export interface TransformerOptions extends BackendOptions {
    * Without it such a folder is FILE_NOT_FOUND.
    */
   onnxGraph?: OnnxGraphSource;
+  // --- clipmodel ---
+  /** Builds the image preprocessing of a model that reads images (CLIP), from its image-processor settings. */
+  imagePreprocessor?: ImagePreprocessorFactory;
 }
 
 /** The ONNX graph of a model folder, exported on demand; `release()` once the session has loaded it. */
