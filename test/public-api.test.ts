@@ -37,7 +37,7 @@ const SURFACE: Record<string, readonly string[]> = {
   "./server": ["DEFAULT_SERVER_CONFIG", "startServer"],
   "./onnx": ["defaultOnnxFileName", "ensureOnnxModel", "exportOnnx"],
   "./hub": ["downloadModel", "hubEnv", "progressBar", "resolveModelDir"],
-  "./modules": ["Dense", "Normalize", "POOLING_MODES", "Pooling", "StaticEmbedding", "Transformer", "resolveModuleType", "supportedModelTypes"],
+  "./modules": ["CLIPModel", "Dense", "Normalize", "POOLING_MODES", "Pooling", "StaticEmbedding", "Transformer", "resolveModuleType", "supportedModelTypes"],
   "./tensor": [
     "DenseMatrix", "Rng", "Tensor", "backward", "enableGrad", "isGradEnabled", "noGrad", "setGemmKernel",
     "parseSafetensors", "readSafetensors", "serializeSafetensors", "writeSafetensors",
