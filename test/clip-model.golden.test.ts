@@ -13,7 +13,9 @@ import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import * as ort from "onnxruntime-node";
 import { SentenceTransformer } from "../src/index.js";
+import { exportClipOnnx } from "../src/onnx/index.js";
 import { CLIPModel } from "../src/modules/clip-model.js";
 import type { ImageInput, ImagePreprocessor, PixelBatch } from "../src/modules/image-input.js";
 import { FIXTURES, type Golden, maxAbsDiff, readGolden } from "./helpers/fixtures.js";
@@ -106,6 +108,21 @@ describe.each(["clip-tiny", "clip-tiny-v5layout"])("%s", (name) => {
     const text = await model.encode([inputs[0] as string], { normalizeEmbeddings: true, truncateDim: 8 });
     expect(maxAbsDiff(norm.toArray()[0], text.toArray()[0])).toBe(0);
     expect((await model.encode(inputs, { precision: "int8" })).data).toBeInstanceOf(Int8Array);
+  });
+
+  it("exportClipOnnx writes both towers; ONNX Runtime gives the golden embeddings", async () => {
+    const { model } = await loadClip(dir, g);
+    const out = await mkdtemp(join(tmp, "onnx-"));
+    const paths = await exportClipOnnx(model, out);
+    const batch = model.tokenize(sentences);
+    const i64 = (a: Int32Array) => new ort.Tensor("int64", BigInt64Array.from(a, (v) => BigInt(v)), [batch.batchSize, batch.seqLen]);
+    const text = await (await ort.InferenceSession.create(paths.text)).run({ input_ids: i64(batch.inputIds), attention_mask: i64(batch.attentionMask) });
+    expect(maxAbsDiff(text["text_embeds"]?.data as Float32Array, g["text_embeddings"])).toBeLessThanOrEqual(TOL);
+    const px = await (model.inputModule as CLIPModel).preprocessImages(images);
+    const vision = await (await ort.InferenceSession.create(paths.vision)).run({ pixel_values: new ort.Tensor("float32", px.pixelValues, [px.batch, 3, 32, 32]) });
+    expect(maxAbsDiff(vision["image_embeds"]?.data as Float32Array, g["image_embeddings"])).toBeLessThanOrEqual(TOL);
+    const bert = await SentenceTransformer.load(join(FIXTURES, "st-bert-mean"), { backend: "native" });
+    await expect(exportClipOnnx(bert, out)).rejects.toMatchObject({ code: "INVALID_INPUT" });
   });
 
   it("save round-trips the layout (same module, config and embeddings)", async () => {

@@ -35,7 +35,7 @@ const SURFACE: Record<string, readonly string[]> = {
     "parseBeir", "parseMrpc", "parseStsb", "readBeir", "readMrpc", "readStsb",
   ],
   "./server": ["DEFAULT_SERVER_CONFIG", "startServer"],
-  "./onnx": ["defaultOnnxFileName", "ensureOnnxModel", "exportOnnx"],
+  "./onnx": ["defaultOnnxFileName", "ensureOnnxModel", "exportClipOnnx", "exportOnnx"],
   "./hub": ["downloadModel", "hubEnv", "progressBar", "resolveModelDir"],
   "./modules": ["CLIPModel", "Dense", "Normalize", "POOLING_MODES", "Pooling", "StaticEmbedding", "Transformer", "resolveModuleType", "supportedModelTypes"],
   "./tensor": [

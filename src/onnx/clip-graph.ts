@@ -1,7 +1,12 @@
 import type { ClipWeights } from "../architectures/clip.js";
 import { clipTextForward, clipVisionForward, visionTokens } from "../architectures/clip.js";
 import type { ClipConfig } from "../architectures/clip-config.js";
+import { join } from "node:path";
+import { SbertError } from "../errors.js";
+import type { PipelineModule } from "../modules/module.js";
+import { CLIPModel } from "../modules/clip-model.js";
 import { packageVersion } from "../package-version.js";
+import { writeOnnxModel } from "./write-model.js";
 import { DataType, IR_VERSION, type ModelSpec, OPSET } from "./graph.js";
 import { GraphBuilder } from "./graph-builder.js";
 import { GraphOps } from "./graph-ops.js";
@@ -43,4 +48,21 @@ export function clipTowerOnnxModel(c: ClipConfig, w: ClipWeights, tower: ClipTow
     graph: b.build(),
     metadata: { model_type: "clip", tower },
   };
+}
+
+/**
+ * Writes both towers of a loaded CLIP model into the existing folder `outDir` as
+ * `text_model.onnx` and `vision_model.onnx` (the file names transformers.js uses for CLIP), each
+ * lowered from the weights in memory. INVALID_INPUT when the model's first module is not a CLIP model.
+ *
+ * @example
+ * const model = await SentenceTransformer.load("sentence-transformers/clip-ViT-B-32");
+ * await exportClipOnnx(model, "out"); // out/text_model.onnx, out/vision_model.onnx
+ */
+export async function exportClipOnnx(model: { readonly modules: readonly PipelineModule[] }, outDir: string): Promise<{ text: string; vision: string }> {
+  const clip = model.modules[0];
+  if (!(clip instanceof CLIPModel)) throw new SbertError("INVALID_INPUT", `exportClipOnnx needs a CLIP model; this one starts with ${clip?.typeName ?? "nothing"} (use exportOnnx)`);
+  const paths = { text: join(outDir, "text_model.onnx"), vision: join(outDir, "vision_model.onnx") };
+  for (const tower of ["text", "vision"] as const) await writeOnnxModel(clipTowerOnnxModel(clip.config, clip.clip.weights, tower), paths[tower]);
+  return paths;
 }
