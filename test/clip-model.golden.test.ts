@@ -46,21 +46,25 @@ afterAll(async () => {
 });
 
 /** The model with the recorded preprocessing of the images in `imageDir` (the fixture folder). */
-async function loadClip(dir: string, g: Golden, imageDir = dir): Promise<{ model: SentenceTransformer; clip: CLIPModel }> {
-  const model = await SentenceTransformer.load(dir);
+async function loadClip(dir: string, g: Golden, imageDir = dir, backend: "native" | "onnx" = "native"): Promise<{ model: SentenceTransformer; clip: CLIPModel }> {
+  const model = await SentenceTransformer.load(dir, { backend });
   const clip = model.inputModule as CLIPModel;
   clip.imagePreprocessor = await recordedPixels(imageDir, g);
   return { model, clip };
 }
 
-describe.each(["clip-tiny", "clip-tiny-v5layout"])("%s", (name) => {
+const CASES = ["clip-tiny", "clip-tiny-v5layout"].flatMap((name) => (["native", "onnx"] as const).map((backend) => [name, backend] as const));
+
+describe.each(CASES)("%s (%s)", (name, backend) => {
   const dir = join(FIXTURES, name);
   const g = readGolden(dir);
+  const load = (from = dir) => loadClip(from, g, dir, backend);
   const sentences = g["sentences"] as string[];
   const images: ImageInput[] = (g["images"] as { file: string }[]).map((im) => ({ image: join(dir, im.file) }));
 
   it("loads as sentence-transformers does: module, dimension, max_seq_length, cosine, tokenization", async () => {
-    const { model } = await loadClip(dir, g);
+    const { model, clip } = await load();
+    expect(clip.backendName).toBe(backend);
     expect(model.modules.map((m) => m.typeName)).toEqual(g["modules"]);
     expect([model.getSentenceEmbeddingDimension(), model.maxSeqLength, model.similarityFnName]).toEqual([g["embedding_dimension"], g["max_seq_length"], g["similarity_fn_name"]]);
     const batch = model.tokenize(sentences);
@@ -69,7 +73,7 @@ describe.each(["clip-tiny", "clip-tiny-v5layout"])("%s", (name) => {
   });
 
   it("text embeddings (≤ 1e-5), normalized, and each text alone equals its row of the batch", async () => {
-    const { model } = await loadClip(dir, g);
+    const { model } = await load();
     expect(maxAbsDiff(await model.encode(sentences, { batchSize: 4 }), g["text_embeddings"])).toBeLessThanOrEqual(TOL);
     expect(maxAbsDiff(await model.encode(sentences, { normalizeEmbeddings: true }), g["text_embeddings_normalized"])).toBeLessThanOrEqual(TOL);
     const single = await Promise.all(sentences.map((s) => model.encode(s)));
@@ -77,7 +81,7 @@ describe.each(["clip-tiny", "clip-tiny-v5layout"])("%s", (name) => {
   });
 
   it("image embeddings from the recorded pixel_values (batch 4 and one by one), normalized, by path and by bytes", async () => {
-    const { model } = await loadClip(dir, g);
+    const { model } = await load();
     expect(maxAbsDiff(await model.encode(images, { batchSize: 4 }), g["image_embeddings"])).toBeLessThanOrEqual(TOL);
     expect(maxAbsDiff(await model.encode(images, { batchSize: 1 }), g["image_embeddings_one_by_one"])).toBeLessThanOrEqual(TOL);
     expect(maxAbsDiff(await model.encode(images, { normalizeEmbeddings: true }), g["image_embeddings_normalized"])).toBeLessThanOrEqual(TOL);
@@ -87,14 +91,14 @@ describe.each(["clip-tiny", "clip-tiny-v5layout"])("%s", (name) => {
   });
 
   it("similarity(texts, images) is the golden cosine [13 × 6]", async () => {
-    const { model } = await loadClip(dir, g);
+    const { model } = await load();
     const sim = model.similarity(await model.encode(sentences), await model.encode(images));
     expect([sim.rows, sim.cols]).toEqual([13, 6]);
     expect(maxAbsDiff(sim, g["similarity_text_x_image"])).toBeLessThanOrEqual(TOL);
   });
 
   it("a mixed text/image list encodes in input order at any batch size (Python: batch_size=1 only)", async () => {
-    const { model } = await loadClip(dir, g);
+    const { model } = await load();
     const mixed = g["encode_mixed_list"] as { inputs: string[]; batch_size_1: { embeddings: number[][] }; batch_size_8: { ok: boolean } };
     expect(mixed.batch_size_8.ok).toBe(false);
     const inputs = mixed.inputs.map((s) => {
@@ -111,7 +115,7 @@ describe.each(["clip-tiny", "clip-tiny-v5layout"])("%s", (name) => {
   });
 
   it("exportClipOnnx writes both towers; ONNX Runtime gives the golden embeddings", async () => {
-    const { model } = await loadClip(dir, g);
+    const { model } = await load();
     const out = await mkdtemp(join(tmp, "onnx-"));
     const paths = await exportClipOnnx(model, out);
     const batch = model.tokenize(sentences);
@@ -126,10 +130,10 @@ describe.each(["clip-tiny", "clip-tiny-v5layout"])("%s", (name) => {
   });
 
   it("save round-trips the layout (same module, config and embeddings)", async () => {
-    const { model } = await loadClip(dir, g);
-    const out = join(tmp, name);
+    const { model } = await load();
+    const out = join(tmp, name, backend);
     await model.save(out);
-    const again = await loadClip(out, g, dir);
+    const again = await load(out);
     expect(again.model.modules.map((m) => [m.typeName, m.getConfigDict()])).toEqual(model.modules.map((m) => [m.typeName, m.getConfigDict()]));
     expect(maxAbsDiff(await again.model.encode(sentences), await model.encode(sentences))).toBe(0);
     expect(maxAbsDiff(await again.model.encode(images), await model.encode(images))).toBe(0);
@@ -155,10 +159,12 @@ describe("CLIP: typed errors", () => {
     expect(maxAbsDiff(await model.encode(["a"]), await model.encode("a"))).toBe(0); // texts need no image decoder
   });
 
-  it("images for a text-only model, backend onnx and a modality_config calling other methods are refused", async () => {
+  it("images for a text-only model, backends it cannot run and a modality_config calling other methods are refused", async () => {
     const bert = await SentenceTransformer.load(join(FIXTURES, "st-bert-mean"), { backend: "native" });
     await expect(bert.encode(["a", image])).rejects.toMatchObject({ code: "INVALID_INPUT" });
-    await expect(SentenceTransformer.load(dir, { backend: "onnx" })).rejects.toMatchObject({ code: "UNSUPPORTED_FORMAT" });
+    await expect(CLIPModel.load(join(dir, "0_CLIPModel"), { backend: "onnx" })).rejects.toMatchObject({ code: "UNSUPPORTED_FORMAT" }); // without the lowering
+    await expect(SentenceTransformer.load(dir, { backend: "gpu" as never })).rejects.toMatchObject({ code: "INVALID_INPUT" });
+    expect((await SentenceTransformer.load(dir)).inputModule).toMatchObject({ backendName: "native" }); // auto
     const v5 = join(tmp, "v5-forward");
     await cp(join(FIXTURES, "clip-tiny-v5layout"), v5, { recursive: true });
     await writeFile(join(v5, "sentence_bert_config.json"), JSON.stringify({ modality_config: { text: { method: "forward", method_output_name: "last_hidden_state" } } }));

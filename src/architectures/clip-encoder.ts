@@ -27,11 +27,16 @@ export class ClipEncoder {
     return this.config.text.maxPositionEmbeddings;
   }
 
-  /** Text embeddings (B, projection_dim) of a tokenized batch; INVALID_INPUT past the position table. */
-  encodeText(batch: EncoderBatch): Tensor {
+  /** INVALID_INPUT for a batch longer than the text position table (on every engine). */
+  requireTextFits(batch: EncoderBatch): void {
     if (batch.seqLen > this.maxSequenceLength) {
       throw new SbertError("INVALID_INPUT", `a batch of ${batch.seqLen}-token texts is longer than this CLIP text tower can take (max_position_embeddings ${this.maxSequenceLength}); set maxSeqLength to ${this.maxSequenceLength} or less`);
     }
+  }
+
+  /** Text embeddings (B, projection_dim) of a tokenized batch; INVALID_INPUT past the position table. */
+  encodeText(batch: EncoderBatch): Tensor {
+    this.requireTextFits(batch);
     return clipTextForward(new EagerOps(batch, this.drop), this.weights.text, this.config);
   }
 

@@ -58,6 +58,12 @@ function layersOf(p: ParamStore, prefix: string, c: ClipTowerConfig): EncoderLay
   return Array.from({ length: c.numLayers }, (_, l) => encoderLayerParams(p, clipLayerNames(prefix, l), c.hiddenSize, c.intermediateSize));
 }
 
+/** Which tower: the text model (token ids) or the vision model (pixel values). */
+export type ClipTower = "text" | "vision";
+
+/** A tower lowered to another engine's model bytes (the ONNX graph of `onnx/clip-graph.ts`); passed in from a higher layer. */
+export type ClipTowerLowering = (config: ClipConfig, weights: ClipWeights, tower: ClipTower) => Promise<Uint8Array>;
+
 /** Number of image tokens: the patches plus the class token. */
 export function visionTokens(c: ClipConfig): number {
   return (c.vision.imageSize / c.vision.patchSize) ** 2 + 1;

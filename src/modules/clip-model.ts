@@ -9,7 +9,8 @@
  *
  * Two folder layouts load: `modules.json` naming `sentence_transformers.models.CLIPModel` (the Hub's
  * layout, a `0_CLIPModel/` folder), and a root `Transformer` module whose config.json is a CLIP
- * model (what sentence-transformers 5.x saves). Native engine only.
+ * model (what sentence-transformers 5.x saves). Backends: native (also for `auto`), or `onnx`: the
+ * same tower definitions lowered to ONNX in memory (`TransformerOptions.clipOnnx`) and run in ONNX Runtime.
  *
  * @example
  * const model = await SentenceTransformer.load("sentence-transformers/clip-ViT-B-32");
@@ -17,7 +18,9 @@
  */
 import { join } from "node:path";
 import { type ClipConfig, parseClipConfig } from "../architectures/clip-config.js";
-import { ClipEncoder } from "../architectures/clip-encoder.js";
+import { ClipEncoder, requirePixelsFit } from "../architectures/clip-encoder.js";
+import { availableParallelism } from "node:os";
+import { ClipOnnxRunner } from "../backends/clip-onnx.js";
 import type { PixelBatch } from "../architectures/encoder.js";
 import { SbertError } from "../errors.js";
 import { type JsonObject, readJsonObject } from "../io/json-file.js";
@@ -45,7 +48,9 @@ export class CLIPModel implements InputModule, ImageInputModule {
   readonly layout: ClipLayout;
   /** The folder the module was loaded from: `save` copies config.json, the processor and tokenizer files from it. */
   readonly sourceDir: string;
-  readonly computeThreads = 1;
+  /** The engine the towers run on. */
+  readonly backendName: "native" | "onnx";
+  readonly computeThreads: number;
   /**
    * Decodes and preprocesses images (the model's image processor); from `TransformerOptions.imagePreprocessor`
    * at load. Without one, images are refused (INVALID_OPERATION); pixel values still go through `encodePixels`.
@@ -53,12 +58,16 @@ export class CLIPModel implements InputModule, ImageInputModule {
   imagePreprocessor: ImagePreprocessor | undefined;
   private seqLength: number;
   private readonly stConfig: JsonObject;
+  private readonly onnx: ClipOnnxRunner | undefined;
 
   constructor(
     clip: ClipEncoder,
     tokenizer: TextTokenizer,
-    opts: { layout: ClipLayout; sourceDir: string; maxSeqLength: number; stConfig?: JsonObject; imagePreprocessor?: ImagePreprocessor | undefined },
+    opts: { layout: ClipLayout; sourceDir: string; maxSeqLength: number; stConfig?: JsonObject; imagePreprocessor?: ImagePreprocessor | undefined; onnx?: ClipOnnxRunner | undefined },
   ) {
+    this.onnx = opts.onnx;
+    this.backendName = opts.onnx ? "onnx" : "native";
+    this.computeThreads = opts.onnx ? (opts.onnx.threads ?? availableParallelism()) : 1;
     this.clip = clip;
     this.tokenizer = tokenizer;
     this.layout = opts.layout;
@@ -72,12 +81,17 @@ export class CLIPModel implements InputModule, ImageInputModule {
   /**
    * Reads config.json (a CLIP model), model.safetensors, the tokenizer, sentence_bert_config.json
    * (5.4+ layout) and the image-processor settings (preprocessor_config.json or processor_config.json).
-   * @throws SbertError UNSUPPORTED_FORMAT (backend "onnx"; a modality_config calling other methods)
+   * @throws SbertError INVALID_INPUT (unknown backend), UNSUPPORTED_FORMAT (backend "onnx" without
+   *   ONNX Runtime or the lowering; a modality_config calling other methods)
    */
   static async load(dir: string, opts: TransformerOptions & { layout?: ClipLayout } = {}): Promise<CLIPModel> {
     const backend = opts.backend ?? "auto";
-    if (backend !== "auto" && backend !== "native") {
-      throw new SbertError("UNSUPPORTED_FORMAT", `${dir}: CLIP models run on the native backend; load it with backend "native" or "auto" (got "${String(backend)}")`);
+    if (backend !== "auto" && backend !== "native" && backend !== "onnx") {
+      throw new SbertError("INVALID_INPUT", `backend must be "auto", "native" or "onnx", got "${String(backend)}"`);
+    }
+    const lower = opts.clipOnnx;
+    if (backend === "onnx" && !lower) {
+      throw new SbertError("UNSUPPORTED_FORMAT", `${dir}: a CLIP model on backend "onnx" needs its towers lowered to ONNX; load it with SentenceTransformer.load, or use backend "native"`);
     }
     const layout = opts.layout ?? "hub";
     const [raw, stConfig] = await Promise.all([readJsonObject(dir, "config.json"), readJsonObject(dir, "sentence_bert_config.json", { optional: true })]);
@@ -88,7 +102,10 @@ export class CLIPModel implements InputModule, ImageInputModule {
     const stored = stConfig?.["max_seq_length"];
     const maxSeqLength = opts.maxSeqLength ?? (typeof stored === "number" ? stored : Math.min(config.text.maxPositionEmbeddings, tokenizer.modelMaxLength ?? Infinity));
     const imagePreprocessor = processor && opts.imagePreprocessor ? await opts.imagePreprocessor(processor, dir) : undefined;
-    return new CLIPModel(new ClipEncoder(config, params), tokenizer, { layout, sourceDir: dir, maxSeqLength, ...(stConfig ? { stConfig } : {}), imagePreprocessor });
+    const clip = new ClipEncoder(config, params);
+    const onnx = backend === "onnx" && lower ? new ClipOnnxRunner({ text: () => lower(config, clip.weights, "text"), vision: () => lower(config, clip.weights, "vision") }, opts.threads) : undefined;
+    if (onnx) await onnx.ready();
+    return new CLIPModel(clip, tokenizer, { layout, sourceDir: dir, maxSeqLength, ...(stConfig ? { stConfig } : {}), imagePreprocessor, onnx });
   }
 
   get config(): ClipConfig {
@@ -158,7 +175,10 @@ export class CLIPModel implements InputModule, ImageInputModule {
     return this.tokenizer.padRows(rows);
   }
 
-  async dispose(): Promise<void> {}
+  /** Releases the ONNX Runtime sessions (onnx backend). */
+  async dispose(): Promise<void> {
+    await this.onnx?.dispose();
+  }
 
   /** The image processor's pixel values for `images`, in order. */
   async preprocessImages(images: readonly ImageInput[]): Promise<PixelBatch> {
@@ -171,13 +191,22 @@ export class CLIPModel implements InputModule, ImageInputModule {
   }
 
   /** Image embeddings (batch, projection_dim) of pixel values (batch, C, S, S); INVALID_INPUT for another size. */
-  encodePixels(pixels: PixelBatch): Tensor {
-    return this.clip.encodeImages(pixels);
+  encodePixels(pixels: PixelBatch): Tensor | Promise<Tensor> {
+    if (!this.onnx) return this.clip.encodeImages(pixels);
+    requirePixelsFit(pixels, this.config);
+    return this.onnx.encodeImages(pixels);
+  }
+
+  /** Text embeddings (batch, projection_dim) of a tokenized batch. */
+  encodeTokens(batch: TokenBatch): Tensor | Promise<Tensor> {
+    if (!this.onnx) return this.clip.encodeText(batch);
+    this.clip.requireTextFits(batch);
+    return this.onnx.encodeText(batch);
   }
 
   /** `sentenceEmbedding`: text embeddings of `features.batch`, or image embeddings of `features.pixels`. */
-  forward(features: Features): Features {
-    const sentenceEmbedding = features.pixels ? this.encodePixels(features.pixels) : this.clip.encodeText(features.batch);
+  async forward(features: Features): Promise<Features> {
+    const sentenceEmbedding = await (features.pixels ? this.encodePixels(features.pixels) : this.encodeTokens(features.batch));
     return { ...features, sentenceEmbedding };
   }
 }

@@ -47,7 +47,7 @@ export interface ImageInputModule extends PipelineModule {
   /** Pixel values of `images` for this model (its image processor); INVALID_OPERATION when no image decoder is available. */
   preprocessImages(images: readonly ImageInput[]): Promise<PixelBatch>;
   /** Image embeddings (batch, dim) of preprocessed images. */
-  encodePixels(pixels: PixelBatch): Tensor;
+  encodePixels(pixels: PixelBatch): Tensor | Promise<Tensor>;
 }
 
 /** Whether `m` declares the image members. */

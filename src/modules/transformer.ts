@@ -13,6 +13,7 @@ import { prepareInputs } from "../tokenizers/token-rows.js";
 import { TokenizerThread } from "../tokenizers/tokenizer-thread.js";
 import type { Rng } from "../tensor/random.js";
 import type { Tensor } from "../tensor/tensor.js";
+import type { ClipTowerLowering } from "../architectures/clip.js";
 import type { ImagePreprocessorFactory } from "./image-input.js";
 import type { InputModule } from "./input-module.js";
 import type { ExportSpec, Features, ModuleSaveOptions } from "./module.js";
@@ -40,6 +41,8 @@ export interface TransformerOptions extends BackendOptions {
   // --- clipmodel ---
   /** Builds the image preprocessing of a model that reads images (CLIP), from its image-processor settings. */
   imagePreprocessor?: ImagePreprocessorFactory;
+  /** Lowers a CLIP tower to ONNX for backend "onnx" (`loadPipeline` passes onnx/clip-graph.ts). */
+  clipOnnx?: ClipTowerLowering;
 }
 
 /** The ONNX graph of a model folder, exported on demand; `release()` once the session has loaded it. */

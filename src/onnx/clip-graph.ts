@@ -1,4 +1,4 @@
-import type { ClipWeights } from "../architectures/clip.js";
+import type { ClipTower, ClipWeights } from "../architectures/clip.js";
 import { clipTextForward, clipVisionForward, visionTokens } from "../architectures/clip.js";
 import type { ClipConfig } from "../architectures/clip-config.js";
 import { join } from "node:path";
@@ -6,12 +6,14 @@ import { SbertError } from "../errors.js";
 import type { PipelineModule } from "../modules/module.js";
 import { CLIPModel } from "../modules/clip-model.js";
 import { packageVersion } from "../package-version.js";
+import { encodeModel } from "./proto-writer.js";
 import { writeOnnxModel } from "./write-model.js";
+
+export type { ClipTower } from "../architectures/clip.js";
 import { DataType, IR_VERSION, type ModelSpec, OPSET } from "./graph.js";
 import { GraphBuilder } from "./graph-builder.js";
 import { GraphOps } from "./graph-ops.js";
 
-export type ClipTower = "text" | "vision";
 
 /**
  * One CLIP tower as an ONNX model (opset 17), lowered from the same definition the native engine
@@ -65,4 +67,12 @@ export async function exportClipOnnx(model: { readonly modules: readonly Pipelin
   const paths = { text: join(outDir, "text_model.onnx"), vision: join(outDir, "vision_model.onnx") };
   for (const tower of ["text", "vision"] as const) await writeOnnxModel(clipTowerOnnxModel(clip.config, clip.clip.weights, tower), paths[tower]);
   return paths;
+}
+
+/** `clipTowerOnnxModel` serialized (what the CLIP module's onnx backend opens in ONNX Runtime). */
+export function clipTowerOnnxBytes(c: ClipConfig, w: ClipWeights, tower: ClipTower): Uint8Array {
+  const parts = encodeModel(clipTowerOnnxModel(c, w, tower));
+  const bytes = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  parts.reduce((o, p) => (bytes.set(p, o), o + p.length), 0);
+  return bytes;
 }
