@@ -15,7 +15,7 @@ import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as ort from "onnxruntime-node";
 import { SentenceTransformer } from "../src/index.js";
-import { exportClipOnnx } from "../src/onnx/index.js";
+import { exportClipOnnx, exportOnnx } from "../src/onnx/index.js";
 import { CLIPModel } from "../src/modules/clip-model.js";
 import type { ImageInput, ImagePreprocessor, PixelBatch } from "../src/modules/image-input.js";
 import { FIXTURES, type Golden, maxAbsDiff, readGolden } from "./helpers/fixtures.js";
@@ -127,6 +127,7 @@ describe.each(CASES)("%s (%s)", (name, backend) => {
     expect(maxAbsDiff(vision["image_embeds"]?.data as Float32Array, g["image_embeddings"])).toBeLessThanOrEqual(TOL);
     const bert = await SentenceTransformer.load(join(FIXTURES, "st-bert-mean"), { backend: "native" });
     await expect(exportClipOnnx(bert, out)).rejects.toMatchObject({ code: "INVALID_INPUT" });
+    await expect(exportOnnx(model, { output: out })).rejects.toThrow(/exportClipOnnx/);
   });
 
   it("save round-trips the layout (same module, config and embeddings)", async () => {

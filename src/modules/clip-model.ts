@@ -29,7 +29,7 @@ import { type TextInput, TextTokenizer, type TokenBatch, type TokenRow } from ".
 import { prepareInputs } from "../tokenizers/token-rows.js";
 import type { ImageInput, ImageInputModule, ImagePreprocessor } from "./image-input.js";
 import type { InputModule } from "./input-module.js";
-import type { Features, ModuleSaveOptions } from "./module.js";
+import type { ExportSpec, Features, ModuleSaveOptions } from "./module.js";
 import { writeModuleJson, writeModuleWeights } from "./module-files.js";
 import type { TransformerOptions } from "./transformer.js";
 import { copySourceFiles, copyTokenizerFiles } from "./transformer-files.js";
@@ -142,6 +142,11 @@ export class CLIPModel implements InputModule, ImageInputModule {
   /** Every weight of the checkpoint (`text_model.…`, `vision_model.…`, the projections, `logit_scale`). */
   parameters(): ReadonlyMap<string, Tensor> {
     return this.clip.params.tensors;
+  }
+
+  /** UNSUPPORTED_FORMAT: two towers make no single graph of the exporter's kind; `exportClipOnnx` (sbert-ts/onnx) writes one per tower. */
+  exportSpec(): ExportSpec {
+    throw new SbertError("UNSUPPORTED_FORMAT", "a CLIP model has two towers (text and vision), not one encoder graph: export them with exportClipOnnx (text_model.onnx and vision_model.onnx)");
   }
 
   /** config.json, the processor and tokenizer files (copied), model.safetensors from memory, and sentence_bert_config.json for the 5.4+ layout. */
