@@ -172,3 +172,25 @@ describe("CLIP: typed errors", () => {
     await expect(SentenceTransformer.load(v5)).rejects.toMatchObject({ code: "UNSUPPORTED_FORMAT" });
   });
 });
+
+/** The whole path as a user runs it: the library's own decoding and preprocessing (src/image/), no recorded pixel values. */
+describe.each(["clip-tiny", "clip-tiny-v5layout"])("%s from the image files themselves", (name) => {
+  const dir = join(FIXTURES, name);
+  const g = readGolden(dir);
+  const sentences = g["sentences"] as string[];
+  const images: ImageInput[] = (g["images"] as { file: string }[]).map((im) => ({ image: join(dir, im.file) }));
+
+  it(`image embeddings from paths and from bytes, and the mixed list, within ${TOL}`, async () => {
+    const model = await SentenceTransformer.load(dir, { backend: "native" });
+    expect(maxAbsDiff(await model.encode(images, { batchSize: 4 }), g["image_embeddings"])).toBeLessThanOrEqual(TOL);
+    const bytes = await Promise.all(images.map(async (im) => ({ image: await readFile(im.image as string) })));
+    expect(maxAbsDiff(await model.encode(bytes), g["image_embeddings"])).toBeLessThanOrEqual(TOL);
+    const mixed = g["encode_mixed_list"] as { inputs: string[]; batch_size_1: { embeddings: number[][] } };
+    const inputs = mixed.inputs.map((s) => {
+      const [kind, i] = s.split(":") as [string, string];
+      return kind === "text" ? (sentences[Number(i)] as string) : (images[Number(i)] as ImageInput);
+    });
+    expect(maxAbsDiff(await model.encode(inputs, { batchSize: 3 }), mixed.batch_size_1.embeddings)).toBeLessThanOrEqual(TOL);
+    await expect(model.encode([{ image: Buffer.from("not an image") }])).rejects.toMatchObject({ code: expect.stringMatching(/^(INVALID_INPUT|UNSUPPORTED_FORMAT)$/) });
+  });
+});

@@ -1,5 +1,9 @@
 import type { ClipTowerLowering } from "../architectures/clip.js";
 import { SbertError } from "../errors.js";
+import { loadImages } from "../image/load-image.js";
+import { preprocessImages } from "../image/preprocess.js";
+import { parseImageProcessorConfig } from "../image/processor-config.js";
+import type { ImagePreprocessorFactory } from "../modules/image-input.js";
 import { type InputModule, isInputModule } from "../modules/input-module.js";
 import { loadModules } from "../modules/load-modules.js";
 import type { Features, PipelineModule } from "../modules/module.js";
@@ -13,11 +17,20 @@ const onnxGraph: OnnxGraphSource = async (dir, want) => (await import("../onnx/t
 const clipOnnx: ClipTowerLowering = async (c, w, tower) => (await import("../onnx/clip-graph.js")).clipTowerOnnxBytes(c, w, tower);
 
 /**
+ * Images decoded (PNG built in, JPEG through sharp) and preprocessed as the folder's image
+ * processor says (src/image/: torchvision's antialiased bicubic, center crop, rescale, normalize).
+ */
+const imagePreprocessor: ImagePreprocessorFactory = (raw, dir) => {
+  const config = parseImageProcessorConfig(raw, `${dir}: image processor config`);
+  return async (images) => preprocessImages(await loadImages(images.map((i) => i.image)), config);
+};
+
+/**
  * Loads every module of the folder in order (`loadModules`, modules/load-modules.ts), with the
  * ONNX exporter for a Transformer on ONNX Runtime whose folder has no graph.
  */
 export async function loadPipeline(dir: string, options: TransformerOptions = {}): Promise<PipelineModule[]> {
-  return loadModules(dir, { onnxGraph, clipOnnx, ...options });
+  return loadModules(dir, { onnxGraph, clipOnnx, imagePreprocessor, ...options });
 }
 
 /**
