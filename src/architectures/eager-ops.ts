@@ -1,13 +1,16 @@
 import { multiHeadAttention } from "../tensor/ops/attention.js";
-import { type ActivationName, activation, add } from "../tensor/ops/elementwise.js";
+import { type ActivationName, activation, add, mul, scale } from "../tensor/ops/elementwise.js";
 import { embedding } from "../tensor/ops/embedding.js";
 import { layerNorm } from "../tensor/ops/layer-norm.js";
 import { linear } from "../tensor/ops/linear.js";
+import { rmsNorm } from "../tensor/ops/rms-norm.js";
+import { rotary } from "../tensor/ops/rotary.js";
 import { selectRows, transpose } from "../tensor/ops/shape.js";
+import { splitLast } from "../tensor/ops/split.js";
 import type { Tensor } from "../tensor/tensor.js";
 import type { DropoutState, EncoderBatch } from "./encoder.js";
 import { POSITION_IDS, TOKEN_TYPE_IDS, paddedPositionIds, sequentialPositionIds } from "./layers.js";
-import type { ArchOps, AttentionOptions, LinearParams, NormParams, Param, PositionScheme } from "./ops.js";
+import type { ArchOps, AttentionOptions, LinearParams, NormParams, Param, PositionScheme, RotaryOptions } from "./ops.js";
 
 /**
  * The eager engine: every op runs at once on our tensors (the native backend), recording the
@@ -79,6 +82,10 @@ export class EagerOps implements ArchOps<Tensor, Int32Array> {
       heads: opts.heads,
       keyMask: opts.mask,
       ...(opts.bias ? { bias: opts.bias } : {}),
+      ...(opts.scale !== undefined ? { scale: opts.scale } : {}),
+      ...(opts.kvHeads !== undefined ? { kvHeads: opts.kvHeads } : {}),
+      ...(opts.causal ? { causal: true } : {}),
+      ...(opts.window !== undefined ? { window: opts.window } : {}),
       ...this.drop.attention(),
     });
   }
@@ -97,5 +104,26 @@ export class EagerOps implements ArchOps<Tensor, Int32Array> {
 
   scope<T>(_name: string, fn: () => T): T {
     return fn();
+  }
+
+  // --- rope ops ---
+  rmsNorm(x: Tensor, weight: Param, eps: number, offset: 0 | 1): Tensor {
+    return rmsNorm(x, weight.tensor, eps, offset);
+  }
+
+  rotary(x: Tensor, opts: RotaryOptions): Tensor {
+    return rotary(x, opts);
+  }
+
+  mul(a: Tensor, b: Tensor): Tensor {
+    return mul(a, b);
+  }
+
+  split(x: Tensor, parts: number): Tensor[] {
+    return splitLast(x, parts);
+  }
+
+  scale(x: Tensor, s: number): Tensor {
+    return scale(x, s);
   }
 }

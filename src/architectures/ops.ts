@@ -14,11 +14,11 @@ export interface LinearParams {
   bias: Tensor | undefined;
 }
 
-/** An `nn.LayerNorm`: gamma and beta; `key` is the module's name (`….LayerNorm`). */
+/** An `nn.LayerNorm`: gamma and beta (absent for `bias=False`, ModernBERT); `key` is the module's name (`….LayerNorm`). */
 export interface NormParams {
   key: string;
   weight: Tensor;
-  bias: Tensor;
+  bias: Tensor | undefined;
 }
 
 /** How an architecture numbers positions: 0..T-1, or RoBERTa's count after the padding index. */
@@ -32,6 +32,22 @@ export interface AttentionOptions<V, M> {
   mask: M;
   /** Added to every row's scaled scores, (heads, T, T): MPNet's relative position bias. */
   bias?: V | undefined;
+  // --- rope ops ---
+  /** Score multiplier; default 1 / sqrt(headDim) (Gemma3: query_pre_attn_scalar ** -0.5, T5: 1). */
+  scale?: number | undefined;
+  /** Grouped-query attention: k and v have kvHeads · headDim columns, query head h reads kv head ⌊h / (heads / kvHeads)⌋; default heads. */
+  kvHeads?: number | undefined;
+  /** Key j is visible from query i only if j ≤ i (decoders: Qwen3). */
+  causal?: boolean | undefined;
+  /** Key j is visible from query i only if |i − j| ≤ window (sliding-window layers); undefined = unlimited. */
+  window?: number | undefined;
+}
+
+/** Rotary position embedding over heads of one width: theta is the base of the inverse frequencies (`rope_theta`). */
+export interface RotaryOptions {
+  heads: number;
+  headDim: number;
+  theta: number;
 }
 
 /**
@@ -72,4 +88,22 @@ export interface ArchOps<V, M> {
   firstToken(x: V): V;
   /** Runs `fn` under a name (the graph's node-name scope; no effect when eager). */
   scope<T>(name: string, fn: () => T): T;
+  // --- rope ops ---
+  /**
+   * RMSNorm: y = x / sqrt(mean(x²) + eps) · (offset + w) in float32, the mean taken over groups of
+   * `weight.tensor.size` consecutive values of the last axis (a head_dim weight normalizes each head
+   * of (B, T, heads · headDim): Qwen3 / Gemma3 q_norm, k_norm). offset 0: T5 / Qwen3, 1: Gemma.
+   */
+  rmsNorm(x: V, weight: Param, eps: number, offset: 0 | 1): V;
+  /**
+   * RoPE with transformers' `rotate_half` convention on (B, T, heads · headDim), position ids
+   * 0..T−1 of the padded batch: y = x·cos + rotate_half(x)·sin.
+   */
+  rotary(x: V, opts: RotaryOptions): V;
+  /** Elementwise product of two equally shaped activations (gated MLPs). */
+  mul(a: V, b: V): V;
+  /** Equal chunks of the last axis (ModernBERT's fused Wqkv and Wi). */
+  split(x: V, parts: number): V[];
+  /** x · s for a constant s, in float32 (Gemma's embedding scale). */
+  scale(x: V, s: number): V;
 }

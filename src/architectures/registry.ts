@@ -8,17 +8,23 @@ import { EagerEncoder } from "./eager-encoder.js";
 import type { Encoder } from "./encoder.js";
 import { checkSequenceLength, sequenceLimit } from "./layers.js";
 import { mpnet } from "./mpnet.js";
+import { qwen3 } from "./qwen3.js";
 import type { ParamStore } from "./params.js";
 import { roberta } from "./roberta.js";
 
-/** `model_type` → its architecture definition, and the prefix its task-head checkpoints put before the base weights. */
-const ARCHITECTURES: Record<string, { arch: Architecture; basePrefix: string }> = {
+/**
+ * `model_type` → its architecture definition, the prefix its task-head checkpoints put before the
+ * base weights, and the base weight whose presence under that prefix marks a task checkpoint
+ * (default `embeddings.word_embeddings.weight`).
+ */
+const ARCHITECTURES: Record<string, { arch: Architecture; basePrefix: string; probe?: string }> = {
   bert: { arch: bert, basePrefix: "bert." },
   distilbert: { arch: distilbert, basePrefix: "distilbert." },
   roberta: { arch: roberta, basePrefix: "roberta." },
   "xlm-roberta": { arch: roberta, basePrefix: "roberta." },
   camembert: { arch: roberta, basePrefix: "roberta." },
   mpnet: { arch: mpnet, basePrefix: "mpnet." },
+  qwen3: { arch: qwen3, basePrefix: "model.", probe: "embed_tokens.weight" },
 };
 
 function entryFor(config: EncoderConfig): (typeof ARCHITECTURES)[string] {
@@ -76,6 +82,6 @@ export function architectureOf(config: EncoderConfig): Architecture {
  * under `bert.` / `roberta.` / ... for a task model (what every engine of the architecture reads).
  */
 export function baseParams(config: EncoderConfig, params: ParamStore): ParamStore {
-  const { basePrefix } = entryFor(config);
-  return params.has(`${basePrefix}embeddings.word_embeddings.weight`) ? params.withPrefix(basePrefix) : params;
+  const { basePrefix, probe } = entryFor(config);
+  return params.has(`${basePrefix}${probe ?? "embeddings.word_embeddings.weight"}`) ? params.withPrefix(basePrefix) : params;
 }

@@ -17,14 +17,43 @@ export interface AttentionShape {
    * inference path, unchanged.
    */
   dropout?: { p: number; rng: Rng };
+  // --- rope ops ---
+  /** Score multiplier; default 1 / sqrt(headDim). */
+  scale?: number;
+  /** Grouped-query attention: k and v hold kvHeads · headDim columns; query head h reads kv head ⌊h · kvHeads / heads⌋. Default heads. */
+  kvHeads?: number;
+  /** Key j visible from query i only if j ≤ i. */
+  causal?: boolean;
+  /** Key j visible from query i only if |i − j| ≤ window. */
+  window?: number;
+}
+
+/**
+ * Whether query i may attend key j of batch row `base / seqLen`: the key is not padding and the
+ * causal / sliding-window rules hold. A query that sees no key at all gets a zero output (what
+ * torch's SDPA gives for a fully masked row, e.g. a left-padding position under a causal mask).
+ */
+function visible(s: AttentionShape, base: number, i: number, j: number): boolean {
+  if (!s.keyMask[base + j]) return false;
+  if (s.causal && j > i) return false;
+  return s.window === undefined || Math.abs(i - j) <= s.window;
+}
+
+/** Widths the kernel works with: q (heads · d), k / v (kvHeads · d), and the query heads per kv head. */
+function widths(q: Tensor, s: AttentionShape): { width: number; kvWidth: number; d: number; group: number; scale: number } {
+  const width = q.dim(-1);
+  const d = width / s.heads;
+  const kvHeads = s.kvHeads ?? s.heads;
+  return { width, kvWidth: kvHeads * d, d, group: s.heads / kvHeads, scale: s.scale ?? 1 / Math.sqrt(d) };
 }
 
 /**
  * Scaled dot-product multi-head attention (the fused core of a self-attention layer).
  * q, k, v: (batch · seqLen, heads · headDim) or (batch, seqLen, heads · headDim), all one shape → that
  * shape (the same row-major buffer either way).
- * scores = q·kᵀ / sqrt(headDim) + bias; padded keys are left out of the softmax, which equals
- * Hugging Face's additive mask of float32 min (exp underflows to exactly 0).
+ * scores = q·kᵀ · scale + bias (scale 1 / sqrt(headDim) unless given); padded keys (and keys the
+ * causal / window rules hide) are left out of the softmax, which equals Hugging Face's additive mask
+ * of float32 min (exp underflows to exactly 0). With `kvHeads`, k and v are (…, kvHeads · headDim).
  *
  * Backward (per batch row b, head h, query i, with P the softmax probabilities kept from the
  * forward pass): dV_j += P_ij dO_i; dP_ij = dO_i · v_j; dS_ij = P_ij (dP_ij − Σ_j P_ij dP_ij);
@@ -37,8 +66,11 @@ export function multiHeadAttention(q: Tensor, k: Tensor, v: Tensor, s: Attention
   const width = q.dim(-1);
   const rowsOk = q.shape.length === 2 ? q.dim(0) === batch * t : q.dim(0) === batch && q.dim(1) === t;
   checkShape(rowsOk, "attention", `q ${shapeText(q.shape)} does not hold ${batch} × ${t} tokens`);
-  checkShape(sameShape(k.shape, q.shape) && sameShape(v.shape, q.shape), "attention", `q, k, v must have one shape, got ${shapeText(q.shape)}, ${shapeText(k.shape)}, ${shapeText(v.shape)}`);
   checkShape(width % heads === 0, "attention", `hidden ${width} is not divisible by ${heads} heads`);
+  const kvHeads = s.kvHeads ?? heads;
+  checkShape(Number.isInteger(kvHeads) && kvHeads > 0 && heads % kvHeads === 0, "attention", `${heads} query heads cannot share ${kvHeads} key/value heads`);
+  const kvShape = [...q.shape.slice(0, -1), (width / heads) * kvHeads];
+  checkShape(sameShape(k.shape, kvShape) && sameShape(v.shape, kvShape), "attention", `k and v must be ${shapeText(kvShape)} for q ${shapeText(q.shape)}, got ${shapeText(k.shape)}, ${shapeText(v.shape)}`);
   checkShape(s.keyMask.length === batch * t, "attention", `mask has ${s.keyMask.length} entries for ${batch} × ${t}`);
   checkShape(!s.bias || sameShape(s.bias.shape, [heads, t, t]), "attention", `bias must be (heads, seqLen, seqLen) = [${heads}, ${t}, ${t}], got ${shapeText(s.bias?.shape ?? [])}`);
   const pDrop = s.dropout?.p ?? 0;
@@ -58,9 +90,7 @@ type DropMask = { p: number; rng: Rng; mask: Float32Array };
 
 function attentionForward(q: Tensor, k: Tensor, v: Tensor, s: AttentionShape, probs: Float32Array | undefined, drop: DropMask | undefined): Float32Array {
   const { batch, seqLen: t, heads } = s;
-  const width = q.dim(-1);
-  const d = width / heads;
-  const scale = 1 / Math.sqrt(d);
+  const { width, kvWidth, d, group, scale } = widths(q, s);
   const out = new Float32Array(q.size);
   const scores = new Float64Array(t);
   const acc = new Float64Array(d);
@@ -70,12 +100,13 @@ function attentionForward(q: Tensor, k: Tensor, v: Tensor, s: AttentionShape, pr
     const base = b * t;
     for (let h = 0; h < heads; h++) {
       const ho = h * d;
+      const kvo = Math.floor(h / group) * d;
       for (let i = 0; i < t; i++) {
         const qo = (base + i) * width + ho;
         let max = -Infinity;
         for (let j = 0; j < t; j++) {
-          if (!s.keyMask[base + j]) continue;
-          const ko = (base + j) * width + ho;
+          if (!visible(s, base, i, j)) continue;
+          const ko = (base + j) * kvWidth + kvo;
           let dot = 0;
           for (let e = 0; e < d; e++) dot += (qd[qo + e] as number) * (kd[ko + e] as number);
           let sc = Math.fround(dot * scale);
@@ -85,7 +116,7 @@ function attentionForward(q: Tensor, k: Tensor, v: Tensor, s: AttentionShape, pr
         }
         let sum = 0;
         for (let j = 0; j < t; j++) {
-          if (!s.keyMask[base + j]) continue;
+          if (!visible(s, base, i, j)) continue;
           const e = Math.exp((scores[j] as number) - max);
           scores[j] = e;
           sum += e;
@@ -93,7 +124,7 @@ function attentionForward(q: Tensor, k: Tensor, v: Tensor, s: AttentionShape, pr
         acc.fill(0);
         const po = ((b * heads + h) * t + i) * t;
         for (let j = 0; j < t; j++) {
-          if (!s.keyMask[base + j]) continue;
+          if (!visible(s, base, i, j)) continue;
           let p = (scores[j] as number) / sum;
           if (probs) probs[po + j] = p;
           if (drop) {
@@ -101,7 +132,7 @@ function attentionForward(q: Tensor, k: Tensor, v: Tensor, s: AttentionShape, pr
             drop.mask[po + j] = m;
             p *= m;
           }
-          const vo = (base + j) * width + ho;
+          const vo = (base + j) * kvWidth + kvo;
           for (let e = 0; e < d; e++) acc[e] = (acc[e] as number) + p * (vd[vo + e] as number);
         }
         out.set(acc, qo);
@@ -113,9 +144,7 @@ function attentionForward(q: Tensor, k: Tensor, v: Tensor, s: AttentionShape, pr
 
 function attentionBackward(q: Tensor, k: Tensor, v: Tensor, s: AttentionShape, probs: Float32Array, g: Float32Array, mask: Float32Array | undefined): void {
   const { batch, seqLen: t, heads } = s;
-  const width = q.dim(-1);
-  const d = width / heads;
-  const scale = 1 / Math.sqrt(d);
+  const { width, kvWidth, d, group, scale } = widths(q, s);
   const [qd, kd, vd] = [q.data, k.data, v.data];
   const dq = new Float64Array(q.size);
   const dk = new Float64Array(k.size);
@@ -126,16 +155,17 @@ function attentionBackward(q: Tensor, k: Tensor, v: Tensor, s: AttentionShape, p
     const base = b * t;
     for (let h = 0; h < heads; h++) {
       const ho = h * d;
+      const kvo = Math.floor(h / group) * d;
       for (let i = 0; i < t; i++) {
         const qo = (base + i) * width + ho;
         const po = ((b * heads + h) * t + i) * t;
         let sumPdP = 0;
         for (let j = 0; j < t; j++) {
-          if (!s.keyMask[base + j]) continue;
+          if (!visible(s, base, i, j)) continue;
           const p = probs[po + j] as number;
           const m = mask ? (mask[po + j] as number) : 1;
           const pm = p * m;
-          const vo = (base + j) * width + ho;
+          const vo = (base + j) * kvWidth + kvo;
           let dP = 0;
           for (let e = 0; e < d; e++) {
             const go = g[qo + e] as number;
@@ -147,10 +177,10 @@ function attentionBackward(q: Tensor, k: Tensor, v: Tensor, s: AttentionShape, p
           sumPdP += p * dP;
         }
         for (let j = 0; j < t; j++) {
-          if (!s.keyMask[base + j]) continue;
+          if (!visible(s, base, i, j)) continue;
           const ds = (probs[po + j] as number) * ((dS[j] as number) - sumPdP);
           if (dBias) dBias[(h * t + i) * t + j] = (dBias[(h * t + i) * t + j] as number) + ds;
-          const ko = (base + j) * width + ho;
+          const ko = (base + j) * kvWidth + kvo;
           const c = ds * scale;
           for (let e = 0; e < d; e++) {
             dq[qo + e] = (dq[qo + e] as number) + c * (kd[ko + e] as number);
