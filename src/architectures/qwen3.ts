@@ -1,4 +1,5 @@
 import { SbertError } from "../errors.js";
+import type { ActivationName } from "../tensor/ops/elementwise.js";
 import { type EncoderConfig, type Json, num, positiveInt } from "./config.js";
 import type { Architecture, ArchitectureWeights } from "./definition.js";
 import { linearParams, param } from "./layers.js";
@@ -85,9 +86,9 @@ export function decoderAttention<V, M>(o: ArchOps<V, M>, x: V, l: DecoderLayerPa
   return o.linear(o.attention(q, k, o.linear(x, l.v), attention), l.o);
 }
 
-/** down(act(gate(x)) · up(x)). */
-export function gatedMlp<V, M>(o: ArchOps<V, M>, x: V, l: DecoderLayerParams, c: EncoderConfig): V {
-  return o.linear(o.mul(o.activation(o.linear(x, l.gate), c.hiddenAct), o.linear(x, l.up)), l.down);
+/** down(act(gate(x)) · up(x)): SiLU for Qwen3, gelu-tanh for Gemma3. */
+export function gatedMlp<V, M>(o: ArchOps<V, M>, x: V, l: DecoderLayerParams, act: ActivationName): V {
+  return o.linear(o.mul(o.activation(o.linear(x, l.gate), act), o.linear(x, l.up)), l.down);
 }
 
 interface Qwen3Weights extends ArchitectureWeights {
@@ -128,7 +129,7 @@ export const qwen3: Architecture<Qwen3Weights> = {
     w.layers.forEach((l, i) => {
       x = o.scope(`layers.${i}`, () => {
         const h = o.add(x, o.scope("self_attn", () => decoderAttention(o, o.rmsNorm(x, l.inputNorm, s.eps, 0), l, s, w.theta, attention)));
-        return o.add(h, o.scope("mlp", () => gatedMlp(o, o.rmsNorm(h, l.postAttentionNorm, s.eps, 0), l, c)));
+        return o.add(h, o.scope("mlp", () => gatedMlp(o, o.rmsNorm(h, l.postAttentionNorm, s.eps, 0), l, c.hiddenAct)));
       });
     });
     return o.scope("norm", () => o.rmsNorm(x, w.norm, s.eps, 0));

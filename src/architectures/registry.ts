@@ -5,6 +5,7 @@ import type { EncoderConfig } from "./config.js";
 import type { Architecture } from "./definition.js";
 import { distilbert } from "./distilbert.js";
 import { EagerEncoder } from "./eager-encoder.js";
+import { gemma3 } from "./gemma3.js";
 import type { Encoder } from "./encoder.js";
 import { checkSequenceLength, sequenceLimit } from "./layers.js";
 import { mpnet } from "./mpnet.js";
@@ -25,6 +26,7 @@ const ARCHITECTURES: Record<string, { arch: Architecture; basePrefix: string; pr
   camembert: { arch: roberta, basePrefix: "roberta." },
   mpnet: { arch: mpnet, basePrefix: "mpnet." },
   qwen3: { arch: qwen3, basePrefix: "model.", probe: "embed_tokens.weight" },
+  gemma3_text: { arch: gemma3, basePrefix: "model.", probe: "embed_tokens.weight" },
 };
 
 function entryFor(config: EncoderConfig): (typeof ARCHITECTURES)[string] {
