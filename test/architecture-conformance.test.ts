@@ -79,6 +79,9 @@ function configFor(modelType: string) {
     sliding_window: 4,
     use_bidirectional_attention: true,
     query_pre_attn_scalar: 5,
+    // modernbert: a sliding layer that reaches 2 positions, the head on the mean of the attended tokens
+    local_attention: 4,
+    classifier_pooling: "mean",
   });
 }
 

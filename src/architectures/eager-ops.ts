@@ -3,6 +3,7 @@ import { type ActivationName, activation, add, mul, scale } from "../tensor/ops/
 import { embedding } from "../tensor/ops/embedding.js";
 import { layerNorm } from "../tensor/ops/layer-norm.js";
 import { linear } from "../tensor/ops/linear.js";
+import { poolTokens } from "../tensor/ops/pooling.js";
 import { rmsNorm } from "../tensor/ops/rms-norm.js";
 import { rotary } from "../tensor/ops/rotary.js";
 import { selectRows, transpose } from "../tensor/ops/shape.js";
@@ -125,5 +126,9 @@ export class EagerOps implements ArchOps<Tensor, Int32Array> {
 
   scale(x: Tensor, s: number): Tensor {
     return scale(x, s);
+  }
+
+  meanTokens(x: Tensor): Tensor {
+    return poolTokens(x, this.batch.attentionMask, "mean", this.batch.batchSize, this.batch.seqLen);
   }
 }

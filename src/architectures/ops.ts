@@ -106,4 +106,6 @@ export interface ArchOps<V, M> {
   split(x: V, parts: number): V[];
   /** x · s for a constant s, in float32 (Gemma's embedding scale). */
   scale(x: V, s: number): V;
+  /** The mean over each row's attended tokens (attention_mask 1): (B, T, H) → (B, H) (ModernBERT's `classifier_pooling: mean`). */
+  meanTokens(x: V): V;
 }

@@ -8,6 +8,7 @@ import { EagerEncoder } from "./eager-encoder.js";
 import { gemma3 } from "./gemma3.js";
 import type { Encoder } from "./encoder.js";
 import { checkSequenceLength, sequenceLimit } from "./layers.js";
+import { modernbert } from "./modernbert.js";
 import { mpnet } from "./mpnet.js";
 import { qwen3 } from "./qwen3.js";
 import type { ParamStore } from "./params.js";
@@ -27,6 +28,7 @@ const ARCHITECTURES: Record<string, { arch: Architecture; basePrefix: string; pr
   mpnet: { arch: mpnet, basePrefix: "mpnet." },
   qwen3: { arch: qwen3, basePrefix: "model.", probe: "embed_tokens.weight" },
   gemma3_text: { arch: gemma3, basePrefix: "model.", probe: "embed_tokens.weight" },
+  modernbert: { arch: modernbert, basePrefix: "model.", probe: "embeddings.tok_embeddings.weight" },
 };
 
 function entryFor(config: EncoderConfig): (typeof ARCHITECTURES)[string] {

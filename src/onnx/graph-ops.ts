@@ -231,4 +231,12 @@ export class GraphOps implements ArchOps<string, string> {
   scale(x: string, s: number): string {
     return this.b.op("Mul", [x, this.b.constF32([s])]);
   }
+
+  /** Σ_t x · mask / Σ_t mask over the sequence axis, as ModernBERT's `classifier_pooling: mean`. */
+  meanTokens(x: string): string {
+    const b = this.b;
+    const m = b.op("Unsqueeze", [b.op("Cast", [this.inputs.attentionMask], { to: { i: DataType.FLOAT } }), b.constI64([2])]); // (B, T, 1)
+    const total = b.op("ReduceSum", [b.op("Mul", [x, m]), b.constI64([1])], { keepdims: { i: 0 } }); // (B, H)
+    return b.op("Div", [total, b.op("ReduceSum", [m, b.constI64([1])], { keepdims: { i: 0 } })]);
+  }
 }
