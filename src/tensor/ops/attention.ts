@@ -49,7 +49,7 @@ function widths(q: Tensor, s: AttentionShape): { width: number; kvWidth: number;
 
 /**
  * Scaled dot-product multi-head attention (the fused core of a self-attention layer).
- * q, k, v: (batch · seqLen, heads · headDim) or (batch, seqLen, heads · headDim), all one shape → that
+ * q, k, v: (batch · seqLen, heads · headDim) or (batch, seqLen, heads · headDim), all one shape (k, v: kvHeads · headDim columns with `kvHeads`) → q's
  * shape (the same row-major buffer either way).
  * scores = q·kᵀ · scale + bias (scale 1 / sqrt(headDim) unless given); padded keys (and keys the
  * causal / window rules hide) are left out of the softmax, which equals Hugging Face's additive mask
@@ -70,7 +70,7 @@ export function multiHeadAttention(q: Tensor, k: Tensor, v: Tensor, s: Attention
   const kvHeads = s.kvHeads ?? heads;
   checkShape(Number.isInteger(kvHeads) && kvHeads > 0 && heads % kvHeads === 0, "attention", `${heads} query heads cannot share ${kvHeads} key/value heads`);
   const kvShape = [...q.shape.slice(0, -1), (width / heads) * kvHeads];
-  checkShape(sameShape(k.shape, kvShape) && sameShape(v.shape, kvShape), "attention", `k and v must be ${shapeText(kvShape)} for q ${shapeText(q.shape)}, got ${shapeText(k.shape)}, ${shapeText(v.shape)}`);
+  checkShape(sameShape(k.shape, kvShape) && sameShape(v.shape, kvShape), "attention", `k and v must have one shape, ${shapeText(kvShape)} for q ${shapeText(q.shape)} and ${kvHeads} key/value heads; got ${shapeText(k.shape)}, ${shapeText(v.shape)}`);
   checkShape(s.keyMask.length === batch * t, "attention", `mask has ${s.keyMask.length} entries for ${batch} × ${t}`);
   checkShape(!s.bias || sameShape(s.bias.shape, [heads, t, t]), "attention", `bias must be (heads, seqLen, seqLen) = [${heads}, ${t}, ${t}], got ${shapeText(s.bias?.shape ?? [])}`);
   const pDrop = s.dropout?.p ?? 0;
