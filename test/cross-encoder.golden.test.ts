@@ -34,6 +34,22 @@ describe.each(cases)("golden %s on %s", (_name, backend, fx: Fixture) => {
     }
   });
 
+  it.runIf(g["padded_batch_tokenization_pairs_0_3"] !== undefined)("padded batch of pairs 0-3 equals the record (ids and mask, exact)", () => {
+    const rec = g["padded_batch_tokenization_pairs_0_3"] as { input_ids: number[][]; attention_mask: number[][] };
+    const batch = ce.transformer.tokenize(pairs.slice(0, 4));
+    const rows = (a: Int32Array): number[][] => Array.from({ length: batch.batchSize }, (_, r) => Array.from(a.subarray(r * batch.seqLen, (r + 1) * batch.seqLen)));
+    expect(rows(batch.inputIds)).toEqual(rec.input_ids);
+    expect(rows(batch.attentionMask)).toEqual(rec.attention_mask);
+  });
+
+  it.runIf(g["logits_one_by_one"] !== undefined)(`logits of each pair alone within ${TOL}`, async () => {
+    const rows: number[][] = [];
+    for (const p of pairs) rows.push(Array.from((await ce.logits([p])).row(0)));
+    // one label: Python keeps the flat list predict returns
+    const flat = (g["logits_one_by_one"] as unknown[]).every((v) => typeof v === "number");
+    expect(maxAbsDiff(flat ? rows.flat() : rows, g["logits_one_by_one"])).toBeLessThanOrEqual(TOL);
+  });
+
   it(`identity-activation logits within ${TOL}`, async () => {
     expect(maxAbsDiff(await ce.predict(pairs, { activation: "identity" }), g["logits_identity_activation"])).toBeLessThanOrEqual(TOL);
   });
