@@ -58,7 +58,51 @@ const [B, T] = [2, 6];
 const VOCAB = 40;
 const PAD = 1;
 
-function configFor(modelType: string) {
+/** Each architecture's own config keys (T5's names, DeBERTa's relative-attention settings), on top of the shared ones. */
+const EXTRA_CONFIG: Record<string, Record<string, unknown>> = {
+  // T5Config names; heads · d_kv (6) differs from d_model (8), as in sentence-t5
+  t5: { d_model: 8, num_layers: 2, num_heads: 2, d_kv: 3, d_ff: 12, feed_forward_proj: "gated-gelu", relative_attention_num_buckets: 8, relative_attention_max_distance: 12 },
+  // T5 v1.0: ungated ReLU feed-forward (`wi`)
+  "t5 (relu feed-forward)": { model_type: "t5", d_model: 8, num_layers: 2, num_heads: 2, d_kv: 4, d_ff: 12, feed_forward_proj: "relu", relative_attention_num_buckets: 6 },
+  // DeBERTa-v3: log buckets beyond ±2 (position_buckets 4), both terms, shared projections, no absolute positions or token types
+  "deberta-v2": {
+    relative_attention: true,
+    position_buckets: 4,
+    max_relative_positions: -1,
+    pos_att_type: ["p2c", "c2p"],
+    share_att_key: true,
+    norm_rel_ebd: "layer_norm",
+    position_biased_input: false,
+    type_vocab_size: 0,
+    layer_norm_eps: 1e-7,
+  },
+  // DeBERTa-v2 style: absolute positions and token types, c2p only with its own pos_key_proj, no log buckets
+  "deberta-v2 (separate position projections)": {
+    model_type: "deberta-v2",
+    relative_attention: true,
+    max_relative_positions: 5,
+    pos_att_type: "c2p",
+    share_att_key: false,
+    position_biased_input: true,
+  },
+  // decoders: grouped-query attention with heads · head_dim (12) != hidden (8)
+  qwen3: { num_key_value_heads: 1, head_dim: 6 },
+  // EmbeddingGemma: bidirectional, a sliding layer reaching 4 // 2 = 2 positions
+  gemma3_text: { num_key_value_heads: 1, head_dim: 6, layer_types: ["sliding_attention", "full_attention"], sliding_window: 4, use_bidirectional_attention: true, query_pre_attn_scalar: 5 },
+  // Gemma 3 as a decoder: causal and a sliding window of 3 (reach 2)
+  "gemma3_text (causal)": { model_type: "gemma3_text", num_key_value_heads: 2, head_dim: 4, layer_types: ["sliding_attention", "full_attention"], sliding_window: 3, query_pre_attn_scalar: 4 },
+  // a sliding layer reaching 4 // 2 = 2 positions, the head on the mean of the attended tokens
+  modernbert: { layer_types: ["sliding_attention", "full_attention"], local_attention: 4, classifier_pooling: "mean" },
+  // every optional bias on, the head on the first token
+  "modernbert (biases, cls head)": { model_type: "modernbert", layer_types: ["full_attention", "sliding_attention"], local_attention: 2, classifier_pooling: "cls", norm_bias: true, attention_bias: true, mlp_bias: true, classifier_bias: true },
+};
+
+/** Architectures whose definitions read no sequence-classification head (T5EncoderModel, the decoders). */
+const NO_HEAD = new Set(["t5", "qwen3", "gemma3_text"]);
+
+function configFor(name: string) {
+  const extra = EXTRA_CONFIG[name] ?? {};
+  const modelType = (extra["model_type"] as string | undefined) ?? name;
   const distil = modelType === "distilbert";
   return parseEncoderConfig({
     model_type: modelType,
@@ -72,21 +116,10 @@ function configFor(modelType: string) {
     pad_token_id: PAD,
     num_labels: 3,
     relative_attention_num_buckets: 32,
-    // decoders (qwen3, gemma3_text): grouped-query attention with heads · head_dim != hidden, one sliding layer
-    num_key_value_heads: 1,
-    head_dim: 6,
-    layer_types: ["sliding_attention", "full_attention"],
-    sliding_window: 4,
-    use_bidirectional_attention: true,
-    query_pre_attn_scalar: 5,
-    // modernbert: a sliding layer that reaches 2 positions, the head on the mean of the attended tokens
-    local_attention: 4,
-    classifier_pooling: "mean",
+    ...extra,
   });
 }
 
-/** Architectures whose definition reads no sequence-classification head. */
-const NO_CLASSIFIER = new Set(["qwen3", "gemma3_text"]);
 
 /** Row 0 full, row 1 with its last two positions padded. */
 function batchOf(rows: number[][], seqLen: number): EncoderBatch {
@@ -142,8 +175,8 @@ async function runGraph(modelType: string, store: SynthesizedParams, batch: Enco
   return { hidden: out["last_hidden_state"]?.data as Float32Array, logits: w.head ? (out["logits"]?.data as Float32Array) : undefined };
 }
 
-/** One model_type per distinct architecture definition. */
-const perArchitecture = [...new Map(supportedModelTypes().map((t) => [architectureOf(configFor(t)), t])).values()];
+/** One model_type per distinct architecture definition, and the extra configurations of one. */
+const perArchitecture = [...new Map(supportedModelTypes().map((t) => [architectureOf(configFor(t)), t])).values(), ...Object.keys(EXTRA_CONFIG).filter((n) => EXTRA_CONFIG[n]?.["model_type"])];
 
 describe.each(perArchitecture)("architecture conformance: %s", (modelType) => {
   for (const optional of [true, false]) {
@@ -156,9 +189,8 @@ describe.each(perArchitecture)("architecture conformance: %s", (modelType) => {
       expect(hidden.shape).toEqual([B, T, 8]);
       const graph = await runGraph(modelType, store, batch);
       expect(maxDiff(hidden.data, graph.hidden)).toBeLessThanOrEqual(1e-5);
-      const withHead = optional && !NO_CLASSIFIER.has(modelType);
-      expect(enc.hasClassifier).toBe(withHead);
-      if (withHead) {
+      expect(enc.hasClassifier).toBe(optional && !NO_HEAD.has(configFor(modelType).modelType));
+      if (enc.hasClassifier) {
         const logits = enc.classify(hidden, batch);
         expect(logits.shape).toEqual([B, 3]);
         expect(maxDiff(logits.data, graph.logits as Float32Array)).toBeLessThanOrEqual(1e-5);

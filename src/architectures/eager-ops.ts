@@ -1,4 +1,5 @@
 import { multiHeadAttention } from "../tensor/ops/attention.js";
+import { disentangledScores } from "../tensor/ops/disentangled.js";
 import { type ActivationName, activation, add, mul, scale } from "../tensor/ops/elementwise.js";
 import { embedding } from "../tensor/ops/embedding.js";
 import { layerNorm } from "../tensor/ops/layer-norm.js";
@@ -11,7 +12,7 @@ import { splitLast } from "../tensor/ops/split.js";
 import type { Tensor } from "../tensor/tensor.js";
 import type { DropoutState, EncoderBatch } from "./encoder.js";
 import { POSITION_IDS, TOKEN_TYPE_IDS, paddedPositionIds, sequentialPositionIds } from "./layers.js";
-import type { ArchOps, AttentionOptions, LinearParams, NormParams, Param, PositionScheme, RotaryOptions } from "./ops.js";
+import type { ArchOps, AttentionOptions, DisentangledOptions, LinearParams, NormParams, Param, PositionScheme, RotaryOptions } from "./ops.js";
 
 /**
  * The eager engine: every op runs at once on our tensors (the native backend), recording the
@@ -107,17 +108,29 @@ export class EagerOps implements ArchOps<Tensor, Int32Array> {
     return fn();
   }
 
-  // --- rope ops ---
+  // --- t5deb ops ---
   rmsNorm(x: Tensor, weight: Param, eps: number, offset: 0 | 1): Tensor {
     return rmsNorm(x, weight.tensor, eps, offset);
   }
 
-  rotary(x: Tensor, opts: RotaryOptions): Tensor {
-    return rotary(x, opts);
-  }
-
   mul(a: Tensor, b: Tensor): Tensor {
     return mul(a, b);
+  }
+
+  disentangledScores(q: Tensor, k: Tensor, posQ: Tensor | undefined, posK: Tensor | undefined, opts: DisentangledOptions): Tensor {
+    const { batchSize, seqLen: t } = this.batch;
+    const rows = new Int32Array(t * t);
+    for (let i = 0; i < t; i++) for (let j = 0; j < t; j++) rows[i * t + j] = opts.row(i - j);
+    return disentangledScores(q, k, posQ, posK, { batch: batchSize, seqLen: t, heads: opts.heads, rows, scale: opts.scale });
+  }
+
+  table(p: Param): Tensor {
+    return p.tensor;
+  }
+
+  // --- rope ops ---
+  rotary(x: Tensor, opts: RotaryOptions): Tensor {
+    return rotary(x, opts);
   }
 
   split(x: Tensor, parts: number): Tensor[] {

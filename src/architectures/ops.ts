@@ -30,7 +30,10 @@ export interface AttentionOptions<V, M> {
   headDim: number;
   /** The batch's key mask, from `attentionMask()`. */
   mask: M;
-  /** Added to every row's scaled scores, (heads, T, T): MPNet's relative position bias. */
+  /**
+   * Added to every row's scaled scores: (heads, T, T), MPNet's and T5's relative position bias, or
+   * (B, heads, T, T), DeBERTa's disentangled terms (`disentangledScores`).
+   */
   bias?: V | undefined;
   // --- rope ops ---
   /** Score multiplier; default 1 / sqrt(headDim) (Gemma3: query_pre_attn_scalar ** -0.5, T5: 1). */
@@ -48,6 +51,18 @@ export interface RotaryOptions {
   heads: number;
   headDim: number;
   theta: number;
+}
+
+/** DeBERTa's relative-position score terms: which of them, their scale, and the position of each query/key pair. */
+export interface DisentangledOptions {
+  heads: number;
+  headDim: number;
+  /** Row of the position tables for relative position i − j (query i, key j), each in [0, rows of the table). */
+  row: (relative: number) => number;
+  /** Longest sequence the graph engine prepares `row` for (the model's sequence limit). */
+  maxLen: number;
+  /** Multiplies both terms: 1 / sqrt(headDim · scale_factor). */
+  scale: number;
 }
 
 /**
@@ -88,20 +103,28 @@ export interface ArchOps<V, M> {
   firstToken(x: V): V;
   /** Runs `fn` under a name (the graph's node-name scope; no effect when eager). */
   scope<T>(name: string, fn: () => T): T;
-  // --- rope ops ---
+  // --- t5deb ops ---
   /**
-   * RMSNorm: y = x / sqrt(mean(x²) + eps) · (offset + w) in float32, the mean taken over groups of
-   * `weight.tensor.size` consecutive values of the last axis (a head_dim weight normalizes each head
-   * of (B, T, heads · headDim): Qwen3 / Gemma3 q_norm, k_norm). offset 0: T5 / Qwen3, 1: Gemma.
+   * RMS normalization: x / sqrt(mean(x²) + eps) · (offset + w), the mean over groups of
+   * `weight.tensor.size` consecutive values of the last axis. T5LayerNorm is offset 0, Gemma's 1.
    */
   rmsNorm(x: V, weight: Param, eps: number, offset: 0 | 1): V;
+  /** a ⊙ b elementwise, equal shapes (T5's gated feed-forward). */
+  mul(a: V, b: V): V;
+  /**
+   * DeBERTa's disentangled attention bias (B, heads, T, T) from projected q, k (B, T, heads · d)
+   * and projected relative embeddings posQ, posK (rows, heads · d), each optional:
+   * out[b, h, i, j] = scale · (q_i · posK[row(i − j)] + k_j · posQ[row(i − j)]) per head.
+   */
+  disentangledScores(q: V, k: V, posQ: V | undefined, posK: V | undefined, opts: DisentangledOptions): V;
+  /** A whole weight tensor as an activation (DeBERTa's relative embedding table, (rows, H)). */
+  table(p: Param): V;
+  // --- rope ops ---
   /**
    * RoPE with transformers' `rotate_half` convention on (B, T, heads · headDim), position ids
    * 0..T−1 of the padded batch: y = x·cos + rotate_half(x)·sin.
    */
   rotary(x: V, opts: RotaryOptions): V;
-  /** Elementwise product of two equally shaped activations (gated MLPs). */
-  mul(a: V, b: V): V;
   /** Equal chunks of the last axis (ModernBERT's fused Wqkv and Wi). */
   split(x: V, parts: number): V[];
   /** x · s for a constant s, in float32 (Gemma's embedding scale). */

@@ -1,4 +1,5 @@
-import type { ArchOps, AttentionOptions, LinearParams, NormParams, Param, PositionScheme, RotaryOptions } from "../architectures/ops.js";
+import type { ArchOps, AttentionOptions, DisentangledOptions, LinearParams, NormParams, Param, PositionScheme, RotaryOptions } from "../architectures/ops.js";
+import { SbertError } from "../errors.js";
 import type { ActivationName } from "../tensor/ops/elementwise.js";
 import { ropeInverseFrequencies } from "../tensor/ops/rotary.js";
 import { DataType } from "./graph.js";
@@ -73,11 +74,16 @@ export class GraphOps implements ArchOps<string, string> {
       byOffset.set(table.tensor.data.subarray(k * heads, (k + 1) * heads), r * heads);
     }
     const offsetTable = b.tensor(`${table.key}.by_offset`, DataType.FLOAT, [2 * maxLen - 1, heads], byOffset);
+    return b.op("Transpose", [b.op("Gather", [offsetTable, this.offsetRows(maxLen)])], { perm: { ints: [2, 0, 1] } }); // (heads, T, T)
+  }
+
+  /** (T, T) int64 rows into a table over offsets −(L − 1)..L − 1: row[i, j] = j − i + L − 1, for the batch's own T ≤ L. */
+  private offsetRows(maxLen: number): string {
+    const b = this.b;
     const t = b.op("Squeeze", [seqLenOf(b, this.inputs.inputIds), b.constI64([0])]);
     const positions = b.op("Range", [b.constI64([0], []), t, b.constI64([1], [])]); // (T)
     const offsets = b.op("Sub", [b.op("Unsqueeze", [positions, b.constI64([0])]), b.op("Unsqueeze", [positions, b.constI64([1])])]); // (T, T): j - i
-    const rows = b.op("Add", [offsets, b.constI64([maxLen - 1], [])]);
-    return b.op("Transpose", [b.op("Gather", [offsetTable, rows])], { perm: { ints: [2, 0, 1] } }); // (heads, T, T)
+    return b.op("Add", [offsets, b.constI64([maxLen - 1], [])]);
   }
 
   /** Attention mask (B, T) int64 → additive mask (B, 1, 1, T): 0 where attended, float32 min where padded. */
@@ -119,7 +125,9 @@ export class GraphOps implements ArchOps<string, string> {
     const qh = heads(q, opts.heads, [0, 2, 1, 3]); // (B, N, T, d)
     const kh = heads(k, kvHeads, [0, 2, 3, 1]); // (B, N, d, T)
     const vh = heads(v, kvHeads, [0, 2, 1, 3]); // (B, N, T, d)
-    let scores = b.op("Mul", [b.op("MatMul", [qh, kh]), b.constF32([opts.scale ?? 1 / Math.sqrt(d)])]); // (B, N, T, T)
+    const scale = opts.scale ?? 1 / Math.sqrt(d);
+    let scores = b.op("MatMul", [qh, kh]); // (B, N, T, T)
+    if (scale !== 1) scores = b.op("Mul", [scores, b.constF32([scale])]);
     if (opts.bias) scores = b.op("Add", [scores, opts.bias]);
     let probs: string;
     if (opts.causal || opts.window !== undefined) {
@@ -180,19 +188,61 @@ export class GraphOps implements ArchOps<string, string> {
     return this.b.inScope(name, fn);
   }
 
-  // --- rope ops ---
-  /** Gemma / T5 / Qwen3 RMSNorm: x / sqrt(ReduceMean(x²) + eps) · (offset + w), per group of w.size values (a rank-3 input). */
+  // --- t5deb ops ---
+  /** Grouped as (…, C / G, G) by Reshape, then x · 1/√(ReduceMean(x²) + eps) · (offset + w), and back to x's shape. */
   rmsNorm(x: string, weight: Param, eps: number, offset: 0 | 1): string {
     const b = this.b;
     const g = weight.tensor.size;
-    const grouped = b.op("Reshape", [x, b.constI64([0, 0, -1, g])]); // (B, T, C / g, g)
-    const ms = b.op("ReduceMean", [b.op("Mul", [grouped, grouped])], { axes: { ints: [-1] }, keepdims: { i: 1 } });
-    const normed = b.op("Mul", [grouped, b.op("Reciprocal", [b.op("Sqrt", [b.op("Add", [ms, b.constF32([eps])])])])]);
+    const shape = b.op("Shape", [x]);
+    const groupedShape = b.op("Concat", [b.op("Shape", [x], { end: { i: -1 } }), b.constI64([-1, g])], { axis: { i: 0 } });
+    const xg = b.op("Reshape", [x, groupedShape]); // (…, C / G, G)
+    const meanSquare = b.op("ReduceMean", [b.op("Mul", [xg, xg])], { axes: { ints: [-1] }, keepdims: { i: 1 } });
+    const inv = b.op("Reciprocal", [b.op("Sqrt", [b.op("Add", [meanSquare, b.constF32([eps])])])]);
     const w = b.param(weight.key, weight.tensor);
-    const gain = offset === 0 ? w : b.op("Add", [w, b.constF32([offset])]);
-    return b.op("Reshape", [b.op("Mul", [normed, gain]), b.constI64([0, 0, -1])]);
+    const gamma = offset === 1 ? b.op("Add", [w, b.constF32([1])]) : w;
+    return b.op("Reshape", [b.op("Mul", [b.op("Mul", [xg, inv]), gamma]), shape]);
   }
 
+  mul(x: string, y: string): string {
+    return this.b.op("Mul", [x, y]);
+  }
+
+  /**
+   * c2p = GatherElements(q·posKᵀ (B, N, T, rows), row[i, j]) and p2c = GatherElements(k·posQᵀ,
+   * row[j, i])ᵀ over the last axis, as transformers' `disentangled_attention_bias`; the (T, T) row
+   * matrix comes from a constant table over relative positions −(L − 1)..L − 1.
+   */
+  disentangledScores(q: string, k: string, posQ: string | undefined, posK: string | undefined, opts: DisentangledOptions): string {
+    const b = this.b;
+    const { heads, headDim, maxLen } = opts;
+    // offsetRows gives j − i + L − 1; the row is for i − j (one shared constant for every layer)
+    const table = b.constI64(Array.from({ length: 2 * maxLen - 1 }, (_, r) => opts.row(maxLen - 1 - r)));
+    const rows = b.op("Gather", [table, this.offsetRows(maxLen)]); // (T, T): row of (i, j)
+    const split = b.constI64([0, 0, heads, headDim]);
+    const byHead = (x: string): string => b.op("Transpose", [b.op("Reshape", [x, split])], { perm: { ints: [0, 2, 1, 3] } }); // (B, N, T, d)
+    const posT = (p: string): string => b.op("Transpose", [b.op("Reshape", [p, b.constI64([0, heads, headDim])])], { perm: { ints: [1, 2, 0] } }); // (N, d, rows)
+    const gathered = (x: string, p: string, index: string): string => {
+      const scores = b.op("MatMul", [byHead(x), posT(p)]); // (B, N, T, rows)
+      const full = b.op("Concat", [b.op("Shape", [scores], { end: { i: 3 } }), seqLenOf(b, this.inputs.inputIds)], { axis: { i: 0 } });
+      const picked = b.op("GatherElements", [scores, b.op("Expand", [index, full])], { axis: { i: -1 } }); // (B, N, T, T)
+      return b.op("Mul", [picked, b.constF32([opts.scale])]);
+    };
+    const terms: string[] = [];
+    if (posK) terms.push(gathered(q, posK, rows)); // [i, j] = q_i · posK[row(i, j)]
+    if (posQ) {
+      const transposed = b.op("Transpose", [rows], { perm: { ints: [1, 0] } });
+      terms.push(b.op("Transpose", [gathered(k, posQ, transposed)], { perm: { ints: [0, 1, 3, 2] } })); // [i, j] = k_j · posQ[row(i, j)]
+    }
+    const [first, second] = terms;
+    if (first === undefined) throw new SbertError("INVALID_OPERATION", "disentangledScores needs posQ or posK");
+    return second === undefined ? first : b.op("Add", [first, second]);
+  }
+
+  table(p: Param): string {
+    return this.b.param(p.key, p.tensor);
+  }
+
+  // --- rope ops ---
   /** RoPE: angles = positions (T, 1) · inv_freq (d / 2) in float32, cos / sin computed in the graph, x·cos + rotate_half(x)·sin per head. */
   rotary(x: string, opts: RotaryOptions): string {
     const b = this.b;
@@ -218,10 +268,6 @@ export class GraphOps implements ArchOps<string, string> {
     const table: [string, string] = [b.op("Cos", [angles]), b.op("Sin", [angles])];
     this.ropeTables.set(key, table);
     return table;
-  }
-
-  mul(x: string, y: string): string {
-    return this.b.op("Mul", [x, y]);
   }
 
   split(x: string, parts: number): string[] {

@@ -9,8 +9,14 @@ export interface AttentionShape {
   heads: number;
   /** 1 for tokens that may be attended to, 0 for padding; (batch · seqLen). */
   keyMask: ArrayLike<number>;
-  /** Additive score bias shared across the batch, (heads, seqLen, seqLen) — MPNet's relative positions. */
+  /**
+   * Additive score bias: shared across the batch, (heads, seqLen, seqLen) — MPNet's and T5's
+   * relative positions — or one per batch row, (batch, heads, seqLen, seqLen) — DeBERTa's
+   * disentangled terms.
+   */
   bias?: Tensor;
+  /** Score multiplier; default 1 / sqrt(headDim) (T5 uses 1, DeBERTa 1 / sqrt(3 · headDim)). */
+  scale?: number;
   /**
    * Training only: dropout on the attention probabilities (`attention_probs_dropout_prob`), each
    * kept with probability 1 − p and scaled by 1 / (1 − p), drawn from `rng`. Absent or p = 0: the
@@ -18,8 +24,6 @@ export interface AttentionShape {
    */
   dropout?: { p: number; rng: Rng };
   // --- rope ops ---
-  /** Score multiplier; default 1 / sqrt(headDim). */
-  scale?: number;
   /** Grouped-query attention: k and v hold kvHeads · headDim columns; query head h reads kv head ⌊h · kvHeads / heads⌋. Default heads. */
   kvHeads?: number;
   /** Key j visible from query i only if j ≤ i. */
@@ -57,7 +61,7 @@ function widths(q: Tensor, s: AttentionShape): { width: number; kvWidth: number;
  *
  * Backward (per batch row b, head h, query i, with P the softmax probabilities kept from the
  * forward pass): dV_j += P_ij dO_i; dP_ij = dO_i · v_j; dS_ij = P_ij (dP_ij − Σ_j P_ij dP_ij);
- * dQ_i = scale Σ_j dS_ij k_j; dK_j += scale dS_ij q_i; dBias[h, i, j] += dS_ij.
+ * dQ_i = scale Σ_j dS_ij k_j; dK_j += scale dS_ij q_i; dBias[(b,) h, i, j] += dS_ij.
  * With dropout mask M (0 or 1 / (1 − p)): O = (P ⊙ M) V, so dV uses P ⊙ M and dP_ij = M_ij (dO_i · v_j).
  */
 export function multiHeadAttention(q: Tensor, k: Tensor, v: Tensor, s: AttentionShape): Tensor {
@@ -72,7 +76,11 @@ export function multiHeadAttention(q: Tensor, k: Tensor, v: Tensor, s: Attention
   const kvShape = [...q.shape.slice(0, -1), (width / heads) * kvHeads];
   checkShape(sameShape(k.shape, kvShape) && sameShape(v.shape, kvShape), "attention", `k and v must have one shape, ${shapeText(kvShape)} for q ${shapeText(q.shape)} and ${kvHeads} key/value heads; got ${shapeText(k.shape)}, ${shapeText(v.shape)}`);
   checkShape(s.keyMask.length === batch * t, "attention", `mask has ${s.keyMask.length} entries for ${batch} × ${t}`);
-  checkShape(!s.bias || sameShape(s.bias.shape, [heads, t, t]), "attention", `bias must be (heads, seqLen, seqLen) = [${heads}, ${t}, ${t}], got ${shapeText(s.bias?.shape ?? [])}`);
+  checkShape(
+    !s.bias || sameShape(s.bias.shape, [heads, t, t]) || sameShape(s.bias.shape, [batch, heads, t, t]),
+    "attention",
+    `bias must be (heads, seqLen, seqLen) = [${heads}, ${t}, ${t}] or (batch, heads, seqLen, seqLen), got ${shapeText(s.bias?.shape ?? [])}`,
+  );
   const pDrop = s.dropout?.p ?? 0;
   if (!(pDrop >= 0 && pDrop < 1)) throw new SbertError("INVALID_INPUT", `attention dropout must be in [0, 1), got ${pDrop}`);
   const grad = needsGrad(q, k, v, s.bias);
@@ -86,6 +94,11 @@ export function multiHeadAttention(q: Tensor, k: Tensor, v: Tensor, s: Attention
   return record(y, parents, (g) => attentionBackward(q, k, v, s, probs, g, drop?.mask));
 }
 
+/** Whether the bias has one (heads, T, T) block per batch row. */
+function biasPerBatch(s: AttentionShape): boolean {
+  return s.bias !== undefined && s.bias.shape.length === 4;
+}
+
 type DropMask = { p: number; rng: Rng; mask: Float32Array };
 
 function attentionForward(q: Tensor, k: Tensor, v: Tensor, s: AttentionShape, probs: Float32Array | undefined, drop: DropMask | undefined): Float32Array {
@@ -96,11 +109,13 @@ function attentionForward(q: Tensor, k: Tensor, v: Tensor, s: AttentionShape, pr
   const acc = new Float64Array(d);
   const [qd, kd, vd] = [q.data, k.data, v.data];
   const bias = s.bias?.data;
+  const biasRows = biasPerBatch(s);
   for (let b = 0; b < batch; b++) {
     const base = b * t;
     for (let h = 0; h < heads; h++) {
       const ho = h * d;
       const kvo = Math.floor(h / group) * d;
+      const bo = ((biasRows ? b * heads : 0) + h) * t * t;
       for (let i = 0; i < t; i++) {
         const qo = (base + i) * width + ho;
         let max = -Infinity;
@@ -110,7 +125,7 @@ function attentionForward(q: Tensor, k: Tensor, v: Tensor, s: AttentionShape, pr
           let dot = 0;
           for (let e = 0; e < d; e++) dot += (qd[qo + e] as number) * (kd[ko + e] as number);
           let sc = Math.fround(dot * scale);
-          if (bias) sc += bias[(h * t + i) * t + j] as number;
+          if (bias) sc += bias[bo + i * t + j] as number;
           scores[j] = sc;
           if (sc > max) max = sc;
         }
@@ -149,13 +164,15 @@ function attentionBackward(q: Tensor, k: Tensor, v: Tensor, s: AttentionShape, p
   const dq = new Float64Array(q.size);
   const dk = new Float64Array(k.size);
   const dv = new Float64Array(v.size);
-  const dBias = s.bias?.requiresGrad ? new Float64Array(heads * t * t) : undefined;
+  const biasRows = biasPerBatch(s);
+  const dBias = s.bias?.requiresGrad ? new Float64Array(s.bias.size) : undefined;
   const dS = new Float64Array(t);
   for (let b = 0; b < batch; b++) {
     const base = b * t;
     for (let h = 0; h < heads; h++) {
       const ho = h * d;
       const kvo = Math.floor(h / group) * d;
+      const bo = ((biasRows ? b * heads : 0) + h) * t * t;
       for (let i = 0; i < t; i++) {
         const qo = (base + i) * width + ho;
         const po = ((b * heads + h) * t + i) * t;
@@ -179,7 +196,7 @@ function attentionBackward(q: Tensor, k: Tensor, v: Tensor, s: AttentionShape, p
         for (let j = 0; j < t; j++) {
           if (!visible(s, base, i, j)) continue;
           const ds = (probs[po + j] as number) * ((dS[j] as number) - sumPdP);
-          if (dBias) dBias[(h * t + i) * t + j] = (dBias[(h * t + i) * t + j] as number) + ds;
+          if (dBias) dBias[bo + i * t + j] = (dBias[bo + i * t + j] as number) + ds;
           const ko = (base + j) * kvWidth + kvo;
           const c = ds * scale;
           for (let e = 0; e < d; e++) {
