@@ -85,10 +85,20 @@ const EXTRA_CONFIG: Record<string, Record<string, unknown>> = {
     share_att_key: false,
     position_biased_input: true,
   },
+  // decoders: grouped-query attention with heads · head_dim (12) != hidden (8)
+  qwen3: { num_key_value_heads: 1, head_dim: 6 },
+  // EmbeddingGemma: bidirectional, a sliding layer reaching 4 // 2 = 2 positions
+  gemma3_text: { num_key_value_heads: 1, head_dim: 6, layer_types: ["sliding_attention", "full_attention"], sliding_window: 4, use_bidirectional_attention: true, query_pre_attn_scalar: 5 },
+  // Gemma 3 as a decoder: causal and a sliding window of 3 (reach 2)
+  "gemma3_text (causal)": { model_type: "gemma3_text", num_key_value_heads: 2, head_dim: 4, layer_types: ["sliding_attention", "full_attention"], sliding_window: 3, query_pre_attn_scalar: 4 },
+  // a sliding layer reaching 4 // 2 = 2 positions, the head on the mean of the attended tokens
+  modernbert: { layer_types: ["sliding_attention", "full_attention"], local_attention: 4, classifier_pooling: "mean" },
+  // every optional bias on, the head on the first token
+  "modernbert (biases, cls head)": { model_type: "modernbert", layer_types: ["full_attention", "sliding_attention"], local_attention: 2, classifier_pooling: "cls", norm_bias: true, attention_bias: true, mlp_bias: true, classifier_bias: true },
 };
 
-/** Architectures whose checkpoints have no sequence-classification head (T5EncoderModel). */
-const NO_HEAD = new Set(["t5"]);
+/** Architectures whose definitions read no sequence-classification head (T5EncoderModel, the decoders). */
+const NO_HEAD = new Set(["t5", "qwen3", "gemma3_text"]);
 
 function configFor(name: string) {
   const extra = EXTRA_CONFIG[name] ?? {};
@@ -109,6 +119,7 @@ function configFor(name: string) {
     ...extra,
   });
 }
+
 
 /** Row 0 full, row 1 with its last two positions padded. */
 function batchOf(rows: number[][], seqLen: number): EncoderBatch {

@@ -74,3 +74,26 @@ describe("t5deb ops: eager equals the ONNX lowering", () => {
     expect(maxDiff(want, got)).toBeLessThanOrEqual(1e-5);
   });
 });
+
+describe("rope ops: eager equals the ONNX lowering", () => {
+  it.each([100, 1e6])("rotary, 3 heads of width 2 (theta %d)", async (theta) => {
+    const x = rand([B, T, W]);
+    const opts = { heads: 3, headDim: 2, theta };
+    expect(maxDiff(eager.rotary(x, opts).data, await inGraph([x], 3, (o, [xi]) => o.rotary(xi as string, opts)))).toBeLessThanOrEqual(1e-5);
+  });
+
+  it("split into 3 equal parts, each part", async () => {
+    const x = rand([B, T, W]);
+    for (let k = 0; k < 3; k++) {
+      const want = (eager.split(x, 3)[k] as Tensor).data;
+      expect(maxDiff(want, await inGraph([x], 3, (o, [xi]) => o.split(xi as string, 3)[k] as string))).toBe(0);
+    }
+  });
+
+  it("scale and meanTokens (the harness feeds one constant mask value, so the mean runs over all T)", async () => {
+    const x = rand([B, T, W]);
+    const s = Math.fround(Math.sqrt(48));
+    expect(maxDiff(eager.scale(x, s).data, await inGraph([x], 3, (o, [xi]) => o.scale(xi as string, s)))).toBe(0);
+    expect(maxDiff(eager.meanTokens(x).data, await inGraph([x], 2, (o, [xi]) => o.meanTokens(xi as string)))).toBeLessThanOrEqual(1e-6);
+  });
+});

@@ -31,9 +31,9 @@ export interface EncoderConfig {
   raw: Readonly<Record<string, unknown>>;
 }
 
-type Json = Record<string, unknown>;
+export type Json = Readonly<Record<string, unknown>>;
 
-function num(cfg: Json, keys: readonly string[], fallback?: number): number {
+export function num(cfg: Json, keys: readonly string[], fallback?: number): number {
   for (const k of keys) {
     const v = cfg[k];
     if (typeof v === "number" && Number.isFinite(v)) return v;
@@ -42,16 +42,16 @@ function num(cfg: Json, keys: readonly string[], fallback?: number): number {
   throw new SbertError("INVALID_MODEL_FILE", `config.json lacks a numeric "${keys[0]}"`);
 }
 
-function positiveInt(cfg: Json, keys: readonly string[], fallback?: number): number {
+export function positiveInt(cfg: Json, keys: readonly string[], fallback?: number): number {
   const v = num(cfg, keys, fallback);
   if (!Number.isInteger(v) || v <= 0) throw new SbertError("INVALID_MODEL_FILE", `config.json: "${keys[0]}" must be a positive integer, got ${v}`);
   return v;
 }
 
-/** A dropout probability in [0, 1); absent means Hugging Face's default 0.1. */
-function probability(cfg: Json, key: string): number {
-  const v = num(cfg, [key], 0.1);
-  if (!(v >= 0 && v < 1)) throw new SbertError("INVALID_MODEL_FILE", `config.json: "${key}" must be in [0, 1), got ${v}`);
+/** A dropout probability in [0, 1) under the first of `keys` present; none means Hugging Face's default 0.1. */
+function probability(cfg: Json, keys: readonly string[]): number {
+  const v = num(cfg, keys, 0.1);
+  if (!(v >= 0 && v < 1)) throw new SbertError("INVALID_MODEL_FILE", `config.json: "${keys.find((k) => k in cfg) ?? keys[0]}" must be in [0, 1), got ${v}`);
   return v;
 }
 
@@ -86,8 +86,9 @@ export function parseEncoderConfig(raw: unknown): EncoderConfig {
     numLabels: positiveInt(cfg, ["num_labels"], labelsFromMap ?? 1),
     relativeAttentionNumBuckets: positiveInt(cfg, ["relative_attention_num_buckets"], 32),
     architecture: Array.isArray(archs) && typeof archs[0] === "string" ? archs[0] : undefined,
-    hiddenDropoutProb: probability(cfg, distil ? "dropout" : t5 ? "dropout_rate" : "hidden_dropout_prob"),
-    attentionDropoutProb: probability(cfg, distil ? "attention_dropout" : t5 ? "dropout_rate" : "attention_probs_dropout_prob"),
+    hiddenDropoutProb: probability(cfg, [distil ? "dropout" : t5 ? "dropout_rate" : "hidden_dropout_prob"]),
+    // decoders (Qwen3, Gemma3) and ModernBERT call it attention_dropout
+    attentionDropoutProb: probability(cfg, distil ? ["attention_dropout"] : t5 ? ["dropout_rate"] : ["attention_probs_dropout_prob", "attention_dropout"]),
     raw: cfg,
   };
 }

@@ -1,17 +1,20 @@
 import { multiHeadAttention } from "../tensor/ops/attention.js";
 import { disentangledScores } from "../tensor/ops/disentangled.js";
-import { type ActivationName, activation, add, mul } from "../tensor/ops/elementwise.js";
+import { type ActivationName, activation, add, mul, scale } from "../tensor/ops/elementwise.js";
 import { embedding } from "../tensor/ops/embedding.js";
 import { layerNorm } from "../tensor/ops/layer-norm.js";
 import { linear } from "../tensor/ops/linear.js";
+import { poolTokens } from "../tensor/ops/pooling.js";
 import { rmsNorm } from "../tensor/ops/rms-norm.js";
 import { imagePatches, prependRow } from "../tensor/ops/patches.js";
+import { rotary } from "../tensor/ops/rotary.js";
 import { selectRows, transpose } from "../tensor/ops/shape.js";
+import { splitLast } from "../tensor/ops/split.js";
 import type { Tensor } from "../tensor/tensor.js";
 import { SbertError } from "../errors.js";
 import type { DropoutState, EncoderBatch } from "./encoder.js";
 import { POSITION_IDS, TOKEN_TYPE_IDS, paddedPositionIds, sequentialPositionIds } from "./layers.js";
-import type { ArchOps, AttentionOptions, DisentangledOptions, LinearParams, NormParams, Param, PositionScheme } from "./ops.js";
+import type { ArchOps, AttentionOptions, DisentangledOptions, LinearParams, NormParams, Param, PositionScheme, RotaryOptions } from "./ops.js";
 
 /**
  * The eager engine: every op runs at once on our tensors (the native backend), recording the
@@ -84,7 +87,9 @@ export class EagerOps implements ArchOps<Tensor, Int32Array> {
       keyMask: opts.mask,
       ...(opts.bias ? { bias: opts.bias } : {}),
       ...(opts.scale !== undefined ? { scale: opts.scale } : {}),
+      ...(opts.kvHeads !== undefined ? { kvHeads: opts.kvHeads } : {}),
       ...(opts.causal ? { causal: true } : {}),
+      ...(opts.window !== undefined ? { window: opts.window } : {}),
       ...this.drop.attention(),
     });
   }
@@ -123,6 +128,23 @@ export class EagerOps implements ArchOps<Tensor, Int32Array> {
 
   table(p: Param): Tensor {
     return p.tensor;
+  }
+
+  // --- rope ops ---
+  rotary(x: Tensor, opts: RotaryOptions): Tensor {
+    return rotary(x, opts);
+  }
+
+  split(x: Tensor, parts: number): Tensor[] {
+    return splitLast(x, parts);
+  }
+
+  scale(x: Tensor, s: number): Tensor {
+    return scale(x, s);
+  }
+
+  meanTokens(x: Tensor): Tensor {
+    return poolTokens(x, this.batch.attentionMask, "mean", this.batch.batchSize, this.batch.seqLen);
   }
 
   // --- clipmodel ops ---

@@ -72,14 +72,26 @@ export function postNormLayers<V, M>(o: ArchOps<V, M>, x: V, layers: readonly En
   return x;
 }
 
-/** A sequence-classification head on the first token: `dense → act → out` (BERT's pooler + classifier, RoBERTa's, DistilBERT's). */
+/**
+ * A sequence-classification head: pool → `dense → act` (→ LayerNorm) → `out`. BERT's pooler +
+ * classifier, RoBERTa's and DistilBERT's read the first token; ModernBERT's
+ * (`ModernBertPredictionHead`) may pool the mean of the attended tokens and norms after the activation.
+ */
 export interface FirstTokenHead {
   dense: LinearParams;
   act: ActivationName;
   out: LinearParams;
+  /** What the head reads: the first token (default) or the mean over attended tokens. */
+  pool?: "first" | "mean";
+  /** A LayerNorm after the activation (ModernBERT's head.norm). */
+  norm?: { params: NormParams; eps: number };
 }
 
 /** The head's logits (B, numLabels) from the last hidden state (B, T, H). */
 export function firstTokenHead<V, M>(o: ArchOps<V, M>, hidden: V, head: FirstTokenHead): V {
-  return o.scope("classifier", () => o.linear(o.activation(o.linear(o.firstToken(hidden), head.dense), head.act), head.out));
+  return o.scope("classifier", () => {
+    const pooled = head.pool === "mean" ? o.meanTokens(hidden) : o.firstToken(hidden);
+    const h = o.activation(o.linear(pooled, head.dense), head.act);
+    return o.linear(head.norm ? o.layerNorm(h, head.norm.params, head.norm.eps) : h, head.out);
+  });
 }

@@ -9,8 +9,9 @@ export function linearParams(p: ParamStore, name: string, outF: number, inF: num
   return { key: p.prefix + name, weight: p.get(`${name}.weight`, [outF, inF]), bias: withBias ? p.get(`${name}.bias`, [outF]) : undefined };
 }
 
-export function normParams(p: ParamStore, name: string, width: number): NormParams {
-  return { key: p.prefix + name, weight: p.get(`${name}.weight`, [width]), bias: p.get(`${name}.bias`, [width]) };
+/** Reads a LayerNorm's `${name}.weight` and (unless `withBias` is false: `bias=False`) `${name}.bias`, each (width). */
+export function normParams(p: ParamStore, name: string, width: number, withBias = true): NormParams {
+  return { key: p.prefix + name, weight: p.get(`${name}.weight`, [width]), bias: withBias ? p.get(`${name}.bias`, [width]) : undefined };
 }
 
 /** `name` (shape-checked) with its full key. */

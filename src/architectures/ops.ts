@@ -14,11 +14,11 @@ export interface LinearParams {
   bias: Tensor | undefined;
 }
 
-/** An `nn.LayerNorm`: gamma and beta; `key` is the module's name (`….LayerNorm`). */
+/** An `nn.LayerNorm`: gamma and beta (absent for `bias=False`, ModernBERT); `key` is the module's name (`….LayerNorm`). */
 export interface NormParams {
   key: string;
   weight: Tensor;
-  bias: Tensor;
+  bias: Tensor | undefined;
 }
 
 /** How an architecture numbers positions: 0..T-1, or RoBERTa's count after the padding index. */
@@ -35,11 +35,22 @@ export interface AttentionOptions<V, M> {
    * (B, heads, T, T), DeBERTa's disentangled terms (`disentangledScores`).
    */
   bias?: V | undefined;
-  // --- clipmodel ops ---
-  /** Query i sees key j only if j ≤ i (CLIP's text tower); combines with the key padding mask. */
-  causal?: boolean;
-  /** Score multiplier, default 1 / sqrt(headDim) (T5 uses 1). */
-  scale?: number;
+  // --- rope ops ---
+  /** Score multiplier; default 1 / sqrt(headDim) (Gemma3: query_pre_attn_scalar ** -0.5, T5: 1). */
+  scale?: number | undefined;
+  /** Grouped-query attention: k and v have kvHeads · headDim columns, query head h reads kv head ⌊h / (heads / kvHeads)⌋; default heads. */
+  kvHeads?: number | undefined;
+  /** Key j is visible from query i only if j ≤ i (decoders: Qwen3). */
+  causal?: boolean | undefined;
+  /** Key j is visible from query i only if |i − j| ≤ window (sliding-window layers); undefined = unlimited. */
+  window?: number | undefined;
+}
+
+/** Rotary position embedding over heads of one width: theta is the base of the inverse frequencies (`rope_theta`). */
+export interface RotaryOptions {
+  heads: number;
+  headDim: number;
+  theta: number;
 }
 
 /** DeBERTa's relative-position score terms: which of them, their scale, and the position of each query/key pair. */
@@ -123,4 +134,16 @@ export interface ArchOps<V, M> {
    * with the legacy eos_token_id 2), else the first position whose id is `eosTokenId` (0 if none).
    */
   eosToken(x: V, eosTokenId: number | undefined): V;
+  // --- rope ops ---
+  /**
+   * RoPE with transformers' `rotate_half` convention on (B, T, heads · headDim), position ids
+   * 0..T−1 of the padded batch: y = x·cos + rotate_half(x)·sin.
+   */
+  rotary(x: V, opts: RotaryOptions): V;
+  /** Equal chunks of the last axis (ModernBERT's fused Wqkv and Wi). */
+  split(x: V, parts: number): V[];
+  /** x · s for a constant s, in float32 (Gemma's embedding scale). */
+  scale(x: V, s: number): V;
+  /** The mean over each row's attended tokens (attention_mask 1): (B, T, H) → (B, H) (ModernBERT's `classifier_pooling: mean`). */
+  meanTokens(x: V): V;
 }

@@ -6,15 +6,22 @@ import { debertaV2 } from "./deberta-v2.js";
 import type { Architecture } from "./definition.js";
 import { distilbert } from "./distilbert.js";
 import { EagerEncoder } from "./eager-encoder.js";
+import { gemma3 } from "./gemma3.js";
 import type { Encoder } from "./encoder.js";
 import { checkSequenceLength, sequenceLimit } from "./layers.js";
+import { modernbert } from "./modernbert.js";
 import { mpnet } from "./mpnet.js";
+import { qwen3 } from "./qwen3.js";
 import type { ParamStore } from "./params.js";
 import { roberta } from "./roberta.js";
 import { t5 } from "./t5.js";
 
-/** `model_type` → its architecture definition, and the prefix its task-head checkpoints put before the base weights. */
-const ARCHITECTURES: Record<string, { arch: Architecture; basePrefix: string }> = {
+/**
+ * `model_type` → its architecture definition, the prefix its task-head checkpoints put before the
+ * base weights, and the base weight whose presence under that prefix marks a task checkpoint
+ * (default `embeddings.word_embeddings.weight`).
+ */
+const ARCHITECTURES: Record<string, { arch: Architecture; basePrefix: string; probe?: string }> = {
   bert: { arch: bert, basePrefix: "bert." },
   distilbert: { arch: distilbert, basePrefix: "distilbert." },
   roberta: { arch: roberta, basePrefix: "roberta." },
@@ -23,6 +30,9 @@ const ARCHITECTURES: Record<string, { arch: Architecture; basePrefix: string }> 
   mpnet: { arch: mpnet, basePrefix: "mpnet." },
   "deberta-v2": { arch: debertaV2, basePrefix: "deberta." },
   t5: { arch: t5, basePrefix: "" },
+  qwen3: { arch: qwen3, basePrefix: "model.", probe: "embed_tokens.weight" },
+  gemma3_text: { arch: gemma3, basePrefix: "model.", probe: "embed_tokens.weight" },
+  modernbert: { arch: modernbert, basePrefix: "model.", probe: "embeddings.tok_embeddings.weight" },
 };
 
 function entryFor(config: EncoderConfig): (typeof ARCHITECTURES)[string] {
@@ -87,6 +97,6 @@ export function architectureOf(config: EncoderConfig): Architecture {
  * under `bert.` / `roberta.` / ... for a task model (what every engine of the architecture reads).
  */
 export function baseParams(config: EncoderConfig, params: ParamStore): ParamStore {
-  const { basePrefix } = entryFor(config);
-  return params.has(`${basePrefix}embeddings.word_embeddings.weight`) ? params.withPrefix(basePrefix) : params;
+  const { basePrefix, probe } = entryFor(config);
+  return params.has(`${basePrefix}${probe ?? "embeddings.word_embeddings.weight"}`) ? params.withPrefix(basePrefix) : params;
 }

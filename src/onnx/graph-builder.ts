@@ -143,8 +143,9 @@ export function linear(b: GraphBuilder, x: string, key: string, weight: Tensor, 
 }
 
 /** LayerNormalization over the last axis (opset 17). */
-export function layerNorm(b: GraphBuilder, x: string, key: string, weight: Tensor, bias: Tensor, eps: number): string {
-  return b.op("LayerNormalization", [x, b.param(`${key}.weight`, weight), b.param(`${key}.bias`, bias)], { axis: { i: -1 }, epsilon: { f: eps } });
+export function layerNorm(b: GraphBuilder, x: string, key: string, weight: Tensor, bias: Tensor | undefined, eps: number): string {
+  const inputs = [x, b.param(`${key}.weight`, weight), ...(bias ? [b.param(`${key}.bias`, bias)] : [])];
+  return b.op("LayerNormalization", inputs, { axis: { i: -1 }, epsilon: { f: eps } });
 }
 
 /** An activation by our names; exact GELU is 0.5 · x · (1 + erf(x / √2)), as torch computes it. */

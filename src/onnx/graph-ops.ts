@@ -1,6 +1,7 @@
-import type { ArchOps, AttentionOptions, DisentangledOptions, LinearParams, NormParams, Param, PositionScheme } from "../architectures/ops.js";
-import type { ActivationName } from "../tensor/ops/elementwise.js";
+import type { ArchOps, AttentionOptions, DisentangledOptions, LinearParams, NormParams, Param, PositionScheme, RotaryOptions } from "../architectures/ops.js";
 import { SbertError } from "../errors.js";
+import type { ActivationName } from "../tensor/ops/elementwise.js";
+import { ropeInverseFrequencies } from "../tensor/ops/rotary.js";
 import { DataType } from "./graph.js";
 import { type GraphBuilder, activation, layerNorm, linear } from "./graph-builder.js";
 
@@ -30,6 +31,9 @@ export function seqLenOf(b: GraphBuilder, ids: string): string {
 export class GraphOps implements ArchOps<string, string> {
   private readonly b: GraphBuilder;
   private readonly inputs: EncoderInputs;
+  /** Visibility patterns by rule (`visiblePairs`), and RoPE cos / sin tables by head width and theta. */
+  private readonly patterns = new Map<string, string>();
+  private readonly ropeTables = new Map<string, [string, string]>();
 
   constructor(b: GraphBuilder, inputs: EncoderInputs) {
     this.b = b;
@@ -109,23 +113,70 @@ export class GraphOps implements ArchOps<string, string> {
     return activation(this.b, x, name);
   }
 
-  /** Multi-head attention with plain ONNX ops: softmax(q·kᵀ · scale + bias + mask) · v (scale 1/√d unless given), heads split and joined by Reshape/Transpose. */
+  /**
+   * Multi-head attention with plain ONNX ops: softmax(q·kᵀ · scale + bias + mask) · v, heads split
+   * and joined by Reshape/Transpose; grouped-query k / v heads repeated by Expand (`repeat_kv`).
+   * With a causal or window rule the visible (query, key) pairs are a boolean (B, 1, T, T): hidden
+   * scores become float32 min and the probabilities are multiplied by the pattern, so a query that
+   * sees no key gets zeros (torch SDPA's fully masked row), as the eager kernel.
+   */
   attention(q: string, k: string, v: string, opts: AttentionOptions<string, string>): string {
     const b = this.b;
-    const split = b.constI64([0, 0, opts.heads, opts.headDim]);
-    const heads = (x: string, perm: number[]): string => b.op("Transpose", [b.op("Reshape", [x, split])], { perm: { ints: perm } });
-    const qh = heads(q, [0, 2, 1, 3]); // (B, N, T, d)
-    const kh = heads(k, [0, 2, 3, 1]); // (B, N, d, T)
-    const vh = heads(v, [0, 2, 1, 3]); // (B, N, T, d)
-    const scale = opts.scale ?? 1 / Math.sqrt(opts.headDim);
+    const d = opts.headDim;
+    const kvHeads = opts.kvHeads ?? opts.heads;
+    const heads = (x: string, n: number, perm: number[]): string => b.op("Transpose", [this.repeatKv(b.op("Reshape", [x, b.constI64([0, 0, n, d])]), n, opts.heads)], { perm: { ints: perm } });
+    const qh = heads(q, opts.heads, [0, 2, 1, 3]); // (B, N, T, d)
+    const kh = heads(k, kvHeads, [0, 2, 3, 1]); // (B, N, d, T)
+    const vh = heads(v, kvHeads, [0, 2, 1, 3]); // (B, N, T, d)
+    const scale = opts.scale ?? 1 / Math.sqrt(d);
     let scores = b.op("MatMul", [qh, kh]); // (B, N, T, T)
     if (scale !== 1) scores = b.op("Mul", [scores, b.constF32([scale])]);
     if (opts.bias) scores = b.op("Add", [scores, opts.bias]);
-    // causal: min of the padding mask and the (T, T) future-key mask, so a key blocked twice stays float32 min
-    const mask = opts.causal ? b.op("Min", [opts.mask, this.causalMask()]) : opts.mask;
-    const probs = b.op("Softmax", [b.op("Add", [scores, mask])], { axis: { i: -1 } });
+    let probs: string;
+    if (opts.causal || opts.window !== undefined) {
+      const seen = this.visiblePairs(opts.mask, opts.causal ?? false, opts.window);
+      probs = b.op("Softmax", [b.op("Where", [seen, scores, b.constF32([FLOAT32_MIN])])], { axis: { i: -1 } });
+      probs = b.op("Mul", [probs, b.op("Cast", [seen], { to: { i: DataType.FLOAT } })]);
+    } else {
+      probs = b.op("Softmax", [b.op("Add", [scores, opts.mask])], { axis: { i: -1 } });
+    }
     const context = b.op("Transpose", [b.op("MatMul", [probs, vh])], { perm: { ints: [0, 2, 1, 3] } }); // (B, T, N, d)
-    return b.op("Reshape", [context, b.constI64([0, 0, opts.heads * opts.headDim])]);
+    return b.op("Reshape", [context, b.constI64([0, 0, opts.heads * d])]);
+  }
+
+  /** (B, T, n, d) → (B, T, heads, d), each of the n kv heads repeated heads / n times in place (`repeat_kv`). */
+  private repeatKv(x: string, n: number, heads: number): string {
+    if (n === heads) return x;
+    const b = this.b;
+    const d = b.op("Unsqueeze", [x, b.constI64([3])]); // (B, T, n, 1, d)
+    const wide = b.op("Expand", [d, b.constI64([1, 1, 1, heads / n, 1])]); // (B, T, n, heads / n, d)
+    return b.op("Reshape", [wide, b.constI64([0, 0, heads, -1])]);
+  }
+
+  /**
+   * (B, 1, T, T) booleans: key j visible from query i — not padding (the additive mask is 0 there),
+   * j ≤ i when causal, |i − j| ≤ window when given. Built once per rule and reused by every layer.
+   */
+  private visiblePairs(mask: string, causal: boolean, window: number | undefined): string {
+    const rule = `${mask}|${causal}|${window ?? ""}`;
+    const known = this.patterns.get(rule);
+    if (known) return known;
+    const b = this.b;
+    let seen = b.op("Equal", [mask, b.constF32([0])]); // (B, 1, 1, T)
+    const pos = this.positions(); // (T)
+    const i = b.op("Unsqueeze", [pos, b.constI64([1])]); // (T, 1)
+    const j = b.op("Unsqueeze", [pos, b.constI64([0])]); // (1, T)
+    if (causal) seen = b.op("And", [seen, b.op("LessOrEqual", [j, i])]);
+    if (window !== undefined) seen = b.op("And", [seen, b.op("LessOrEqual", [b.op("Abs", [b.op("Sub", [i, j])]), b.constI64([window], [])])]);
+    this.patterns.set(rule, seen);
+    return seen;
+  }
+
+  /** Position ids 0..T−1 of the batch, (T) int64. */
+  private positions(): string {
+    const b = this.b;
+    const t = b.op("Squeeze", [seqLenOf(b, this.inputs.inputIds), b.constI64([0])]);
+    return b.op("Range", [b.constI64([0], []), t, b.constI64([1], [])]);
   }
 
   dropout(x: string): string {
@@ -195,19 +246,6 @@ export class GraphOps implements ArchOps<string, string> {
   }
 
   // --- clipmodel ops ---
-  private causal: string | undefined;
-
-  /** (T, T): 0 where key j ≤ query i, float32 min after; built once per graph. */
-  private causalMask(): string {
-    if (this.causal) return this.causal;
-    const b = this.b;
-    const t = b.op("Squeeze", [seqLenOf(b, this.inputs.inputIds), b.constI64([0])]);
-    const positions = b.op("Range", [b.constI64([0], []), t, b.constI64([1], [])]); // (T)
-    const future = b.op("Greater", [b.op("Unsqueeze", [positions, b.constI64([0])]), b.op("Unsqueeze", [positions, b.constI64([1])])]); // (T, T): j > i
-    this.causal = b.op("Where", [future, b.constF32([FLOAT32_MIN]), b.constF32([0])]);
-    return this.causal;
-  }
-
   /** `Conv` with kernel = stride = patch, no bias: (B, H, S/p, S/p) → (B, P, H). */
   patchEmbeddings(weight: Param, patch: number): string {
     const b = this.b;
@@ -234,5 +272,49 @@ export class GraphOps implements ArchOps<string, string> {
     const keyed = eosTokenId === undefined ? ids : b.op("Equal", [ids, b.constI64([eosTokenId], [])]);
     const pos = b.op("ArgMax", [b.op("Cast", [keyed], { to: { i: DataType.FLOAT } })], { axis: { i: 1 }, keepdims: { i: 1 } }); // (B, 1), the first maximum
     return b.op("GatherND", [x, pos], { batch_dims: { i: 1 } }); // (B, H)
+  }
+
+  // --- rope ops ---
+  /** RoPE: angles = positions (T, 1) · inv_freq (d / 2) in float32, cos / sin computed in the graph, x·cos + rotate_half(x)·sin per head. */
+  rotary(x: string, opts: RotaryOptions): string {
+    const b = this.b;
+    const d = opts.headDim;
+    const [cos, sin] = this.ropeTable(d, opts.theta); // (T, 1, d)
+    const heads = b.op("Reshape", [x, b.constI64([0, 0, opts.heads, d])]); // (B, T, N, d)
+    const x1 = b.op("Slice", [heads, b.constI64([0]), b.constI64([d / 2]), b.constI64([3])]);
+    const x2 = b.op("Slice", [heads, b.constI64([d / 2]), b.constI64([d]), b.constI64([3])]);
+    const rotated = b.op("Concat", [b.op("Neg", [x2]), x1], { axis: { i: 3 } });
+    const y = b.op("Add", [b.op("Mul", [heads, cos]), b.op("Mul", [rotated, sin])]);
+    return b.op("Reshape", [y, b.constI64([0, 0, opts.heads * d])]);
+  }
+
+  private ropeTable(d: number, theta: number): [string, string] {
+    const key = `${d}|${theta}`;
+    const known = this.ropeTables.get(key);
+    if (known) return known;
+    const b = this.b;
+    const inv = b.tensor(`rope.inv_freq.${d}.${theta}`, DataType.FLOAT, [1, d / 2], ropeInverseFrequencies(d, theta));
+    const pos = b.op("Unsqueeze", [b.op("Cast", [this.positions()], { to: { i: DataType.FLOAT } }), b.constI64([1])]); // (T, 1)
+    const freqs = b.op("Mul", [pos, inv]); // (T, d / 2)
+    const angles = b.op("Unsqueeze", [b.op("Concat", [freqs, freqs], { axis: { i: 1 } }), b.constI64([1])]); // (T, 1, d)
+    const table: [string, string] = [b.op("Cos", [angles]), b.op("Sin", [angles])];
+    this.ropeTables.set(key, table);
+    return table;
+  }
+
+  split(x: string, parts: number): string[] {
+    return this.b.opN("Split", [x], parts, { axis: { i: -1 } }); // opset 17: equal parts without a `split` input
+  }
+
+  scale(x: string, s: number): string {
+    return this.b.op("Mul", [x, this.b.constF32([s])]);
+  }
+
+  /** Σ_t x · mask / Σ_t mask over the sequence axis, as ModernBERT's `classifier_pooling: mean`. */
+  meanTokens(x: string): string {
+    const b = this.b;
+    const m = b.op("Unsqueeze", [b.op("Cast", [this.inputs.attentionMask], { to: { i: DataType.FLOAT } }), b.constI64([2])]); // (B, T, 1)
+    const total = b.op("ReduceSum", [b.op("Mul", [x, m]), b.constI64([1])], { keepdims: { i: 0 } }); // (B, H)
+    return b.op("Div", [total, b.op("ReduceSum", [m, b.constI64([1])], { keepdims: { i: 0 } })]);
   }
 }

@@ -23,7 +23,7 @@ import { type WrittenFile, writeFileAtomic } from "../io/write-file-atomic.js";
 import { TOKENIZER_FILES } from "../modules/transformer-files.js";
 
 /** Bumped whenever the exporter writes a different graph for the same folder (invalidates caches). */
-export const EXPORTER_VERSION = "2";
+export const EXPORTER_VERSION = "3";
 
 /** The file in every entry that lists its files (written last: an entry without it is incomplete). */
 export const MANIFEST = "manifest.json";

@@ -23,18 +23,41 @@ export interface AttentionShape {
    * inference path, unchanged.
    */
   dropout?: { p: number; rng: Rng };
-  // --- clipmodel ops ---
-  /** Causal self-attention: query i sees key j only if j ≤ i (and the key is not padding). */
+  // --- rope ops ---
+  /** Grouped-query attention: k and v hold kvHeads · headDim columns; query head h reads kv head ⌊h · kvHeads / heads⌋. Default heads. */
+  kvHeads?: number;
+  /** Key j visible from query i only if j ≤ i. */
   causal?: boolean;
+  /** Key j visible from query i only if |i − j| ≤ window. */
+  window?: number;
+}
+
+/**
+ * Whether query i may attend key j of batch row `base / seqLen`: the key is not padding and the
+ * causal / sliding-window rules hold. A query that sees no key at all gets a zero output (what
+ * torch's SDPA gives for a fully masked row, e.g. a left-padding position under a causal mask).
+ */
+function visible(s: AttentionShape, base: number, i: number, j: number): boolean {
+  if (!s.keyMask[base + j]) return false;
+  if (s.causal && j > i) return false;
+  return s.window === undefined || Math.abs(i - j) <= s.window;
+}
+
+/** Widths the kernel works with: q (heads · d), k / v (kvHeads · d), and the query heads per kv head. */
+function widths(q: Tensor, s: AttentionShape): { width: number; kvWidth: number; d: number; group: number; scale: number } {
+  const width = q.dim(-1);
+  const d = width / s.heads;
+  const kvHeads = s.kvHeads ?? s.heads;
+  return { width, kvWidth: kvHeads * d, d, group: s.heads / kvHeads, scale: s.scale ?? 1 / Math.sqrt(d) };
 }
 
 /**
  * Scaled dot-product multi-head attention (the fused core of a self-attention layer).
- * q, k, v: (batch · seqLen, heads · headDim) or (batch, seqLen, heads · headDim), all one shape → that
+ * q, k, v: (batch · seqLen, heads · headDim) or (batch, seqLen, heads · headDim), all one shape (k, v: kvHeads · headDim columns with `kvHeads`) → q's
  * shape (the same row-major buffer either way).
- * scores = q·kᵀ · scale + bias (scale 1 / sqrt(headDim) unless given); padded keys (and, when
- * `causal`, keys after the query) are left out of the softmax, which equals Hugging Face's
- * additive mask of float32 min (exp underflows to exactly 0).
+ * scores = q·kᵀ · scale + bias (scale 1 / sqrt(headDim) unless given); padded keys (and keys the
+ * causal / window rules hide) are left out of the softmax, which equals Hugging Face's additive mask
+ * of float32 min (exp underflows to exactly 0). With `kvHeads`, k and v are (…, kvHeads · headDim).
  *
  * Backward (per batch row b, head h, query i, with P the softmax probabilities kept from the
  * forward pass): dV_j += P_ij dO_i; dP_ij = dO_i · v_j; dS_ij = P_ij (dP_ij − Σ_j P_ij dP_ij);
@@ -47,8 +70,11 @@ export function multiHeadAttention(q: Tensor, k: Tensor, v: Tensor, s: Attention
   const width = q.dim(-1);
   const rowsOk = q.shape.length === 2 ? q.dim(0) === batch * t : q.dim(0) === batch && q.dim(1) === t;
   checkShape(rowsOk, "attention", `q ${shapeText(q.shape)} does not hold ${batch} × ${t} tokens`);
-  checkShape(sameShape(k.shape, q.shape) && sameShape(v.shape, q.shape), "attention", `q, k, v must have one shape, got ${shapeText(q.shape)}, ${shapeText(k.shape)}, ${shapeText(v.shape)}`);
   checkShape(width % heads === 0, "attention", `hidden ${width} is not divisible by ${heads} heads`);
+  const kvHeads = s.kvHeads ?? heads;
+  checkShape(Number.isInteger(kvHeads) && kvHeads > 0 && heads % kvHeads === 0, "attention", `${heads} query heads cannot share ${kvHeads} key/value heads`);
+  const kvShape = [...q.shape.slice(0, -1), (width / heads) * kvHeads];
+  checkShape(sameShape(k.shape, kvShape) && sameShape(v.shape, kvShape), "attention", `k and v must have one shape, ${shapeText(kvShape)} for q ${shapeText(q.shape)} and ${kvHeads} key/value heads; got ${shapeText(k.shape)}, ${shapeText(v.shape)}`);
   checkShape(s.keyMask.length === batch * t, "attention", `mask has ${s.keyMask.length} entries for ${batch} × ${t}`);
   checkShape(
     !s.bias || sameShape(s.bias.shape, [heads, t, t]) || sameShape(s.bias.shape, [batch, heads, t, t]),
@@ -77,9 +103,7 @@ type DropMask = { p: number; rng: Rng; mask: Float32Array };
 
 function attentionForward(q: Tensor, k: Tensor, v: Tensor, s: AttentionShape, probs: Float32Array | undefined, drop: DropMask | undefined): Float32Array {
   const { batch, seqLen: t, heads } = s;
-  const width = q.dim(-1);
-  const d = width / heads;
-  const scale = s.scale ?? 1 / Math.sqrt(d);
+  const { width, kvWidth, d, group, scale } = widths(q, s);
   const out = new Float32Array(q.size);
   const scores = new Float64Array(t);
   const acc = new Float64Array(d);
@@ -90,14 +114,14 @@ function attentionForward(q: Tensor, k: Tensor, v: Tensor, s: AttentionShape, pr
     const base = b * t;
     for (let h = 0; h < heads; h++) {
       const ho = h * d;
+      const kvo = Math.floor(h / group) * d;
       const bo = ((biasRows ? b * heads : 0) + h) * t * t;
       for (let i = 0; i < t; i++) {
         const qo = (base + i) * width + ho;
-        const keys = s.causal ? i + 1 : t;
         let max = -Infinity;
-        for (let j = 0; j < keys; j++) {
-          if (!s.keyMask[base + j]) continue;
-          const ko = (base + j) * width + ho;
+        for (let j = 0; j < t; j++) {
+          if (!visible(s, base, i, j)) continue;
+          const ko = (base + j) * kvWidth + kvo;
           let dot = 0;
           for (let e = 0; e < d; e++) dot += (qd[qo + e] as number) * (kd[ko + e] as number);
           let sc = Math.fround(dot * scale);
@@ -106,16 +130,16 @@ function attentionForward(q: Tensor, k: Tensor, v: Tensor, s: AttentionShape, pr
           if (sc > max) max = sc;
         }
         let sum = 0;
-        for (let j = 0; j < keys; j++) {
-          if (!s.keyMask[base + j]) continue;
+        for (let j = 0; j < t; j++) {
+          if (!visible(s, base, i, j)) continue;
           const e = Math.exp((scores[j] as number) - max);
           scores[j] = e;
           sum += e;
         }
         acc.fill(0);
         const po = ((b * heads + h) * t + i) * t;
-        for (let j = 0; j < keys; j++) {
-          if (!s.keyMask[base + j]) continue;
+        for (let j = 0; j < t; j++) {
+          if (!visible(s, base, i, j)) continue;
           let p = (scores[j] as number) / sum;
           if (probs) probs[po + j] = p;
           if (drop) {
@@ -123,7 +147,7 @@ function attentionForward(q: Tensor, k: Tensor, v: Tensor, s: AttentionShape, pr
             drop.mask[po + j] = m;
             p *= m;
           }
-          const vo = (base + j) * width + ho;
+          const vo = (base + j) * kvWidth + kvo;
           for (let e = 0; e < d; e++) acc[e] = (acc[e] as number) + p * (vd[vo + e] as number);
         }
         out.set(acc, qo);
@@ -135,9 +159,7 @@ function attentionForward(q: Tensor, k: Tensor, v: Tensor, s: AttentionShape, pr
 
 function attentionBackward(q: Tensor, k: Tensor, v: Tensor, s: AttentionShape, probs: Float32Array, g: Float32Array, mask: Float32Array | undefined): void {
   const { batch, seqLen: t, heads } = s;
-  const width = q.dim(-1);
-  const d = width / heads;
-  const scale = s.scale ?? 1 / Math.sqrt(d);
+  const { width, kvWidth, d, group, scale } = widths(q, s);
   const [qd, kd, vd] = [q.data, k.data, v.data];
   const dq = new Float64Array(q.size);
   const dk = new Float64Array(k.size);
@@ -149,18 +171,18 @@ function attentionBackward(q: Tensor, k: Tensor, v: Tensor, s: AttentionShape, p
     const base = b * t;
     for (let h = 0; h < heads; h++) {
       const ho = h * d;
+      const kvo = Math.floor(h / group) * d;
       const bo = ((biasRows ? b * heads : 0) + h) * t * t;
       for (let i = 0; i < t; i++) {
         const qo = (base + i) * width + ho;
         const po = ((b * heads + h) * t + i) * t;
-        const keys = s.causal ? i + 1 : t;
         let sumPdP = 0;
-        for (let j = 0; j < keys; j++) {
-          if (!s.keyMask[base + j]) continue;
+        for (let j = 0; j < t; j++) {
+          if (!visible(s, base, i, j)) continue;
           const p = probs[po + j] as number;
           const m = mask ? (mask[po + j] as number) : 1;
           const pm = p * m;
-          const vo = (base + j) * width + ho;
+          const vo = (base + j) * kvWidth + kvo;
           let dP = 0;
           for (let e = 0; e < d; e++) {
             const go = g[qo + e] as number;
@@ -171,11 +193,11 @@ function attentionBackward(q: Tensor, k: Tensor, v: Tensor, s: AttentionShape, p
           dS[j] = dP;
           sumPdP += p * dP;
         }
-        for (let j = 0; j < keys; j++) {
-          if (!s.keyMask[base + j]) continue;
+        for (let j = 0; j < t; j++) {
+          if (!visible(s, base, i, j)) continue;
           const ds = (probs[po + j] as number) * ((dS[j] as number) - sumPdP);
           if (dBias) dBias[bo + i * t + j] = (dBias[bo + i * t + j] as number) + ds;
-          const ko = (base + j) * width + ho;
+          const ko = (base + j) * kvWidth + kvo;
           const c = ds * scale;
           for (let e = 0; e < d; e++) {
             dq[qo + e] = (dq[qo + e] as number) + c * (kd[ko + e] as number);

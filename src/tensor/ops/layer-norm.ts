@@ -18,26 +18,26 @@ function rowStats(x: Float32Array, o: number, c: number, eps: number): [number, 
  * Layer normalization over the last dimension, as `torch.nn.LayerNorm`:
  * y = (x − mean) / sqrt(var + eps) · gamma + beta, biased variance. x (..., C) → (..., C), so
  * (B·T, H) and (B, T, H) alike (leading dimensions are rows of the same buffer, no copy);
- * gamma and beta are (C).
+ * gamma and beta are (C); beta undefined is LayerNorm without bias (`bias=False`).
  * Backward with x̂ = (x − mean)·inv: dgamma = Σ dy·x̂, dbeta = Σ dy,
  * dx = inv · (dx̂ − mean(dx̂) − x̂ · mean(dx̂·x̂)) where dx̂ = dy·gamma.
  */
-export function layerNorm(x: Tensor, gamma: Tensor, beta: Tensor, eps: number): Tensor {
+export function layerNorm(x: Tensor, gamma: Tensor, beta: Tensor | undefined, eps: number): Tensor {
   const c = x.dim(-1);
   const isVec = (t: Tensor): boolean => t.shape.length === 1 && t.shape[0] === c;
-  checkShape(isVec(gamma) && isVec(beta), "layerNorm", `input ${shapeText(x.shape)} needs gamma and beta of shape [${c}], got ${shapeText(gamma.shape)} and ${shapeText(beta.shape)}`);
+  checkShape(isVec(gamma) && (!beta || isVec(beta)), "layerNorm", `input ${shapeText(x.shape)} needs gamma and beta of shape [${c}], got ${shapeText(gamma.shape)} and ${shapeText(beta?.shape ?? [c])}`);
   const rows = x.size / c;
   const out = new Float32Array(x.size);
   const g = gamma.data;
-  const b = beta.data;
+  const b = beta?.data;
   for (let r = 0; r < rows; r++) {
     const o = r * c;
     const [mean, inv] = rowStats(x.data, o, c, eps);
-    for (let i = 0; i < c; i++) out[o + i] = ((x.data[o + i] as number) - mean) * inv * (g[i] as number) + (b[i] as number);
+    for (let i = 0; i < c; i++) out[o + i] = ((x.data[o + i] as number) - mean) * inv * (g[i] as number) + (b ? (b[i] as number) : 0);
   }
   const y = new Tensor(out, x.shape);
   if (!needsGrad(x, gamma, beta)) return y;
-  return record(y, [x, gamma, beta], (dy) => {
+  return record(y, beta ? [x, gamma, beta] : [x, gamma], (dy) => {
     const dx = x.requiresGrad ? new Float32Array(x.size) : undefined;
     const dg = new Float64Array(c);
     const db = new Float64Array(c);
@@ -67,6 +67,6 @@ export function layerNorm(x: Tensor, gamma: Tensor, beta: Tensor, eps: number): 
     }
     if (dx) accumulateGrad(x, dx, true);
     accumulateGrad(gamma, dg);
-    accumulateGrad(beta, db);
+    if (beta) accumulateGrad(beta, db);
   });
 }
