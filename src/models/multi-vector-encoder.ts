@@ -18,6 +18,8 @@ import { MODEL_LOAD_KEY_RECORD } from "./load-options.js";
 import { parseSentenceTransformerConfig } from "./model-config.js";
 import { nonFiniteError } from "./non-finite.js";
 import { firstTransformer, loadPipeline, runPipeline } from "./pipeline.js";
+import type { ModelSaveOptions } from "./save.js";
+import { saveMultiVectorEncoder } from "./save-multi-vector.js";
 
 export type { EncodeTask } from "../modules/query-expansion.js";
 export type { MultiVectorSimilarityName } from "../util/maxsim.js";
@@ -179,13 +181,13 @@ export class MultiVectorEncoder {
   }
 
   /** `encode` as queries: the "query" prompt (when the model has one and none is given), query length and expansion. */
-  encodeQuery(texts: string | readonly string[], opts: MultiVectorTaskOptions = {}): Promise<DenseMatrix[]> {
+  async encodeQuery(texts: string | readonly string[], opts: MultiVectorTaskOptions = {}): Promise<DenseMatrix[]> {
     checkOptions(opts, TASK_KEYS, "MultiVectorEncoder.encodeQuery");
     return this.encode(texts, { ...this.withDefaultPrompt(opts, "query"), task: "query" });
   }
 
   /** `encode` as documents: the "document" prompt (when the model has one and none is given), document length and skiplist. */
-  encodeDocument(texts: string | readonly string[], opts: MultiVectorTaskOptions = {}): Promise<DenseMatrix[]> {
+  async encodeDocument(texts: string | readonly string[], opts: MultiVectorTaskOptions = {}): Promise<DenseMatrix[]> {
     checkOptions(opts, TASK_KEYS, "MultiVectorEncoder.encodeDocument");
     return this.encode(texts, { ...this.withDefaultPrompt(opts, "document"), task: "document" });
   }
@@ -221,6 +223,14 @@ export class MultiVectorEncoder {
     if (Object.hasOwn(this.prompts, key)) return this.prompts[key];
     const known = Object.keys(this.prompts);
     throw new SbertError("INVALID_INPUT", `prompt name "${key}" is not a prompt of this model; it has ${known.length ? known.map((k) => `"${k}"`).join(", ") : "no prompts"}`);
+  }
+
+  /**
+   * Saves the model as a sentence-transformers 6.0 MultiVectorEncoder folder (models/save-multi-vector.ts),
+   * atomically, on either backend; a non-empty `dir` is refused unless `overwrite`.
+   */
+  save(dir: string, opts: ModelSaveOptions = {}): Promise<void> {
+    return saveMultiVectorEncoder(this, dir, opts);
   }
 
   /** Frees the ONNX Runtime session and the tokenizer thread. */

@@ -10,6 +10,7 @@ export { Pooling, POOLING_MODES, type PoolingMode, type PoolingConfig } from "./
 export { Dense } from "./dense.js";
 export { Normalize } from "./normalize.js";
 export { StaticEmbedding } from "./static-embedding.js";
+export { MultiVectorMask } from "./multi-vector-mask.js";
 export type { InputModule } from "./input-module.js";
 export { resolveModuleType } from "./registry.js";
 export { supportedModelTypes } from "../architectures/registry.js";
