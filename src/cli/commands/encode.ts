@@ -78,9 +78,6 @@ const SENTENCE_CHUNK: ChunkLimits = { maxTexts: 4096, maxChars: 1 << 23 };
 const TOKEN_CHUNK: ChunkLimits = { maxTexts: 256, maxChars: 1 << 20 };
 
 async function encode(opts: EncodeCliOptions, io: CliIo): Promise<void> {
-  const multiVector = await multiVectorFolder(opts.model, opts, io);
-  if (multiVector !== undefined) return encodeMultiVector(multiVector, opts, io);
-  if (opts.task !== undefined) throw new UsageError("--task applies to multi-vector (ColBERT) models; this model embeds each text as one vector (use --prompt-name query / document)");
   const tokens = opts.outputValue === "token_embeddings";
   if (tokens && (opts.normalize || opts.truncateDim !== undefined || opts.precision !== "float32")) {
     throw new UsageError("--normalize, --truncate-dim and --precision apply to sentence embeddings; they cannot be used with --output-value token_embeddings");
@@ -88,6 +85,9 @@ async function encode(opts: EncodeCliOptions, io: CliIo): Promise<void> {
   const base = tokens ? TOKEN_CHUNK : SENTENCE_CHUNK;
   const limits = opts.chunkSize !== undefined ? { maxTexts: opts.chunkSize, maxChars: Infinity } : { ...base, maxTexts: Math.max(base.maxTexts, opts.batchSize) };
   await runStreamed(opts, io, limits, async (texts, out) => {
+    const multiVector = await multiVectorFolder(opts.model, opts, io);
+    if (multiVector !== undefined) return encodeMultiVector(multiVector, opts, texts, out, io);
+    if (opts.task !== undefined) throw new UsageError("--task applies to multi-vector (ColBERT) models; this model embeds each text as one vector (use --prompt-name query / document)");
     const model = await loadSentenceTransformer(opts.model, opts, io);
     requirePromptName(model, opts.promptName, "--prompt-name");
     const fullDim = model.fullEmbeddingDimension();

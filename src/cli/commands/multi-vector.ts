@@ -9,10 +9,10 @@ import { MultiVectorEncoder } from "../../models/multi-vector-encoder.js";
 import { folderModelKind } from "../../modules/folder-kind.js";
 import { progressStream } from "../../progress.js";
 import { UsageError } from "../errors.js";
-import { type CliIo, type InputFormat, readTexts, writeOutputLines } from "../io.js";
+import { type CliIo, type InputFormat, type LineSink, readTexts, writeOutputLines } from "../io.js";
 import { formatHit, formatNumberArray } from "../json-format.js";
 import { type CliModelOptions, resolveCliModelDir } from "../model.js";
-import { chunkProgress, runStreamed } from "../streamed-texts.js";
+import { type StreamedTexts, chunkProgress } from "../streamed-texts.js";
 
 /** Whether `--model` is a multi-vector folder (or hub id), and its local folder when it is. */
 export async function multiVectorFolder(model: string, opts: CliModelOptions, io: CliIo): Promise<string | undefined> {
@@ -35,11 +35,8 @@ interface MultiVectorEncodeCli extends CliModelOptions {
   chunkSize?: number;
 }
 
-/** Texts per encode call (bounds memory; the output does not depend on it). */
-const CHUNK = { maxTexts: 256, maxChars: 1 << 20 };
-
-/** `sbert encode` on a multi-vector model in `dir`: one `[[...], ...]` line per text, in input order. */
-export async function encodeMultiVector(dir: string, opts: MultiVectorEncodeCli, io: CliIo): Promise<void> {
+/** `sbert encode` on a multi-vector model in `dir`: one `[[...], ...]` line per text of `texts`, in input order. */
+export async function encodeMultiVector(dir: string, opts: MultiVectorEncodeCli, texts: StreamedTexts, out: LineSink, io: CliIo): Promise<void> {
   if (opts.task !== "query" && opts.task !== "document") {
     throw new UsageError("this is a multi-vector (ColBERT) model: pass --task query or --task document (queries are expanded to a fixed length, documents drop punctuation)");
   }
@@ -47,30 +44,27 @@ export async function encodeMultiVector(dir: string, opts: MultiVectorEncodeCli,
     throw new UsageError("--truncate-dim, --precision and --output-value do not apply to a multi-vector model, which always writes its token vectors");
   }
   const task: EncodeTask = opts.task;
-  const limits = opts.chunkSize !== undefined ? { maxTexts: opts.chunkSize, maxChars: Infinity } : { ...CHUNK, maxTexts: Math.max(CHUNK.maxTexts, opts.batchSize) };
-  await runStreamed(opts, io, limits, async (texts, out) => {
-    const model = await MultiVectorEncoder.load(dir, loadOptions(opts));
-    try {
-      if (opts.promptName !== undefined) model.promptText(opts.promptName); // an unknown name fails before any text is read
-      if (texts.empty) return;
-      const progress = chunkProgress(progressStream(io), "encode", texts.total, "texts");
-      const encodeOpts = {
-        batchSize: opts.batchSize,
-        ...(opts.normalize ? { normalizeEmbeddings: true } : {}),
-        ...(opts.promptName !== undefined ? { promptName: opts.promptName } : {}),
-        ...(opts.prompt !== undefined ? { prompt: opts.prompt } : {}),
-      };
-      for await (const chunk of texts.chunks) {
-        progress.read(chunk.length);
-        const perText = task === "query" ? await model.encodeQuery(chunk, encodeOpts) : await model.encodeDocument(chunk, encodeOpts);
-        await out.writeLines(perText.map((m) => `[${Array.from({ length: m.rows }, (_, r) => formatNumberArray(m.row(r))).join(",")}]`));
-        progress.done(chunk.length);
-      }
-      progress.finish();
-    } finally {
-      await model.dispose();
+  const model = await MultiVectorEncoder.load(dir, loadOptions(opts));
+  try {
+    if (opts.promptName !== undefined) model.promptText(opts.promptName); // an unknown name fails before any text is read
+    if (texts.empty) return;
+    const progress = chunkProgress(progressStream(io), "encode", texts.total, "texts");
+    const encodeOpts = {
+      batchSize: opts.batchSize,
+      ...(opts.normalize ? { normalizeEmbeddings: true } : {}),
+      ...(opts.promptName !== undefined ? { promptName: opts.promptName } : {}),
+      ...(opts.prompt !== undefined ? { prompt: opts.prompt } : {}),
+    };
+    for await (const chunk of texts.chunks) {
+      progress.read(chunk.length);
+      const perText = task === "query" ? await model.encodeQuery(chunk, encodeOpts) : await model.encodeDocument(chunk, encodeOpts);
+      await out.writeLines(perText.map((m) => `[${Array.from({ length: m.rows }, (_, r) => formatNumberArray(m.row(r))).join(",")}]`));
+      progress.done(chunk.length);
     }
-  });
+    progress.finish();
+  } finally {
+    await model.dispose();
+  }
 }
 
 interface MultiVectorRankCli extends CliModelOptions {
