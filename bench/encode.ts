@@ -10,13 +10,16 @@
  * transformers.js feature-extraction (batches of 32, mean pooling + normalize, as its docs show)
  * is the baseline; then our onnx backend fp32 and int8 and our native backend, at 1 and 2 threads,
  * and the cross-encoder in pairs/s. GFLOP/s count the useful work on real tokens (no padding)
- * against the machine's fp32 peak (~114 GFLOP/s per core).
+ * against the machine's fp32 peak (~114 GFLOP/s per core), from the checkpoint's matmul weights
+ * (bench/lib/flops.ts). When `npm run bench:models:arch` has written them, the ModernBERT-base and
+ * Qwen3-0.6B-shaped models run too (onnx at 1 and 2 threads, native; no transformers.js baseline).
  */
 import { existsSync, readdirSync, symlinkSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { CrossEncoder, SentenceTransformer } from "../src/index.js";
 import { paddingFraction, planBatches } from "../src/models/batching.js";
-import { type CaseResult, arg, flopsPerToken, peakRssMb, row, runCase } from "./lib/cases.js";
+import { type CaseResult, arg, peakRssMb, row, runCase } from "./lib/cases.js";
+import { flopCounter } from "./lib/flops.js";
 import { stsDevPairs, stsDevSentences } from "./lib/sts.js";
 
 const PEAK_PER_CORE = 114;
@@ -24,15 +27,16 @@ const MODELS = arg("--models", join(import.meta.dirname, "models"));
 const N = Number(arg("--n", "3000"));
 const NATIVE_N = Number(arg("--native-n", "200"));
 
-async function countWork(model: SentenceTransformer | CrossEncoder, inputs: (string | [string, string])[]): Promise<{ tokens: number; flops: number }> {
+async function countWork(model: SentenceTransformer | CrossEncoder, inputs: (string | [string, string])[], dir: string): Promise<{ tokens: number; flops: number }> {
   const t = model.transformer;
+  const flopsPerToken = await flopCounter(dir);
   let tokens = 0;
   let flops = 0;
   for (let i = 0; i < inputs.length; i += 64) {
     const b = t.tokenize(inputs.slice(i, i + 64));
     for (const len of b.lengths) {
       tokens += len;
-      flops += len * flopsPerToken(t.config, len);
+      flops += len * flopsPerToken(len);
     }
   }
   return { tokens, flops };
@@ -76,7 +80,7 @@ async function child(name: string): Promise<CaseResult> {
     const t1 = performance.now();
     for (let i = 0; i < sentences.length; i += 32) await extractor(sentences.slice(i, i + 32), { pooling: "mean", normalize: true });
     const seconds = (performance.now() - t1) / 1000;
-    const work = await countWork(await SentenceTransformer.load(dir, { backend: "native" }), sentences);
+    const work = await countWork(await SentenceTransformer.load(dir, { backend: "native" }), sentences, dir);
     return { name, threads, items: sentences.length, seconds, loadMs, ...work, peakRssMb: peakRssMb() };
   }
   if (name.startsWith("ce-")) {
@@ -87,7 +91,7 @@ async function child(name: string): Promise<CaseResult> {
     const t1 = performance.now();
     await ce.predict(pairs, { batchSize: 32 });
     const seconds = (performance.now() - t1) / 1000;
-    return { name, threads, items: pairs.length, seconds, loadMs, ...(await countWork(ce, pairs)), peakRssMb: peakRssMb() };
+    return { name, threads, items: pairs.length, seconds, loadMs, ...(await countWork(ce, pairs, dir)), peakRssMb: peakRssMb() };
   }
   const backend = name === "native" ? "native" : "onnx";
   const model = await SentenceTransformer.load(dir, { backend, threads, onnxFile });
@@ -102,7 +106,7 @@ async function child(name: string): Promise<CaseResult> {
   const lengths = model.transformer.tokenizeRows(texts).map((r) => r.ids.length);
   const tokenizeSeconds = (performance.now() - t2) / 1000;
   const padding = paddingFraction(lengths, planBatches(lengths, 32));
-  return { name, threads, items: texts.length, seconds, loadMs, ...(await countWork(model, texts)), peakRssMb: peakRssMb(), padding, tokenizeShare: tokenizeSeconds / seconds };
+  return { name, threads, items: texts.length, seconds, loadMs, ...(await countWork(model, texts, dir)), peakRssMb: peakRssMb(), padding, tokenizeShare: tokenizeSeconds / seconds };
 }
 
 async function main(): Promise<void> {
@@ -127,6 +131,13 @@ async function main(): Promise<void> {
   if (existsSync(join(mpnet, "onnx", "model.onnx"))) {
     plan.push(["transformers.js", ["--model", mpnet, "--threads", "2"]]);
     plan.push(["onnx-fp32", ["--model", mpnet, "--threads", "2"]]);
+  }
+  // the newer architectures (bench/make-arch-bench-models.ts): onnx at 1 and 2 threads, native
+  for (const name of ["modernbert-base", "qwen3-0.6b-l7"]) {
+    const dir = join(MODELS, name);
+    if (!existsSync(join(dir, "model.safetensors"))) continue;
+    if (existsSync(join(dir, "onnx", "model.onnx"))) for (const t of [1, 2]) plan.push(["onnx-fp32", ["--model", dir, "--threads", String(t), "--items", String(Math.min(N, 300))]]);
+    plan.push(["native", ["--model", dir, "--items", String(Math.min(NATIVE_N, 50))]]);
   }
   plan.push(["native", ["--model", bi, "--items", String(NATIVE_N)]]);
   if (existsSync(ce)) {

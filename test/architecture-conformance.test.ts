@@ -58,7 +58,41 @@ const [B, T] = [2, 6];
 const VOCAB = 40;
 const PAD = 1;
 
-function configFor(modelType: string) {
+/** Each architecture's own config keys (T5's names, DeBERTa's relative-attention settings), on top of the shared ones. */
+const EXTRA_CONFIG: Record<string, Record<string, unknown>> = {
+  // T5Config names; heads · d_kv (6) differs from d_model (8), as in sentence-t5
+  t5: { d_model: 8, num_layers: 2, num_heads: 2, d_kv: 3, d_ff: 12, feed_forward_proj: "gated-gelu", relative_attention_num_buckets: 8, relative_attention_max_distance: 12 },
+  // T5 v1.0: ungated ReLU feed-forward (`wi`)
+  "t5 (relu feed-forward)": { model_type: "t5", d_model: 8, num_layers: 2, num_heads: 2, d_kv: 4, d_ff: 12, feed_forward_proj: "relu", relative_attention_num_buckets: 6 },
+  // DeBERTa-v3: log buckets beyond ±2 (position_buckets 4), both terms, shared projections, no absolute positions or token types
+  "deberta-v2": {
+    relative_attention: true,
+    position_buckets: 4,
+    max_relative_positions: -1,
+    pos_att_type: ["p2c", "c2p"],
+    share_att_key: true,
+    norm_rel_ebd: "layer_norm",
+    position_biased_input: false,
+    type_vocab_size: 0,
+    layer_norm_eps: 1e-7,
+  },
+  // DeBERTa-v2 style: absolute positions and token types, c2p only with its own pos_key_proj, no log buckets
+  "deberta-v2 (separate position projections)": {
+    model_type: "deberta-v2",
+    relative_attention: true,
+    max_relative_positions: 5,
+    pos_att_type: "c2p",
+    share_att_key: false,
+    position_biased_input: true,
+  },
+};
+
+/** Architectures whose checkpoints have no sequence-classification head (T5EncoderModel). */
+const NO_HEAD = new Set(["t5"]);
+
+function configFor(name: string) {
+  const extra = EXTRA_CONFIG[name] ?? {};
+  const modelType = (extra["model_type"] as string | undefined) ?? name;
   const distil = modelType === "distilbert";
   return parseEncoderConfig({
     model_type: modelType,
@@ -72,6 +106,7 @@ function configFor(modelType: string) {
     pad_token_id: PAD,
     num_labels: 3,
     relative_attention_num_buckets: 32,
+    ...extra,
   });
 }
 
@@ -129,8 +164,8 @@ async function runGraph(modelType: string, store: SynthesizedParams, batch: Enco
   return { hidden: out["last_hidden_state"]?.data as Float32Array, logits: w.head ? (out["logits"]?.data as Float32Array) : undefined };
 }
 
-/** One model_type per distinct architecture definition. */
-const perArchitecture = [...new Map(supportedModelTypes().map((t) => [architectureOf(configFor(t)), t])).values()];
+/** One model_type per distinct architecture definition, and the extra configurations of one. */
+const perArchitecture = [...new Map(supportedModelTypes().map((t) => [architectureOf(configFor(t)), t])).values(), ...Object.keys(EXTRA_CONFIG).filter((n) => EXTRA_CONFIG[n]?.["model_type"])];
 
 describe.each(perArchitecture)("architecture conformance: %s", (modelType) => {
   for (const optional of [true, false]) {
@@ -143,8 +178,8 @@ describe.each(perArchitecture)("architecture conformance: %s", (modelType) => {
       expect(hidden.shape).toEqual([B, T, 8]);
       const graph = await runGraph(modelType, store, batch);
       expect(maxDiff(hidden.data, graph.hidden)).toBeLessThanOrEqual(1e-5);
-      expect(enc.hasClassifier).toBe(optional);
-      if (optional) {
+      expect(enc.hasClassifier).toBe(optional && !NO_HEAD.has(configFor(modelType).modelType));
+      if (enc.hasClassifier) {
         const logits = enc.classify(hidden, batch);
         expect(logits.shape).toEqual([B, 3]);
         expect(maxDiff(logits.data, graph.logits as Float32Array)).toBeLessThanOrEqual(1e-5);
@@ -175,9 +210,8 @@ describe.each(perArchitecture)("architecture conformance: %s", (modelType) => {
     const hidden = enc.forward(batch);
     const rng = new Rng(3);
     const probe = new Tensor(Float32Array.from({ length: hidden.size }, () => rng.uniform(-1, 1)), hidden.shape);
-    const logits = enc.classify(hidden, batch);
     sum(mul(hidden, probe)).backward();
-    sum(logits).backward();
+    if (enc.hasClassifier) sum(enc.classify(hidden, batch)).backward();
     const missing = [...store.all].filter(([, t]) => !t.grad || !t.grad.some((g) => g !== 0)).map(([k]) => k);
     expect(missing).toEqual([]);
   });

@@ -16,6 +16,7 @@ describe("sbert info", () => {
       folder: ST,
       kind: "sentence-transformer",
       architecture: "bert",
+      engines: ["native", "onnx"],
       modules: [
         {
           idx: 0,

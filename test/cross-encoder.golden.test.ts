@@ -37,6 +37,12 @@ describe.each(cases)("golden %s on %s", (_name, backend, fx: Fixture) => {
     expect(maxAbsDiff(await ce.predict(pairs, { activation: "identity" }), g["logits_identity_activation"])).toBeLessThanOrEqual(TOL);
   });
 
+  it.runIf(g["logits_one_by_one"] !== undefined)(`logits of each pair alone (no padding) within ${TOL}`, async () => {
+    const alone = [];
+    for (const p of pairs) alone.push(await ce.predict([p], { activation: "identity" }));
+    expect(maxAbsDiff(alone, g["logits_one_by_one"])).toBeLessThanOrEqual(TOL);
+  });
+
   it(`default-activation scores within ${TOL}`, async () => {
     expect(maxAbsDiff(await ce.predict(pairs), g["scores_default_activation"])).toBeLessThanOrEqual(TOL);
   });

@@ -27,6 +27,8 @@ export interface EncoderConfig {
   hiddenDropoutProb: number;
   /** Training only: dropout on attention probabilities (`attention_probs_dropout_prob`; DistilBERT `attention_dropout`), default 0.1. */
   attentionDropoutProb: number;
+  /** The whole `config.json` object, for keys only one architecture reads (parsed in that architecture's file). */
+  raw: Readonly<Record<string, unknown>>;
 }
 
 type Json = Record<string, unknown>;
@@ -61,28 +63,42 @@ export function parseEncoderConfig(raw: unknown): EncoderConfig {
   const cfg = raw as Json;
   const modelType = typeof cfg["model_type"] === "string" ? (cfg["model_type"] as string) : "";
   const distil = modelType === "distilbert";
+  // T5Config's own names (its attribute_map aliases hidden_size → d_model, ...)
+  const t5 = modelType === "t5";
   const act = cfg[distil ? "activation" : "hidden_act"] ?? "gelu";
   if (typeof act !== "string") throw new SbertError("UNSUPPORTED_FORMAT", "config.json: hidden_act must be a string");
   const id2label = cfg["id2label"];
   const labelsFromMap = id2label && typeof id2label === "object" ? Object.keys(id2label).length : undefined;
   const archs = cfg["architectures"];
-  const hiddenSize = positiveInt(cfg, distil ? ["dim"] : ["hidden_size"]);
+  const hiddenSize = positiveInt(cfg, distil ? ["dim"] : t5 ? ["d_model"] : ["hidden_size"]);
   return {
     modelType,
     vocabSize: positiveInt(cfg, ["vocab_size"]),
     hiddenSize,
-    numLayers: positiveInt(cfg, distil ? ["n_layers"] : ["num_hidden_layers"]),
-    numHeads: positiveInt(cfg, distil ? ["n_heads"] : ["num_attention_heads"]),
-    intermediateSize: positiveInt(cfg, distil ? ["hidden_dim"] : ["intermediate_size"], 4 * hiddenSize),
+    numLayers: positiveInt(cfg, distil ? ["n_layers"] : t5 ? ["num_layers"] : ["num_hidden_layers"]),
+    numHeads: positiveInt(cfg, distil ? ["n_heads"] : t5 ? ["num_heads"] : ["num_attention_heads"]),
+    intermediateSize: positiveInt(cfg, distil ? ["hidden_dim"] : t5 ? ["d_ff"] : ["intermediate_size"], 4 * hiddenSize),
     hiddenAct: parseActivationName(act),
-    layerNormEps: distil ? 1e-12 : num(cfg, ["layer_norm_eps"], 1e-12),
+    layerNormEps: distil ? 1e-12 : t5 ? num(cfg, ["layer_norm_epsilon"], 1e-6) : num(cfg, ["layer_norm_eps"], 1e-12),
     maxPositionEmbeddings: positiveInt(cfg, ["max_position_embeddings"], 512),
     typeVocabSize: num(cfg, ["type_vocab_size"], 0),
     padTokenId: num(cfg, ["pad_token_id"], 0),
     numLabels: positiveInt(cfg, ["num_labels"], labelsFromMap ?? 1),
     relativeAttentionNumBuckets: positiveInt(cfg, ["relative_attention_num_buckets"], 32),
     architecture: Array.isArray(archs) && typeof archs[0] === "string" ? archs[0] : undefined,
-    hiddenDropoutProb: probability(cfg, distil ? "dropout" : "hidden_dropout_prob"),
-    attentionDropoutProb: probability(cfg, distil ? "attention_dropout" : "attention_probs_dropout_prob"),
+    hiddenDropoutProb: probability(cfg, distil ? "dropout" : t5 ? "dropout_rate" : "hidden_dropout_prob"),
+    attentionDropoutProb: probability(cfg, distil ? "attention_dropout" : t5 ? "dropout_rate" : "attention_probs_dropout_prob"),
+    raw: cfg,
   };
+}
+
+/** A number from an architecture's own config keys (`raw`), `fallback` when absent; INVALID_MODEL_FILE when neither. */
+export function configNumber(raw: Readonly<Record<string, unknown>>, key: string, fallback?: number): number {
+  return num(raw, [key], fallback);
+}
+
+/** A string from an architecture's own config keys (`raw`), `fallback` when absent or not a string. */
+export function configString(raw: Readonly<Record<string, unknown>>, key: string, fallback: string): string {
+  const v = raw[key];
+  return typeof v === "string" ? v : fallback;
 }

@@ -33,7 +33,7 @@ describe("training dropout", () => {
     expect(Array.from(multiHeadAttention(q, k, v, { batch: b, seqLen: t, heads, keyMask, dropout: { p: 0, rng: new Rng(1) } }).data)).toEqual(Array.from(plain.data));
   });
 
-  it.each(["st-bert-mean", "st-distilbert-cased-mean", "st-mpnet-mean-normalize"])("%s: on with a generator, off (bit-identical) without, gradients flow", async (name) => {
+  it.each(["st-bert-mean", "st-distilbert-cased-mean", "st-mpnet-mean-normalize", "st-t5-mean-dense", "ce-deberta-v2-3label"])("%s: on with a generator, off (bit-identical) without, gradients flow", async (name) => {
     const dir = join(FIXTURES, name);
     const config = parseEncoderConfig(await readJsonObject(dir, "config.json"));
     const store = await loadParamStore(dir);

@@ -1,13 +1,15 @@
 import { multiHeadAttention } from "../tensor/ops/attention.js";
-import { type ActivationName, activation, add } from "../tensor/ops/elementwise.js";
+import { disentangledScores } from "../tensor/ops/disentangled.js";
+import { type ActivationName, activation, add, mul } from "../tensor/ops/elementwise.js";
 import { embedding } from "../tensor/ops/embedding.js";
 import { layerNorm } from "../tensor/ops/layer-norm.js";
 import { linear } from "../tensor/ops/linear.js";
+import { rmsNorm } from "../tensor/ops/rms-norm.js";
 import { selectRows, transpose } from "../tensor/ops/shape.js";
 import type { Tensor } from "../tensor/tensor.js";
 import type { DropoutState, EncoderBatch } from "./encoder.js";
 import { POSITION_IDS, TOKEN_TYPE_IDS, paddedPositionIds, sequentialPositionIds } from "./layers.js";
-import type { ArchOps, AttentionOptions, LinearParams, NormParams, Param, PositionScheme } from "./ops.js";
+import type { ArchOps, AttentionOptions, DisentangledOptions, LinearParams, NormParams, Param, PositionScheme } from "./ops.js";
 
 /**
  * The eager engine: every op runs at once on our tensors (the native backend), recording the
@@ -79,6 +81,7 @@ export class EagerOps implements ArchOps<Tensor, Int32Array> {
       heads: opts.heads,
       keyMask: opts.mask,
       ...(opts.bias ? { bias: opts.bias } : {}),
+      ...(opts.scale !== undefined ? { scale: opts.scale } : {}),
       ...this.drop.attention(),
     });
   }
@@ -97,5 +100,25 @@ export class EagerOps implements ArchOps<Tensor, Int32Array> {
 
   scope<T>(_name: string, fn: () => T): T {
     return fn();
+  }
+
+  // --- t5deb ops ---
+  rmsNorm(x: Tensor, weight: Param, eps: number, offset: 0 | 1): Tensor {
+    return rmsNorm(x, weight.tensor, eps, offset);
+  }
+
+  mul(a: Tensor, b: Tensor): Tensor {
+    return mul(a, b);
+  }
+
+  disentangledScores(q: Tensor, k: Tensor, posQ: Tensor | undefined, posK: Tensor | undefined, opts: DisentangledOptions): Tensor {
+    const { batchSize, seqLen: t } = this.batch;
+    const rows = new Int32Array(t * t);
+    for (let i = 0; i < t; i++) for (let j = 0; j < t; j++) rows[i * t + j] = opts.row(i - j);
+    return disentangledScores(q, k, posQ, posK, { batch: batchSize, seqLen: t, heads: opts.heads, rows, scale: opts.scale });
+  }
+
+  table(p: Param): Tensor {
+    return p.tensor;
   }
 }

@@ -30,8 +30,25 @@ export interface AttentionOptions<V, M> {
   headDim: number;
   /** The batch's key mask, from `attentionMask()`. */
   mask: M;
-  /** Added to every row's scaled scores, (heads, T, T): MPNet's relative position bias. */
+  /**
+   * Added to every row's scaled scores: (heads, T, T), MPNet's and T5's relative position bias, or
+   * (B, heads, T, T), DeBERTa's disentangled terms (`disentangledScores`).
+   */
   bias?: V | undefined;
+  /** Score multiplier, default 1 / sqrt(headDim) (T5 uses 1). */
+  scale?: number;
+}
+
+/** DeBERTa's relative-position score terms: which of them, their scale, and the position of each query/key pair. */
+export interface DisentangledOptions {
+  heads: number;
+  headDim: number;
+  /** Row of the position tables for relative position i − j (query i, key j), each in [0, rows of the table). */
+  row: (relative: number) => number;
+  /** Longest sequence the graph engine prepares `row` for (the model's sequence limit). */
+  maxLen: number;
+  /** Multiplies both terms: 1 / sqrt(headDim · scale_factor). */
+  scale: number;
 }
 
 /**
@@ -72,4 +89,20 @@ export interface ArchOps<V, M> {
   firstToken(x: V): V;
   /** Runs `fn` under a name (the graph's node-name scope; no effect when eager). */
   scope<T>(name: string, fn: () => T): T;
+  // --- t5deb ops ---
+  /**
+   * RMS normalization: x / sqrt(mean(x²) + eps) · (offset + w), the mean over groups of
+   * `weight.tensor.size` consecutive values of the last axis. T5LayerNorm is offset 0, Gemma's 1.
+   */
+  rmsNorm(x: V, weight: Param, eps: number, offset: 0 | 1): V;
+  /** a ⊙ b elementwise, equal shapes (T5's gated feed-forward). */
+  mul(a: V, b: V): V;
+  /**
+   * DeBERTa's disentangled attention bias (B, heads, T, T) from projected q, k (B, T, heads · d)
+   * and projected relative embeddings posQ, posK (rows, heads · d), each optional:
+   * out[b, h, i, j] = scale · (q_i · posK[row(i − j)] + k_j · posQ[row(i − j)]) per head.
+   */
+  disentangledScores(q: V, k: V, posQ: V | undefined, posK: V | undefined, opts: DisentangledOptions): V;
+  /** A whole weight tensor as an activation (DeBERTa's relative embedding table, (rows, H)). */
+  table(p: Param): V;
 }

@@ -2,6 +2,7 @@ import { SbertError } from "../errors.js";
 import { useFastKernel } from "../tensor/kernels-fast.js";
 import { bert } from "./bert.js";
 import type { EncoderConfig } from "./config.js";
+import { debertaV2 } from "./deberta-v2.js";
 import type { Architecture } from "./definition.js";
 import { distilbert } from "./distilbert.js";
 import { EagerEncoder } from "./eager-encoder.js";
@@ -10,6 +11,7 @@ import { checkSequenceLength, sequenceLimit } from "./layers.js";
 import { mpnet } from "./mpnet.js";
 import type { ParamStore } from "./params.js";
 import { roberta } from "./roberta.js";
+import { t5 } from "./t5.js";
 
 /** `model_type` → its architecture definition, and the prefix its task-head checkpoints put before the base weights. */
 const ARCHITECTURES: Record<string, { arch: Architecture; basePrefix: string }> = {
@@ -19,6 +21,8 @@ const ARCHITECTURES: Record<string, { arch: Architecture; basePrefix: string }> 
   "xlm-roberta": { arch: roberta, basePrefix: "roberta." },
   camembert: { arch: roberta, basePrefix: "roberta." },
   mpnet: { arch: mpnet, basePrefix: "mpnet." },
+  "deberta-v2": { arch: debertaV2, basePrefix: "deberta." },
+  t5: { arch: t5, basePrefix: "" },
 };
 
 function entryFor(config: EncoderConfig): (typeof ARCHITECTURES)[string] {
@@ -37,6 +41,8 @@ function entryFor(config: EncoderConfig): (typeof ARCHITECTURES)[string] {
  * native encoder's `maxSequenceLength`): 512 for BERT's 512 positions, 512 for XLM-R's 514.
  */
 export function maxSequenceLength(config: EncoderConfig): number {
+  // A model type without a definition runs only from a shipped ONNX graph: config.json's table size bounds it.
+  if (!isNativeModelType(config.modelType)) return config.maxPositionEmbeddings;
   return sequenceLimit(config, entryFor(config).arch.positionOffset(config));
 }
 
@@ -54,6 +60,11 @@ export function requireSequenceFits(config: EncoderConfig, n: number): number {
 
 export function supportedModelTypes(): string[] {
   return Object.keys(ARCHITECTURES);
+}
+
+/** Whether `model_type` has a definition here (native inference, training, ONNX export); any other runs only from its own ONNX file. */
+export function isNativeModelType(modelType: string): boolean {
+  return Object.hasOwn(ARCHITECTURES, modelType);
 }
 
 /**

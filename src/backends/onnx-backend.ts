@@ -1,10 +1,13 @@
 import { access } from "node:fs/promises";
-import { availableParallelism, endianness } from "node:os";
+import { availableParallelism } from "node:os";
 import type * as Ort from "onnxruntime-node";
 import type { EncoderBatch } from "../architectures/encoder.js";
 import { SbertError } from "../errors.js";
 import { Tensor } from "../tensor/tensor.js";
 import type { BackendOutputs, InferenceBackend } from "./backend.js";
+import { type FeedPlan, buildFeeds, planFeeds } from "./onnx-feeds.js";
+
+export { toInt64 } from "./int64.js";
 
 type OrtModule = typeof Ort;
 
@@ -56,7 +59,8 @@ export interface InputLimits {
 
 /**
  * Runs an ONNX graph with ONNX Runtime: one session per model, inputs fed by the graph's own
- * names (`token_type_ids` only when the graph has it), int64 ids converted at this boundary.
+ * names and types (`token_type_ids` only when the graph has it; a shipped export's `position_ids`
+ * and empty decoder cache too: see `planFeeds`), ids converted at this boundary.
  * Outputs: `last_hidden_state` / `token_embeddings` (B, T, H), `logits` (B, L), and
  * `sentence_embedding` (B, D) when the graph already pools.
  */
@@ -69,6 +73,7 @@ export class OnnxBackend implements InferenceBackend {
   private readonly ort: OrtModule;
   private readonly session: Ort.InferenceSession;
   private readonly hiddenName: string | undefined;
+  private readonly feeds: FeedPlan;
   /** hidden_size from config.json, checked against every output (set by `expectHiddenSize`). */
   private expectedHidden: number | undefined;
   /** config.json's bounds on the inputs (set by `expectInputLimits`). */
@@ -81,11 +86,7 @@ export class OnnxBackend implements InferenceBackend {
     this.path = path;
     this.hiddenName = HIDDEN_NAMES.find((n) => session.outputNames.includes(n));
     this.producesLogits = session.outputNames.includes("logits");
-    for (const required of ["input_ids", "attention_mask"]) {
-      if (!session.inputNames.includes(required)) {
-        throw new SbertError("INVALID_MODEL_FILE", `${path}: the ONNX graph has no "${required}" input (inputs: ${session.inputNames.join(", ")})`);
-      }
-    }
+    this.feeds = planFeeds(session.inputMetadata, path);
     if (!this.hiddenName && !this.producesLogits && !session.outputNames.includes("sentence_embedding")) {
       throw new SbertError("INVALID_MODEL_FILE", `${path}: the ONNX graph has none of the outputs last_hidden_state, token_embeddings, logits, sentence_embedding`);
     }
@@ -129,12 +130,8 @@ export class OnnxBackend implements InferenceBackend {
   }
 
   async run(batch: EncoderBatch): Promise<BackendOutputs> {
-    const dims = [batch.batchSize, batch.seqLen];
-    const int64 = (a: Int32Array): Ort.Tensor => new this.ort.Tensor("int64", toInt64(a), dims);
-    const feeds: Record<string, Ort.Tensor> = { input_ids: int64(batch.inputIds), attention_mask: int64(batch.attentionMask) };
-    const withTypes = this.session.inputNames.includes("token_type_ids");
-    if (withTypes) feeds["token_type_ids"] = int64(batch.tokenTypeIds);
-    if (this.limits) checkInputs(batch, this.limits, withTypes, this.path);
+    if (this.limits) checkInputs(batch, this.limits, this.feeds.withTypes, this.path);
+    const feeds = buildFeeds(this.ort, this.feeds, batch);
     // No preallocated outputs: onnxruntime-node 1.30 writes into a preallocated fetch but still
     // returns a fresh copy of it (checked: the returned data never shares the given buffer), so
     // preallocating would add a write and save neither the allocation nor the copy.
@@ -230,27 +227,6 @@ function runError(e: unknown, path: string, batch: EncoderBatch): SbertError {
     return new SbertError("INVALID_INPUT", `ONNX Runtime ran out of memory on a batch of ${batch.batchSize} × ${batch.seqLen} tokens of ${path}; lower batchSize (--batch-size) or maxSeqLength. ONNX Runtime said: ${raw}`, { cause: e });
   }
   return new SbertError("INVALID_MODEL_FILE", `ONNX Runtime failed to run ${path}: ${raw}. If the graph was exported elsewhere, re-export it with \`sbert export-onnx\`, or use backend "native"`, { cause: e });
-}
-
-const LITTLE_ENDIAN = endianness() === "LE";
-
-/**
- * int32 → int64 by writing both halves of each value through an Int32Array view (sign in the high
- * word): ~10× faster than `BigInt64Array.from(a, BigInt)`, which was ~6% of a small model's batch.
- */
-export function toInt64(a: Int32Array): BigInt64Array {
-  const out = new BigInt64Array(a.length);
-  if (!LITTLE_ENDIAN) {
-    for (let i = 0; i < a.length; i++) out[i] = BigInt(a[i] as number);
-    return out;
-  }
-  const words = new Int32Array(out.buffer);
-  for (let i = 0; i < a.length; i++) {
-    const v = a[i] as number;
-    words[2 * i] = v;
-    words[2 * i + 1] = v >> 31;
-  }
-  return out;
 }
 
 function toTensor2d(t: Ort.Tensor, rows: number): Tensor {

@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import { type EncoderConfig, parseEncoderConfig } from "../architectures/config.js";
 import type { Encoder } from "../architectures/encoder.js";
+import { isNativeModelType, noNativeImplementation, parseForeignConfig } from "../architectures/foreign-config.js";
 import { createEncoder, maxSequenceLength, requireSequenceFits } from "../architectures/registry.js";
 import type { BackendOptions, InferenceBackend } from "../backends/backend.js";
 import { NativeBackend } from "../backends/native-backend.js";
@@ -111,10 +112,13 @@ export class Transformer implements InputModule {
    */
   static async load(dir: string, opts: TransformerOptions = {}): Promise<Transformer> {
     const stConfig = (await readJsonObject(dir, "sentence_bert_config.json", { optional: true })) ?? {};
-    const config = parseEncoderConfig(await readJsonObject(dir, "config.json"));
-    const maxPositions = maxSequenceLength(config);
+    const raw = await readJsonObject(dir, "config.json");
+    const native = isNativeModelType(typeof raw["model_type"] === "string" ? raw["model_type"] : "");
+    const parsed = native ? parseEncoderConfig(raw) : parseForeignConfig(raw);
     const task = storedTransformerTask(stConfig) ?? opts.defaultTask ?? "feature-extraction";
-    const [tokenizer, engine] = await Promise.all([TextTokenizer.fromFolder(dir), createBackend(dir, config, task, opts)]);
+    const [tokenizer, engine] = await Promise.all([TextTokenizer.fromFolder(dir), createBackend(dir, parsed, task, opts, native)]);
+    const config = parsed.hiddenSize > 0 ? parsed : { ...parsed, hiddenSize: graphWidth(engine.backend, dir) };
+    const maxPositions = maxSequenceLength(config);
     tokenizer.requireVocabularyWithin(config.vocabSize, dir);
     if (task === "sequence-classification" && !engine.backend.producesLogits) {
       throw new SbertError("INVALID_MODEL_FILE", `${dir}: transformer_task is sequence-classification but the model has no classifier head`);
@@ -276,11 +280,12 @@ interface LoadedEngine {
  * graph (and its int8 variant) is otherwise exported from the safetensors weights on first use
  * into the per-model ONNX cache (src/onnx/ensure.ts). `auto` = onnx when ONNX Runtime loads.
  */
-async function createBackend(dir: string, config: EncoderConfig, task: TransformerTask, opts: TransformerOptions): Promise<LoadedEngine> {
+async function createBackend(dir: string, config: EncoderConfig, task: TransformerTask, opts: TransformerOptions, native: boolean): Promise<LoadedEngine> {
   const choice = opts.backend ?? "auto";
   if (choice !== "auto" && choice !== "native" && choice !== "onnx") {
     throw new SbertError("INVALID_INPUT", `backend must be "auto", "native" or "onnx", got "${String(choice)}"`);
   }
+  if (!native) return foreignBackend(dir, config, opts, choice);
   if (choice === "onnx" || (choice === "auto" && (await ortAvailable()))) {
     const graph = await onnxGraphFor(dir, task, opts);
     let backend: OnnxBackend;
@@ -295,6 +300,34 @@ async function createBackend(dir: string, config: EncoderConfig, task: Transform
   }
   const encoder = createEncoder(config, await loadParamStore(dir));
   return { backend: new NativeBackend(encoder, task === "sequence-classification" && encoder.hasClassifier), encoder };
+}
+
+/**
+ * A model type without a definition here runs only from the ONNX file its folder ships (an Optimum
+ * or transformers.js export), fed by the graph's own input names; native is refused, naming the
+ * model type, the supported ones and the way that works.
+ */
+async function foreignBackend(dir: string, config: EncoderConfig, opts: TransformerOptions, choice: "auto" | "native" | "onnx"): Promise<LoadedEngine> {
+  const name = opts.onnxFile ?? "model.onnx";
+  const own = join(dir, "onnx", name);
+  const hasOnnx = await pathExists(own);
+  if (choice === "native" || !hasOnnx) throw noNativeImplementation(config.modelType, dir, name, hasOnnx);
+  if (choice === "auto" && !(await ortAvailable())) {
+    throw new SbertError("UNSUPPORTED_FORMAT", `model_type "${config.modelType}" has no native implementation here, and ${own} needs ONNX Runtime: install it with \`npm install onnxruntime-node\``);
+  }
+  const backend = await OnnxBackend.create(own, opts.threads === undefined ? {} : { threads: opts.threads });
+  if (config.hiddenSize > 0) backend.expectHiddenSize(config.hiddenSize);
+  backend.expectInputLimits({ vocabSize: config.vocabSize, typeVocabSize: config.typeVocabSize, maxSequenceLength: config.maxPositionEmbeddings });
+  return { backend, ownGraph: `onnx/${name}` };
+}
+
+/** The hidden width a shipped graph declares, for a config.json that names none. */
+function graphWidth(backend: InferenceBackend, dir: string): number {
+  const width = backend instanceof OnnxBackend && backend.hiddenOutput ? backend.outputWidth(backend.hiddenOutput) : undefined;
+  if (width === undefined) {
+    throw new SbertError("INVALID_MODEL_FILE", `${dir}: config.json names no hidden size (hidden_size, d_model, dim or n_embd) and the ONNX graph declares no fixed width for its hidden states`);
+  }
+  return width;
 }
 
 async function onnxGraphFor(dir: string, task: TransformerTask, opts: TransformerOptions): Promise<{ path: string; own?: string; release(): Promise<void> }> {

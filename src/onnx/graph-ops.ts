@@ -1,5 +1,6 @@
-import type { ArchOps, AttentionOptions, LinearParams, NormParams, Param, PositionScheme } from "../architectures/ops.js";
+import type { ArchOps, AttentionOptions, DisentangledOptions, LinearParams, NormParams, Param, PositionScheme } from "../architectures/ops.js";
 import type { ActivationName } from "../tensor/ops/elementwise.js";
+import { SbertError } from "../errors.js";
 import { DataType } from "./graph.js";
 import { type GraphBuilder, activation, layerNorm, linear } from "./graph-builder.js";
 
@@ -69,11 +70,16 @@ export class GraphOps implements ArchOps<string, string> {
       byOffset.set(table.tensor.data.subarray(k * heads, (k + 1) * heads), r * heads);
     }
     const offsetTable = b.tensor(`${table.key}.by_offset`, DataType.FLOAT, [2 * maxLen - 1, heads], byOffset);
+    return b.op("Transpose", [b.op("Gather", [offsetTable, this.offsetRows(maxLen)])], { perm: { ints: [2, 0, 1] } }); // (heads, T, T)
+  }
+
+  /** (T, T) int64 rows into a table over offsets −(L − 1)..L − 1: row[i, j] = j − i + L − 1, for the batch's own T ≤ L. */
+  private offsetRows(maxLen: number): string {
+    const b = this.b;
     const t = b.op("Squeeze", [seqLenOf(b, this.inputs.inputIds), b.constI64([0])]);
     const positions = b.op("Range", [b.constI64([0], []), t, b.constI64([1], [])]); // (T)
     const offsets = b.op("Sub", [b.op("Unsqueeze", [positions, b.constI64([0])]), b.op("Unsqueeze", [positions, b.constI64([1])])]); // (T, T): j - i
-    const rows = b.op("Add", [offsets, b.constI64([maxLen - 1], [])]);
-    return b.op("Transpose", [b.op("Gather", [offsetTable, rows])], { perm: { ints: [2, 0, 1] } }); // (heads, T, T)
+    return b.op("Add", [offsets, b.constI64([maxLen - 1], [])]);
   }
 
   /** Attention mask (B, T) int64 → additive mask (B, 1, 1, T): 0 where attended, float32 min where padded. */
@@ -100,7 +106,7 @@ export class GraphOps implements ArchOps<string, string> {
     return activation(this.b, x, name);
   }
 
-  /** Multi-head attention with plain ONNX ops: softmax(q·kᵀ / √d + bias + mask) · v, heads split and joined by Reshape/Transpose. */
+  /** Multi-head attention with plain ONNX ops: softmax(q·kᵀ · scale + bias + mask) · v (scale 1/√d unless given), heads split and joined by Reshape/Transpose. */
   attention(q: string, k: string, v: string, opts: AttentionOptions<string, string>): string {
     const b = this.b;
     const split = b.constI64([0, 0, opts.heads, opts.headDim]);
@@ -108,7 +114,9 @@ export class GraphOps implements ArchOps<string, string> {
     const qh = heads(q, [0, 2, 1, 3]); // (B, N, T, d)
     const kh = heads(k, [0, 2, 3, 1]); // (B, N, d, T)
     const vh = heads(v, [0, 2, 1, 3]); // (B, N, T, d)
-    let scores = b.op("Mul", [b.op("MatMul", [qh, kh]), b.constF32([1 / Math.sqrt(opts.headDim)])]); // (B, N, T, T)
+    const scale = opts.scale ?? 1 / Math.sqrt(opts.headDim);
+    let scores = b.op("MatMul", [qh, kh]); // (B, N, T, T)
+    if (scale !== 1) scores = b.op("Mul", [scores, b.constF32([scale])]);
     if (opts.bias) scores = b.op("Add", [scores, opts.bias]);
     const probs = b.op("Softmax", [b.op("Add", [scores, opts.mask])], { axis: { i: -1 } });
     const context = b.op("Transpose", [b.op("MatMul", [probs, vh])], { perm: { ints: [0, 2, 1, 3] } }); // (B, T, N, d)
@@ -125,5 +133,59 @@ export class GraphOps implements ArchOps<string, string> {
 
   scope<T>(name: string, fn: () => T): T {
     return this.b.inScope(name, fn);
+  }
+
+  // --- t5deb ops ---
+  /** Grouped as (…, C / G, G) by Reshape, then x · 1/√(ReduceMean(x²) + eps) · (offset + w), and back to x's shape. */
+  rmsNorm(x: string, weight: Param, eps: number, offset: 0 | 1): string {
+    const b = this.b;
+    const g = weight.tensor.size;
+    const shape = b.op("Shape", [x]);
+    const groupedShape = b.op("Concat", [b.op("Shape", [x], { end: { i: -1 } }), b.constI64([-1, g])], { axis: { i: 0 } });
+    const xg = b.op("Reshape", [x, groupedShape]); // (…, C / G, G)
+    const meanSquare = b.op("ReduceMean", [b.op("Mul", [xg, xg])], { axes: { ints: [-1] }, keepdims: { i: 1 } });
+    const inv = b.op("Reciprocal", [b.op("Sqrt", [b.op("Add", [meanSquare, b.constF32([eps])])])]);
+    const w = b.param(weight.key, weight.tensor);
+    const gamma = offset === 1 ? b.op("Add", [w, b.constF32([1])]) : w;
+    return b.op("Reshape", [b.op("Mul", [b.op("Mul", [xg, inv]), gamma]), shape]);
+  }
+
+  mul(x: string, y: string): string {
+    return this.b.op("Mul", [x, y]);
+  }
+
+  /**
+   * c2p = GatherElements(q·posKᵀ (B, N, T, rows), row[i, j]) and p2c = GatherElements(k·posQᵀ,
+   * row[j, i])ᵀ over the last axis, as transformers' `disentangled_attention_bias`; the (T, T) row
+   * matrix comes from a constant table over relative positions −(L − 1)..L − 1.
+   */
+  disentangledScores(q: string, k: string, posQ: string | undefined, posK: string | undefined, opts: DisentangledOptions): string {
+    const b = this.b;
+    const { heads, headDim, maxLen } = opts;
+    // offsetRows gives j − i + L − 1; the row is for i − j (one shared constant for every layer)
+    const table = b.constI64(Array.from({ length: 2 * maxLen - 1 }, (_, r) => opts.row(maxLen - 1 - r)));
+    const rows = b.op("Gather", [table, this.offsetRows(maxLen)]); // (T, T): row of (i, j)
+    const split = b.constI64([0, 0, heads, headDim]);
+    const byHead = (x: string): string => b.op("Transpose", [b.op("Reshape", [x, split])], { perm: { ints: [0, 2, 1, 3] } }); // (B, N, T, d)
+    const posT = (p: string): string => b.op("Transpose", [b.op("Reshape", [p, b.constI64([0, heads, headDim])])], { perm: { ints: [1, 2, 0] } }); // (N, d, rows)
+    const gathered = (x: string, p: string, index: string): string => {
+      const scores = b.op("MatMul", [byHead(x), posT(p)]); // (B, N, T, rows)
+      const full = b.op("Concat", [b.op("Shape", [scores], { end: { i: 3 } }), seqLenOf(b, this.inputs.inputIds)], { axis: { i: 0 } });
+      const picked = b.op("GatherElements", [scores, b.op("Expand", [index, full])], { axis: { i: -1 } }); // (B, N, T, T)
+      return b.op("Mul", [picked, b.constF32([opts.scale])]);
+    };
+    const terms: string[] = [];
+    if (posK) terms.push(gathered(q, posK, rows)); // [i, j] = q_i · posK[row(i, j)]
+    if (posQ) {
+      const transposed = b.op("Transpose", [rows], { perm: { ints: [1, 0] } });
+      terms.push(b.op("Transpose", [gathered(k, posQ, transposed)], { perm: { ints: [0, 1, 3, 2] } })); // [i, j] = k_j · posQ[row(i, j)]
+    }
+    const [first, second] = terms;
+    if (first === undefined) throw new SbertError("INVALID_OPERATION", "disentangledScores needs posQ or posK");
+    return second === undefined ? first : b.op("Add", [first, second]);
+  }
+
+  table(p: Param): string {
+    return this.b.param(p.key, p.tensor);
   }
 }

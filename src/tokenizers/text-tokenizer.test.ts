@@ -123,6 +123,7 @@ describe("fixture discovery", () => {
 });
 
 describe.each(withTokenization.map((f) => [f.name, f] as const))("golden tokenization: %s", (_name, f) => {
+  const maxLength = fixtureMaxLength(f.name);
   const golden = f.golden as Json;
   const records = golden["tokenization"] as TokenizationRecord[];
   // `adds_special_tokens: false` (StaticEmbedding): `input_ids` are encode(text, add_special_tokens=False)
@@ -139,16 +140,16 @@ describe.each(withTokenization.map((f) => [f.name, f] as const))("golden tokeniz
     }
   });
 
-  it.skipIf(records.every((r) => r.input_ids_truncated === undefined))(`ids, mask and type ids truncated to ${FIXTURE_MAX_LENGTH}`, async () => {
+  it.skipIf(records.every((r) => r.input_ids_truncated === undefined))(`ids, mask and type ids truncated to ${maxLength}`, async () => {
     const tok = await load(f.dir);
     for (const r of records) {
-      const { ids, typeIds } = encodeRecord(tok, r, FIXTURE_MAX_LENGTH);
+      const { ids, typeIds } = encodeRecord(tok, r, maxLength);
       expect(ids, JSON.stringify(r.text)).toEqual(r.input_ids_truncated);
       if (r.token_type_ids_truncated !== undefined) expect(typeIds).toEqual(r.token_type_ids_truncated);
       // the batch of one gives the mask (a batch keeps an empty second text as a pair: checked below)
       if (typeof r.text !== "string" && r.text[1] === "") continue;
       const input = typeof r.text === "string" ? r.text : ([r.text[0], r.text[1]] as const);
-      const batch = tok.encodeBatch([input], { maxLength: FIXTURE_MAX_LENGTH });
+      const batch = tok.encodeBatch([input], { maxLength: maxLength });
       expect(row(batch, "attentionMask", 0)).toEqual(r.attention_mask_truncated);
       expect(row(batch, "tokenTypeIds", 0)).toEqual(typeIds);
     }
@@ -157,7 +158,7 @@ describe.each(withTokenization.map((f) => [f.name, f] as const))("golden tokeniz
   if (golden["batch_tokenize"] !== undefined) {
     it("padded batch equals model.tokenize(sentences)", async () => {
       const tok = await load(f.dir);
-      const batch = tok.encodeBatch(golden["sentences"] as string[], { maxLength: FIXTURE_MAX_LENGTH });
+      const batch = tok.encodeBatch(golden["sentences"] as string[], { maxLength: maxLength });
       expectBatchEquals(batch, golden["batch_tokenize"] as Json);
     });
   }
@@ -165,7 +166,7 @@ describe.each(withTokenization.map((f) => [f.name, f] as const))("golden tokeniz
   if (Array.isArray(golden["pairs"])) {
     it("padded batch of the pairs equals the per-pair goldens", async () => {
       const tok = await load(f.dir);
-      const batch = tok.encodeBatch(golden["pairs"] as [string, string][], { maxLength: FIXTURE_MAX_LENGTH });
+      const batch = tok.encodeBatch(golden["pairs"] as [string, string][], { maxLength: maxLength });
       records.forEach((r, i) => {
         const n = r.input_ids_truncated.length;
         expect(row(batch, "inputIds", i).slice(0, n)).toEqual(r.input_ids_truncated);
@@ -195,7 +196,7 @@ describe.each(withTokenization.map((f) => [f.name, f] as const))("golden tokeniz
       for (const [, expected, offset] of promptGoldens) {
         expected.forEach((ids, i) => {
           const text = prompt + (sentences as string[])[offset + i];
-          expect(tok.encode(text, undefined, { maxLength: FIXTURE_MAX_LENGTH }).ids, text).toEqual(ids);
+          expect(tok.encode(text, undefined, { maxLength: maxLength }).ids, text).toEqual(ids);
         });
       }
     });

@@ -1,5 +1,6 @@
 import { relative, isAbsolute, join } from "node:path";
 import type { Command } from "commander";
+import { isNativeModelType } from "../../architectures/registry.js";
 import { type JsonObject, readJsonObject } from "../../io/json-file.js";
 import { readModulesJson } from "../../modules/modules-json.js";
 import { type ServedModel, loadServedModel } from "../../server/model.js";
@@ -29,6 +30,12 @@ export type ModelInfo = {
   kind: "sentence-transformer" | "cross-encoder";
   /** config.json's model_type (bert, xlm-roberta, ...). */
   architecture: string | null;
+  /**
+   * The engines that can run it: ["native", "onnx"] for a model type defined here (the ONNX graph is
+   * exported from its weights when the folder ships none), ["onnx"] for one that runs only from the
+   * ONNX file its folder ships.
+   */
+  engines: ("native" | "onnx")[];
   modules: ModuleInfo[];
   max_seq_length: number;
   backend: string;
@@ -79,6 +86,7 @@ export async function modelInfo(opts: InfoCliOptions, io: CliIo): Promise<ModelI
   const where = { model: opts.model, folder };
   const common = {
     architecture: typeof hf?.["model_type"] === "string" ? hf["model_type"] : null,
+    engines: typeof hf?.["model_type"] === "string" && !isNativeModelType(hf["model_type"]) ? ["onnx" as const] : ["native" as const, "onnx" as const],
     modules: await moduleInfos(folder, served),
     max_seq_length: served.model.transformer.maxSeqLength,
     backend: backend.name,
@@ -132,6 +140,7 @@ export function formatInfo(info: ModelInfo): string {
     ["folder", info.folder],
     ["kind", info.kind === "sentence-transformer" ? "sentence-transformer (bi-encoder)" : "cross-encoder"],
     ["architecture", info.architecture ?? "(not in config.json)"],
+    ["engines", info.engines.length === 1 ? "onnx only (no native implementation of this model type; runs from the folder's ONNX file)" : "native, onnx"],
     ["backend", `${info.backend}${info.onnx_file !== null ? ` (${info.onnx_file})` : ""}, ${info.threads} thread${info.threads === 1 ? "" : "s"}`],
     ["max sequence length", `${info.max_seq_length} tokens`],
   ];
