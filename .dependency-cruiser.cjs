@@ -4,7 +4,8 @@
  * never one above:
  *
  *   0  errors.ts, strict-options.ts, progress.ts, io/     shared by everything
- *   1  tensor/, tokenizers/                                know nothing of models
+ *   1  tensor/, tokenizers/, image/                        know nothing of models (image/: decoding and
+ *                                                          CLIP image preprocessing)
  *   2  architectures/, hub/, util/                         one definition per architecture; hub files;
  *                                                          similarity / search / mining on embeddings
  *   3  backends/                                          engines an architecture runs on
@@ -35,7 +36,7 @@ const TEST = "(\\.test\\.ts$|\\.setup\\.ts$|/testdata/)";
 /** [rule name, folders/files of the layer (regex on the path below src/)], bottom to top. */
 const LAYERS = [
   ["foundation", "(errors\\.ts|strict-options\\.ts|progress\\.ts|io/)"],
-  ["tensor-tokenizers", "(tensor|tokenizers)/"],
+  ["tensor-tokenizers", "(tensor|tokenizers|image)/"],
   ["architectures-hub-util", "(architectures|hub|util)/"],
   ["backends", "backends/"],
   ["modules", "modules/"],

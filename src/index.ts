@@ -31,7 +31,10 @@ export {
   type OutputValue,
   type Precision,
   type SentenceTransformerLoadOptions,
+  type EncodeInputs,
 } from "./models/sentence-transformer.js";
+export type { EncodeInput } from "./models/multimodal-encode.js";
+export type { ImageInput } from "./modules/image-input.js";
 export { CrossEncoder, type CrossEncoderActivation, type CrossEncoderLoadOptions, type PredictOptions, type RankOptions, type RankResult } from "./models/cross-encoder.js";
 export { paraphraseMining, type ParaphraseMiningModelOptions } from "./models/paraphrase-mining.js";
 export {

@@ -36,9 +36,9 @@ const SURFACE: Record<string, readonly string[]> = {
     "parseBeir", "parseMrpc", "parseStsb", "readBeir", "readMrpc", "readStsb",
   ],
   "./server": ["DEFAULT_SERVER_CONFIG", "startServer"],
-  "./onnx": ["defaultOnnxFileName", "ensureOnnxModel", "exportOnnx"],
+  "./onnx": ["defaultOnnxFileName", "ensureOnnxModel", "exportClipOnnx", "exportOnnx"],
   "./hub": ["downloadModel", "hubEnv", "progressBar", "resolveModelDir"],
-  "./modules": ["Dense", "MultiVectorMask", "Normalize", "POOLING_MODES", "Pooling", "StaticEmbedding", "Transformer", "resolveModuleType", "supportedModelTypes"],
+  "./modules": ["CLIPModel", "Dense", "MultiVectorMask", "Normalize", "POOLING_MODES", "Pooling", "StaticEmbedding", "Transformer", "resolveModuleType", "supportedModelTypes"],
   "./tensor": [
     "DenseMatrix", "Rng", "Tensor", "backward", "enableGrad", "isGradEnabled", "noGrad", "setGemmKernel",
     "parseSafetensors", "readSafetensors", "serializeSafetensors", "writeSafetensors",

@@ -5,8 +5,10 @@ import { embedding } from "../tensor/ops/embedding.js";
 import { layerNorm } from "../tensor/ops/layer-norm.js";
 import { linear } from "../tensor/ops/linear.js";
 import { rmsNorm } from "../tensor/ops/rms-norm.js";
+import { imagePatches, prependRow } from "../tensor/ops/patches.js";
 import { selectRows, transpose } from "../tensor/ops/shape.js";
 import type { Tensor } from "../tensor/tensor.js";
+import { SbertError } from "../errors.js";
 import type { DropoutState, EncoderBatch } from "./encoder.js";
 import { POSITION_IDS, TOKEN_TYPE_IDS, paddedPositionIds, sequentialPositionIds } from "./layers.js";
 import type { ArchOps, AttentionOptions, DisentangledOptions, LinearParams, NormParams, Param, PositionScheme } from "./ops.js";
@@ -82,6 +84,7 @@ export class EagerOps implements ArchOps<Tensor, Int32Array> {
       keyMask: opts.mask,
       ...(opts.bias ? { bias: opts.bias } : {}),
       ...(opts.scale !== undefined ? { scale: opts.scale } : {}),
+      ...(opts.causal ? { causal: true } : {}),
       ...this.drop.attention(),
     });
   }
@@ -121,4 +124,41 @@ export class EagerOps implements ArchOps<Tensor, Int32Array> {
   table(p: Param): Tensor {
     return p.tensor;
   }
+
+  // --- clipmodel ops ---
+  /** The conv as a matmul: patches (B·P, C·p·p) times the weight viewed (H, C·p·p), then (B, P, H). */
+  patchEmbeddings(weight: Param, patch: number): Tensor {
+    const px = this.batch.pixels;
+    if (!px) throw new SbertError("INVALID_OPERATION", "a vision tower needs a batch of images (pixel values)");
+    const w = weight.tensor;
+    const patches = imagePatches(px.pixelValues, px.batch, px.channels, px.height, px.width, patch);
+    const out = linear(patches, w.reshape([w.dim(0), patches.dim(1)]));
+    return out.reshape([px.batch, patches.dim(0) / px.batch, w.dim(0)]);
+  }
+
+  prependToken(x: Tensor, token: Param): Tensor {
+    return prependRow(x, token.tensor);
+  }
+
+  eosToken(x: Tensor, eosTokenId: number | undefined): Tensor {
+    const { batchSize, seqLen, inputIds } = this.batch;
+    const rows = Array.from({ length: batchSize }, (_, b) => b * seqLen + eosPosition(inputIds.subarray(b * seqLen, (b + 1) * seqLen), eosTokenId));
+    return selectRows(x.reshape([batchSize * seqLen, x.dim(-1)]), rows);
+  }
+}
+
+/**
+ * Where CLIP's text model pools one row (transformers `CLIPTextTransformer.forward`): the first
+ * maximum of the ids (`input_ids.argmax(-1)`) when `eosTokenId` is undefined, else the first
+ * position holding `eosTokenId` (`(input_ids == eos).int().argmax(-1)`: 0 when it is absent).
+ */
+export function eosPosition(ids: ArrayLike<number>, eosTokenId: number | undefined): number {
+  let best = 0;
+  for (let t = 0; t < ids.length; t++) {
+    if (eosTokenId === undefined ? (ids[t] as number) > (ids[best] as number) : ids[t] === eosTokenId) {
+      best = t;
+      if (eosTokenId !== undefined) break;
+    }
+  }
+  return best;
 }

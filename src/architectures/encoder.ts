@@ -11,6 +11,21 @@ export interface EncoderBatch {
   inputIds: Int32Array;
   attentionMask: Int32Array;
   tokenTypeIds: Int32Array;
+  // --- clipmodel ---
+  /** The images of a vision tower's batch (its rows are then the image tokens, none padded). */
+  pixels?: PixelBatch;
+}
+
+/**
+ * A batch of preprocessed images, channels first: `pixelValues` (batch, channels, height, width)
+ * row-major float32, as a Hugging Face image processor's `pixel_values`.
+ */
+export interface PixelBatch {
+  pixelValues: Float32Array;
+  batch: number;
+  channels: number;
+  height: number;
+  width: number;
 }
 
 /**
@@ -48,7 +63,7 @@ export class DropoutState {
   private readonly hiddenP: number;
   private readonly attentionP: number;
 
-  constructor(config: EncoderConfig) {
+  constructor(config: Pick<EncoderConfig, "hiddenDropoutProb" | "attentionDropoutProb">) {
     this.hiddenP = config.hiddenDropoutProb;
     this.attentionP = config.attentionDropoutProb;
   }

@@ -35,6 +35,9 @@ export interface AttentionOptions<V, M> {
    * (B, heads, T, T), DeBERTa's disentangled terms (`disentangledScores`).
    */
   bias?: V | undefined;
+  // --- clipmodel ops ---
+  /** Query i sees key j only if j ≤ i (CLIP's text tower); combines with the key padding mask. */
+  causal?: boolean;
   /** Score multiplier, default 1 / sqrt(headDim) (T5 uses 1). */
   scale?: number;
 }
@@ -105,4 +108,19 @@ export interface ArchOps<V, M> {
   disentangledScores(q: V, k: V, posQ: V | undefined, posK: V | undefined, opts: DisentangledOptions): V;
   /** A whole weight tensor as an activation (DeBERTa's relative embedding table, (rows, H)). */
   table(p: Param): V;
+  // --- clipmodel ops ---
+  /**
+   * A ViT patch embedding of the batch's images (`pixels` of the engine's input, (B, C, S, S)):
+   * `nn.Conv2d(C, H, kernel = stride = patch, bias=False)` with `weight` (H, C, patch, patch),
+   * flattened to (B, P, H), P = (S / patch)², patches in row-major order.
+   */
+  patchEmbeddings(weight: Param, patch: number): V;
+  /** `token` (H) put in front of every row: (B, T, H) → (B, T + 1, H) (ViT's class token). */
+  prependToken(x: V, token: Param): V;
+  /**
+   * The hidden state of each row's end-of-text token, (B, T, H) → (B, H), as CLIP's text model
+   * picks it: the first position of the largest input id when `eosTokenId` is undefined (configs
+   * with the legacy eos_token_id 2), else the first position whose id is `eosTokenId` (0 if none).
+   */
+  eosToken(x: V, eosTokenId: number | undefined): V;
 }

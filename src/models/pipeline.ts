@@ -1,3 +1,4 @@
+import type { ClipTowerLowering } from "../architectures/clip.js";
 import { SbertError } from "../errors.js";
 import { type InputModule, isInputModule } from "../modules/input-module.js";
 import { loadModules } from "../modules/load-modules.js";
@@ -8,12 +9,15 @@ import { type OnnxGraphSource, Transformer, type TransformerOptions } from "../m
 /** The ONNX exporter, loaded on first use only (native-only callers never load src/onnx/). */
 const onnxGraph: OnnxGraphSource = async (dir, want) => (await import("../onnx/transformer-graph.js")).transformerOnnxGraph(dir, want);
 
+/** CLIP towers lowered to ONNX, for a CLIP model on backend "onnx" (loaded on first use only). */
+const clipOnnx: ClipTowerLowering = async (c, w, tower) => (await import("../onnx/clip-graph.js")).clipTowerOnnxBytes(c, w, tower);
+
 /**
  * Loads every module of the folder in order (`loadModules`, modules/load-modules.ts), with the
  * ONNX exporter for a Transformer on ONNX Runtime whose folder has no graph.
  */
 export async function loadPipeline(dir: string, options: TransformerOptions = {}): Promise<PipelineModule[]> {
-  return loadModules(dir, { onnxGraph, ...options });
+  return loadModules(dir, { onnxGraph, clipOnnx, ...options });
 }
 
 /**

@@ -18,10 +18,15 @@ import { type SentenceTransformerConfig, parseSentenceTransformerConfig } from "
 import { folderModelKind } from "../modules/folder-kind.js";
 import { MODEL_LOAD_KEY_RECORD } from "./load-options.js";
 import { nonFiniteError, requireFiniteRows } from "./non-finite.js";
+import { type EncodeInput, type MultimodalHost, encodeWithImages, hasImageInputs } from "./multimodal-encode.js";
+import { type ImageInput, isImageInput } from "../modules/image-input.js";
 import { firstInputModule, firstTransformer, loadPipeline, runPipeline, setTrainingMode } from "./pipeline.js";
 import { type ModelSaveOptions, saveSentenceTransformer } from "./save.js";
 
 export type Precision = "float32" | "int8" | "uint8" | "binary" | "ubinary";
+
+/** `encode`'s first argument: a text, an image (`{ image }`, models that read images), or a list of them. */
+export type EncodeInputs = string | ImageInput | readonly EncodeInput[];
 
 /** What `encode` returns: sentence embeddings, or one (tokens × hidden) matrix per text. */
 export type OutputValue = "sentence_embedding" | "token_embeddings";
@@ -208,12 +213,12 @@ export class SentenceTransformer {
     return this.inputModule.tokenize(texts);
   }
 
-  encode(texts: string | readonly string[], opts: TokenEmbeddingsOptions): Promise<DenseMatrix[]>;
-  encode(texts: string | readonly string[], opts: QuantizedEncodeOptions & { precision: "int8" | "binary" }): Promise<DenseMatrix<Int8Array>>;
-  encode(texts: string | readonly string[], opts: QuantizedEncodeOptions & { precision: "uint8" | "ubinary" }): Promise<DenseMatrix<Uint8Array>>;
-  encode(texts: string | readonly string[], opts?: EncodeOptions): Promise<DenseMatrix>;
-  encode(texts: string | readonly string[], opts: QuantizedEncodeOptions): Promise<DenseMatrix<Float32Array | Int8Array | Uint8Array>>;
-  encode(texts: string | readonly string[], opts?: AnyEncodeOptions): Promise<EncodeResult>;
+  encode(texts: EncodeInputs, opts: TokenEmbeddingsOptions): Promise<DenseMatrix[]>;
+  encode(texts: EncodeInputs, opts: QuantizedEncodeOptions & { precision: "int8" | "binary" }): Promise<DenseMatrix<Int8Array>>;
+  encode(texts: EncodeInputs, opts: QuantizedEncodeOptions & { precision: "uint8" | "ubinary" }): Promise<DenseMatrix<Uint8Array>>;
+  encode(texts: EncodeInputs, opts?: EncodeOptions): Promise<DenseMatrix>;
+  encode(texts: EncodeInputs, opts: QuantizedEncodeOptions): Promise<DenseMatrix<Float32Array | Int8Array | Uint8Array>>;
+  encode(texts: EncodeInputs, opts?: AnyEncodeOptions): Promise<EncodeResult>;
   /**
    * Embeds texts: (texts × dim), rows in input order. Steps as in Python: prompt, length-sorted
    * batches, pipeline, truncate to truncateDim, normalize, then quantize the whole result.
@@ -221,10 +226,13 @@ export class SentenceTransformer {
    * float32 `DenseMatrix`; `precision: "int8" | "binary"` → Int8Array, `"uint8" | "ubinary"` →
    * Uint8Array; `outputValue: "token_embeddings"` → one matrix per text. Unknown option keys, and
    * NaN / infinite outputs (`NON_FINITE_OUTPUT`, naming the rows), are errors.
+   * A model that reads images (CLIP) also takes `{ image: path | Buffer }` inputs, mixed with texts
+   * in one call: rows in input order, one modality per batch (`encodeWithImages`).
    */
-  async encode(texts: string | readonly string[], opts: AnyEncodeOptions = {}): Promise<EncodeResult> {
+  async encode(texts: EncodeInputs, opts: AnyEncodeOptions = {}): Promise<EncodeResult> {
     checkOptions(opts, ENCODE_KEYS, "encode");
-    const list = typeof texts === "string" ? [texts] : texts;
+    const list = typeof texts === "string" || isImageInput(texts) ? [texts] : texts;
+    if (hasImageInputs(list)) return encodeWithImages(this.multimodalHost(opts), list, opts);
     requireStrings(list);
     const batchSize = requirePositiveInt(opts.batchSize ?? 32, "batchSize");
     const prompt = this.resolvePrompt(opts);
@@ -365,6 +373,18 @@ export class SentenceTransformer {
 
   private excludesPrompt(): boolean {
     return this.modules.some((m) => m.excludesPrompt === true);
+  }
+
+  // --- clipmodel ---
+  /** What `encodeWithImages` asks of this model, the texts encoded with this call's options. */
+  private multimodalHost(opts: AnyEncodeOptions): MultimodalHost {
+    return {
+      inputModule: this.inputModule,
+      forward: (f) => this.forward(f),
+      encodeTexts: (texts) => this.encode(texts, { ...opts, normalizeEmbeddings: false, precision: "float32", outputValue: "sentence_embedding" }),
+      resolveTruncateDim: (r, d) => this.resolveTruncateDim(r, d),
+      fullEmbeddingDimension: () => this.fullEmbeddingDimension(),
+    };
   }
 
   private resolveTruncateDim(requested: number | undefined, fullDim: number): number {

@@ -11,6 +11,8 @@ export { Dense } from "./dense.js";
 export { Normalize } from "./normalize.js";
 export { StaticEmbedding } from "./static-embedding.js";
 export { MultiVectorMask } from "./multi-vector-mask.js";
+export { CLIPModel, type ClipLayout } from "./clip-model.js";
+export type { ImageInput, ImagePreprocessor, ImagePreprocessorFactory, ImageInputModule, PixelBatch } from "./image-input.js";
 export type { InputModule } from "./input-module.js";
 export { resolveModuleType } from "./registry.js";
 export { supportedModelTypes } from "../architectures/registry.js";

@@ -1,4 +1,5 @@
 import type { EncoderConfig } from "../architectures/config.js";
+import type { PixelBatch } from "../architectures/encoder.js";
 import type { ParamStore } from "../architectures/params.js";
 import type { ActivationName } from "../tensor/ops/elementwise.js";
 import type { PoolingMode } from "../tensor/ops/pooling.js";
@@ -28,6 +29,9 @@ export interface Features {
    * overwrites `attention_mask` with it, we keep the encoder's mask in `batch`).
    */
   scoringMask?: Uint8Array;
+  // --- clipmodel ---
+  /** Images instead of texts (then `batch` holds no tokens): a vision tower reads these. */
+  pixels?: PixelBatch;
 }
 
 /** The Pooling settings a graph needs (modules/pooling.ts parses them). */

@@ -1,4 +1,5 @@
 import { SbertError } from "../errors.js";
+import { CLIPModel } from "./clip-model.js";
 import { Dense } from "./dense.js";
 import type { PipelineModule } from "./module.js";
 import { MultiVectorMask } from "./multi-vector-mask.js";
@@ -6,16 +7,21 @@ import { Normalize } from "./normalize.js";
 import { Pooling } from "./pooling.js";
 import { StaticEmbedding } from "./static-embedding.js";
 import { Transformer, type TransformerOptions } from "./transformer.js";
+import { isClipConfig } from "../architectures/clip-config.js";
+import { readJsonObject } from "../io/json-file.js";
 
 type Loader = (dir: string, opts: TransformerOptions) => Promise<PipelineModule>;
 
 const LOADERS: Record<string, Loader> = {
-  Transformer: (dir, opts) => Transformer.load(dir, opts),
+  // a 5.4+ Transformer over a CLIP checkpoint (both towers) is a CLIPModel in the Transformer layout
+  Transformer: async (dir, opts) => (isClipConfig(await readJsonObject(dir, "config.json", { optional: true })) ? CLIPModel.load(dir, { ...opts, layout: "transformer" }) : Transformer.load(dir, opts)),
   Pooling: (dir) => Pooling.load(dir),
   Dense: (dir) => Dense.load(dir),
   Normalize: (dir) => Normalize.load(dir),
   StaticEmbedding: (dir) => StaticEmbedding.load(dir),
   MultiVectorMask: (dir) => MultiVectorMask.load(dir),
+  // --- clipmodel ---
+  CLIPModel: (dir, opts) => CLIPModel.load(dir, opts),
 };
 
 /** Modules that live in one model-type package only (v6: `sentence_transformers.multi_vector_encoder.modules`). */
@@ -54,9 +60,9 @@ const KNOWN_TYPES: ReadonlyMap<string, string> = new Map(
   }),
 );
 
-/** Python's module file name for a class: `StaticEmbedding` → `static_embedding`, `Dense` → `dense`. */
+/** Python's module file name for a class: `StaticEmbedding` → `static_embedding`, `Dense` → `dense`, `CLIPModel` → `clip_model`. */
 function snakeCase(cls: string): string {
-  return cls.replace(/(?<=[a-z0-9])([A-Z])/g, "_$1").toLowerCase();
+  return cls.replace(/(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])/g, "_").toLowerCase();
 }
 
 /** The Python class name for a `modules.json` type string, or an UNKNOWN_MODULE error naming it. */

@@ -14,6 +14,8 @@ import { prepareInputs } from "../tokenizers/token-rows.js";
 import { TokenizerThread } from "../tokenizers/tokenizer-thread.js";
 import type { Rng } from "../tensor/random.js";
 import type { Tensor } from "../tensor/tensor.js";
+import type { ClipTowerLowering } from "../architectures/clip.js";
+import type { ImagePreprocessorFactory } from "./image-input.js";
 import type { InputModule } from "./input-module.js";
 import type { ExportSpec, Features, ModuleSaveOptions } from "./module.js";
 import { writeModuleJson, writeModuleWeights } from "./module-files.js";
@@ -38,6 +40,11 @@ export interface TransformerOptions extends BackendOptions {
    * Without it such a folder is FILE_NOT_FOUND.
    */
   onnxGraph?: OnnxGraphSource;
+  // --- clipmodel ---
+  /** Builds the image preprocessing of a model that reads images (CLIP), from its image-processor settings. */
+  imagePreprocessor?: ImagePreprocessorFactory;
+  /** Lowers a CLIP tower to ONNX for backend "onnx" (`loadPipeline` passes onnx/clip-graph.ts). */
+  clipOnnx?: ClipTowerLowering;
 }
 
 /** The ONNX graph of a model folder, exported on demand; `release()` once the session has loaded it. */

@@ -169,5 +169,7 @@ export function activation(b: GraphBuilder, x: string, name: ActivationName): st
       const inner = b.op("Mul", [b.op("Add", [x, b.op("Mul", [cube, b.constF32([0.044715])])]), b.constF32([Math.sqrt(2 / Math.PI)])]);
       return b.op("Mul", [b.op("Mul", [x, b.constF32([0.5])]), b.op("Add", [b.op("Tanh", [inner]), b.constF32([1])])]);
     }
+    case "quick_gelu":
+      return b.op("Mul", [x, b.op("Sigmoid", [b.op("Mul", [x, b.constF32([1.702])])])]);
   }
 }

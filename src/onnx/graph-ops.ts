@@ -12,6 +12,9 @@ export interface EncoderInputs {
   inputIds: string;
   attentionMask: string;
   tokenTypeIds: string | undefined;
+  // --- clipmodel ---
+  /** (B, C, S, S) float32 images, for a vision tower (whose inputIds / attentionMask are then (B, tokens) ones). */
+  pixelValues?: string;
 }
 
 /** Sequence length T of a (B, T) input as a 1-element int64 tensor. */
@@ -118,7 +121,9 @@ export class GraphOps implements ArchOps<string, string> {
     let scores = b.op("MatMul", [qh, kh]); // (B, N, T, T)
     if (scale !== 1) scores = b.op("Mul", [scores, b.constF32([scale])]);
     if (opts.bias) scores = b.op("Add", [scores, opts.bias]);
-    const probs = b.op("Softmax", [b.op("Add", [scores, opts.mask])], { axis: { i: -1 } });
+    // causal: min of the padding mask and the (T, T) future-key mask, so a key blocked twice stays float32 min
+    const mask = opts.causal ? b.op("Min", [opts.mask, this.causalMask()]) : opts.mask;
+    const probs = b.op("Softmax", [b.op("Add", [scores, mask])], { axis: { i: -1 } });
     const context = b.op("Transpose", [b.op("MatMul", [probs, vh])], { perm: { ints: [0, 2, 1, 3] } }); // (B, T, N, d)
     return b.op("Reshape", [context, b.constI64([0, 0, opts.heads * opts.headDim])]);
   }
@@ -187,5 +192,47 @@ export class GraphOps implements ArchOps<string, string> {
 
   table(p: Param): string {
     return this.b.param(p.key, p.tensor);
+  }
+
+  // --- clipmodel ops ---
+  private causal: string | undefined;
+
+  /** (T, T): 0 where key j ≤ query i, float32 min after; built once per graph. */
+  private causalMask(): string {
+    if (this.causal) return this.causal;
+    const b = this.b;
+    const t = b.op("Squeeze", [seqLenOf(b, this.inputs.inputIds), b.constI64([0])]);
+    const positions = b.op("Range", [b.constI64([0], []), t, b.constI64([1], [])]); // (T)
+    const future = b.op("Greater", [b.op("Unsqueeze", [positions, b.constI64([0])]), b.op("Unsqueeze", [positions, b.constI64([1])])]); // (T, T): j > i
+    this.causal = b.op("Where", [future, b.constF32([FLOAT32_MIN]), b.constF32([0])]);
+    return this.causal;
+  }
+
+  /** `Conv` with kernel = stride = patch, no bias: (B, H, S/p, S/p) → (B, P, H). */
+  patchEmbeddings(weight: Param, patch: number): string {
+    const b = this.b;
+    const pixels = this.inputs.pixelValues;
+    if (!pixels) throw new SbertError("INVALID_OPERATION", "ONNX export: a vision tower needs the pixel_values input");
+    const conv = b.op("Conv", [pixels, b.param(weight.key, weight.tensor)], { kernel_shape: { ints: [patch, patch] }, strides: { ints: [patch, patch] } });
+    const flat = b.op("Reshape", [conv, b.constI64([0, weight.tensor.dim(0), -1])]); // (B, H, P)
+    return b.op("Transpose", [flat], { perm: { ints: [0, 2, 1] } });
+  }
+
+  /** Concat of the token expanded to (B, 1, H) and x along the sequence axis. */
+  prependToken(x: string, token: Param): string {
+    const b = this.b;
+    const h = token.tensor.dim(0);
+    const row = b.op("Reshape", [b.param(token.key, token.tensor), b.constI64([1, 1, h])]);
+    const shape = b.op("Concat", [b.op("Shape", [x], { start: { i: 0 }, end: { i: 1 } }), b.constI64([1, h])], { axis: { i: 0 } });
+    return b.op("Concat", [b.op("Expand", [row, shape]), x], { axis: { i: 1 } });
+  }
+
+  /** ArgMax over the ids (or over ids == eos), as float32 (exact below 2^24), then GatherND per row. */
+  eosToken(x: string, eosTokenId: number | undefined): string {
+    const b = this.b;
+    const ids = this.inputs.inputIds;
+    const keyed = eosTokenId === undefined ? ids : b.op("Equal", [ids, b.constI64([eosTokenId], [])]);
+    const pos = b.op("ArgMax", [b.op("Cast", [keyed], { to: { i: DataType.FLOAT } })], { axis: { i: 1 }, keepdims: { i: 1 } }); // (B, 1), the first maximum
+    return b.op("GatherND", [x, pos], { batch_dims: { i: 1 } }); // (B, H)
   }
 }

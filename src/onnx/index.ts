@@ -6,3 +6,4 @@
  */
 export { exportOnnx, defaultOnnxFileName, type ExportableModel, type ExportOnnxOptions, type ExportOnnxResult } from "./export.js";
 export { ensureOnnxModel, type EnsureOnnxOptions } from "./ensure.js";
+export { exportClipOnnx } from "./clip-graph.js";

@@ -8,21 +8,13 @@ import { SbertError } from "../errors.js";
 import { TextTokenizer, toWellFormed, type TokenBatch } from "./text-tokenizer.js";
 
 const FIXTURES = fileURLToPath(new URL("../../test/fixtures/", import.meta.url));
-/** The max_seq_length / max_length every fixture model of the first set was saved with. */
+/** The max_seq_length / max_length the fixture models were saved with (the CLIP fixtures' golden says 32). */
 const FIXTURE_MAX_LENGTH = 24;
-/** The second set (MANIFEST2.json, README_FIXTURES2.md) was saved with its own lengths (`max_seq`, Qwen3 `qwen_max_seq`). */
-const SECOND_SET = ((): { models: Record<string, unknown>; parameters: { max_seq: number; qwen_max_seq: number } } | undefined => {
-  const file = path.join(FIXTURES, "MANIFEST2.json");
-  return existsSync(file) ? (readJson(file) as never) : undefined;
-})();
-const FIRST_SET = readJson(path.join(FIXTURES, "MANIFEST.json"))["models"] as Record<string, unknown>;
-
-/** model_max_length of a fixture folder's tokenizer_config.json, by the set it belongs to. */
-function fixtureMaxLength(name: string): number {
-  const top = name.split("/")[0] as string;
-  if (!SECOND_SET || !(top in SECOND_SET.models) || top in FIRST_SET) return FIXTURE_MAX_LENGTH;
-  return top.includes("qwen") ? SECOND_SET.parameters.qwen_max_seq : SECOND_SET.parameters.max_seq;
-}
+const maxLengthOf = (golden: Json | null | undefined): number => {
+  // cross-encoder goldens state max_length, multi-vector goldens the longest document (= max_seq_length)
+  const stated = golden?.["max_seq_length"] ?? golden?.["max_length"] ?? golden?.["document_length"];
+  return typeof stated === "number" ? stated : FIXTURE_MAX_LENGTH;
+};
 
 type Json = Record<string, unknown>;
 interface TokenizationRecord {
@@ -117,14 +109,14 @@ describe("fixture discovery", () => {
   it.each(folders.map((f) => [f.name, f] as const))("%s loads", async (_name, f) => {
     const tok = await load(f.dir);
     // a folder without tokenizer_config.json (StaticEmbedding's: tokenizer.json only) has no model_max_length
-    expect(tok.modelMaxLength).toBe(existsSync(path.join(f.dir, "tokenizer_config.json")) ? fixtureMaxLength(f.name) : undefined);
+    expect(tok.modelMaxLength).toBe(existsSync(path.join(f.dir, "tokenizer_config.json")) ? maxLengthOf(f.golden) : undefined);
     expect(tok.paddingSide).toBe("right");
   });
 });
 
 describe.each(withTokenization.map((f) => [f.name, f] as const))("golden tokenization: %s", (_name, f) => {
-  const maxLength = fixtureMaxLength(f.name);
   const golden = f.golden as Json;
+  const maxLength = maxLengthOf(golden);
   const records = golden["tokenization"] as TokenizationRecord[];
   // `adds_special_tokens: false` (StaticEmbedding): `input_ids` are encode(text, add_special_tokens=False)
   const addSpecialTokens = golden["adds_special_tokens"] !== false;

@@ -2,12 +2,12 @@ import { describe, expect, it } from "vitest";
 import { softmaxRow } from "../math.js";
 import { type ActivationName, activationNameOf, parseActivationName, torchActivationClass } from "./elementwise.js";
 
-const NAMES: ActivationName[] = ["identity", "gelu", "gelu_tanh", "relu", "tanh", "sigmoid", "silu"];
+const NAMES: ActivationName[] = ["identity", "gelu", "gelu_tanh", "relu", "tanh", "sigmoid", "silu", "quick_gelu"];
 
 describe("the one activation table", () => {
   it("every stored class path reads back as its activation, except gelu_tanh (the path has no approximate='tanh')", () => {
     const back = NAMES.map((n) => parseActivationName(torchActivationClass(n)));
-    expect(back).toEqual(["identity", "gelu", "gelu", "relu", "tanh", "sigmoid", "silu"]);
+    expect(back).toEqual(["identity", "gelu", "gelu", "relu", "tanh", "sigmoid", "silu", "quick_gelu"]);
   });
 
   it("reads hidden_act names, class paths and Tanh(); unknown names are undefined / UNSUPPORTED_FORMAT", () => {

@@ -23,14 +23,18 @@ export interface AttentionShape {
    * inference path, unchanged.
    */
   dropout?: { p: number; rng: Rng };
+  // --- clipmodel ops ---
+  /** Causal self-attention: query i sees key j only if j ≤ i (and the key is not padding). */
+  causal?: boolean;
 }
 
 /**
  * Scaled dot-product multi-head attention (the fused core of a self-attention layer).
  * q, k, v: (batch · seqLen, heads · headDim) or (batch, seqLen, heads · headDim), all one shape → that
  * shape (the same row-major buffer either way).
- * scores = q·kᵀ · scale + bias (scale 1 / sqrt(headDim) unless given); padded keys are left out of the softmax, which equals
- * Hugging Face's additive mask of float32 min (exp underflows to exactly 0).
+ * scores = q·kᵀ · scale + bias (scale 1 / sqrt(headDim) unless given); padded keys (and, when
+ * `causal`, keys after the query) are left out of the softmax, which equals Hugging Face's
+ * additive mask of float32 min (exp underflows to exactly 0).
  *
  * Backward (per batch row b, head h, query i, with P the softmax probabilities kept from the
  * forward pass): dV_j += P_ij dO_i; dP_ij = dO_i · v_j; dS_ij = P_ij (dP_ij − Σ_j P_ij dP_ij);
@@ -89,8 +93,9 @@ function attentionForward(q: Tensor, k: Tensor, v: Tensor, s: AttentionShape, pr
       const bo = ((biasRows ? b * heads : 0) + h) * t * t;
       for (let i = 0; i < t; i++) {
         const qo = (base + i) * width + ho;
+        const keys = s.causal ? i + 1 : t;
         let max = -Infinity;
-        for (let j = 0; j < t; j++) {
+        for (let j = 0; j < keys; j++) {
           if (!s.keyMask[base + j]) continue;
           const ko = (base + j) * width + ho;
           let dot = 0;
@@ -101,7 +106,7 @@ function attentionForward(q: Tensor, k: Tensor, v: Tensor, s: AttentionShape, pr
           if (sc > max) max = sc;
         }
         let sum = 0;
-        for (let j = 0; j < t; j++) {
+        for (let j = 0; j < keys; j++) {
           if (!s.keyMask[base + j]) continue;
           const e = Math.exp((scores[j] as number) - max);
           scores[j] = e;
@@ -109,7 +114,7 @@ function attentionForward(q: Tensor, k: Tensor, v: Tensor, s: AttentionShape, pr
         }
         acc.fill(0);
         const po = ((b * heads + h) * t + i) * t;
-        for (let j = 0; j < t; j++) {
+        for (let j = 0; j < keys; j++) {
           if (!s.keyMask[base + j]) continue;
           let p = (scores[j] as number) / sum;
           if (probs) probs[po + j] = p;
@@ -148,8 +153,9 @@ function attentionBackward(q: Tensor, k: Tensor, v: Tensor, s: AttentionShape, p
       for (let i = 0; i < t; i++) {
         const qo = (base + i) * width + ho;
         const po = ((b * heads + h) * t + i) * t;
+        const keys = s.causal ? i + 1 : t;
         let sumPdP = 0;
-        for (let j = 0; j < t; j++) {
+        for (let j = 0; j < keys; j++) {
           if (!s.keyMask[base + j]) continue;
           const p = probs[po + j] as number;
           const m = mask ? (mask[po + j] as number) : 1;
@@ -165,7 +171,7 @@ function attentionBackward(q: Tensor, k: Tensor, v: Tensor, s: AttentionShape, p
           dS[j] = dP;
           sumPdP += p * dP;
         }
-        for (let j = 0; j < t; j++) {
+        for (let j = 0; j < keys; j++) {
           if (!s.keyMask[base + j]) continue;
           const ds = (probs[po + j] as number) * ((dS[j] as number) - sumPdP);
           if (dBias) dBias[bo + i * t + j] = (dBias[bo + i * t + j] as number) + ds;

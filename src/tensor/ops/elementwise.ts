@@ -107,7 +107,17 @@ export function addScalar(x: Tensor, s: number): Tensor {
 }
 
 /** Elementwise activation functions by the names configs use. */
-export type ActivationName = "identity" | "gelu" | "gelu_tanh" | "relu" | "tanh" | "sigmoid" | "silu";
+export type ActivationName =
+  | "identity"
+  | "gelu"
+  | "gelu_tanh"
+  | "relu"
+  | "tanh"
+  | "sigmoid"
+  | "silu"
+  // --- clipmodel ops ---
+  /** x · sigmoid(1.702 x): transformers' `QuickGELUActivation` (CLIP's `hidden_act: quick_gelu`). */
+  | "quick_gelu";
 
 const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
 
@@ -119,6 +129,7 @@ const scalarFns: Record<ActivationName, (x: number) => number> = {
   tanh: (x) => Math.tanh(x),
   sigmoid: (x) => 1 / (1 + Math.exp(-x)),
   silu: (x) => x / (1 + Math.exp(-x)),
+  quick_gelu: (x) => x / (1 + Math.exp(-1.702 * x)),
 };
 
 /** d activation / dx from the input x and the (float32) output y. */
@@ -135,6 +146,11 @@ const derivatives: Record<ActivationName, (x: number, y: number) => number> = {
   silu: (x) => {
     const s = 1 / (1 + Math.exp(-x));
     return s * (1 + x * (1 - s));
+  },
+  // d/dx x·σ(ax) = σ(ax) + a·x·σ(ax)(1 − σ(ax)), a = 1.702
+  quick_gelu: (x) => {
+    const s = 1 / (1 + Math.exp(-1.702 * x));
+    return s * (1 + 1.702 * x * (1 - s));
   },
 };
 
@@ -167,6 +183,8 @@ const ACTIVATION_NAMES: Readonly<Record<string, ActivationName>> = {
   sigmoid: "sigmoid",
   silu: "silu",
   swish: "silu",
+  quick_gelu: "quick_gelu",
+  quickgeluactivation: "quick_gelu",
 };
 
 /**
@@ -182,6 +200,7 @@ const TORCH_ACTIVATION_CLASSES: Readonly<Record<ActivationName, string>> = {
   tanh: "torch.nn.modules.activation.Tanh",
   sigmoid: "torch.nn.modules.activation.Sigmoid",
   silu: "torch.nn.modules.activation.SiLU",
+  quick_gelu: "transformers.activations.QuickGELUActivation",
 };
 
 /** Our name for a config's activation (`gelu_new`, `torch.nn.modules.activation.Tanh`, `Tanh()`), or undefined. */
