@@ -111,7 +111,12 @@ export class MultiVectorEncoder {
       throw new SbertError("INVALID_MODEL_FILE", `${dir} holds a cross-encoder (${found.because}), not a multi-vector model: load it with CrossEncoder.load`);
     }
     const [modules, raw] = await Promise.all([loadPipeline(dir, backendOptions(opts)), readJsonObject(dir, "config_sentence_transformers.json", { optional: true })]);
-    return new MultiVectorEncoder(modules, parseSentenceTransformerConfig(raw), dir);
+    try {
+      return new MultiVectorEncoder(modules, parseSentenceTransformerConfig(raw), dir);
+    } catch (e) {
+      await (modules[0] as { dispose?: () => Promise<void> } | undefined)?.dispose?.(); // the session it opened
+      throw e;
+    }
   }
 
   /** The Transformer the pipeline starts with (its tokenizer, backend, task lengths). */
