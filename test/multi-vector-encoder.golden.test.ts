@@ -7,11 +7,14 @@
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import * as ort from "onnxruntime-node";
 import { afterAll, describe, expect, it } from "vitest";
 import { SbertError } from "../src/errors.js";
 import { MultiVectorEncoder } from "../src/models/multi-vector-encoder.js";
 import { SentenceTransformer } from "../src/models/sentence-transformer.js";
 import { MultiVectorMask } from "../src/modules/multi-vector-mask.js";
+import { buildOnnxModel } from "../src/onnx/export.js";
+import { encodeModel } from "../src/onnx/proto-writer.js";
 import { DenseMatrix } from "../src/tensor/dense.js";
 import { maxSim } from "../src/util/maxsim.js";
 import { maxAbsDiff, multiVectorFixtures } from "./helpers/fixtures.js";
@@ -161,6 +164,33 @@ describe.each(fixtures.flatMap((f) => BACKENDS.map((b) => [f.name, b, f] as cons
     const types = (JSON.parse(readFileSync(join(out, "modules.json"), "utf8")) as { type: string }[]).map((e) => e.type);
     expect(types).toEqual(JSON.parse(readFileSync(join(f.dir, "modules.json"), "utf8")).map((e: { type: string }) => e.type));
     await again.dispose();
+  });
+});
+
+describe.each(fixtures.map((f) => [f.name, f] as const))("ONNX export with pooling: %s", (_name, f) => {
+  it("bakes the token-level Dense and Normalize into the graph: token_embeddings at the scored positions equal Python's within 1e-5", async () => {
+    const g = f.golden as Record<string, unknown>;
+    const spec = await buildOnnxModel(f.dir, { withPooling: true });
+    expect(spec.graph.outputs.map((o) => o.name)).toEqual(["token_embeddings"]);
+    const session = await ort.InferenceSession.create(Buffer.concat(encodeModel(spec)), { intraOpNumThreads: 1 });
+    const m = await MultiVectorEncoder.load(f.dir, { backend: "native" });
+    const prompts = g["prompts"] as { query: string; document: string };
+    for (const [task, key] of [["query", "query"], ["document", "document"]] as const) {
+      const features = m.preprocess(g[`${key === "query" ? "queries" : "documents"}`] as string[], { task, prompt: prompts[task] });
+      const { batch } = features;
+      const t = (a: Int32Array): ort.Tensor => new ort.Tensor("int64", BigInt64Array.from(a, (v) => BigInt(v)), [batch.batchSize, batch.seqLen]);
+      const out = (await session.run({ input_ids: t(batch.inputIds), attention_mask: t(batch.attentionMask), token_type_ids: t(batch.tokenTypeIds) }))["token_embeddings"] as ort.Tensor;
+      const data = out.data as Float32Array;
+      const h = Number(out.dims[2]);
+      const mask = (await m.forward(features)).scoringMask as Uint8Array; // the mask stays ours
+      const got = Array.from({ length: batch.batchSize }, (_, r) =>
+        Array.from({ length: batch.seqLen }, (_, p) => p)
+          .filter((p) => mask[r * batch.seqLen + p] === 1)
+          .map((p) => Array.from(data.subarray((r * batch.seqLen + p) * h, (r * batch.seqLen + p + 1) * h))),
+      );
+      expect(maxAbsDiff(got, g[`${key}_token_embeddings`]), key).toBeLessThanOrEqual(TOL);
+    }
+    await Promise.all([m.dispose(), session.release()]);
   });
 });
 

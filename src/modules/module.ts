@@ -51,7 +51,9 @@ export type ExportSpec =
   | { kind: "encoder"; config: EncoderConfig; params: ParamStore; task: "feature-extraction" | "sequence-classification" }
   | { kind: "pooling"; config: PoolingSpec }
   | { kind: "dense"; weight: Tensor; bias: Tensor | undefined; activation: ActivationName; tokenLevel: boolean }
-  | { kind: "normalize" };
+  | { kind: "normalize"; tokenLevel?: true }
+  /** MultiVectorMask: runs outside the graph, on the ids and masks the caller already has. */
+  | { kind: "scoring-mask" };
 
 /** How a module saves files it does not hold in memory (config.json, tokenizer files). */
 export interface ModuleSaveOptions {

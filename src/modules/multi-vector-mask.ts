@@ -3,7 +3,7 @@ import { SbertError } from "../errors.js";
 import { readJsonObject } from "../io/json-file.js";
 import type { Tensor } from "../tensor/tensor.js";
 import type { TextTokenizer } from "../tokenizers/text-tokenizer.js";
-import type { Features, PipelineModule } from "./module.js";
+import type { ExportSpec, Features, PipelineModule } from "./module.js";
 import { writeModuleJson } from "./module-files.js";
 
 /**
@@ -87,6 +87,11 @@ export class MultiVectorMask implements PipelineModule {
 
   async save(dir: string): Promise<void> {
     await writeModuleJson(join(dir, "config.json"), this.getConfigDict());
+  }
+
+  /** The mask stays outside an exported graph (it needs the task and the skiplist, which the caller has). */
+  exportSpec(): ExportSpec {
+    return { kind: "scoring-mask" };
   }
 
   forward(features: Features): Features {

@@ -52,10 +52,8 @@ export class Normalize implements PipelineModule {
     if (cfg) await writeModuleJson(join(dir, "config.json"), cfg);
   }
 
-  /** UNSUPPORTED_FORMAT for the token-level one, which the exporter has no node for. */
   exportSpec(): ExportSpec {
-    if (this.key === "tokenEmbeddings") throw new SbertError("UNSUPPORTED_FORMAT", "a Normalize on token embeddings cannot be exported; it runs after the graph");
-    return { kind: "normalize" };
+    return this.key === "tokenEmbeddings" ? { kind: "normalize", tokenLevel: true } : { kind: "normalize" };
   }
 
   forward(features: Features): Features {
