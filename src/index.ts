@@ -37,6 +37,17 @@ export type { EncodeInput } from "./models/multimodal-encode.js";
 export type { ImageInput } from "./modules/image-input.js";
 export { CrossEncoder, type CrossEncoderActivation, type CrossEncoderLoadOptions, type PredictOptions, type RankOptions, type RankResult } from "./models/cross-encoder.js";
 export { paraphraseMining, type ParaphraseMiningModelOptions } from "./models/paraphrase-mining.js";
+export {
+  MultiVectorEncoder,
+  type EncodeTask,
+  type MultiVectorEncodeOptions,
+  type MultiVectorTaskOptions,
+  type MultiVectorRankOptions,
+  type MultiVectorRankResult,
+  type MultiVectorEncoderLoadOptions,
+  type MultiVectorSimilarityName,
+} from "./models/multi-vector-encoder.js";
+export { maxSim, maxSimPairwise } from "./util/maxsim.js";
 export { saveSentenceTransformer, type SaveOptions } from "./models/save.js";
 export { saveCrossEncoder } from "./models/save-cross-encoder.js";
 export type { EmbeddingsInput, ScoreFunction } from "./util/embeddings-input.js";

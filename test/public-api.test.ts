@@ -20,6 +20,7 @@ const SURFACE: Record<string, readonly string[]> = {
     "pairwiseCosSim", "pairwiseDotScore", "pairwiseEuclideanSim", "pairwiseManhattanSim",
     "paraphraseMining", "paraphraseMiningEmbeddings", "quantizeEmbeddings", "semanticSearch",
     "saveCrossEncoder", "saveSentenceTransformer",
+    "MultiVectorEncoder", "maxSim", "maxSimPairwise",
   ],
   "./training": [
     "SentenceTransformerTrainer", "CrossEncoderTrainer", "TrainingLog", "latestCheckpoint", "listCheckpoints",
@@ -37,7 +38,7 @@ const SURFACE: Record<string, readonly string[]> = {
   "./server": ["DEFAULT_SERVER_CONFIG", "startServer"],
   "./onnx": ["defaultOnnxFileName", "ensureOnnxModel", "exportClipOnnx", "exportOnnx"],
   "./hub": ["downloadModel", "hubEnv", "progressBar", "resolveModelDir"],
-  "./modules": ["CLIPModel", "Dense", "Normalize", "POOLING_MODES", "Pooling", "StaticEmbedding", "Transformer", "resolveModuleType", "supportedModelTypes"],
+  "./modules": ["CLIPModel", "Dense", "MultiVectorMask", "Normalize", "POOLING_MODES", "Pooling", "StaticEmbedding", "Transformer", "resolveModuleType", "supportedModelTypes"],
   "./tensor": [
     "DenseMatrix", "Rng", "Tensor", "backward", "enableGrad", "isGradEnabled", "noGrad", "setGemmKernel",
     "parseSafetensors", "readSafetensors", "serializeSafetensors", "writeSafetensors",

@@ -154,6 +154,9 @@ export class SentenceTransformer {
         `${dir} holds a cross-encoder (${found.because}), not a bi-encoder: load it with CrossEncoder.load and score pairs with predict / rank (CLI: sbert predict, sbert rank)`,
       );
     }
+    if (found?.kind === "multi-vector-encoder") {
+      throw new SbertError("INVALID_MODEL_FILE", `${dir} holds a multi-vector (ColBERT) model (${found.because}), not a bi-encoder: load it with MultiVectorEncoder.load and score with MaxSim`);
+    }
     const [modules, raw] = await Promise.all([loadPipeline(dir, backendOptions(opts)), readJsonObject(dir, "config_sentence_transformers.json", { optional: true })]);
     const config = parseSentenceTransformerConfig(raw);
     if (opts.truncateDim !== undefined) config.truncateDim = requirePositiveInt(opts.truncateDim, "truncateDim");

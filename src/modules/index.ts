@@ -10,6 +10,7 @@ export { Pooling, POOLING_MODES, type PoolingMode, type PoolingConfig } from "./
 export { Dense } from "./dense.js";
 export { Normalize } from "./normalize.js";
 export { StaticEmbedding } from "./static-embedding.js";
+export { MultiVectorMask } from "./multi-vector-mask.js";
 export { CLIPModel, type ClipLayout } from "./clip-model.js";
 export type { ImageInput, ImagePreprocessor, ImagePreprocessorFactory, ImageInputModule, PixelBatch } from "./image-input.js";
 export type { InputModule } from "./input-module.js";

@@ -5,7 +5,8 @@ import type { ActivationName } from "../tensor/ops/elementwise.js";
 import type { PoolingMode } from "../tensor/ops/pooling.js";
 import type { Rng } from "../tensor/random.js";
 import type { Tensor } from "../tensor/tensor.js";
-import type { TokenBatch } from "../tokenizers/text-tokenizer.js";
+import type { TextTokenizer, TokenBatch } from "../tokenizers/text-tokenizer.js";
+import type { EncodeTask } from "./query-expansion.js";
 
 /**
  * What flows through the module pipeline (Python's `features` dict), camelCased.
@@ -19,6 +20,15 @@ export interface Features {
   scores?: Tensor;
   /** Tokens at the start of every row that belong to the prompt (for `include_prompt: false`). */
   promptLength?: number;
+  /** What the texts are encoded as (Python's `task` forward kwarg; multi-vector models). */
+  task?: EncodeTask;
+  /** (batchSize × seqLen) 1 where query expansion put its token (Transformer.tokenizeTask). */
+  queryExpansionPositions?: Uint8Array;
+  /**
+   * (batchSize × seqLen) 1 for the token embeddings that are scored (MultiVectorMask; Python
+   * overwrites `attention_mask` with it, we keep the encoder's mask in `batch`).
+   */
+  scoringMask?: Uint8Array;
   // --- clipmodel ---
   /** Images instead of texts (then `batch` holds no tokens): a vision tower reads these. */
   pixels?: PixelBatch;
@@ -41,7 +51,9 @@ export type ExportSpec =
   | { kind: "encoder"; config: EncoderConfig; params: ParamStore; task: "feature-extraction" | "sequence-classification" }
   | { kind: "pooling"; config: PoolingSpec }
   | { kind: "dense"; weight: Tensor; bias: Tensor | undefined; activation: ActivationName; tokenLevel: boolean }
-  | { kind: "normalize" };
+  | { kind: "normalize"; tokenLevel?: true }
+  /** MultiVectorMask: runs outside the graph, on the ids and masks the caller already has. */
+  | { kind: "scoring-mask" };
 
 /** How a module saves files it does not hold in memory (config.json, tokenizer files). */
 export interface ModuleSaveOptions {
@@ -88,6 +100,11 @@ export interface PipelineModule {
   parameters(): ReadonlyMap<string, Tensor>;
   /** Writes the module's files (config, weights, ...) into the existing folder `dir`. */
   save(dir: string, opts?: ModuleSaveOptions): Promise<void>;
+  /**
+   * Called once the whole pipeline is loaded, with its first module, the one that tokenizes
+   * (Python's `on_model_ready`): MultiVectorMask resolves its skiplist words with the tokenizer here.
+   */
+  onModelReady?(input: { readonly tokenizer: TextTokenizer }): void;
   /** True when prompt tokens are left out of the output (Pooling with `include_prompt: false`). */
   readonly excludesPrompt?: boolean;
   /** The pooling this module applies, as TEI names it (`mean`, `cls+mean`); only on pooling modules. */

@@ -2,6 +2,7 @@ import { SbertError } from "../errors.js";
 import { CLIPModel } from "./clip-model.js";
 import { Dense } from "./dense.js";
 import type { PipelineModule } from "./module.js";
+import { MultiVectorMask } from "./multi-vector-mask.js";
 import { Normalize } from "./normalize.js";
 import { Pooling } from "./pooling.js";
 import { StaticEmbedding } from "./static-embedding.js";
@@ -16,10 +17,16 @@ const LOADERS: Record<string, Loader> = {
   Transformer: async (dir, opts) => (isClipConfig(await readJsonObject(dir, "config.json", { optional: true })) ? CLIPModel.load(dir, { ...opts, layout: "transformer" }) : Transformer.load(dir, opts)),
   Pooling: (dir) => Pooling.load(dir),
   Dense: (dir) => Dense.load(dir),
-  Normalize: () => Normalize.load(),
+  Normalize: (dir) => Normalize.load(dir),
   StaticEmbedding: (dir) => StaticEmbedding.load(dir),
+  MultiVectorMask: (dir) => MultiVectorMask.load(dir),
   // --- clipmodel ---
   CLIPModel: (dir, opts) => CLIPModel.load(dir, opts),
+};
+
+/** Modules that live in one model-type package only (v6: `sentence_transformers.multi_vector_encoder.modules`). */
+const PACKAGE_OF: Readonly<Record<string, string>> = {
+  MultiVectorMask: "sentence_transformers.multi_vector_encoder.modules",
 };
 
 /**
@@ -28,12 +35,15 @@ const LOADERS: Record<string, Loader> = {
  * (`sentence_transformers.sentence_transformer.modules.pooling.Pooling`,
  * `sentence_transformers.base.modules.transformer.Transformer`, `...dense.Dense`,
  * `...normalize.Normalize`, `...static_embedding.StaticEmbedding`) and v6
- * (`sentence_transformers.base.modules.Transformer`, ...).
+ * (`sentence_transformers.base.modules.Transformer`, ...); the v6 multi-vector
+ * `sentence_transformers.multi_vector_encoder.modules.multi_vector_mask.MultiVectorMask`.
  * These strings are public API: add spellings, never remove one.
  */
 const KNOWN_TYPES: ReadonlyMap<string, string> = new Map(
   Object.keys(LOADERS).flatMap((cls) => {
     const file = snakeCase(cls);
+    const pkg = PACKAGE_OF[cls];
+    if (pkg) return [`${pkg}.${cls}`, `${pkg}.${file}.${cls}`].map((t) => [t, cls] as const);
     return [
       `sentence_transformers.models.${cls}`,
       `sentence_transformers.models.${cls}.${cls}`,

@@ -19,6 +19,7 @@ import type { ImagePreprocessorFactory } from "./image-input.js";
 import type { InputModule } from "./input-module.js";
 import type { ExportSpec, Features, ModuleSaveOptions } from "./module.js";
 import { writeModuleJson, writeModuleWeights } from "./module-files.js";
+import { type EncodeTask, type TaskLengths, expandQueryBatch, expansionMaxLength, expansionTokenId, parseTaskLengths, taskLengthsConfig } from "./query-expansion.js";
 import { copySourceFiles, copyTokenizerFiles } from "./transformer-files.js";
 import { loadParamStore, weightFiles } from "./weights.js";
 
@@ -68,6 +69,10 @@ export class Transformer implements InputModule {
   readonly doLowerCase: boolean;
   /** The folder the module was loaded from: `save` copies config.json and the tokenizer files from it. */
   readonly sourceDir: string;
+  /** `query_length` / `document_length` / `query_expansion` (multi-vector models); empty otherwise. */
+  readonly taskLengths: TaskLengths;
+  /** The token id that fills query expansion positions, when the model expands queries. */
+  private readonly expansionId: number | undefined;
   private readonly engine: LoadedEngine;
   private thread: TokenizerThread | undefined;
   private disposed = false;
@@ -76,7 +81,7 @@ export class Transformer implements InputModule {
     tokenizer: TextTokenizer,
     config: EncoderConfig,
     engine: LoadedEngine,
-    opts: { task: TransformerTask; maxSeqLength: number; doLowerCase: boolean; sourceDir: string },
+    opts: { task: TransformerTask; maxSeqLength: number; doLowerCase: boolean; sourceDir: string; taskLengths?: TaskLengths },
   ) {
     this.tokenizer = tokenizer;
     this.config = config;
@@ -86,6 +91,10 @@ export class Transformer implements InputModule {
     this.seqLength = requireSequenceFits(config, opts.maxSeqLength);
     this.doLowerCase = opts.doLowerCase;
     this.sourceDir = opts.sourceDir;
+    this.taskLengths = opts.taskLengths ?? {};
+    const { queryLength, documentLength, queryExpansion } = this.taskLengths;
+    for (const n of [queryLength, documentLength, queryExpansion?.length]) if (n !== undefined) requireSequenceFits(config, n);
+    this.expansionId = queryExpansion ? expansionTokenId(queryExpansion, tokenizer, opts.sourceDir) : undefined;
   }
 
   /** Threads the backend computes on. */
@@ -126,6 +135,7 @@ export class Transformer implements InputModule {
       maxSeqLength: opts.maxSeqLength ?? resolveMaxSeqLength(stConfig, tokenizer.modelMaxLength, config, maxPositions),
       doLowerCase: stConfig["do_lower_case"] === true,
       sourceDir: dir,
+      taskLengths: parseTaskLengths(stConfig, join(dir, "sentence_bert_config.json")),
     });
   }
 
@@ -143,7 +153,7 @@ export class Transformer implements InputModule {
    * cross-encoder folder needs (`transformer_task`, `modality_config`, `module_output_name`).
    */
   getConfigDict(): Record<string, unknown> {
-    if (this.task === "feature-extraction") return { max_seq_length: this.maxSeqLength, do_lower_case: this.doLowerCase };
+    if (this.task === "feature-extraction") return { max_seq_length: this.maxSeqLength, do_lower_case: this.doLowerCase, ...taskLengthsConfig(this.taskLengths) };
     return {
       transformer_task: "sequence-classification",
       modality_config: { text: { method: "forward", method_output_name: "logits" } },
@@ -185,6 +195,27 @@ export class Transformer implements InputModule {
    */
   tokenize(inputs: readonly TextInput[]): TokenBatch {
     return this.tokenizer.padRows(this.tokenizeRows(inputs));
+  }
+
+  /**
+   * Tokenizes texts for a task, as sentence-transformers 6.0's `Transformer.preprocess(texts,
+   * task=...)`: truncated to `query_length` / `document_length` (else `maxSeqLength`); queries
+   * of a model with `query_expansion` are expanded (modules/query-expansion.ts) and come with
+   * their `queryExpansionPositions` (batchSize × seqLen, 1 = expansion position).
+   *
+   * @example
+   * const { batch, queryExpansionPositions } = transformer.tokenizeTask(["[Q] what is up"], "query");
+   */
+  tokenizeTask(inputs: readonly string[], task: EncodeTask | undefined): { batch: TokenBatch; queryExpansionPositions?: Uint8Array } {
+    const { queryLength, documentLength, queryExpansion } = this.taskLengths;
+    const taskLength = task === "query" ? queryLength : task === "document" ? documentLength : undefined;
+    const expansion = task === "query" ? queryExpansion : undefined;
+    const maxLength = expansion ? expansionMaxLength(expansion, taskLength, this.maxSeqLength) : (taskLength ?? this.maxSeqLength);
+    const batch = this.tokenizer.padRows(this.tokenizer.encodeRows(prepareInputs(inputs, this.doLowerCase), { maxLength }));
+    if (!expansion || this.expansionId === undefined) return { batch };
+    const tok = this.tokenizer;
+    const expanded = expandQueryBatch(batch, expansion, this.expansionId, { id: tok.padTokenId, typeId: tok.padTokenTypeId, side: tok.paddingSide });
+    return { batch: expanded.batch, queryExpansionPositions: expanded.positions };
   }
 
   /** The unpadded rows `tokenize` pads: encode them once, order by length, then `padRows`. */

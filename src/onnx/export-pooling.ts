@@ -15,8 +15,8 @@ export type PostModule = Exclude<ExportSpec, { kind: "encoder" | "dense" }> | (E
 export interface PooledOutputs {
   /** (B, T, H): the encoder output, or after a token-level Dense. */
   tokenEmbeddings: string;
-  /** (B, D). */
-  sentenceEmbedding: string;
+  /** (B, D); undefined for a multi-vector pipeline (its output is the token embeddings). */
+  sentenceEmbedding: string | undefined;
   sentenceDim: number;
 }
 
@@ -64,13 +64,16 @@ function poolMode(b: GraphBuilder, mode: PoolingMode, x: string, hidden: number,
  * Pooling → Dense → Normalize after the encoder: `tokens` (B, T, H) and the int64 attention mask
  * (B, T) → sentence embedding (B, D). Modes concatenate in the config's order. `include_prompt:
  * false` is not baked in (the prompt length is known only at run time): such a graph pools every
- * attended token, and callers that use prompts must pool outside the graph.
+ * attended token, and callers that use prompts must pool outside the graph. A multi-vector
+ * pipeline (MultiVectorMask) has no pooling: token-level Dense → Normalize, and the token
+ * embeddings are the result; the scoring mask and MaxSim stay with the caller.
  */
 export function poolingGraph(b: GraphBuilder, tokens: string, hidden: number, mask: string, ids: string, modules: readonly PostModule[]): PooledOutputs {
   let tok = tokens;
   let tokDim = hidden;
   let sentence: string | undefined;
   let dim = 0;
+  let multiVector = false;
   modules.forEach((m, i) =>
     b.inScope(`${i + 1}_${m.kind}`, () => {
       if (m.kind === "pooling") {
@@ -90,6 +93,12 @@ export function poolingGraph(b: GraphBuilder, tokens: string, hidden: number, ma
         const y = activation(b, linear(b, m.tokenLevel ? tok : (sentence as string), m.key, m.weight, m.bias), m.activation);
         if (m.tokenLevel) [tok, tokDim] = [y, m.weight.dim(0)];
         else [sentence, dim] = [y, m.weight.dim(0)];
+      } else if (m.kind === "scoring-mask") {
+        multiVector = true;
+      } else if (m.tokenLevel) {
+        // F.normalize over each token vector, as Normalize(token_embeddings)
+        const norm = b.op("Max", [b.op("ReduceL2", [tok], { axes: { ints: [2] }, keepdims: { i: 1 } }), b.constF32([1e-12])]);
+        tok = b.op("Div", [tok, norm]);
       } else {
         if (sentence === undefined) throw new SbertError("INVALID_OPERATION", "Normalize needs a sentence embedding; put Pooling before it");
         const norm = b.op("Max", [b.op("ReduceL2", [sentence], { axes: { ints: [1] }, keepdims: { i: 1 } }), b.constF32([1e-12])]);
@@ -97,6 +106,6 @@ export function poolingGraph(b: GraphBuilder, tokens: string, hidden: number, ma
       }
     }),
   );
-  if (sentence === undefined) throw new SbertError("INVALID_OPERATION", "--with-pooling needs a Pooling module in modules.json");
+  if (sentence === undefined && !multiVector) throw new SbertError("INVALID_OPERATION", "--with-pooling needs a Pooling module in modules.json");
   return { tokenEmbeddings: tok, sentenceEmbedding: sentence, sentenceDim: dim };
 }

@@ -64,7 +64,9 @@ export type ExportableModel = string | readonly PipelineModule[] | { readonly mo
  * Inputs (int64, [batch_size, sequence_length]): `input_ids`, `attention_mask`, and
  * `token_type_ids` for BERT only (as Optimum exports). Outputs: `last_hidden_state`
  * [batch_size, sequence_length, H]; for sequence classification `logits` [batch_size, labels];
- * with pooling `token_embeddings` and `sentence_embedding` [batch_size, D]. Opset 17.
+ * with pooling `token_embeddings` and `sentence_embedding` [batch_size, D] (a multi-vector model:
+ * `token_embeddings` after its token-level Dense and Normalize only; the scoring mask and MaxSim
+ * run outside the graph). Opset 17.
  */
 export async function buildOnnxModel(model: ExportableModel, opts: ExportOnnxOptions = {}): Promise<ModelSpec> {
   if (typeof model !== "string") return onnxModelOf("modules" in model ? model.modules : "transformer" in model ? [model.transformer] : model, opts);
@@ -98,7 +100,7 @@ function onnxModelOf(modules: readonly PipelineModule[], opts: ExportOnnxOptions
     const pooled = poolingGraph(b, hidden, c.hiddenSize, inputs.attentionMask, inputs.inputIds, src.postModules);
     const tokenDim = pooled.tokenEmbeddings === hidden ? c.hiddenSize : "token_dim";
     b.output(pooled.tokenEmbeddings, "token_embeddings", DataType.FLOAT, ["batch_size", "sequence_length", tokenDim]);
-    b.output(pooled.sentenceEmbedding, "sentence_embedding", DataType.FLOAT, ["batch_size", pooled.sentenceDim]);
+    if (pooled.sentenceEmbedding !== undefined) b.output(pooled.sentenceEmbedding, "sentence_embedding", DataType.FLOAT, ["batch_size", pooled.sentenceDim]);
   } else {
     b.output(hidden, "last_hidden_state", DataType.FLOAT, ["batch_size", "sequence_length", c.hiddenSize]);
   }

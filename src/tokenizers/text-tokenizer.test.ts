@@ -10,7 +10,11 @@ import { TextTokenizer, toWellFormed, type TokenBatch } from "./text-tokenizer.j
 const FIXTURES = fileURLToPath(new URL("../../test/fixtures/", import.meta.url));
 /** The max_seq_length / max_length the fixture models were saved with (the CLIP fixtures' golden says 32). */
 const FIXTURE_MAX_LENGTH = 24;
-const maxLengthOf = (golden: Json | null | undefined): number => (typeof golden?.["max_seq_length"] === "number" ? (golden["max_seq_length"] as number) : FIXTURE_MAX_LENGTH);
+const maxLengthOf = (golden: Json | null | undefined): number => {
+  // cross-encoder goldens state max_length, multi-vector goldens the longest document (= max_seq_length)
+  const stated = golden?.["max_seq_length"] ?? golden?.["max_length"] ?? golden?.["document_length"];
+  return typeof stated === "number" ? stated : FIXTURE_MAX_LENGTH;
+};
 
 type Json = Record<string, unknown>;
 interface TokenizationRecord {

@@ -90,6 +90,8 @@ export class TextTokenizer {
   readonly storedMaxLength: number | undefined;
 
   private readonly tokenizer: Tokenizer;
+  /** tokenizer_config.json (for its named special tokens). */
+  private readonly config: Record<string, unknown>;
   private readonly postProcessor: PostProcessor;
   private readonly specialCount: readonly [number, number];
   /** Where texts may be cut for bounded tokenization; undefined = always tokenize whole texts. */
@@ -97,6 +99,7 @@ export class TextTokenizer {
 
   private constructor(tokenizer: Tokenizer, json: Record<string, unknown>, config: Record<string, unknown>, origin: TokenizerOrigin, source: string) {
     this.tokenizer = tokenizer;
+    this.config = config;
     this.origin = origin;
     this.vocabSize = vocabularySize(json);
     const truncation = isRecord(json["truncation"]) ? json["truncation"] : {};
@@ -189,6 +192,22 @@ export class TextTokenizer {
         `${where}: the tokenizer has ${this.vocabSize} token ids but the model's embedding table has ${embeddingRows} rows (config.json vocab_size); tokenizer.json belongs to another model`,
       );
     }
+  }
+
+  /**
+   * The id of one vocabulary or added token (`[MASK]`, `[Q]`, `##s`), undefined when the tokenizer
+   * has no such token (transformers' `convert_tokens_to_ids` without the fallback to `[UNK]`).
+   */
+  tokenToId(token: string): number | undefined {
+    return this.tokenizer.token_to_id(token) ?? undefined;
+  }
+
+  /**
+   * A named special token of tokenizer_config.json (`mask_token`, `eos_token`, `unk_token`), as
+   * transformers' `tokenizer.mask_token`; undefined when the config does not name it.
+   */
+  specialToken(name: "mask_token" | "eos_token" | "unk_token" | "pad_token"): string | undefined {
+    return tokenContent(this.config[name]);
   }
 
   /** Number of special tokens the post-processor adds to a single text (`false`) or a pair (`true`). */

@@ -34,6 +34,11 @@ export function biEncoderFixtures(): Fixture[] {
   return allFixtures().filter((f) => Array.isArray(f.golden["embeddings"]) && existsSync(join(f.dir, "config.json")));
 }
 
+/** Multi-vector (ColBERT) fixtures: a model folder whose golden holds per-token query embeddings. */
+export function multiVectorFixtures(): Fixture[] {
+  return allFixtures().filter((f) => Array.isArray(f.golden["query_token_embeddings"]) && existsSync(join(f.dir, "config.json")));
+}
+
 /** Cross-encoder fixtures: a model folder whose golden holds pair logits. */
 export function crossEncoderFixtures(): Fixture[] {
   return allFixtures().filter((f) => Array.isArray(f.golden["pairs"]) && Array.isArray(f.golden["logits_identity_activation"]));

@@ -16,7 +16,10 @@ import {
   type QuantizedEncodeOptions,
   type RankOptions,
   type SentenceTransformer,
+  MultiVectorEncoder,
+  type MultiVectorEncodeOptions,
   cosSim,
+  maxSim,
   paraphraseMiningEmbeddings,
   quantizeEmbeddings,
   semanticSearch,
@@ -138,4 +141,21 @@ export async function subpaths(): Promise<void> {
   void (modules[1] instanceof Pooling);
   noGrad(() => Tensor.name);
   void [setGemmKernel, NotOnRoot, TopKCollector, jsGemmKernel, utilCosSim];
+}
+
+export async function multiVector(): Promise<void> {
+  const mv = await MultiVectorEncoder.load("dir", { backend: "native" });
+  const q: DenseMatrix[] = await mv.encodeQuery(["a"], { batchSize: 8 });
+  const d: DenseMatrix[] = await mv.encodeDocument(["b"]);
+  const scores: DenseMatrix = mv.similarity(q, d);
+  const same: DenseMatrix = maxSim(q, d, { lengthNormalize: true });
+  const o: MultiVectorEncodeOptions = { task: "query" };
+  const top: number | undefined = (await mv.rank("a", ["b"], { topK: 1 }))[0]?.score;
+  void [scores, same, o, top];
+  // @ts-expect-error the task of encodeQuery is fixed
+  await mv.encodeQuery(["a"], { task: "document" });
+  // @ts-expect-error only query and document are tasks
+  await mv.encode(["a"], { task: "passage" });
+  // @ts-expect-error multi-vector embeddings have no precision
+  await mv.encode(["a"], { precision: "int8" });
 }

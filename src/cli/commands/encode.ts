@@ -9,6 +9,7 @@ import { UsageError } from "../errors.js";
 import { type CliIo, type InputFormat, type LineSink, STDIO } from "../io.js";
 import { formatNumberArray } from "../json-format.js";
 import { type CliModelOptions, loadSentenceTransformer, requirePromptName } from "../model.js";
+import { encodeMultiVector, multiVectorFolder } from "./multi-vector.js";
 import { RowSpool } from "../row-spool.js";
 import { type StreamedTexts, chunkProgress, runStreamed } from "../streamed-texts.js";
 import type { ChunkLimits } from "../text-input.js";
@@ -29,6 +30,7 @@ interface EncodeCliOptions extends CliModelOptions {
   precision: Precision;
   outputValue: OutputValue;
   chunkSize?: number;
+  task?: "query" | "document";
 }
 
 const PRECISIONS: readonly Precision[] = ["float32", "int8", "uint8", "binary", "ubinary"];
@@ -55,6 +57,7 @@ export function registerEncode(program: Command, io: CliIo): void {
         .choices(PRECISIONS)
         .default("float32"),
     )
+    .addOption(new Option("--task <task>", "multi-vector (ColBERT) models: encode the texts as queries or documents; writes one array of token vectors per text").choices(["query", "document"]))
     .addOption(new Option("--output-value <value>", "what to output per text").choices(["sentence_embedding", "token_embeddings"]).default("sentence_embedding"))
     .addOption(
       new Option("--chunk-size <n>", "texts read and encoded per step, bounding memory (default 4096, 256 with token_embeddings); the output does not depend on it").argParser(
@@ -82,6 +85,9 @@ async function encode(opts: EncodeCliOptions, io: CliIo): Promise<void> {
   const base = tokens ? TOKEN_CHUNK : SENTENCE_CHUNK;
   const limits = opts.chunkSize !== undefined ? { maxTexts: opts.chunkSize, maxChars: Infinity } : { ...base, maxTexts: Math.max(base.maxTexts, opts.batchSize) };
   await runStreamed(opts, io, limits, async (texts, out) => {
+    const multiVector = await multiVectorFolder(opts.model, opts, io);
+    if (multiVector !== undefined) return encodeMultiVector(multiVector, opts, texts, out, io);
+    if (opts.task !== undefined) throw new UsageError("--task applies to multi-vector (ColBERT) models; this model embeds each text as one vector (use --prompt-name query / document)");
     const model = await loadSentenceTransformer(opts.model, opts, io);
     requirePromptName(model, opts.promptName, "--prompt-name");
     const fullDim = model.fullEmbeddingDimension();

@@ -6,6 +6,7 @@ import { type CliIo, type InputFormat, checkOutputPath, readTexts, writeOutputLi
 import { formatHit } from "../json-format.js";
 import { type CliModelOptions, loadCrossEncoder } from "../model.js";
 import { TEXT_INPUT_HELP, batchSizeOption, inputFormatOption, inputOption, withModelOptions, outputOption, topKOption } from "../options.js";
+import { multiVectorFolder, rankMultiVector } from "./multi-vector.js";
 import { activationOption } from "./predict.js";
 
 interface RankCliOptions extends CliModelOptions {
@@ -23,10 +24,10 @@ interface RankCliOptions extends CliModelOptions {
 /** `sbert rank`: documents scored against one query with a CrossEncoder, best first. */
 export function registerRank(program: Command, io: CliIo): void {
   withModelOptions(program.command("rank"))
-    .summary("rank documents for a query with a CrossEncoder")
+    .summary("rank documents for a query with a CrossEncoder or a multi-vector (ColBERT) model")
     .description(
-      "Score every document against --query with a one-label CrossEncoder (Python's CrossEncoder.rank) " +
-        "and write one JSON object per document, best first (equal scores keep input order).",
+      "Score every document against --query with a one-label CrossEncoder (Python's CrossEncoder.rank), " +
+        "or with a multi-vector model's MaxSim, and write one JSON object per document, best first (equal scores keep input order).",
     )
         .requiredOption("-q, --query <text>", "the query")
     .addOption(inputOption("documents (.jsonl or .txt)"))
@@ -39,6 +40,8 @@ export function registerRank(program: Command, io: CliIo): void {
     .addHelpText("after", `\nOutput line: {"corpus_id":3,"score":0.50012451} (corpus_id: index of the document among the\ninput texts, from 0; with --return-documents also "text").\n${TEXT_INPUT_HELP}`)
     .action(async (opts: RankCliOptions) => {
       await checkOutputPath(opts.output);
+      const multiVector = await multiVectorFolder(opts.model, opts, io);
+      if (multiVector !== undefined) return rankMultiVector(multiVector, opts, io);
       const docs = await readTexts(opts.input, opts.inputFormat, io);
       const model = await loadCrossEncoder(opts.model, opts, io);
       if (model.numLabels !== 1) {
