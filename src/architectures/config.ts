@@ -27,6 +27,8 @@ export interface EncoderConfig {
   hiddenDropoutProb: number;
   /** Training only: dropout on attention probabilities (`attention_probs_dropout_prob`; DistilBERT `attention_dropout`), default 0.1. */
   attentionDropoutProb: number;
+  /** `tie_word_embeddings` (default true): the masked-LM decoder reuses the word embedding table. */
+  tieWordEmbeddings: boolean;
 }
 
 type Json = Record<string, unknown>;
@@ -84,5 +86,6 @@ export function parseEncoderConfig(raw: unknown): EncoderConfig {
     architecture: Array.isArray(archs) && typeof archs[0] === "string" ? archs[0] : undefined,
     hiddenDropoutProb: probability(cfg, distil ? "dropout" : "hidden_dropout_prob"),
     attentionDropoutProb: probability(cfg, distil ? "attention_dropout" : "attention_probs_dropout_prob"),
+    tieWordEmbeddings: cfg["tie_word_embeddings"] !== false,
   };
 }

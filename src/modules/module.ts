@@ -18,6 +18,8 @@ export interface Features {
   scores?: Tensor;
   /** Tokens at the start of every row that belong to the prompt (for `include_prompt: false`). */
   promptLength?: number;
+  /** The task a Router routes by (`query`, `document`); undefined = its default route. */
+  task?: string;
 }
 
 /** The Pooling settings a graph needs (modules/pooling.ts parses them). */
@@ -34,7 +36,7 @@ export interface PoolingSpec {
  * build a graph themselves, so modules/ knows nothing of ONNX.
  */
 export type ExportSpec =
-  | { kind: "encoder"; config: EncoderConfig; params: ParamStore; task: "feature-extraction" | "sequence-classification" }
+  | { kind: "encoder"; config: EncoderConfig; params: ParamStore; task: "feature-extraction" | "sequence-classification" | "fill-mask" }
   | { kind: "pooling"; config: PoolingSpec }
   | { kind: "dense"; weight: Tensor; bias: Tensor | undefined; activation: ActivationName; tokenLevel: boolean }
   | { kind: "normalize" };
@@ -94,4 +96,11 @@ export interface PipelineModule {
    * cannot be (a Dense from token to sentence embeddings; a Transformer not on the native backend).
    */
   exportSpec?(): ExportSpec;
+  /**
+   * The modules a batch of `task` runs through inside this one (a Router: its route; undefined =
+   * the default route); INVALID_INPUT for a task it has no route for. Absent on other modules.
+   */
+  route?(task?: string): readonly PipelineModule[];
+  /** The route names `route` accepts (a Router's); absent on other modules. */
+  readonly routeNames?: readonly string[];
 }

@@ -25,9 +25,14 @@ export function allFixtures(): Fixture[] {
     .map((name) => ({ name, dir: join(FIXTURES, name), golden: readGolden(join(FIXTURES, name)) }));
 }
 
-/** Bi-encoder fixtures: a model folder whose golden holds `embeddings`. */
+/** Bi-encoder fixtures: a model folder whose golden holds `embeddings` (sparse encoders hold `sparse_embeddings` and are not picked). */
 export function biEncoderFixtures(): Fixture[] {
   return allFixtures().filter((f) => Array.isArray(f.golden["embeddings"]) && existsSync(join(f.dir, "config.json")));
+}
+
+/** Sparse-encoder fixtures (SPLADE, inference-free): golden sparse rows instead of dense `embeddings`. */
+export function sparseEncoderFixtures(): Fixture[] {
+  return allFixtures().filter((f) => f.name.startsWith("sparse-") && Object.keys(f.golden).some((k) => k.endsWith("sparse_embeddings")));
 }
 
 /** Cross-encoder fixtures: a model folder whose golden holds pair logits. */
