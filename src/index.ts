@@ -33,6 +33,16 @@ export {
   type SentenceTransformerLoadOptions,
 } from "./models/sentence-transformer.js";
 export { CrossEncoder, type CrossEncoderActivation, type CrossEncoderLoadOptions, type PredictOptions, type RankOptions, type RankResult } from "./models/cross-encoder.js";
+export { SparseEncoder, type SparseEncodeOptions, type SparseEncoderLoadOptions } from "./models/sparse-encoder.js";
+export {
+  SparseEmbeddings,
+  sparseSemanticSearch,
+  sparseSimilarity,
+  type SparseEntry,
+  type SparseRow,
+  type SparseSearchHit,
+  type SparseSimilarityName,
+} from "./util/sparse-embeddings.js";
 export { paraphraseMining, type ParaphraseMiningModelOptions } from "./models/paraphrase-mining.js";
 export { saveSentenceTransformer, type SaveOptions } from "./models/save.js";
 export { saveCrossEncoder } from "./models/save-cross-encoder.js";

@@ -10,6 +10,9 @@ export { Pooling, POOLING_MODES, type PoolingMode, type PoolingConfig } from "./
 export { Dense } from "./dense.js";
 export { Normalize } from "./normalize.js";
 export { StaticEmbedding } from "./static-embedding.js";
+export { SpladePooling, type SpladeActivation, type SpladePoolingConfig, type SpladeStrategy } from "./splade-pooling.js";
+export { SparseStaticEmbedding } from "./sparse-static-embedding.js";
+export { Router } from "./router.js";
 export type { InputModule } from "./input-module.js";
 export { resolveModuleType } from "./registry.js";
 export { supportedModelTypes } from "../architectures/registry.js";
