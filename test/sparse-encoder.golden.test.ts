@@ -1,12 +1,14 @@
 /**
  * SparseEncoder against Python sentence-transformers 5.7 (test/fixtures/sparse-splade-bert,
  * sparse-inference-free): indices equal and values within 1e-5 (with and without
- * maxActiveDims), decode tokens and weights, sparsity figures, similarity, batch-equals-single.
+ * maxActiveDims), decode tokens and weights, sparsity figures, similarity, batch-equals-single,
+ * on the native backend and on ONNX Runtime (the masked-LM head exported with the encoder).
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { SbertError } from "../src/errors.js";
 import { SparseEncoder } from "../src/models/sparse-encoder.js";
 import type { SparseEmbeddings } from "../src/util/sparse-embeddings.js";
+import { CAN_EXPORT, backendsFor } from "./helpers/backends.js";
 import { type Fixture, type Golden, maxAbsDiff, sparseEncoderFixtures } from "./helpers/fixtures.js";
 
 const TOL = 1e-5;
@@ -66,11 +68,14 @@ describe("sparse fixtures are present", () => {
   });
 });
 
-describe("golden sparse-splade-bert (native)", () => {
+describe.each(backendsFor(splade.dir, CAN_EXPORT))("golden sparse-splade-bert on %s", (backend) => {
   const g = splade.golden;
   let model: SparseEncoder;
   beforeAll(async () => {
-    model = await SparseEncoder.load(splade.dir, { backend: "native" });
+    model = await SparseEncoder.load(splade.dir, { backend });
+  });
+  it("runs on the backend asked for", () => {
+    expect((model.inputModule() as unknown as { backend: { name: string } }).backend.name).toBe(backend);
   });
   it("dimension, max length, similarity function", () => {
     expect(model.getEmbeddingDimension()).toBe(g["embedding_dimension"]);
@@ -90,14 +95,17 @@ describe("golden sparse-splade-bert (native)", () => {
   });
 });
 
-describe("golden sparse-inference-free (native)", () => {
+describe.each(backendsFor(free.dir, CAN_EXPORT))("golden sparse-inference-free on %s", (backend) => {
   const g = free.golden;
   let model: SparseEncoder;
   beforeAll(async () => {
-    model = await SparseEncoder.load(free.dir, { backend: "native" });
+    model = await SparseEncoder.load(free.dir, { backend });
   });
   const q: Encode = (m, t, o) => m.encodeQuery(t, o);
   const d: Encode = (m, t, o) => m.encodeDocument(t, o);
+  it("the document route runs on the backend asked for", () => {
+    expect((model.inputModule("document") as unknown as { backend: { name: string } }).backend.name).toBe(backend);
+  });
   it("one Router module with the query and document routes", () => {
     expect(model.modules.map((m) => m.typeName)).toEqual(g["modules"]);
     expect(model.pipeline("query").map((m) => m.typeName)).toEqual((g["router_routes"] as Record<string, string[]>)["query"]);

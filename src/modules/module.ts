@@ -39,7 +39,8 @@ export type ExportSpec =
   | { kind: "encoder"; config: EncoderConfig; params: ParamStore; task: "feature-extraction" | "sequence-classification" | "fill-mask" }
   | { kind: "pooling"; config: PoolingSpec }
   | { kind: "dense"; weight: Tensor; bias: Tensor | undefined; activation: ActivationName; tokenLevel: boolean }
-  | { kind: "normalize" };
+  | { kind: "normalize" }
+  | { kind: "splade"; strategy: "max" | "sum"; activation: "relu" | "log1p_relu" };
 
 /** How a module saves files it does not hold in memory (config.json, tokenizer files). */
 export interface ModuleSaveOptions {

@@ -17,7 +17,7 @@ import { join } from "node:path";
 import { SbertError } from "../errors.js";
 import { readJsonObject } from "../io/json-file.js";
 import { Tensor } from "../tensor/tensor.js";
-import type { Features, PipelineModule } from "./module.js";
+import type { ExportSpec, Features, PipelineModule } from "./module.js";
 import { writeModuleJson } from "./module-files.js";
 
 export type SpladeStrategy = "max" | "sum";
@@ -96,6 +96,11 @@ export class SpladePooling implements PipelineModule {
 
   async save(dir: string): Promise<void> {
     await writeModuleJson(join(dir, "config.json"), this.getConfigDict());
+  }
+
+  /** The pooling as plain data for the ONNX exporter (`--with-pooling`). */
+  exportSpec(): ExportSpec {
+    return { kind: "splade", strategy: this.strategy, activation: this.activation };
   }
 
   /** `sentenceEmbedding` (B, V) from `tokenEmbeddings` = MLM logits (B, T, V); the logits are not passed on. */

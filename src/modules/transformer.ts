@@ -271,10 +271,7 @@ async function createBackend(dir: string, config: EncoderConfig, task: Transform
   if (choice !== "auto" && choice !== "native" && choice !== "onnx") {
     throw new SbertError("INVALID_INPUT", `backend must be "auto", "native" or "onnx", got "${String(choice)}"`);
   }
-  if (task === "fill-mask" && choice === "onnx") {
-    throw new SbertError("UNSUPPORTED_FORMAT", `${dir}: the onnx backend does not run masked-LM (fill-mask, SPLADE) models yet; use backend "native" (or "auto")`);
-  }
-  if (choice === "onnx" || (choice === "auto" && task !== "fill-mask" && (await ortAvailable()))) {
+  if (choice === "onnx" || (choice === "auto" && (await ortAvailable()))) {
     const graph = await onnxGraphFor(dir, task, opts);
     let backend: OnnxBackend;
     try {
