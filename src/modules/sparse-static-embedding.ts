@@ -51,7 +51,8 @@ export class SparseStaticEmbedding implements InputModule {
   /** Reads tokenizer.json (+ tokenizer_config.json), `model.safetensors` (`weight`) and config.json. */
   static async load(dir: string): Promise<SparseStaticEmbedding> {
     const [tokenizer, store, cfg] = await Promise.all([TextTokenizer.fromFolder(dir), loadParamStore(dir), readJsonObject(dir, "config.json", { optional: true })]);
-    if (cfg?.["path"] !== undefined) {
+    const path = cfg?.["path"];
+    if (typeof path === "string" && path.endsWith(".json")) {
       throw new SbertError("UNSUPPORTED_FORMAT", `${join(dir, "config.json")}: SparseStaticEmbedding from an idf.json "path" is not supported; save the module with its model.safetensors weight`);
     }
     const weight = store.get(WEIGHT_KEY);
