@@ -18,6 +18,7 @@ import type { HubOptions } from "../hub/resolve.js";
 import { readJsonObject } from "../io/json-file.js";
 import { folderModelKind } from "../modules/folder-kind.js";
 import type { InputModule } from "../modules/input-module.js";
+import { Transformer } from "../modules/transformer.js";
 import type { PipelineModule } from "../modules/module.js";
 import { type ShowProgressBar, startProgress } from "../progress.js";
 import { checkOptions, optionKeys } from "../strict-options.js";
@@ -114,6 +115,16 @@ export class SparseEncoder {
   /** The module that tokenizes for `task`. */
   inputModule(task?: string): InputModule {
     return firstInputModule(this.pipeline(task), "this SparseEncoder");
+  }
+
+  /**
+   * The Transformer of the default route (its tokenizer, backend, max length); UNSUPPORTED_FORMAT
+   * when that route has none (an inference-free model whose default route is the query side).
+   */
+  get transformer(): Transformer {
+    const t = this.pipeline().find((m): m is Transformer => m instanceof Transformer);
+    if (!t) throw new SbertError("UNSUPPORTED_FORMAT", `this SparseEncoder's default route (${this.pipeline().map((m) => m.typeName).join(" → ")}) has no Transformer`);
+    return t;
   }
 
   /** Vocabulary size: the width of every embedding. */
