@@ -14,6 +14,7 @@ import { SparseEncoder } from "../src/models/sparse-encoder.js";
 import { exportOnnx } from "../src/onnx/export.js";
 import { SparseEmbeddings } from "../src/util/sparse-embeddings.js";
 import { FIXTURES, maxAbsDiff, readGolden } from "./helpers/fixtures.js";
+import { copyFixture } from "./helpers/temp-model.js";
 
 const TOL = 1e-5;
 type Row = { indices: number[]; values: number[] };
@@ -50,6 +51,27 @@ describe.each(cases)("ONNX export of $name", (c) => {
       expect(maxAbsDiff(emb?.data, want.data)).toBeLessThanOrEqual(TOL);
     } finally {
       await backend.dispose();
+    }
+  });
+});
+
+describe("a folder's own pooled graph (onnx/model_pooled.onnx) runs SPLADE inside ONNX Runtime", () => {
+  it("SparseEncoder with onnxFile model_pooled.onnx equals Python's rows (indices equal, values within 1e-5)", async () => {
+    const copy = await copyFixture("sparse-splade-bert");
+    try {
+      const res = await exportOnnx(copy.dir, { withPooling: true });
+      expect(res.path).toBe(join(copy.dir, "onnx", "model_pooled.onnx"));
+      const model = await SparseEncoder.load(copy.dir, { backend: "onnx", onnxFile: "model_pooled.onnx" });
+      const g = readGolden(copy.dir);
+      const rows = (await model.encode(g["sentences"] as string[], { batchSize: 4 })).toArrays();
+      const want = g["sparse_embeddings"] as Row[];
+      expect(rows.map((r) => r.indices)).toEqual(want.map((r) => r.indices));
+      expect(maxAbsDiff(rows.map((r) => r.values), want.map((r) => r.values))).toBeLessThanOrEqual(TOL);
+      const k5 = (await model.encode(g["sentences"] as string[], { maxActiveDims: 5 })).toArrays();
+      expect(k5.map((r) => r.indices)).toEqual((g["sparse_embeddings_max_active_dims_5"] as Row[]).map((r) => r.indices));
+      await model.dispose();
+    } finally {
+      await copy.cleanup();
     }
   });
 });

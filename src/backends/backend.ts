@@ -27,6 +27,8 @@ export interface InferenceBackend {
   readonly producesLogits: boolean;
   /** True when `run` returns `mlmLogits` (a fill-mask model). */
   readonly producesMlmLogits?: boolean;
+  /** True when the graph already pools (`sentenceEmbedding`: exported with `--with-pooling`). */
+  readonly poolsInGraph?: boolean;
   /** How many cores `run` keeps busy (so callers know whether one is left for other work). */
   readonly threads: number;
   run(batch: EncoderBatch): Promise<BackendOutputs>;

@@ -66,6 +66,7 @@ export class OnnxBackend implements InferenceBackend {
   readonly producesLogits: boolean;
   /** True when the `logits` output may be per token (rank 3 or undeclared): a fill-mask graph. */
   readonly producesMlmLogits: boolean;
+  readonly poolsInGraph: boolean;
   /** Intra-op threads: as asked, else ONNX Runtime's default (one per core). */
   readonly threads: number;
   private readonly ort: OrtModule;
@@ -84,6 +85,7 @@ export class OnnxBackend implements InferenceBackend {
     this.hiddenName = HIDDEN_NAMES.find((n) => session.outputNames.includes(n));
     this.producesLogits = session.outputNames.includes("logits");
     this.producesMlmLogits = this.producesLogits && this.outputRank("logits") !== 2;
+    this.poolsInGraph = session.outputNames.includes("sentence_embedding");
     for (const required of ["input_ids", "attention_mask"]) {
       if (!session.inputNames.includes(required)) {
         throw new SbertError("INVALID_MODEL_FILE", `${path}: the ONNX graph has no "${required}" input (inputs: ${session.inputNames.join(", ")})`);

@@ -106,6 +106,8 @@ export class SpladePooling implements PipelineModule {
   /** `sentenceEmbedding` (B, V) from `tokenEmbeddings` = MLM logits (B, T, V); the logits are not passed on. */
   forward(features: Features): Features {
     const { tokenEmbeddings: logits, ...rest } = features;
+    // the Transformer ran an ONNX graph with this pooling baked in (`sbert export-onnx --with-pooling`)
+    if (!logits && features.sentenceEmbedding?.shape.length === 2) return features;
     if (!logits || logits.shape.length !== 3) {
       throw new SbertError("INVALID_OPERATION", "SpladePooling needs masked-LM logits (batch, tokens, vocab); put an MLMTransformer before it");
     }

@@ -115,7 +115,7 @@ export class Transformer implements InputModule {
     if (task === "sequence-classification" && !engine.backend.producesLogits) {
       throw new SbertError("INVALID_MODEL_FILE", `${dir}: transformer_task is sequence-classification but the model has no classifier head`);
     }
-    if (task === "fill-mask" && !engine.backend.producesMlmLogits) {
+    if (task === "fill-mask" && !engine.backend.producesMlmLogits && !engine.backend.poolsInGraph) {
       throw new SbertError("INVALID_MODEL_FILE", `${dir}: transformer_task is fill-mask but the ${engine.backend.name} backend's model has no masked-LM head`);
     }
     return new Transformer(tokenizer, config, engine, {
@@ -241,7 +241,11 @@ export class Transformer implements InputModule {
     if (this.disposed) throw new SbertError("INVALID_OPERATION", "this model was disposed; load it again to use it");
     const out = await this.backend.run(features.batch);
     if (this.task === "sequence-classification") return { ...features, ...(out.logits ? { scores: out.logits } : {}) };
-    if (this.task === "fill-mask") return { ...features, ...(out.mlmLogits ? { tokenEmbeddings: out.mlmLogits } : {}) };
+    if (this.task === "fill-mask") {
+      // a graph exported with --with-pooling (SpladePooling baked in) already gives the sparse rows
+      if (!out.mlmLogits && out.sentenceEmbedding) return { ...features, sentenceEmbedding: out.sentenceEmbedding };
+      return { ...features, ...(out.mlmLogits ? { tokenEmbeddings: out.mlmLogits } : {}) };
+    }
     return { ...features, ...(out.tokenEmbeddings ? { tokenEmbeddings: out.tokenEmbeddings } : {}) };
   }
 

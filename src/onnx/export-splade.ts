@@ -2,7 +2,8 @@
  * SpladePooling as ONNX ops (`sbert export-onnx --with-pooling` on a masked-LM model), mirroring
  * sentence-transformers' `SpladePooling.forward` (sparse_encoder/modules/splade_pooling.py):
  * x = logits · mask, relu, log(1 + x) (twice for `log1p_relu`), then max or sum over the sequence.
- * ONNX has no Log1p; Log(1 + x) differs from it by at most ~6e-8 absolute for float32 inputs.
+ * ONNX has no Log1p: `log1p` below is Goldberg's accurate form, log(u) · x / (u − 1) with
+ * u = 1 + x (x itself where u rounds to 1), so tiny positive logits stay non-zero as in torch.
  */
 import type { ExportSpec } from "../modules/module.js";
 import { DataType } from "./graph.js";
@@ -12,10 +13,17 @@ import type { GraphBuilder } from "./graph-builder.js";
 export function spladeGraph(b: GraphBuilder, logits: string, mask: string, spec: Extract<ExportSpec, { kind: "splade" }>): string {
   return b.inScope("splade_pooling", () => {
     const maskF = b.op("Unsqueeze", [b.op("Cast", [mask], { to: { i: DataType.FLOAT } }), b.constI64([2])]); // (B, T, 1)
-    const one = b.constF32([1]);
-    let x = b.op("Log", [b.op("Add", [b.op("Relu", [b.op("Mul", [logits, maskF])]), one])]);
-    if (spec.activation === "log1p_relu") x = b.op("Log", [b.op("Add", [x, one])]);
+    let x = log1p(b, b.op("Relu", [b.op("Mul", [logits, maskF])]));
+    if (spec.activation === "log1p_relu") x = log1p(b, x);
     if (spec.strategy === "max") return b.op("ReduceMax", [x], { axes: { ints: [1] }, keepdims: { i: 0 } });
     return b.op("ReduceSum", [x, b.constI64([1])], { keepdims: { i: 0 } });
   });
+}
+
+/** log1p(x) for x ≥ 0 to float32 accuracy: u = 1 + x; u == 1 ? x : log(u) · x / (u − 1). */
+function log1p(b: GraphBuilder, x: string): string {
+  const u = b.op("Add", [x, b.constF32([1])]);
+  const d = b.op("Sub", [u, b.constF32([1])]);
+  const exact = b.op("Mul", [b.op("Log", [u]), b.op("Div", [x, d])]);
+  return b.op("Where", [b.op("Equal", [d, b.constF32([0])]), x, exact]);
 }
