@@ -8,8 +8,9 @@
  * encoder weights plus a random masked-LM head (transform dense + gelu + LayerNorm, decoder tied
  * to the word embeddings, bias shifted by -1.6 so the outputs are sparse as trained models'),
  * modules MLMTransformer → SpladePooling(max, relu). Each case runs in its own process (own load
- * time and peak RSS): the dense model's `encode`, and the sparse model's `encode` (head, logits
- * and pooling included). The head's (tokens × vocab) logits are bounded per batch by
+ * time and peak RSS): the dense model's `encode`, the sparse model's `encode` (the graph gives the
+ * head's logits, SpladePooling runs in JS), and `sparse-pooled` (onnx/model_pooled.onnx from
+ * `exportOnnx(dir, { withPooling: true })`: head and pooling inside ONNX Runtime). The head's (tokens × vocab) logits are bounded per batch by
  * SparseEncoder's default `maxBatchTokens` (256 MiB of float32 logits).
  */
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
@@ -17,6 +18,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SentenceTransformer, SparseEncoder } from "../src/index.js";
 import { readFloatTensors, writeSafetensors } from "../src/io/safetensors.js";
+import { exportOnnx } from "../src/onnx/export.js";
 import { arg, peakRssMb, row, runCase } from "./lib/cases.js";
 import { normal, rng } from "./lib/random.js";
 import { stsDevSentences } from "./lib/sts.js";
@@ -57,7 +59,8 @@ async function writeSplade(from: string, out: string): Promise<void> {
 
 async function runOne(name: string, dir: string, cache: string): Promise<void> {
   const texts = (stsDevSentences() ?? Array.from({ length: N }, (_, i) => `benchmark sentence number ${i} about a topic`)).slice(0, N);
-  const opts = { backend: BACKEND, threads: THREADS, onnxCache: cache };
+  const pooled = name === "sparse-pooled" ? { onnxFile: "model_pooled.onnx" } : {};
+  const opts = { backend: BACKEND, threads: THREADS, onnxCache: cache, ...pooled };
   const t0 = performance.now();
   const model = name === "dense" ? await SentenceTransformer.load(dir, opts) : await SparseEncoder.load(dir, opts);
   const loadMs = performance.now() - t0;
@@ -79,12 +82,15 @@ if (caseName) {
     const sparseDir = join(tmp, "splade");
     await mkdir(sparseDir);
     await writeSplade(FROM, sparseDir);
+    if (BACKEND === "onnx") await exportOnnx(sparseDir, { withPooling: true }); // onnx/model_pooled.onnx
     const cache = join(tmp, "onnx-cache");
     const common = ["--n", String(N), "--backend", BACKEND, "--threads", String(THREADS), "--cache", cache];
     await runCase(join(import.meta.dirname, "sparse-encode.ts"), "sparse", [...common, "--dir", sparseDir]); // exports the graph once
-    const results: Record<string, { rate: number[]; rss: number[]; active?: number }> = { dense: { rate: [], rss: [] }, sparse: { rate: [], rss: [] } };
+    const names = BACKEND === "onnx" ? (["dense", "sparse", "sparse-pooled"] as const) : (["dense", "sparse"] as const);
+    const results: Record<string, { rate: number[]; rss: number[]; active?: number }> = Object.fromEntries(names.map((n) => [n, { rate: [], rss: [] }]));
     for (let r = 0; r < ROUNDS; r++) {
-      for (const [name, dir] of [["dense", FROM], ["sparse", sparseDir]] as const) {
+      for (const name of names) {
+        const dir = name === "dense" ? FROM : sparseDir;
         const c = await runCase(join(import.meta.dirname, "sparse-encode.ts"), name, [...common, "--dir", dir]);
         if (c.error) throw new Error(`${name}: ${c.error}`);
         const slot = results[name] as { rate: number[]; rss: number[]; active?: number };
@@ -95,11 +101,11 @@ if (caseName) {
       }
     }
     const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
-    const w = [10, 16, 14, 14];
+    const w = [14, 16, 14, 14];
     console.log(`${FROM} on ${BACKEND}, ${THREADS} thread(s), ${N} STS-B sentences, batch 32, ${ROUNDS} round(s)`);
     console.log(row(["case", "sentences/s", "vs dense", "peak RSS MB"], w));
     const dense = median(results["dense"]?.rate ?? []);
-    for (const name of ["dense", "sparse"]) {
+    for (const name of names) {
       const s = results[name] as { rate: number[]; rss: number[]; active?: number };
       console.log(row([name, median(s.rate).toFixed(1), (median(s.rate) / dense).toFixed(3), Math.max(...s.rss).toFixed(0)], w));
     }

@@ -13,6 +13,9 @@ import { SbertError } from "../src/errors.js";
 import { SparseEncoder } from "../src/models/sparse-encoder.js";
 import { exportOnnx } from "../src/onnx/export.js";
 import { SparseEmbeddings } from "../src/util/sparse-embeddings.js";
+import { runPipeline } from "../src/models/pipeline.js";
+import type { PipelineModule } from "../src/modules/module.js";
+import { SpladePooling } from "../src/modules/splade-pooling.js";
 import { FIXTURES, maxAbsDiff, readGolden } from "./helpers/fixtures.js";
 import { copyFixture } from "./helpers/temp-model.js";
 
@@ -72,6 +75,27 @@ describe("a folder's own pooled graph (onnx/model_pooled.onnx) runs SPLADE insid
       await model.dispose();
     } finally {
       await copy.cleanup();
+    }
+  });
+});
+
+describe("sum pooling in the graph equals the native SpladePooling(sum)", () => {
+  it.each(["relu", "log1p_relu"] as const)("sum / %s within 1e-5", async (activation) => {
+    const model = await SparseEncoder.load(join(FIXTURES, "sparse-splade-bert"), { backend: "native" });
+    const mods = [model.modules[0] as PipelineModule, new SpladePooling({ strategy: "sum", activation })];
+    const out = join(tmp, `sum-${activation}`);
+    await mkdir(out);
+    const res = await exportOnnx(mods, { output: out, withPooling: true });
+    const texts = readGolden(join(FIXTURES, "sparse-splade-bert"))["sentences"] as string[];
+    const batch = model.inputModule().tokenize(texts);
+    const native = (await runPipeline(mods, { batch })).sentenceEmbedding;
+    const backend = await OnnxBackend.create(res.path);
+    try {
+      const onnx = (await backend.run(batch)).sentenceEmbedding;
+      expect(maxAbsDiff(onnx?.data, native?.data)).toBeLessThanOrEqual(TOL);
+      expect(native?.data.some((v) => v > 0)).toBe(true);
+    } finally {
+      await backend.dispose();
     }
   });
 });
