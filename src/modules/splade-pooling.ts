@@ -6,7 +6,8 @@
  * (formerly `sparse_encoder/models/SpladePooling.py`): logits · mask, relu, log1p (twice for
  * log1p_relu), max / sum over the sequence in chunks of `chunk_size` tokens. Padding positions
  * give log1p(relu(0)) = 0 there, which never changes a max of non-negative values, so they are
- * skipped here. The logits are read once, row by row, and dropped from the features afterwards,
+ * skipped here; for max the transform is applied once to the max of the raw logits (relu and
+ * log1p are non-decreasing: the same float32 values, V instead of T · V log1p calls). The logits are read once, row by row, and dropped from the features afterwards,
  * so the (B × T × V) tensor lives no longer than this call.
  *
  * @example
@@ -118,23 +119,37 @@ export class SpladePooling implements PipelineModule {
     const twice = this.activation === "log1p_relu";
     const chunk = this.chunkSize ?? t;
     const part = this.strategy === "sum" ? new Float32Array(v) : undefined;
+    const f = (x: number): number => {
+      const y = Math.fround(Math.log1p(x));
+      return twice ? Math.fround(Math.log1p(y)) : y;
+    };
     for (let r = 0; r < b; r++) {
       const row = out.subarray(r * v, (r + 1) * v);
+      if (!part) {
+        // max: relu and log1p are non-decreasing, so transform the max of the raw logits (same values)
+        for (let ti = 0; ti < t; ti++) {
+          if (!mask[r * t + ti]) continue;
+          const base = (r * t + ti) * v;
+          for (let j = 0; j < v; j++) {
+            const x = src[base + j] as number;
+            if (x > (row[j] as number) || Number.isNaN(x)) row[j] = x;
+          }
+        }
+        for (let j = 0; j < v; j++) if ((row[j] as number) > 0 || Number.isNaN(row[j])) row[j] = f(row[j] as number);
+        continue;
+      }
       for (let c0 = 0; c0 < t; c0 += chunk) {
-        part?.fill(0);
+        part.fill(0);
         for (let ti = c0; ti < Math.min(t, c0 + chunk); ti++) {
           if (!mask[r * t + ti]) continue;
           const base = (r * t + ti) * v;
           for (let j = 0; j < v; j++) {
             const x = src[base + j] as number;
             if (x <= 0) continue; // relu → 0 → log1p(0) = 0 (NaN passes on, as in torch)
-            let y = Math.fround(Math.log1p(x));
-            if (twice) y = Math.fround(Math.log1p(y));
-            if (part) part[j] = (part[j] as number) + y;
-            else if (y > (row[j] as number) || Number.isNaN(y)) row[j] = y;
+            part[j] = (part[j] as number) + f(x);
           }
         }
-        if (part) for (let j = 0; j < v; j++) row[j] = (row[j] as number) + (part[j] as number);
+        for (let j = 0; j < v; j++) row[j] = (row[j] as number) + (part[j] as number);
       }
     }
     this.dimension ??= v;
