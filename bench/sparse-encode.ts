@@ -34,16 +34,19 @@ async function writeSplade(from: string, out: string): Promise<void> {
   const cfg = JSON.parse(await readFile(join(from, "config.json"), "utf8")) as Record<string, unknown>;
   const h = cfg["hidden_size"] as number;
   const v = cfg["vocab_size"] as number;
-  await writeFile(join(out, "config.json"), JSON.stringify({ ...cfg, architectures: ["BertForMaskedLM"], tie_word_embeddings: true }));
+  await writeFile(join(out, "config.json"), JSON.stringify({ ...cfg, architectures: [cfg["model_type"] === "bert" ? "BertForMaskedLM" : "MPNetForMaskedLM"], tie_word_embeddings: true }));
   for (const f of ["tokenizer.json", "tokenizer_config.json", "sentence_bert_config.json"]) await writeFile(join(out, f), await readFile(join(from, f)));
   const tensors = new Map<string, { shape: number[]; data: Float32Array }>();
   await readFloatTensors(join(from, "model.safetensors"), (name, shape, data) => void tensors.set(name, { shape, data: data.slice() }));
   const rand = rng(7);
-  tensors.set("cls.predictions.transform.dense.weight", { shape: [h, h], data: normal(rand, h * h, 0.02) });
-  tensors.set("cls.predictions.transform.dense.bias", { shape: [h], data: new Float32Array(h) });
-  tensors.set("cls.predictions.transform.LayerNorm.weight", { shape: [h], data: new Float32Array(h).fill(1) });
-  tensors.set("cls.predictions.transform.LayerNorm.bias", { shape: [h], data: new Float32Array(h) });
-  tensors.set("cls.predictions.bias", { shape: [v], data: new Float32Array(v).fill(-1.6) });
+  // the head's checkpoint names (architectures/mlm-head.ts): BERT's, or RoBERTa / MPNet's lm_head
+  const bert = cfg["model_type"] === "bert";
+  const [dense, norm, bias] = bert ? ["cls.predictions.transform.dense", "cls.predictions.transform.LayerNorm", "cls.predictions.bias"] : ["lm_head.dense", "lm_head.layer_norm", "lm_head.bias"];
+  tensors.set(`${dense}.weight`, { shape: [h, h], data: normal(rand, h * h, 0.02) });
+  tensors.set(`${dense}.bias`, { shape: [h], data: new Float32Array(h) });
+  tensors.set(`${norm}.weight`, { shape: [h], data: new Float32Array(h).fill(1) });
+  tensors.set(`${norm}.bias`, { shape: [h], data: new Float32Array(h) });
+  tensors.set(bias, { shape: [v], data: new Float32Array(v).fill(-1.6) });
   await writeSafetensors(join(out, "model.safetensors"), tensors, { format: "pt" });
   await writeFile(
     join(out, "modules.json"),
