@@ -36,6 +36,16 @@ export {
 export type { EncodeInput } from "./models/multimodal-encode.js";
 export type { ImageInput } from "./modules/image-input.js";
 export { CrossEncoder, type CrossEncoderActivation, type CrossEncoderLoadOptions, type PredictOptions, type RankOptions, type RankResult } from "./models/cross-encoder.js";
+export { SparseEncoder, type SparseEncodeOptions, type SparseEncoderLoadOptions } from "./models/sparse-encoder.js";
+export {
+  SparseEmbeddings,
+  sparseSemanticSearch,
+  sparseSimilarity,
+  type SparseEntry,
+  type SparseRow,
+  type SparseSearchHit,
+  type SparseSimilarityName,
+} from "./util/sparse-embeddings.js";
 export { paraphraseMining, type ParaphraseMiningModelOptions } from "./models/paraphrase-mining.js";
 export {
   MultiVectorEncoder,

@@ -15,7 +15,8 @@ import { ROOT } from "./package/npm.js";
 /** package.json "exports" key → the runtime values its entry file (src/<dir>/index.ts) exports. */
 const SURFACE: Record<string, readonly string[]> = {
   ".": [
-    "CrossEncoder", "DenseMatrix", "SbertError", "SentenceTransformer",
+    "CrossEncoder", "DenseMatrix", "SbertError", "SentenceTransformer", "SparseEmbeddings", "SparseEncoder",
+    "sparseSemanticSearch", "sparseSimilarity",
     "communityDetection", "cosSim", "dotScore", "euclideanSim", "manhattanSim", "normalizeEmbeddings",
     "pairwiseCosSim", "pairwiseDotScore", "pairwiseEuclideanSim", "pairwiseManhattanSim",
     "paraphraseMining", "paraphraseMiningEmbeddings", "quantizeEmbeddings", "semanticSearch",
@@ -38,7 +39,10 @@ const SURFACE: Record<string, readonly string[]> = {
   "./server": ["DEFAULT_SERVER_CONFIG", "startServer"],
   "./onnx": ["defaultOnnxFileName", "ensureOnnxModel", "exportClipOnnx", "exportOnnx"],
   "./hub": ["downloadModel", "hubEnv", "progressBar", "resolveModelDir"],
-  "./modules": ["CLIPModel", "Dense", "MultiVectorMask", "Normalize", "POOLING_MODES", "Pooling", "StaticEmbedding", "Transformer", "resolveModuleType", "supportedModelTypes"],
+  "./modules": [
+    "CLIPModel", "Dense", "MultiVectorMask", "Normalize", "POOLING_MODES", "Pooling", "Router", "SparseStaticEmbedding", "SpladePooling", "StaticEmbedding", "Transformer",
+    "resolveModuleType", "supportedModelTypes",
+  ],
   "./tensor": [
     "DenseMatrix", "Rng", "Tensor", "backward", "enableGrad", "isGradEnabled", "noGrad", "setGemmKernel",
     "parseSafetensors", "readSafetensors", "serializeSafetensors", "writeSafetensors",

@@ -29,6 +29,8 @@ export interface EncoderConfig {
   attentionDropoutProb: number;
   /** The whole `config.json` object, for keys only one architecture reads (parsed in that architecture's file). */
   raw: Readonly<Record<string, unknown>>;
+  /** `tie_word_embeddings` (default true): the masked-LM decoder reuses the word embedding table. */
+  tieWordEmbeddings: boolean;
 }
 
 export type Json = Readonly<Record<string, unknown>>;
@@ -89,6 +91,7 @@ export function parseEncoderConfig(raw: unknown): EncoderConfig {
     hiddenDropoutProb: probability(cfg, [distil ? "dropout" : t5 ? "dropout_rate" : "hidden_dropout_prob"]),
     // decoders (Qwen3, Gemma3) and ModernBERT call it attention_dropout
     attentionDropoutProb: probability(cfg, distil ? ["attention_dropout"] : t5 ? ["dropout_rate"] : ["attention_probs_dropout_prob", "attention_dropout"]),
+    tieWordEmbeddings: cfg["tie_word_embeddings"] !== false,
     raw: cfg,
   };
 }

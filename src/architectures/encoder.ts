@@ -47,6 +47,13 @@ export interface Encoder {
   readonly hasClassifier: boolean;
   /** Logits of the sequence-classification head, (batchSize, numLabels), from `forward`'s output. */
   classify(hidden: Tensor, batch: EncoderBatch): Tensor;
+  /** True when the checkpoint carries a masked-LM head (`…ForMaskedLM`). */
+  readonly hasMlmHead: boolean;
+  /**
+   * Vocabulary logits of the masked-LM head (architectures/mlm-head.ts) from `forward`'s output:
+   * (batchSize, seqLen, hidden) → (batchSize, seqLen, vocab). INVALID_MODEL_FILE without a head.
+   */
+  mlmLogits(hidden: Tensor, batch: EncoderBatch): Tensor;
   /**
    * Training mode (`model.train()`): dropout as config.json sets it, drawing from `rng`; `undefined`
    * (the default) is inference mode, where `forward` is exactly the dropout-free computation.

@@ -43,6 +43,7 @@ export function parseForeignConfig(raw: Json): EncoderConfig {
     architecture: Array.isArray(archs) && typeof archs[0] === "string" ? archs[0] : undefined,
     hiddenDropoutProb: 0,
     attentionDropoutProb: 0,
+    tieWordEmbeddings: raw["tie_word_embeddings"] !== false,
     raw,
   };
 }

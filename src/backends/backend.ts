@@ -10,6 +10,8 @@ export interface BackendOutputs {
   tokenEmbeddings?: Tensor;
   /** Sequence-classification logits, (batchSize, numLabels). */
   logits?: Tensor;
+  /** Masked-LM head logits (fill-mask models, SPLADE), (batchSize, seqLen, vocab). */
+  mlmLogits?: Tensor;
   /** Present only when the engine's graph already pools, (batchSize, dim). */
   sentenceEmbedding?: Tensor;
 }
@@ -23,6 +25,10 @@ export interface InferenceBackend {
   readonly name: BackendName;
   /** True when `run` returns logits (a sequence-classification model). */
   readonly producesLogits: boolean;
+  /** True when `run` returns `mlmLogits` (a fill-mask model). */
+  readonly producesMlmLogits?: boolean;
+  /** True when the graph already pools (`sentenceEmbedding`: exported with `--with-pooling`). */
+  readonly poolsInGraph?: boolean;
   /** How many cores `run` keeps busy (so callers know whether one is left for other work). */
   readonly threads: number;
   run(batch: EncoderBatch): Promise<BackendOutputs>;

@@ -9,13 +9,18 @@ export class NativeBackend implements InferenceBackend {
   /** Our kernels run on the calling thread. */
   readonly threads = 1;
 
-  constructor(encoder: Encoder, classify: boolean) {
+  readonly producesMlmLogits: boolean;
+
+  /** `classify`: the classifier's logits; `mlm`: the masked-LM head's vocabulary logits; else hidden states. */
+  constructor(encoder: Encoder, classify: boolean, mlm = false) {
     this.encoder = encoder;
     this.producesLogits = classify;
+    this.producesMlmLogits = mlm;
   }
 
   async run(batch: EncoderBatch): Promise<BackendOutputs> {
     const hidden = this.encoder.forward(batch);
+    if (this.producesMlmLogits) return { mlmLogits: this.encoder.mlmLogits(hidden, batch) };
     return this.producesLogits ? { logits: this.encoder.classify(hidden, batch) } : { tokenEmbeddings: hidden };
   }
 

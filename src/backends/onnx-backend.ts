@@ -68,6 +68,9 @@ export class OnnxBackend implements InferenceBackend {
   readonly name = "onnx";
   readonly path: string;
   readonly producesLogits: boolean;
+  /** True when the `logits` output may be per token (rank 3 or undeclared): a fill-mask graph. */
+  readonly producesMlmLogits: boolean;
+  readonly poolsInGraph: boolean;
   /** Intra-op threads: as asked, else ONNX Runtime's default (one per core). */
   readonly threads: number;
   private readonly ort: OrtModule;
@@ -87,6 +90,8 @@ export class OnnxBackend implements InferenceBackend {
     this.hiddenName = HIDDEN_NAMES.find((n) => session.outputNames.includes(n));
     this.producesLogits = session.outputNames.includes("logits");
     this.feeds = planFeeds(session.inputMetadata, path);
+    this.producesMlmLogits = this.producesLogits && this.outputRank("logits") !== 2;
+    this.poolsInGraph = session.outputNames.includes("sentence_embedding");
     if (!this.hiddenName && !this.producesLogits && !session.outputNames.includes("sentence_embedding")) {
       throw new SbertError("INVALID_MODEL_FILE", `${path}: the ONNX graph has none of the outputs last_hidden_state, token_embeddings, logits, sentence_embedding`);
     }
@@ -101,6 +106,12 @@ export class OnnxBackend implements InferenceBackend {
     const shape = meta?.find((m) => m.name === output)?.shape;
     const last = shape?.[shape.length - 1];
     return typeof last === "number" ? last : undefined;
+  }
+
+  /** The rank the graph declares for `output`, undefined when it declares no shape. */
+  private outputRank(output: string): number | undefined {
+    const meta = (this.session as unknown as { outputMetadata?: { name: string; shape?: readonly (number | string)[] }[] }).outputMetadata;
+    return meta?.find((m) => m.name === output)?.shape?.length;
   }
 
   /** Name of the hidden-state output, if the graph has one. */
@@ -150,7 +161,12 @@ export class OnnxBackend implements InferenceBackend {
       }
       result.tokenEmbeddings = new Tensor(t.data as Float32Array, [batch.batchSize, batch.seqLen, h]);
     }
-    if (this.producesLogits) result.logits = toTensor2d(out["logits"] as Ort.Tensor, batch.batchSize);
+    if (this.producesLogits) {
+      const t = out["logits"] as Ort.Tensor;
+      // a fill-mask graph's logits are per token (B, T, V); a classifier's per row (B, L)
+      if (t.dims.length === 3) result.mlmLogits = new Tensor(t.data as Float32Array, [batch.batchSize, batch.seqLen, Number(t.dims[2])]);
+      else result.logits = toTensor2d(t, batch.batchSize);
+    }
     if (out["sentence_embedding"]) result.sentenceEmbedding = toTensor2d(out["sentence_embedding"], batch.batchSize);
     return result;
   }

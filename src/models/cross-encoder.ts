@@ -84,6 +84,9 @@ export class CrossEncoder {
     checkOptions(opts, MODEL_LOAD_KEYS, "CrossEncoder.load");
     const dir = await resolveModelDir(nameOrPath, hubLoadOptions(opts));
     const found = await folderModelKind(dir);
+    if (found?.kind === "sparse-encoder") {
+      throw new SbertError("INVALID_MODEL_FILE", `${dir} holds a sparse encoder (${found.because}), not a cross-encoder: load it with SparseEncoder.load`);
+    }
     if (found?.kind === "sentence-transformer") {
       throw new SbertError(
         "INVALID_MODEL_FILE",

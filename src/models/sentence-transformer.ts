@@ -148,6 +148,9 @@ export class SentenceTransformer {
     checkOptions(opts, LOAD_KEYS, "SentenceTransformer.load");
     const dir = await resolveModelDir(nameOrPath, hubLoadOptions(opts));
     const found = await folderModelKind(dir);
+    if (found?.kind === "sparse-encoder") {
+      throw new SbertError("INVALID_MODEL_FILE", `${dir} holds a sparse encoder (${found.because}), not a dense bi-encoder: load it with SparseEncoder.load (CLI: sbert encode writes its sparse rows)`);
+    }
     if (found?.kind === "cross-encoder") {
       throw new SbertError(
         "INVALID_MODEL_FILE",

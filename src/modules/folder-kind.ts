@@ -1,8 +1,8 @@
 /**
  * The one answer to "is this folder a bi-encoder or a cross-encoder", from the files it holds:
  *
- * 1. `config_sentence_transformers.json` `model_type` (`CrossEncoder` / `SentenceTransformer`, v4+;
- *    `MultiVectorEncoder`, v6);
+ * 1. `config_sentence_transformers.json` `model_type` (`CrossEncoder` / `SentenceTransformer` /
+ *    `SparseEncoder`, v4+; `MultiVectorEncoder`, v6);
  * 2. `sentence_bert_config.json` `transformer_task: sequence-classification` (the 5.4+ layout);
  * 3. `modules.json` without either of those: a bi-encoder (old cross-encoders never had one);
  * 4. a plain Hugging Face folder whose config.json `architectures` names a
@@ -21,7 +21,7 @@ import { join } from "node:path";
 import { pathExists } from "../io/exists.js";
 import { type JsonObject, readJsonObject } from "../io/json-file.js";
 
-export type ModelKind = "sentence-transformer" | "cross-encoder" | "multi-vector-encoder";
+export type ModelKind = "sentence-transformer" | "cross-encoder" | "sparse-encoder" | "multi-vector-encoder";
 
 export interface FolderKind {
   kind: ModelKind;
@@ -40,6 +40,7 @@ export async function folderModelKind(dir: string): Promise<FolderKind | undefin
   const modelType = st?.["model_type"];
   if (modelType === "CrossEncoder") return { kind: "cross-encoder", because: 'config_sentence_transformers.json says model_type "CrossEncoder"' };
   if (modelType === "MultiVectorEncoder") return { kind: "multi-vector-encoder", because: 'config_sentence_transformers.json says model_type "MultiVectorEncoder"' };
+  if (modelType === "SparseEncoder") return { kind: "sparse-encoder", because: 'config_sentence_transformers.json says model_type "SparseEncoder"' };
   if (modelType === "SentenceTransformer") return { kind: "sentence-transformer", because: 'config_sentence_transformers.json says model_type "SentenceTransformer"' };
   if (sb?.["transformer_task"] === "sequence-classification") {
     return { kind: "cross-encoder", because: 'sentence_bert_config.json says transformer_task "sequence-classification"' };

@@ -12,8 +12,8 @@ import type { PipelineModule } from "./module.js";
  */
 export interface InputModule extends PipelineModule {
   readonly tokenizer: TextTokenizer;
-  /** What the module outputs: embeddings, or a classification head's logits. */
-  readonly task: "feature-extraction" | "sequence-classification";
+  /** What the module outputs: embeddings, a classification head's logits, or masked-LM vocabulary logits per token. */
+  readonly task: "feature-extraction" | "sequence-classification" | "fill-mask";
   /** Longest token sequence the module reads (`Infinity`: no truncation); setting it may be refused. */
   maxSeqLength: number;
   /** Threads the module's compute uses (the batch planner overlaps tokenizing only when a core is left). */

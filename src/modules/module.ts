@@ -20,8 +20,11 @@ export interface Features {
   scores?: Tensor;
   /** Tokens at the start of every row that belong to the prompt (for `include_prompt: false`). */
   promptLength?: number;
-  /** What the texts are encoded as (Python's `task` forward kwarg; multi-vector models). */
-  task?: EncodeTask;
+  /**
+   * What the texts are encoded as (Python's `task` forward kwarg): a multi-vector model's `query` /
+   * `document`, or the route a Router takes (`query`, `document`, ...); undefined = its default route.
+   */
+  task?: string;
   /** (batchSize × seqLen) 1 where query expansion put its token (Transformer.tokenizeTask). */
   queryExpansionPositions?: Uint8Array;
   /**
@@ -48,12 +51,13 @@ export interface PoolingSpec {
  * build a graph themselves, so modules/ knows nothing of ONNX.
  */
 export type ExportSpec =
-  | { kind: "encoder"; config: EncoderConfig; params: ParamStore; task: "feature-extraction" | "sequence-classification" }
+  | { kind: "encoder"; config: EncoderConfig; params: ParamStore; task: "feature-extraction" | "sequence-classification" | "fill-mask" }
   | { kind: "pooling"; config: PoolingSpec }
   | { kind: "dense"; weight: Tensor; bias: Tensor | undefined; activation: ActivationName; tokenLevel: boolean }
   | { kind: "normalize"; tokenLevel?: true }
   /** MultiVectorMask: runs outside the graph, on the ids and masks the caller already has. */
-  | { kind: "scoring-mask" };
+  | { kind: "scoring-mask" }
+  | { kind: "splade"; strategy: "max" | "sum"; activation: "relu" | "log1p_relu" };
 
 /** How a module saves files it does not hold in memory (config.json, tokenizer files). */
 export interface ModuleSaveOptions {
@@ -115,4 +119,11 @@ export interface PipelineModule {
    * cannot be (a Dense from token to sentence embeddings; a Transformer not on the native backend).
    */
   exportSpec?(): ExportSpec;
+  /**
+   * The modules a batch of `task` runs through inside this one (a Router: its route; undefined =
+   * the default route); INVALID_INPUT for a task it has no route for. Absent on other modules.
+   */
+  route?(task?: string): readonly PipelineModule[];
+  /** The route names `route` accepts (a Router's); absent on other modules. */
+  readonly routeNames?: readonly string[];
 }

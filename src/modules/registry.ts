@@ -5,6 +5,9 @@ import type { PipelineModule } from "./module.js";
 import { MultiVectorMask } from "./multi-vector-mask.js";
 import { Normalize } from "./normalize.js";
 import { Pooling } from "./pooling.js";
+import { Router } from "./router.js";
+import { SparseStaticEmbedding } from "./sparse-static-embedding.js";
+import { SpladePooling } from "./splade-pooling.js";
 import { StaticEmbedding } from "./static-embedding.js";
 import { Transformer, type TransformerOptions } from "./transformer.js";
 import { isClipConfig } from "../architectures/clip-config.js";
@@ -19,6 +22,10 @@ const LOADERS: Record<string, Loader> = {
   Dense: (dir) => Dense.load(dir),
   Normalize: (dir) => Normalize.load(dir),
   StaticEmbedding: (dir) => StaticEmbedding.load(dir),
+  MLMTransformer: (dir, opts) => Transformer.load(dir, { ...opts, defaultTask: "fill-mask" }, "MLMTransformer"),
+  SpladePooling: (dir) => SpladePooling.load(dir),
+  SparseStaticEmbedding: (dir) => SparseStaticEmbedding.load(dir),
+  Router: (dir, opts) => Router.load(dir, opts, loadModule),
   MultiVectorMask: (dir) => MultiVectorMask.load(dir),
   // --- clipmodel ---
   CLIPModel: (dir, opts) => CLIPModel.load(dir, opts),
@@ -36,7 +43,10 @@ const PACKAGE_OF: Readonly<Record<string, string>> = {
  * `sentence_transformers.base.modules.transformer.Transformer`, `...dense.Dense`,
  * `...normalize.Normalize`, `...static_embedding.StaticEmbedding`) and v6
  * (`sentence_transformers.base.modules.Transformer`, ...); the v6 multi-vector
- * `sentence_transformers.multi_vector_encoder.modules.multi_vector_mask.MultiVectorMask`.
+ * `sentence_transformers.multi_vector_encoder.modules.multi_vector_mask.MultiVectorMask`; the
+ * sparse-encoder modules likewise (`sentence_transformers.sparse_encoder.models.SpladePooling`, 5.0–5.3;
+ * `sentence_transformers.sparse_encoder.modules.splade_pooling.SpladePooling`, 5.4+;
+ * `sentence_transformers.base.modules.router.Router`).
  * These strings are public API: add spellings, never remove one.
  */
 const KNOWN_TYPES: ReadonlyMap<string, string> = new Map(
@@ -56,6 +66,10 @@ const KNOWN_TYPES: ReadonlyMap<string, string> = new Map(
       `sentence_transformers.sentence_transformer.models.${cls}.${cls}`,
       `sentence_transformers.cross_encoder.modules.${cls}`,
       `sentence_transformers.cross_encoder.modules.${file}.${cls}`,
+      `sentence_transformers.sparse_encoder.models.${cls}`,
+      `sentence_transformers.sparse_encoder.models.${cls}.${cls}`,
+      `sentence_transformers.sparse_encoder.modules.${cls}`,
+      `sentence_transformers.sparse_encoder.modules.${file}.${cls}`,
     ].map((t) => [t, cls] as const);
   }),
 );

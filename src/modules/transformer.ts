@@ -25,8 +25,11 @@ import { loadParamStore, weightFiles } from "./weights.js";
 
 export type { TextInput } from "../tokenizers/text-tokenizer.js";
 
-/** `transformer_task` of sentence_bert_config.json: embeddings, or a classification head's logits. */
-export type TransformerTask = "feature-extraction" | "sequence-classification";
+/**
+ * `transformer_task` of sentence_bert_config.json: embeddings, a classification head's logits,
+ * or the masked-LM head's vocabulary logits per token (`fill-mask`: SPLADE's MLMTransformer).
+ */
+export type TransformerTask = "feature-extraction" | "sequence-classification" | "fill-mask";
 
 export interface TransformerOptions extends BackendOptions {
   /** Overrides `max_seq_length` / `model_max_length`. */
@@ -59,7 +62,8 @@ export type OnnxGraphSource = (
  * head's raw logits).
  */
 export class Transformer implements InputModule {
-  readonly typeName = "Transformer";
+  /** `Transformer`, or `MLMTransformer` when loaded through that module type (modules/mlm-transformer.ts). */
+  readonly typeName: string;
   readonly tokenizer: TextTokenizer;
   readonly config: EncoderConfig;
   readonly backend: InferenceBackend;
@@ -81,8 +85,9 @@ export class Transformer implements InputModule {
     tokenizer: TextTokenizer,
     config: EncoderConfig,
     engine: LoadedEngine,
-    opts: { task: TransformerTask; maxSeqLength: number; doLowerCase: boolean; sourceDir: string; taskLengths?: TaskLengths },
+    opts: { task: TransformerTask; maxSeqLength: number; doLowerCase: boolean; sourceDir: string; taskLengths?: TaskLengths; typeName?: string },
   ) {
+    this.typeName = opts.typeName ?? "Transformer";
     this.tokenizer = tokenizer;
     this.config = config;
     this.engine = engine;
@@ -117,7 +122,7 @@ export class Transformer implements InputModule {
    * backend: model.safetensors (native) or onnx/<onnxFile> (onnx; default model.onnx).
    * `auto` takes ONNX Runtime when it loads and the folder has the ONNX file, else native.
    */
-  static async load(dir: string, opts: TransformerOptions = {}): Promise<Transformer> {
+  static async load(dir: string, opts: TransformerOptions = {}, typeName = "Transformer"): Promise<Transformer> {
     const stConfig = (await readJsonObject(dir, "sentence_bert_config.json", { optional: true })) ?? {};
     const raw = await readJsonObject(dir, "config.json");
     const native = isNativeModelType(typeof raw["model_type"] === "string" ? raw["model_type"] : "");
@@ -130,12 +135,16 @@ export class Transformer implements InputModule {
     if (task === "sequence-classification" && !engine.backend.producesLogits) {
       throw new SbertError("INVALID_MODEL_FILE", `${dir}: transformer_task is sequence-classification but the model has no classifier head`);
     }
+    if (task === "fill-mask" && !engine.backend.producesMlmLogits && !engine.backend.poolsInGraph) {
+      throw new SbertError("INVALID_MODEL_FILE", `${dir}: transformer_task is fill-mask but the ${engine.backend.name} backend's model has no masked-LM head`);
+    }
     return new Transformer(tokenizer, config, engine, {
       task,
       maxSeqLength: opts.maxSeqLength ?? resolveMaxSeqLength(stConfig, tokenizer.modelMaxLength, config, maxPositions),
       doLowerCase: stConfig["do_lower_case"] === true,
       sourceDir: dir,
       taskLengths: parseTaskLengths(stConfig, join(dir, "sentence_bert_config.json")),
+      typeName,
     });
   }
 
@@ -154,6 +163,15 @@ export class Transformer implements InputModule {
    */
   getConfigDict(): Record<string, unknown> {
     if (this.task === "feature-extraction") return { max_seq_length: this.maxSeqLength, do_lower_case: this.doLowerCase, ...taskLengthsConfig(this.taskLengths) };
+    if (this.task === "fill-mask") {
+      return {
+        transformer_task: "fill-mask",
+        modality_config: { text: { method: "forward", method_output_name: "logits" } },
+        module_output_name: "token_embeddings",
+        max_seq_length: this.maxSeqLength,
+        do_lower_case: this.doLowerCase,
+      };
+    }
     return {
       transformer_task: "sequence-classification",
       modality_config: { text: { method: "forward", method_output_name: "logits" } },
@@ -265,10 +283,17 @@ export class Transformer implements InputModule {
     if (this.disposed) throw new SbertError("INVALID_OPERATION", "this model was disposed; load it again to use it");
     const out = await this.backend.run(features.batch);
     if (this.task === "sequence-classification") return { ...features, ...(out.logits ? { scores: out.logits } : {}) };
+    if (this.task === "fill-mask") {
+      // a graph exported with --with-pooling (SpladePooling baked in) already gives the sparse rows
+      if (!out.mlmLogits && out.sentenceEmbedding) return { ...features, sentenceEmbedding: out.sentenceEmbedding };
+      return { ...features, ...(out.mlmLogits ? { tokenEmbeddings: out.mlmLogits } : {}) };
+    }
     return { ...features, ...(out.tokenEmbeddings ? { tokenEmbeddings: out.tokenEmbeddings } : {}) };
   }
 
+  /** Hidden size; the vocabulary size for fill-mask (its token "embeddings" are vocabulary logits). */
   outputDimension(): number {
+    if (this.task === "fill-mask") return this.config.vocabSize;
     return this.config.hiddenSize;
   }
 }
@@ -306,7 +331,7 @@ async function createBackend(dir: string, config: EncoderConfig, task: Transform
     return graph.own ? { backend, ownGraph: graph.own } : { backend };
   }
   const encoder = createEncoder(config, await loadParamStore(dir));
-  return { backend: new NativeBackend(encoder, task === "sequence-classification" && encoder.hasClassifier), encoder };
+  return { backend: new NativeBackend(encoder, task === "sequence-classification" && encoder.hasClassifier, task === "fill-mask" && encoder.hasMlmHead), encoder };
 }
 
 /**
@@ -351,8 +376,8 @@ async function onnxGraphFor(dir: string, task: TransformerTask, opts: Transforme
 export function storedTransformerTask(stConfig: JsonObject): TransformerTask | undefined {
   const raw = stConfig["transformer_task"];
   if (raw === undefined) return undefined;
-  if (raw === "feature-extraction" || raw === "sequence-classification") return raw;
-  throw new SbertError("UNSUPPORTED_FORMAT", `transformer_task "${String(raw)}" is not supported; use feature-extraction or sequence-classification`);
+  if (raw === "feature-extraction" || raw === "sequence-classification" || raw === "fill-mask") return raw;
+  throw new SbertError("UNSUPPORTED_FORMAT", `transformer_task "${String(raw)}" is not supported; use feature-extraction, sequence-classification or fill-mask`);
 }
 
 /**

@@ -9,7 +9,7 @@ import { seqLenOf } from "./graph-ops.js";
  * The modules after the Transformer that `--with-pooling` bakes into the graph, in pipeline order:
  * what each reports (`exportSpec`), a Dense with the initializer name of its weights.
  */
-export type PostModule = Exclude<ExportSpec, { kind: "encoder" | "dense" }> | (Extract<ExportSpec, { kind: "dense" }> & { key: string });
+export type PostModule = Exclude<ExportSpec, { kind: "encoder" | "dense" | "splade" }> | (Extract<ExportSpec, { kind: "dense" }> & { key: string });
 
 /** Value names of the pooled graph's two results. */
 export interface PooledOutputs {

@@ -6,6 +6,8 @@ import { packageVersion } from "../package-version.js";
 import type { PipelineModule } from "../modules/module.js";
 import { Transformer, type TransformerTask } from "../modules/transformer.js";
 import { firstTokenHead } from "../architectures/encoder-layer.js";
+import { mlmHead } from "../architectures/mlm-head.js";
+import { spladeGraph } from "./export-splade.js";
 import { type EncoderInputs, GraphOps } from "./graph-ops.js";
 import { poolingGraph } from "./export-pooling.js";
 import { DataType, IR_VERSION, type ModelSpec, OPSET } from "./graph.js";
@@ -64,6 +66,8 @@ export type ExportableModel = string | readonly PipelineModule[] | { readonly mo
  * Inputs (int64, [batch_size, sequence_length]): `input_ids`, `attention_mask`, and
  * `token_type_ids` for BERT only (as Optimum exports). Outputs: `last_hidden_state`
  * [batch_size, sequence_length, H]; for sequence classification `logits` [batch_size, labels];
+ * for fill-mask (SPLADE) `logits` [batch_size, sequence_length, vocab], or with pooling the
+ * SpladePooling output `sentence_embedding` [batch_size, vocab];
  * with pooling `token_embeddings` and `sentence_embedding` [batch_size, D] (a multi-vector model:
  * `token_embeddings` after its token-level Dense and Normalize only; the scoring mask and MaxSim
  * run outside the graph). Opset 17.
@@ -94,7 +98,11 @@ function onnxModelOf(modules: readonly PipelineModule[], opts: ExportOnnxOptions
   // the architecture's one definition, lowered to ONNX nodes
   const ops = new GraphOps(b, inputs);
   const hidden = src.arch.forward(ops, src.weights, c);
-  if (src.task === "sequence-classification" && src.weights.head) {
+  if (src.task === "fill-mask" && src.mlm) {
+    const logits = mlmHead(ops, hidden, src.mlm);
+    if (src.splade) b.output(spladeGraph(b, logits, inputs.attentionMask, src.splade), "sentence_embedding", DataType.FLOAT, ["batch_size", c.vocabSize]);
+    else b.output(logits, "logits", DataType.FLOAT, ["batch_size", "sequence_length", c.vocabSize]);
+  } else if (src.task === "sequence-classification" && src.weights.head) {
     b.output(firstTokenHead(ops, hidden, src.weights.head), "logits", DataType.FLOAT, ["batch_size", c.numLabels]);
   } else if (opts.withPooling) {
     const pooled = poolingGraph(b, hidden, c.hiddenSize, inputs.attentionMask, inputs.inputIds, src.postModules);

@@ -12,14 +12,16 @@ import { join } from "node:path";
 import { hubLoadOptions, resolveModelDir } from "../hub/model-dir.js";
 import { CrossEncoder } from "../models/cross-encoder.js";
 import { SentenceTransformer } from "../models/sentence-transformer.js";
+import { SparseEncoder } from "../models/sparse-encoder.js";
 import { folderModelKind } from "../modules/folder-kind.js";
 
 export type ServedModel =
   | { kind: "embedding"; id: string; dir: string; model: SentenceTransformer; pooling: string }
-  | { kind: "reranker" | "classifier"; id: string; dir: string; model: CrossEncoder; labels: readonly string[] };
+  | { kind: "reranker" | "classifier"; id: string; dir: string; model: CrossEncoder; labels: readonly string[] }
+  | { kind: "sparse"; id: string; dir: string; model: SparseEncoder };
 
 /** Which class loads the model: what `loadServedModel` decided, passed on to worker threads. */
-export type ModelClass = "sentence-transformer" | "cross-encoder";
+export type ModelClass = "sentence-transformer" | "cross-encoder" | "sparse-encoder";
 
 /** The compute engine the library should use (`auto`: ONNX when the folder has one and ONNX Runtime loads). */
 export type BackendChoice = "auto" | "native" | "onnx";
@@ -54,6 +56,8 @@ export async function loadServedModel(source: string, opts: LoadServedOptions = 
   let served: ServedModel;
   if (modelClass === "cross-encoder") {
     served = await crossEncoder(source, dir, await CrossEncoder.load(dir, loadOpts));
+  } else if (modelClass === "sparse-encoder") {
+    served = { kind: "sparse", id: source, dir, model: await SparseEncoder.load(dir, loadOpts) };
   } else {
     const st = await SentenceTransformer.load(dir, loadOpts);
     served = { kind: "embedding", id: source, dir, model: st, pooling: poolingName(st) };
@@ -65,7 +69,7 @@ export async function loadServedModel(source: string, opts: LoadServedOptions = 
 
 /** The class that loads this model in a worker thread. */
 export function modelClassOf(served: ServedModel): ModelClass {
-  return served.kind === "embedding" ? "sentence-transformer" : "cross-encoder";
+  return served.kind === "embedding" ? "sentence-transformer" : served.kind === "sparse" ? "sparse-encoder" : "cross-encoder";
 }
 
 /** Longest input in tokens (special tokens included); longer inputs are truncated or refused. */

@@ -21,6 +21,7 @@ import type { BatchQueue } from "./queue.js";
 import { embed, embedAll, openaiEmbeddings, similarity } from "./routes-embed.js";
 import { decode, tokenize } from "./routes-info.js";
 import { predict, rerank } from "./routes-rerank.js";
+import { embedSparse } from "./routes-sparse.js";
 
 /** What a loaded server serves with: the lifecycle's resources. */
 export interface Loaded {
@@ -47,6 +48,7 @@ const post = (handler: Handler, openai = false): Route => ({ method: "POST", aut
 const ROUTES: ReadonlyMap<string, readonly Route[]> = new Map([
   ["/embed", [post(embed)]],
   ["/embed_all", [post(embedAll)]],
+  ["/embed_sparse", [post(embedSparse)]],
   ["/similarity", [post(similarity)]],
   ["/v1/embeddings", [post(openaiEmbeddings, true)]],
   ["/embeddings", [post(openaiEmbeddings, true)]],

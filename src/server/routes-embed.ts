@@ -7,6 +7,7 @@ import { type Handler, type RouteContext, compute, json, requireEmbedding } from
 import { ApiError } from "./errors.js";
 import type { Timing } from "./http-io.js";
 import type { QueueItem } from "./queue.js";
+import { embedOnSparse } from "./routes-sparse.js";
 import { measureInputs, resolvePrompt } from "./tokenization.js";
 import {
   type Body,
@@ -67,6 +68,7 @@ const rows = (o: WorkOutput): number[][] => Array.from({ length: o.rows }, (_, r
 
 /** POST /embed → `[[f32, ...], ...]`, one embedding per input (normalized unless `normalize: false`). */
 export const embed: Handler = async (ctx, raw) => {
+  if (ctx.served.kind === "sparse") return embedOnSparse(ctx, requireObject(raw));
   requireEmbedding(ctx.served);
   const body = requireObject(raw);
   const { inputs, single } = readEmbedInputs(body, "inputs", ctx.config.maxClientBatchSize);
@@ -83,6 +85,7 @@ export const embed: Handler = async (ctx, raw) => {
 
 /** POST /embed_all → `[[[f32, ...], ...], ...]`: every input's token embeddings (padding excluded). */
 export const embedAll: Handler = async (ctx, raw) => {
+  if (ctx.served.kind === "sparse") throw new ApiError("backend", "`embed_all` is not available for SPLADE models");
   requireEmbedding(ctx.served);
   const body = requireObject(raw);
   const { inputs, single } = readEmbedInputs(body, "inputs", ctx.config.maxClientBatchSize);

@@ -77,9 +77,9 @@ export const decode: Handler = (ctx, raw) => {
 
 /** GET /info → TEI's Info: model, type and the router's limits. */
 export function info(served: ServedModel, config: { maxConcurrentRequests: number; maxBatchTokens: number; maxClientBatchSize: number; autoTruncate: boolean; workers: number }, version: string): Handler {
-  const labels = served.kind === "embedding" ? [] : served.labels;
+  const labels = served.kind === "reranker" || served.kind === "classifier" ? served.labels : [];
   const classifier = { id2label: Object.fromEntries(labels.map((l, i) => [String(i), l])), label2id: Object.fromEntries(labels.map((l, i) => [l, i])) };
-  const modelType = served.kind === "embedding" ? { embedding: { pooling: served.pooling } } : { [served.kind]: classifier };
+  const modelType = served.kind === "embedding" ? { embedding: { pooling: served.pooling } } : served.kind === "sparse" ? { embedding: { pooling: "splade" } } : { [served.kind]: classifier };
   return () =>
     json({
       model_id: served.id,

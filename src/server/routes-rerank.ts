@@ -44,7 +44,7 @@ export const rerank: Handler = async (ctx, raw) => {
  */
 export const predict: Handler = async (ctx, raw) => {
   const served = ctx.served;
-  if (served.kind === "embedding") throw new ApiError("backend", "Model is not a classifier model");
+  if (served.kind === "embedding" || served.kind === "sparse") throw new ApiError("backend", "Model is not a classifier model");
   const body = requireObject(raw);
   const { pairs, single } = readPredictInputs(body, ctx.config.maxClientBatchSize);
   checkTruncationDirection(body);

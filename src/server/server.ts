@@ -25,6 +25,7 @@ import { type Loaded, createRequestHandler } from "./router.js";
 import { embed } from "./routes-embed.js";
 import { info } from "./routes-info.js";
 import { predict, rerank } from "./routes-rerank.js";
+import { embedSparse } from "./routes-sparse.js";
 import { WorkerPoolBackend } from "./worker-pool.js";
 import { packageVersion } from "../package-version.js";
 
@@ -121,7 +122,7 @@ async function load(cfg: ServerConfig, opts: StartOptions, metrics: ServerMetric
       : await WorkerPoolBackend.start(init, engine === "onnx" ? 1 : (cfg.threads ?? 1));
   try {
     const queue = new BatchQueue(backend, { maxBatchTokens: cfg.maxBatchTokens }, metrics);
-    const fallback = served.kind === "embedding" ? embed : served.kind === "reranker" ? rerank : predict;
+    const fallback = served.kind === "embedding" ? embed : served.kind === "sparse" ? embedSparse : served.kind === "reranker" ? rerank : predict;
     const handlers = { info: info(served, { ...cfg, workers: backend.capacity }, packageVersion()), default: fallback };
     return { served, backend, queue, handlers };
   } catch (e) {

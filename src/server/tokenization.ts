@@ -22,7 +22,7 @@ export interface Measured {
 
 /** The prompt text `encode` will prepend: the named one, else the model's default, else none. */
 export function resolvePrompt(served: ServedModel, promptName: string | undefined): string {
-  if (served.kind !== "embedding") {
+  if (served.kind !== "embedding" && served.kind !== "sparse") {
     if (promptName !== undefined) throw new ApiError("validation", "`prompt_name` is not available: this model has no prompts");
     return "";
   }
@@ -36,7 +36,7 @@ export function resolvePrompt(served: ServedModel, promptName: string | undefine
  * texts are cut to the prefix truncation needs (`TextTokenizer.truncationPrefixes`), so the model
  * thread tokenizes what the limit can use, not a 2 MB text, and gets the same ids.
  */
-export function measureInputs(served: ServedModel & { kind: "embedding" }, inputs: readonly EmbedInput[], prompt: string, truncate: boolean): { inputs: EmbedInput[]; measured: Measured[] } {
+export function measureInputs(served: ServedModel & { kind: "embedding" | "sparse" }, inputs: readonly EmbedInput[], prompt: string, truncate: boolean): { inputs: EmbedInput[]; measured: Measured[] } {
   const limit = maxInputLength(served);
   const vocab = served.model.transformer.config.vocabSize;
   const out: EmbedInput[] = [];

@@ -13,7 +13,7 @@ import { normalizeEmbeddings } from "../util/index.js";
 import { requireFiniteRows } from "../models/non-finite.js";
 import type { ServedModel } from "./model.js";
 
-export type WorkOp = "embed" | "embed_ids" | "embed_all" | "predict";
+export type WorkOp = "embed" | "embed_ids" | "embed_all" | "predict" | "embed_sparse";
 
 /** The options of a group; inputs with equal specs may share a library call. */
 export interface WorkSpec {
@@ -79,13 +79,19 @@ export function specKey(spec: WorkSpec): string {
 export async function executeGroup(served: ServedModel, group: WorkGroup): Promise<WorkOutput[]> {
   const { spec, inputs } = group;
   if (spec.op === "predict") {
-    if (served.kind === "embedding") throw new SbertError("INVALID_OPERATION", "Model is not a classifier model");
+    if (served.kind === "embedding" || served.kind === "sparse") throw new SbertError("INVALID_OPERATION", "Model is not a classifier model");
     const ce = served.model;
     const opts = spec.rawScores ? { activation: "identity" as const } : { applySoftmax: ce.numLabels > 1 };
     const scores = await ce.predict(inputs as [string, string][], { ...opts, batchSize: LIBRARY_BATCH_SIZE });
     const cols = ce.numLabels;
     const data = scores instanceof Float32Array ? scores : scores.data;
     return inputs.map((_, i) => ({ data: data.slice(i * cols, (i + 1) * cols), rows: 1, cols }));
+  }
+  if (spec.op === "embed_sparse") {
+    if (served.kind !== "sparse") throw new SbertError("INVALID_OPERATION", "Model is not an embedding model with SPLADE pooling");
+    // one dense vocabulary-sized row per input (transferable from a worker thread); the route sparsifies
+    const dense = (await served.model.encode(inputs as string[], { batchSize: LIBRARY_BATCH_SIZE, ...prompt(spec) })).toDense();
+    return inputs.map((_, i) => ({ data: dense.data.slice(i * dense.cols, (i + 1) * dense.cols), rows: 1, cols: dense.cols }));
   }
   if (served.kind !== "embedding") throw new SbertError("INVALID_OPERATION", "Model is not an embedding model");
   const st = served.model;
@@ -143,8 +149,8 @@ async function embedIds(served: ServedModel & { kind: "embedding" }, rows: numbe
 export async function isBatchInvariant(served: ServedModel): Promise<boolean> {
   const long = "The quick brown fox jumps over the lazy dog, then runs far away into the forest and hides there until night falls. ".repeat(40);
   const texts = ["a", "The quick brown fox jumps over the lazy dog.", "Hello, world!", long, "Numbers 12345 and 3.14159", ""];
-  const spec: WorkSpec = served.kind === "embedding" ? { op: "embed", normalize: true } : { op: "predict", rawScores: true };
-  const inputs: WorkInput[] = served.kind === "embedding" ? texts : texts.map((t) => [t, "a query"] as const);
+  const spec: WorkSpec = served.kind === "embedding" ? { op: "embed", normalize: true } : served.kind === "sparse" ? { op: "embed_sparse" } : { op: "predict", rawScores: true };
+  const inputs: WorkInput[] = served.kind === "embedding" || served.kind === "sparse" ? texts : texts.map((t) => [t, "a query"] as const);
   const together = await executeGroup(served, { spec, inputs });
   for (let i = 0; i < inputs.length; i++) {
     const [alone] = await executeGroup(served, { spec, inputs: [inputs[i] as WorkInput] });

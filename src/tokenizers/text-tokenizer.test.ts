@@ -120,7 +120,8 @@ describe("fixture discovery", () => {
     const tok = await load(f.dir);
     // a folder without tokenizer_config.json (StaticEmbedding's: tokenizer.json only) has no model_max_length
     expect(tok.modelMaxLength).toBe(existsSync(path.join(f.dir, "tokenizer_config.json")) ? maxLengthOf(f.golden) : undefined);
-    const side = (f.golden["batch_tokenize"] as Json | undefined)?.["padding_side"] ?? f.golden["padding_side"] ?? "right";
+    const golden = (f.golden ?? {}) as Json;
+    const side = (golden["batch_tokenize"] as Json | undefined)?.["padding_side"] ?? golden["padding_side"] ?? "right";
     expect(tok.paddingSide).toBe(side);
   });
 });

@@ -265,6 +265,11 @@ export class TextTokenizer {
     return rows;
   }
 
+  /** The vocabulary entry of `id` (`##ing`, `[CLS]`), as `convert_ids_to_tokens`; undefined outside the vocabulary. */
+  idToToken(id: number): string | undefined {
+    return this.tokenizer.id_to_token(id) ?? undefined;
+  }
+
   /**
    * Turns ids back into text (for display; not an exact inverse). Unknown ids are skipped.
    * @throws SbertError INVALID_INPUT for ids that are not non-negative integers

@@ -28,7 +28,8 @@ export function allFixtures(): Fixture[] {
 /**
  * Bi-encoder fixtures: a model folder whose golden holds `embeddings`. The CLIP fixtures (goldens
  * with `text_embeddings` / `image_embeddings`) are left out on purpose: their image rows need the
- * image preprocessing, so test/clip-model.golden.test.ts checks them.
+ * image preprocessing, so test/clip-model.golden.test.ts checks them; sparse encoders hold
+ * `*sparse_embeddings` and are not picked either.
  */
 export function biEncoderFixtures(): Fixture[] {
   return allFixtures().filter((f) => Array.isArray(f.golden["embeddings"]) && existsSync(join(f.dir, "config.json")));
@@ -37,6 +38,11 @@ export function biEncoderFixtures(): Fixture[] {
 /** Multi-vector (ColBERT) fixtures: a model folder whose golden holds per-token query embeddings. */
 export function multiVectorFixtures(): Fixture[] {
   return allFixtures().filter((f) => Array.isArray(f.golden["query_token_embeddings"]) && existsSync(join(f.dir, "config.json")));
+}
+
+/** Sparse-encoder fixtures (SPLADE, inference-free): golden sparse rows instead of dense `embeddings`. */
+export function sparseEncoderFixtures(): Fixture[] {
+  return allFixtures().filter((f) => Object.keys(f.golden).some((k) => k.endsWith("sparse_embeddings")) && existsSync(join(f.dir, "modules.json")));
 }
 
 /** Cross-encoder fixtures: a model folder whose golden holds pair logits. */

@@ -11,6 +11,7 @@ import { formatNumberArray } from "../json-format.js";
 import { type CliModelOptions, loadSentenceTransformer, requirePromptName } from "../model.js";
 import { encodeMultiVector, multiVectorFolder } from "./multi-vector.js";
 import { RowSpool } from "../row-spool.js";
+import { encodeSparse, sparseModelDir } from "./encode-sparse.js";
 import { type StreamedTexts, chunkProgress, runStreamed } from "../streamed-texts.js";
 import type { ChunkLimits } from "../text-input.js";
 import { TEXT_INPUT_HELP, batchSizeOption, inputFormatOption, inputOption, withModelOptions, outputOption, parsePositiveInt } from "../options.js";
@@ -30,6 +31,7 @@ interface EncodeCliOptions extends CliModelOptions {
   precision: Precision;
   outputValue: OutputValue;
   chunkSize?: number;
+  maxActiveDims?: number;
   task?: "query" | "document";
 }
 
@@ -64,6 +66,8 @@ export function registerEncode(program: Command, io: CliIo): void {
         parsePositiveInt,
       ),
     )
+    .addOption(new Option("--max-active-dims <n>", "sparse models: keep only the n largest values per row").argParser(parsePositiveInt))
+    .addOption(new Option("--task <task>", "query or document: a Router model's route (sparse models), else the query / document prompt").choices(["query", "document"]))
     .addHelpText("after", TEXT_INPUT_HELP)
     .action(async (opts: EncodeCliOptions) => encode(opts, io));
 }
@@ -87,9 +91,17 @@ async function encode(opts: EncodeCliOptions, io: CliIo): Promise<void> {
   await runStreamed(opts, io, limits, async (texts, out) => {
     const multiVector = await multiVectorFolder(opts.model, opts, io);
     if (multiVector !== undefined) return encodeMultiVector(multiVector, opts, texts, out, io);
-    if (opts.task !== undefined) throw new UsageError("--task applies to multi-vector (ColBERT) models; this model embeds each text as one vector (use --prompt-name query / document)");
+    const sparseDir = await sparseModelDir(opts, io);
+    if (sparseDir !== undefined) {
+      if (opts.normalize || opts.truncateDim !== undefined || opts.precision !== "float32" || tokens) {
+        throw new UsageError("--normalize, --truncate-dim, --precision and --output-value apply to dense models; this is a sparse model (it writes {indices, values} rows)");
+      }
+      return encodeSparse(sparseDir, opts, io, texts, out);
+    }
+    if (opts.maxActiveDims !== undefined) throw new UsageError("--max-active-dims applies to sparse models only");
     const model = await loadSentenceTransformer(opts.model, opts, io);
     requirePromptName(model, opts.promptName, "--prompt-name");
+    const promptName = opts.promptName ?? (opts.task !== undefined && opts.prompt === undefined ? taskPromptName(model, opts.task) : undefined);
     const fullDim = model.fullEmbeddingDimension();
     if (opts.truncateDim !== undefined && opts.truncateDim > fullDim) {
       throw new UsageError(`--truncate-dim ${opts.truncateDim} is larger than the model's embedding dimension ${fullDim}`);
@@ -98,7 +110,7 @@ async function encode(opts: EncodeCliOptions, io: CliIo): Promise<void> {
     const encodeOpts: EncodeOptions = {
       batchSize: opts.batchSize,
       ...(opts.normalize ? { normalizeEmbeddings: true } : {}),
-      ...(opts.promptName !== undefined ? { promptName: opts.promptName } : {}),
+      ...(promptName !== undefined ? { promptName } : {}),
       ...(opts.prompt !== undefined ? { prompt: opts.prompt } : {}),
       ...(opts.truncateDim !== undefined ? { truncateDim: opts.truncateDim } : {}),
     };
@@ -157,6 +169,12 @@ async function encodeTokens({ model, texts, out, encodeOpts, progress }: EncodeS
     await out.writeLines(tokenLines(perText));
     progress.done(chunk.length);
   }
+}
+
+/** The prompt `encodeQuery` / `encodeDocument` would add for `task` (dense models), if the model has one. */
+function taskPromptName(model: SentenceTransformer, task: "query" | "document"): string | undefined {
+  const names = task === "query" ? ["query"] : ["document", "passage", "corpus"];
+  return names.find((n) => Object.hasOwn(model.prompts, n));
 }
 
 /** The spool goes next to the output file (same disk as the result), else to the system's temp folder. */

@@ -27,7 +27,7 @@ export interface ModuleInfo {
 export type ModelInfo = {
   model: string;
   folder: string;
-  kind: "sentence-transformer" | "cross-encoder";
+  kind: "sentence-transformer" | "cross-encoder" | "sparse-encoder";
   /** config.json's model_type (bert, xlm-roberta, ...). */
   architecture: string | null;
   /**
@@ -54,6 +54,7 @@ export type ModelInfo = {
       default_prompt_name: string | null;
     }
   | { kind: "cross-encoder"; num_labels: number; labels: readonly string[]; activation: string }
+  | { kind: "sparse-encoder"; embedding_dimension: number; similarity_fn_name: string; prompts: Readonly<Record<string, string>>; default_prompt_name: string | null }
 );
 
 /** `sbert info`: what a model is made of and how this library will run it. */
@@ -107,6 +108,10 @@ export async function modelInfo(opts: InfoCliOptions, io: CliIo): Promise<ModelI
       default_prompt_name: st.defaultPromptName ?? null,
     };
   }
+  if (served.kind === "sparse") {
+    const se = served.model;
+    return { ...where, kind: "sparse-encoder", ...common, embedding_dimension: se.getEmbeddingDimension(), similarity_fn_name: se.similarityFnName, prompts: se.prompts, default_prompt_name: se.defaultPromptName ?? null };
+  }
   return { ...where, kind: "cross-encoder", ...common, num_labels: served.model.numLabels, labels: served.labels, activation: served.model.defaultActivation };
 }
 
@@ -114,7 +119,7 @@ export async function modelInfo(opts: InfoCliOptions, io: CliIo): Promise<ModelI
 async function moduleInfos(folder: string, served: ServedModel): Promise<ModuleInfo[]> {
   const listed = await readModulesJson(folder);
   if (!listed) {
-    const names = served.kind === "embedding" ? served.model.modules.map((m) => m.typeName) : [served.model.transformer.typeName];
+    const names = served.kind === "embedding" || served.kind === "sparse" ? served.model.modules.map((m) => m.typeName) : [served.model.transformer.typeName];
     const root = await readJsonObject(folder, "sentence_bert_config.json", { optional: true });
     return names.map((type, idx) => ({ idx, name: String(idx), path: "", type, config: idx === 0 ? (root ?? null) : null }));
   }
@@ -138,7 +143,7 @@ export function formatInfo(info: ModelInfo): string {
   const rows: [string, string][] = [
     ["model", info.model],
     ["folder", info.folder],
-    ["kind", info.kind === "sentence-transformer" ? "sentence-transformer (bi-encoder)" : "cross-encoder"],
+    ["kind", info.kind === "sentence-transformer" ? "sentence-transformer (bi-encoder)" : info.kind === "sparse-encoder" ? "sparse-encoder (SPLADE)" : "cross-encoder"],
     ["architecture", info.architecture ?? "(not in config.json)"],
     ["engines", info.engines.length === 1 ? "onnx only (no native implementation of this model type; runs from the folder's ONNX file)" : "native, onnx"],
     ["backend", `${info.backend}${info.onnx_file !== null ? ` (${info.onnx_file})` : ""}, ${info.threads} thread${info.threads === 1 ? "" : "s"}`],
@@ -150,6 +155,8 @@ export function formatInfo(info: ModelInfo): string {
     const prompts = Object.entries(info.prompts);
     rows.push(["prompts", prompts.length === 0 ? "(none)" : prompts.map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(", ")]);
     rows.push(["default prompt name", info.default_prompt_name ?? "(none)"]);
+  } else if (info.kind === "sparse-encoder") {
+    rows.push(["embedding dimension", `${info.embedding_dimension} (sparse, vocabulary)`], ["similarity function", info.similarity_fn_name]);
   } else {
     rows.push(["labels", `${info.num_labels}: ${info.labels.join(", ")}`], ["activation", info.activation]);
   }
