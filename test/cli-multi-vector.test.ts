@@ -52,8 +52,9 @@ describe("sbert encode / rank on a multi-vector model", () => {
     expect(noTask.stderr).toMatch(/--task query or --task document/);
     const precision = await runCli(["encode", "-m", MV, "--backend", "native", "--task", "query", "--precision", "int8"], { stdin: "a\n" });
     expect(precision.stderr).toMatch(/do not apply to a multi-vector model/);
+    // on a dense model --task means encodeQuery / encodeDocument: the query / document prompt (issue 14)
     const onDense = await runCli(["encode", "-m", ST, "--backend", "native", "--task", "query"], { stdin: "a\n" });
-    expect(onDense.code).not.toBe(0);
-    expect(onDense.stderr).toMatch(/--task applies to multi-vector/);
+    const prompted = await runCli(["encode", "-m", ST, "--backend", "native", "--prompt-name", "query"], { stdin: "a\n" });
+    expect([onDense.code, onDense.stdout]).toEqual([0, prompted.stdout]);
   });
 });

@@ -12,7 +12,9 @@ const FIXTURES = fileURLToPath(new URL("../../test/fixtures/", import.meta.url))
 const FIXTURE_MAX_LENGTH = 24;
 const maxLengthOf = (golden: Json | null | undefined): number => {
   // cross-encoder goldens state max_length, multi-vector goldens the longest document (= max_seq_length)
-  const stated = golden?.["max_seq_length"] ?? golden?.["max_length"] ?? golden?.["document_length"];
+  // a Router's goldens state one per route (`query_route_max_seq_length`)
+  const perRoute = Object.entries(golden ?? {}).find(([k, v]) => k.endsWith("_max_seq_length") && typeof v === "number")?.[1];
+  const stated = golden?.["max_seq_length"] ?? golden?.["max_length"] ?? golden?.["document_length"] ?? perRoute;
   return typeof stated === "number" ? stated : FIXTURE_MAX_LENGTH;
 };
 

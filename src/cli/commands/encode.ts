@@ -59,7 +59,6 @@ export function registerEncode(program: Command, io: CliIo): void {
         .choices(PRECISIONS)
         .default("float32"),
     )
-    .addOption(new Option("--task <task>", "multi-vector (ColBERT) models: encode the texts as queries or documents; writes one array of token vectors per text").choices(["query", "document"]))
     .addOption(new Option("--output-value <value>", "what to output per text").choices(["sentence_embedding", "token_embeddings"]).default("sentence_embedding"))
     .addOption(
       new Option("--chunk-size <n>", "texts read and encoded per step, bounding memory (default 4096, 256 with token_embeddings); the output does not depend on it").argParser(
@@ -67,7 +66,7 @@ export function registerEncode(program: Command, io: CliIo): void {
       ),
     )
     .addOption(new Option("--max-active-dims <n>", "sparse models: keep only the n largest values per row").argParser(parsePositiveInt))
-    .addOption(new Option("--task <task>", "query or document: a Router model's route (sparse models), else the query / document prompt").choices(["query", "document"]))
+    .addOption(new Option("--task <task>", "query or document: a multi-vector (ColBERT) model's side (one array of token vectors per text), a sparse Router model's route, else the query / document prompt").choices(["query", "document"]))
     .addHelpText("after", TEXT_INPUT_HELP)
     .action(async (opts: EncodeCliOptions) => encode(opts, io));
 }
