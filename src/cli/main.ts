@@ -13,6 +13,7 @@ import { registerCluster } from "./commands/cluster.js";
 import { registerEncode } from "./commands/encode.js";
 import { registerEvaluate } from "./commands/evaluate.js";
 import { registerExportOnnx } from "./commands/export-onnx.js";
+import { registerIndex } from "./commands/index-cmd.js";
 import { registerInfo } from "./commands/info.js";
 import { registerMineParaphrases } from "./commands/mine-paraphrases.js";
 import { registerPredict } from "./commands/predict.js";
@@ -58,6 +59,7 @@ export function buildProgram(io: CliIo): Command {
   registerPredict(program, io);
   registerRank(program, io);
   registerSearch(program, io);
+  registerIndex(program, io);
   registerMineParaphrases(program, io);
   registerCluster(program, io);
   registerServe(program, io);

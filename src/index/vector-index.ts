@@ -220,9 +220,7 @@ export class VectorIndex {
     this.requireOpen();
     checkOptions(options, SEARCH_KEYS, "VectorIndex.search");
     const { topK = 10, rescoreMultiplier = this.rescoreMultiplier, modelId } = options;
-    if (modelId !== undefined && modelId !== this.modelId) {
-      throw new SbertError("CONFIG_MISMATCH", `the index in "${this.dir}" was built with model "${this.modelId}"; queries embedded with "${modelId}" are not comparable — use the index's model`);
-    }
+    if (modelId !== undefined) this.requireModel(modelId);
     requireInput(queries instanceof DenseMatrix && queries.data instanceof Float32Array, "queries must be a float32 DenseMatrix");
     this.requireDimension(queries.cols, "queries");
     requireInput(Number.isSafeInteger(topK) && topK >= 1, `topK must be an integer ≥ 1, got ${topK}`);
@@ -241,6 +239,17 @@ export class VectorIndex {
       out.push(order.slice(0, topK).map((j) => ({ id: this.readId(rows[j]!), score: scores[j]! })));
     }
     return out;
+  }
+
+  /**
+   * Refuses embeddings of another model (CONFIG_MISMATCH) or, when given, another dimension
+   * (SHAPE_MISMATCH): call it before embedding queries or a corpus for this index.
+   */
+  requireModel(modelId: string, dimension?: number): void {
+    if (modelId !== this.modelId) {
+      throw new SbertError("CONFIG_MISMATCH", `the index in "${this.dir}" was built with model "${this.modelId}"; embeddings of "${modelId}" are not comparable with it — use the index's model`);
+    }
+    if (dimension !== undefined) this.requireDimension(dimension, "the model's embeddings");
   }
 
   /** Commits pending rows and releases the files. */
