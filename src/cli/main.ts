@@ -22,6 +22,7 @@ import { registerSearch } from "./commands/search.js";
 import { registerServe } from "./commands/serve.js";
 import { registerTokenize } from "./commands/tokenize.js";
 import { registerTrain } from "./commands/train.js";
+import { registerWorker } from "./commands/worker.js";
 import { EXIT_OK, describeError, exitCodeFor } from "./errors.js";
 import { packageVersion } from "../package-version.js";
 import type { CliIo } from "./io.js";
@@ -60,6 +61,7 @@ export function buildProgram(io: CliIo): Command {
   registerRank(program, io);
   registerSearch(program, io);
   registerIndex(program, io);
+  registerWorker(program, io);
   registerMineParaphrases(program, io);
   registerCluster(program, io);
   registerServe(program, io);

@@ -9,6 +9,7 @@ import { UsageError } from "../errors.js";
 import { type CliIo, type InputFormat, type LineSink, STDIO } from "../io.js";
 import { formatNumberArray } from "../json-format.js";
 import { type CliModelOptions, loadSentenceTransformer, requirePromptName } from "../model.js";
+import { encodeViaQueue } from "../queue-encode.js";
 import { RowSpool } from "../row-spool.js";
 import { type StreamedTexts, chunkProgress, runStreamed } from "../streamed-texts.js";
 import type { ChunkLimits } from "../text-input.js";
@@ -29,6 +30,8 @@ interface EncodeCliOptions extends CliModelOptions {
   precision: Precision;
   outputValue: OutputValue;
   chunkSize?: number;
+  queue?: string;
+  workDir?: string;
 }
 
 const PRECISIONS: readonly Precision[] = ["float32", "int8", "uint8", "binary", "ubinary"];
@@ -61,8 +64,10 @@ export function registerEncode(program: Command, io: CliIo): void {
         parsePositiveInt,
       ),
     )
+    .option("--queue <url>", "fan the encode out over `sbert worker` processes via BullMQ on Redis (redis://HOST:PORT); --chunk-size texts per job (default 4096)")
+    .option("--work-dir <dir>", "with --queue: folder for the chunk results, shared with the workers (default OUTPUT.parts); a rerun resumes from it")
     .addHelpText("after", TEXT_INPUT_HELP)
-    .action(async (opts: EncodeCliOptions) => encode(opts, io));
+    .action(async (opts: EncodeCliOptions) => (opts.queue !== undefined ? encodeViaQueue({ ...opts, queue: opts.queue }, io) : encode(opts, io)));
 }
 
 /**
