@@ -19,7 +19,7 @@ const SURFACE: Record<string, readonly string[]> = {
     "communityDetection", "cosSim", "dotScore", "euclideanSim", "manhattanSim", "normalizeEmbeddings",
     "pairwiseCosSim", "pairwiseDotScore", "pairwiseEuclideanSim", "pairwiseManhattanSim",
     "paraphraseMining", "paraphraseMiningEmbeddings", "quantizeEmbeddings", "semanticSearch",
-    "saveCrossEncoder", "saveSentenceTransformer",
+    "saveCrossEncoder", "saveSentenceTransformer", "VectorIndex",
   ],
   "./training": [
     "SentenceTransformerTrainer", "CrossEncoderTrainer", "TrainingLog", "latestCheckpoint", "listCheckpoints",

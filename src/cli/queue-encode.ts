@@ -99,7 +99,7 @@ async function prepareWorkDir(dir: string, id: string): Promise<void> {
 type ChunkRange = Pick<EncodeChunkJob, "textStart" | "textEnd" | "lineStart" | "byteStart" | "byteEnd">;
 
 /** Chunks of `chunkSize` texts: where each starts (line, byte) in the file. */
-async function planChunks(path: string, format: "jsonl" | "txt", chunkSize: number): Promise<ChunkRange[]> {
+export async function planChunks(path: string, format: "jsonl" | "txt", chunkSize: number): Promise<ChunkRange[]> {
   const starts: { text: number; line: number; byte: number }[] = [];
   let texts = 0;
   const size = await forEachLine(path, 0, undefined, 1, (line, lineNo, byte) => {
@@ -144,7 +144,7 @@ async function forEachLine(path: string, from: number, to: number | undefined, f
 }
 
 /** The texts of one chunk job, read from its byte range and parsed by `sbert encode`'s rules. */
-async function chunkTexts(job: EncodeChunkJob): Promise<string[]> {
+export async function chunkTexts(job: EncodeChunkJob): Promise<string[]> {
   const info = await stat(job.input);
   if (info.size !== job.inputBytes) throw new SbertError("INVALID_INPUT", `${job.input} has ${info.size} bytes, but the encode was planned on ${job.inputBytes}; it changed during the encode`);
   const name = inputName(job.input);
