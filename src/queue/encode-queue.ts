@@ -110,8 +110,7 @@ export async function produceChunks(jobs: readonly EncodeChunkJob[], options: Pr
       if (old && (await old.isFailed())) await old.remove();
     }
     await queue.addBulk(missing.map((data) => ({ name: "encode-chunk", data, opts: { jobId: jobId(data), attempts: options.attempts ?? 3, backoff: { type: "fixed", delay: 500 }, removeOnComplete: true, removeOnFail: false } })));
-    let done = total - missing.length;
-    options.onProgress?.(done, total);
+    options.onProgress?.(total - missing.length, total);
     let wake: (() => void) | undefined;
     events.on("completed", ({ jobId: id }) => {
       if (ids.has(id)) wake?.();
@@ -120,7 +119,7 @@ export async function produceChunks(jobs: readonly EncodeChunkJob[], options: Pr
     while (pending.length > 0) {
       const still: EncodeChunkJob[] = [];
       for (const j of pending) if (!(await exists(j))) still.push(j);
-      if (still.length !== pending.length) options.onProgress?.((done = total - still.length), total);
+      if (still.length !== pending.length) options.onProgress?.(total - still.length, total);
       pending = still;
       if (pending.length === 0) break;
       for (const j of pending.slice(0, 64)) {
@@ -134,7 +133,6 @@ export async function produceChunks(jobs: readonly EncodeChunkJob[], options: Pr
         setTimeout(resolve, options.pollMs ?? 250);
       });
     }
-    void done;
   } finally {
     await events.close();
     await queue.close();
