@@ -14,9 +14,10 @@
  *   6  models/                                            SentenceTransformer, CrossEncoder (inference)
  *   7  losses/, evaluation/                               on top of models
  *   8  training/                                          uses losses and evaluation
- *   9  server/                                            the HTTP server: inference only
- *  10  cli/                                               may start the server
- *  11  index.ts                                           the public root; nothing in src/ imports it
+ *   9  index/, queue/                                     persistent vector index; BullMQ encoding workers
+ *  10  server/                                            the HTTP server: inference only
+ *  11  cli/                                               may start the server
+ *  12  index.ts                                           the public root; nothing in src/ imports it
  *
  * The subpath entries of package.json "exports" (`sbert-ts/training` → src/training/index.ts, ...)
  * are public entries too: nothing in src/ imports them either, so what they list stays a choice
@@ -44,6 +45,7 @@ const LAYERS = [
   ["models", "models/"],
   ["losses-evaluation", "(losses|evaluation)/"],
   ["training", "training/"],
+  ["index-queue", "(index|queue)/"],
   ["server", "server/"],
   ["cli", "cli/"],
 ];

@@ -30,6 +30,8 @@ export type ErrorCode =
   | "NETWORK_ERROR"
   /** Offline mode (`HF_HUB_OFFLINE=1`) and a file the model needs is not in the cache. */
   | "OFFLINE"
+  /** A vector index folder is corrupt or truncated (its files disagree with its index.json). */
+  | "INVALID_INDEX_FILE"
   /** A file could not be written completely (disk or quota full, short write); no partial file is kept. */
   | "WRITE_FAILED"
   /** A model produced NaN or infinite values (e.g. NaN weights, or overflow in fp16/int8 arithmetic). */

@@ -77,3 +77,4 @@ export { semanticSearch, type SemanticSearchHit, type SemanticSearchOptions } fr
 export { paraphraseMiningEmbeddings, type ParaphrasePair, type ParaphraseMiningOptions } from "./util/paraphrase-mining.js";
 export { communityDetection, type CommunityDetectionOptions } from "./util/community-detection.js";
 export { quantizeEmbeddings, type QuantizationPrecision, type QuantizeOptions } from "./util/quantization.js";
+export { VectorIndex, type CreateIndexOptions, type IndexHit, type IndexPrecision, type IndexSearchOptions } from "./index/vector-index.js";

@@ -18,13 +18,18 @@ import { FIXTURES } from "./helpers/fixtures.js";
 const ST = join(FIXTURES, "st-bert-mean");
 const sink = { write: () => true };
 const program = buildProgram({ stdin: process.stdin, stdout: sink, stderr: sink, env: {} });
-const commands = new Map<string, Command>(program.commands.map((c) => [c.name(), c]));
+/** Every command, a group's (`index`) as "index build", "index add". */
+const commands = new Map<string, Command>(program.commands.flatMap((c) => (c.commands.length > 0 ? c.commands.map((s): [string, Command] => [`${c.name()} ${s.name()}`, s]) : [[c.name(), c] as [string, Command]])));
+/** `sbert worker` runs the model each job names (its producer's flags), so it takes none of its own. */
+const NOT_MODEL = new Set(["worker"]);
+for (const n of NOT_MODEL) commands.delete(n);
 /** Commands that build a model instead of running one (no engine flags). */
 const BUILDERS = new Set(["train", "export-onnx"]);
 
 describe("common model flags", () => {
   it("every command is a model command, with -m/--model and --revision", () => {
-    expect([...commands.keys()].sort()).toEqual(["cluster", "encode", "evaluate", "export-onnx", "info", "mine-paraphrases", "predict", "rank", "search", "serve", "tokenize", "train"]);
+    expect(program.commands.map((c) => c.name())).toContain("worker");
+    expect([...commands.keys()].sort()).toEqual(["cluster", "encode", "evaluate", "export-onnx", "index add", "index build", "info", "mine-paraphrases", "predict", "rank", "search", "serve", "tokenize", "train"]);
     for (const [name, cmd] of commands) {
       const longs = cmd.options.map((o) => o.long);
       for (const flag of MODEL_SOURCE_FLAGS) expect(longs, `${name} ${flag}`).toContain(flag);

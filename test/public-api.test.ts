@@ -20,7 +20,7 @@ const SURFACE: Record<string, readonly string[]> = {
     "communityDetection", "cosSim", "dotScore", "euclideanSim", "manhattanSim", "normalizeEmbeddings",
     "pairwiseCosSim", "pairwiseDotScore", "pairwiseEuclideanSim", "pairwiseManhattanSim",
     "paraphraseMining", "paraphraseMiningEmbeddings", "quantizeEmbeddings", "semanticSearch",
-    "saveCrossEncoder", "saveSentenceTransformer",
+    "saveCrossEncoder", "saveSentenceTransformer", "VectorIndex",
     "MultiVectorEncoder", "maxSim", "maxSimPairwise",
   ],
   "./training": [

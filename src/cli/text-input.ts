@@ -29,6 +29,8 @@ export interface ChunkLimits {
 export interface TextInput {
   /** The number of texts, when known before reading (a file: from the checking pass). */
   total: number | undefined;
+  /** A file's format as the checking pass decided it (`auto` resolved); undefined for streams. */
+  format?: "jsonl" | "txt";
   /** The texts in input order, in chunks of at most `limits` (a single longer text is its own chunk). */
   chunks(limits: ChunkLimits): AsyncGenerator<string[]>;
 }
@@ -68,7 +70,7 @@ export async function openTextInput(path: string, format: InputFormat | undefine
   }
   if (firstError !== undefined) throw firstError;
   const { format: decided, total } = check.end();
-  return { total, chunks: (limits) => chunkTexts(lineBatches(fileBytes(path), name), new TextParser(decided, name), limits, undefined) };
+  return { total, format: decided === "jsonl" ? "jsonl" : "txt", chunks: (limits) => chunkTexts(lineBatches(fileBytes(path), name), new TextParser(decided, name), limits, undefined) };
 }
 
 async function* fileBytes(path: string): AsyncGenerator<Uint8Array> {

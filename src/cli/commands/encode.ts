@@ -10,6 +10,7 @@ import { type CliIo, type InputFormat, type LineSink, STDIO } from "../io.js";
 import { formatNumberArray } from "../json-format.js";
 import { type CliModelOptions, loadSentenceTransformer, requirePromptName } from "../model.js";
 import { encodeMultiVector, multiVectorFolder } from "./multi-vector.js";
+import { encodeViaQueue } from "../queue-encode.js";
 import { RowSpool } from "../row-spool.js";
 import { encodeSparse, sparseModelDir } from "./encode-sparse.js";
 import { type StreamedTexts, chunkProgress, runStreamed } from "../streamed-texts.js";
@@ -33,6 +34,8 @@ interface EncodeCliOptions extends CliModelOptions {
   chunkSize?: number;
   maxActiveDims?: number;
   task?: "query" | "document";
+  queue?: string;
+  workDir?: string;
 }
 
 const PRECISIONS: readonly Precision[] = ["float32", "int8", "uint8", "binary", "ubinary"];
@@ -67,8 +70,10 @@ export function registerEncode(program: Command, io: CliIo): void {
     )
     .addOption(new Option("--max-active-dims <n>", "sparse models: keep only the n largest values per row").argParser(parsePositiveInt))
     .addOption(new Option("--task <task>", "query or document: a multi-vector (ColBERT) model's side (one array of token vectors per text), a sparse Router model's route, else the query / document prompt").choices(["query", "document"]))
+    .option("--queue <url>", "fan the encode out over `sbert worker` processes via BullMQ on Redis (redis://HOST:PORT); --chunk-size texts per job (default 4096)")
+    .option("--work-dir <dir>", "with --queue: folder for the chunk results, shared with the workers (default OUTPUT.parts); a rerun resumes from it")
     .addHelpText("after", TEXT_INPUT_HELP)
-    .action(async (opts: EncodeCliOptions) => encode(opts, io));
+    .action(async (opts: EncodeCliOptions) => (opts.queue !== undefined ? encodeViaQueue({ ...opts, queue: opts.queue }, io) : encode(opts, io)));
 }
 
 /**
