@@ -87,6 +87,17 @@ export function accumulateGrad(t: GradTensor, g: ArrayLike<number>, owned = fals
 }
 
 /**
+ * `t.grad`, allocated as zeros on first use, for backward passes that add into it in place (a
+ * scatter-add into a large embedding table must not allocate a dense table-sized gradient per
+ * call). Undefined when `t` does not require grad.
+ */
+export function gradBuffer(t: GradTensor): Float32Array | undefined {
+  if (!t.requiresGrad) return undefined;
+  t.grad ??= new Float32Array(t.size);
+  return t.grad;
+}
+
+/**
  * Back-propagates from `root`: leaves (parameters) accumulate into `.grad`; intermediate tensors
  * get their gradient only while the pass runs, and the graph is released afterwards (as PyTorch
  * without `retain_graph`). Without `seed`, `root` must hold one value (a loss) and is seeded with 1.

@@ -8,7 +8,7 @@ export { noGrad } from "../tensor/autograd.js";
 export { Rng } from "../tensor/random.js";
 export type { NamedParameter } from "../tensor/named-parameter.js";
 export { namedParameters, setRequiresGrad, zeroGrad, type ParameterGroup } from "./parameters.js";
-export { AdamW, type AdamWGroup, type AdamWOptions, type AdamWState } from "./optim/adamw.js";
+export { AdamW, type AdamWGroup, type AdamWOptions, type AdamWState, type AdamWStateInput } from "./optim/adamw.js";
 export {
   type LrLambda,
   LrScheduler,
