@@ -24,7 +24,7 @@ export { type TrainingDataset, type Label, datasetFromRecords, datasetFromColumn
 export { type DatasetFormat, readDataset, parseDataset } from "./data-readers.js";
 export type { BatchSamplerName } from "./data-sampler.js";
 export type { TrainingArguments } from "./trainer-args.js";
-export { type TrainerOptions, type TrainResult, type BaseTrainerOptions, SentenceTransformerTrainer } from "./trainer.js";
+export { type TrainerOptions, type TrainResult, type StepPhases, type BaseTrainerOptions, SentenceTransformerTrainer } from "./trainer.js";
 export { type CrossEncoderTrainerOptions, CrossEncoderTrainer } from "./trainer-cross-encoder.js";
 export type { TrainableModel } from "./trainer-model.js";
 export { type LogRecord, TrainingLog } from "./trainer-log.js";
