@@ -36,6 +36,31 @@ const STEPS = Number(opt("--steps", "6"));
 const BASELINE_STEPS = Number(opt("--baseline-steps", "3"));
 const THREADS = opt("--threads", "1,2").split(",").map(Number);
 const LOSSES = opt("--losses", "softmax,mnrl").split(",") as Array<"softmax" | "mnrl">;
+/** `--kernel-times`: also time every GEMM and row-wise kernel call (adds a little overhead). */
+const KERNEL_TIMES = argv.includes("--kernel-times");
+const kernelMs = new Map<string, number>();
+
+/** The same kernels, each call timed into `kernelMs` under its name (GEMMs by shape class). */
+function timed<T extends object>(kernels: T, prefix: string): T {
+  const out: Record<string, unknown> = {};
+  for (const [name, fn] of Object.entries(kernels)) {
+    out[name] = (...args: unknown[]) => {
+      const t0 = performance.now();
+      (fn as (...a: unknown[]) => void)(...args);
+      const key = `${prefix}${name}`;
+      kernelMs.set(key, (kernelMs.get(key) ?? 0) + performance.now() - t0);
+    };
+  }
+  if ("sumSquares" in kernels) {
+    out["sumSquares"] = (x: Float32Array) => {
+      const t0 = performance.now();
+      const r = (kernels as unknown as OpKernels).sumSquares(x);
+      kernelMs.set("sumSquares", (kernelMs.get("sumSquares") ?? 0) + performance.now() - t0);
+      return r;
+    };
+  }
+  return out as T;
+}
 const BATCH = 16;
 const PEAK_PER_CORE = 114e9;
 const DATA = join(import.meta.dirname, "../../shared/data");
@@ -71,8 +96,9 @@ interface Engine {
 async function measure(engine: Engine, lossName: "softmax" | "mnrl", steps: number, s1: string[], s2: string[]): Promise<Measure> {
   const model = await SentenceTransformer.load(MODEL, { backend: "native" });
   // after loading: creating an encoder installs the native kernels when they are built
-  setGemmKernel(engine.gemm);
-  setOpKernels(engine.ops);
+  setGemmKernel(KERNEL_TIMES ? timed(engine.gemm, "") : engine.gemm);
+  setOpKernels(KERNEL_TIMES ? timed(engine.ops, "") : engine.ops);
+  kernelMs.clear();
   setFastKernelThreads(engine.threads);
   const cfg = model.transformer.encoder.config;
   const rng = new Rng(1);
@@ -115,6 +141,7 @@ async function measure(engine: Engine, lossName: "softmax" | "mnrl", steps: numb
     }
   }
   const seconds = times.slice(1).reduce((a, b) => a + b, 0) / 1000;
+  if (KERNEL_TIMES) console.log(`  kernels, ms/step: ${[...kernelMs].sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${(v / (steps + 1)).toFixed(0)}`).join(", ")}`);
   // phases over all steps (the warm-up included), per step
   const per = (x: number) => (1000 * x) / (steps + 1);
   const ph = result.phaseSeconds;

@@ -248,7 +248,7 @@ export class Trainer<M extends TrainableModel> {
     const t3 = performance.now();
     const lr = this.scheduler.currentLr();
     this.optimizer.step();
-    this.optimizer.zeroGrad();
+    this.optimizer.zeroGrad({ recycle: true }); // the next step's backward reuses the buffers
     this.scheduler.step();
     const t4 = performance.now();
     const ph = this.phases;

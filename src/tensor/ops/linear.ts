@@ -1,4 +1,4 @@
-import { accumulateGrad, needsGrad, record } from "../autograd.js";
+import { accumulateGrad, needsGrad, record, spareGradFor } from "../autograd.js";
 import { gemmKernel } from "../kernels.js";
 import { Tensor, checkShape, shapeSize, shapeText } from "../tensor.js";
 
@@ -38,9 +38,12 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor): Tensor {
       accumulateGrad(x, dx, true);
     }
     if (weight.requiresGrad) {
-      const dw = new Float32Array(outF * inF);
+      // straight into a recycled gradient buffer when the weight has none yet (the usual case)
+      const spare = spareGradFor(weight);
+      const dw = spare ?? new Float32Array(outF * inF);
       gemmKernel().gemmNN(transposeData(g, rows, outF), x.data, dw, outF, rows, inF);
-      accumulateGrad(weight, dw, true);
+      if (spare) weight.grad = spare;
+      else accumulateGrad(weight, dw, true);
     }
     if (bias?.requiresGrad) {
       const db = new Float64Array(outF);

@@ -1,4 +1,5 @@
 import { SbertError } from "../../errors.js";
+import { dropGrad, recycleGrad } from "../../tensor/autograd.js";
 import { opKernels } from "../../tensor/op-kernels.js";
 import type { Tensor } from "../../tensor/tensor.js";
 import type { ParameterGroup } from "../parameters.js";
@@ -109,9 +110,19 @@ export class AdamW {
     }
   }
 
-  /** Drops every gradient of the optimized parameters. */
-  zeroGrad(): void {
-    for (const g of this.groups) for (const p of g.params) p.grad = undefined;
+  /**
+   * Drops every gradient of the optimized parameters (`set_to_none`, as torch) and any recycled
+   * buffer. `recycle`: keep
+   * the buffers for the next backward pass (`recycleGrad`), which overwrites them — what a
+   * training loop wants; then do not hold on to a `.grad` array across the call.
+   */
+  zeroGrad(opts: { recycle?: boolean } = {}): void {
+    for (const g of this.groups) {
+      for (const p of g.params) {
+        if (opts.recycle) recycleGrad(p);
+        else dropGrad(p);
+      }
+    }
   }
 
   /** Sets every group's learning rate to its initial rate times `factor` (what schedulers call). */
