@@ -8,7 +8,8 @@
  *
  * and the row-wise / elementwise kernels of src/tensor/op-kernels.ts (see ops.h), with the same
  * argument order as their TypeScript references there: geluForward, geluBackward,
- * layerNormForward, layerNormBackward, embeddingScatterAdd, adamw, sumSquares, scale.
+ * layerNormForward, layerNormBackward, embeddingScatterAdd, adamw, sumSquares, scale, dropoutMask
+ * (which takes the Rng's live state words instead of the Rng).
  * Every kernel uses the same thread count as the GEMM (the pool in pool.h).
  *
  * Arrays are Float32Array (views allowed); a short array or a bad size throws instead of reading
@@ -309,6 +310,20 @@ static napi_value js_scale(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* (state: Uint32Array(4), mask, p, keep) */
+static napi_value js_dropout_mask(napi_env env, napi_callback_info info) {
+  ARGS(4);
+  (void)state;
+  size_t n = 0;
+  uint32_t *words = (uint32_t *)typed_arg(env, argv[0], napi_uint32_array, "state must be a Uint32Array of 4 words", 4, NULL, &ok);
+  if (!ok) return NULL;
+  float *mask = F32(1, 0, &n);
+  double p, keep;
+  if (!double_arg(env, argv[2], &p) || !double_arg(env, argv[3], &keep)) return NULL;
+  ops_dropout_mask(words, mask, n, p, (float)keep);
+  return NULL;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   addon_state *state = (addon_state *)calloc(1, sizeof *state);
   if (!state) {
@@ -335,6 +350,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"adamw", NULL, js_adamw, NULL, NULL, NULL, napi_enumerable, NULL},
       {"sumSquares", NULL, js_sum_squares, NULL, NULL, NULL, napi_enumerable, NULL},
       {"scale", NULL, js_scale, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"dropoutMask", NULL, js_dropout_mask, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   CHECK(napi_define_properties(env, exports, sizeof props / sizeof props[0], props));
   return exports;

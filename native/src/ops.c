@@ -238,3 +238,24 @@ void ops_scale(float *x, size_t n, double s, int threads) {
   scale_job j = {x, n, s};
   pool_run(threads_for(n, threads), (n + CHUNK - 1) / CHUNK, scale_task, &j);
 }
+
+static inline uint32_t rotl32(uint32_t x, int k) { return (x << k) | (x >> (32 - k)); }
+
+void ops_dropout_mask(uint32_t state[4], float *mask, size_t n, double p, float keep) {
+  uint32_t s0 = state[0], s1 = state[1], s2 = state[2], s3 = state[3];
+  for (size_t i = 0; i < n; i++) {
+    const uint32_t result = rotl32(s1 * 5u, 7) * 9u;
+    const uint32_t t = s1 << 9;
+    s2 ^= s0;
+    s3 ^= s1;
+    s1 ^= s2;
+    s0 ^= s3;
+    s2 ^= t;
+    s3 = rotl32(s3, 11);
+    mask[i] = (double)result / 4294967296.0 < p ? 0.0f : keep;
+  }
+  state[0] = s0;
+  state[1] = s1;
+  state[2] = s2;
+  state[3] = s3;
+}

@@ -38,4 +38,10 @@ double ops_sum_squares(const float *x, size_t n);
 /* x ← fround(x · s) */
 void ops_scale(float *x, size_t n, double s, int threads);
 
+/*
+ * mask[i] = (next_float() < p ? 0 : keep) in order, next_float = xoshiro128** / 2^32 advancing
+ * state[4] in place: src/tensor/random.ts Rng.nextFloat, bit for bit.
+ */
+void ops_dropout_mask(uint32_t state[4], float *mask, size_t n, double p, float keep);
+
 #endif

@@ -20,7 +20,9 @@ import { type GemmKernel, gemmKernel, jsGemmKernel, setGemmKernel } from "./kern
 import { type OpKernels, jsOpKernels, opKernels, setOpKernels } from "./op-kernels.js";
 
 /** The addon: the GEMM and, with the same argument order, every kernel of `OpKernels`. */
-interface NativeGemmAddon extends OpKernels {
+interface NativeGemmAddon extends Omit<OpKernels, "dropoutMask"> {
+  /** OpKernels.dropoutMask with the generator's live state words (advanced in place). */
+  dropoutMask(state: Uint32Array, mask: Float32Array, p: number, keep: number): void;
   gemmNT(a: Float32Array, b: Float32Array, out: Float32Array, m: number, k: number, n: number, bias?: Float32Array): void;
   gemmNN(a: Float32Array, b: Float32Array, out: Float32Array, m: number, k: number, n: number): void;
   info(): { isa: string; mr: number; nr: number; threads: number };
@@ -105,6 +107,7 @@ function load(): { addon: NativeGemmAddon; kernel: GemmKernel; ops: OpKernels } 
       adamw: (w, g, m, v, b1, b2, stepSize, bc2Sqrt, decay, eps) => addon.adamw(w, g, m, v, b1, b2, stepSize, bc2Sqrt, decay, eps),
       sumSquares: (x) => addon.sumSquares(x),
       scale: (x, s) => addon.scale(x, s),
+      dropoutMask: (rng, mask, p, keep) => addon.dropoutMask(rng.liveState, mask, p, keep),
     };
     return { addon, kernel, ops };
   } catch (err) {

@@ -137,6 +137,18 @@ describe.skipIf(!native)("native row-wise kernels", () => {
     });
   }
 
+  it("dropout masks: the same draws from the seeded Rng, which ends in the same state", () => {
+    for (const [n, p] of [[1, 0.1], [1000, 0.1], [70_001, 0.5]] as const) {
+      const [a, b] = [new Rng(n), new Rng(n)];
+      const [want, got] = [new Float32Array(n), new Float32Array(n)];
+      jsOpKernels.dropoutMask(a, want, p, 1 / (1 - p));
+      ops.dropoutMask(b, got, p, 1 / (1 - p));
+      expect(firstDifference(want, got)).toBe(-1);
+      expect(b.state()).toEqual(a.state());
+      expect(b.nextUint32()).toBe(a.nextUint32());
+    }
+  });
+
   it("refuses short arrays, wrong types and ids outside the table instead of writing past them", () => {
     expect(() => ops.geluForward(new Float32Array(4), new Float32Array(3), false)).toThrow(RangeError);
     expect(() => ops.layerNormForward(new Float32Array(5), new Float32Array(3), new Float32Array(3), new Float32Array(6), 2, 3, 1e-5)).toThrow(RangeError);

@@ -1,6 +1,7 @@
 /**
  * The row-wise and elementwise kernels under the ops and the optimizer (GELU, LayerNorm, the
- * embedding gradient's scatter-add, AdamW, the gradient norm and clipping), forward and backward,
+ * embedding gradient's scatter-add, AdamW, the gradient norm and clipping, dropout masks drawn
+ * from the seeded `Rng`), forward and backward,
  * behind one swappable interface as `kernels.ts` does for the GEMM. The TypeScript kernels here
  * are the reference: float64 arithmetic, rounded to float32 where they store. The native addon's
  * versions (native/src/ops.c, installed by `useFastKernel()` in kernels-fast.ts) port them line
@@ -8,6 +9,7 @@
  * only exp / tanh may differ by an ulp in float64) at any thread count.
  */
 import { geluErf, geluErfGrad, geluTanh, geluTanhGrad } from "./math.js";
+import type { Rng } from "./random.js";
 
 export interface OpKernels {
   /** out[i] = GELU(x[i]), erf form or (`tanhForm`) the tanh approximation. */
@@ -29,6 +31,8 @@ export interface OpKernels {
   sumSquares(x: Float32Array): number;
   /** x[i] ← fround(x[i] · s). */
   scale(x: Float32Array, s: number): void;
+  /** mask[i] = (rng.nextFloat() < p ? 0 : keep), drawing in order (so `rng` advances mask.length draws). */
+  dropoutMask(rng: Rng, mask: Float32Array, p: number, keep: number): void;
 }
 
 /** Mean and 1 / sqrt(var + eps) of row `o..o+c` (biased variance, float64). */
@@ -113,6 +117,9 @@ export const jsOpKernels: OpKernels = {
   },
   scale(x, s) {
     for (let i = 0; i < x.length; i++) x[i] = (x[i] as number) * s;
+  },
+  dropoutMask(rng, mask, p, keep) {
+    for (let i = 0; i < mask.length; i++) mask[i] = rng.nextFloat() < p ? 0 : keep;
   },
 };
 
