@@ -6,6 +6,17 @@
 
 #include "pool.h"
 
+/*
+ * Element loops compiled for AVX-512 and AVX2 too, picked at load time (GCC function multi-versioning
+ * on Linux x86-64). Vector float64 + − · / √ round exactly as the scalar ones, and the build keeps
+ * -ffp-contract=off (no fused multiply-add), so every version gives the same bits.
+ */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+#define OPS_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define OPS_CLONES
+#endif
+
 /* Elements per pool task of the elementwise kernels, and the least work worth a second thread. */
 enum { CHUNK = 1 << 14, ROW_CHUNK = 16 };
 #define PAR_MIN ((size_t)1 << 16)
@@ -189,22 +200,25 @@ typedef struct {
   const ops_adamw_hyper *h;
 } adamw_job;
 
-static void adamw_task(void *ctx, size_t task, int worker) {
-  (void)worker;
-  const adamw_job *j = (const adamw_job *)ctx;
-  const ops_adamw_hyper h = *j->h;
-  const size_t end = (task + 1) * CHUNK < j->n ? (task + 1) * CHUNK : j->n;
-  float *w = j->w, *m = j->m, *v = j->v;
-  const float *g = j->g;
-  for (size_t i = task * CHUNK; i < end; i++) {
+OPS_CLONES static void adamw_range(float *restrict w, const float *restrict g, float *restrict m, float *restrict v,
+                                   size_t n, const ops_adamw_hyper h) {
+  for (size_t i = 0; i < n; i++) {
     const double gi = g[i];
     const double mi = (double)m[i] + (1 - h.beta1) * (gi - (double)m[i]);
     const double vi = h.beta2 * (double)v[i] + (1 - h.beta2) * gi * gi;
-    m[i] = (float)mi;
-    v[i] = (float)vi;
+    const float m32 = (float)mi, v32 = (float)vi; /* stored, then used as stored (as the reference reads m[i], v[i] back) */
+    m[i] = m32;
+    v[i] = v32;
     const double decayed = (float)((double)w[i] * h.decay);
-    w[i] = (float)(decayed - (h.step_size * (double)m[i]) / (sqrt((double)v[i]) / h.bc2_sqrt + h.eps));
+    w[i] = (float)(decayed - (h.step_size * (double)m32) / (sqrt((double)v32) / h.bc2_sqrt + h.eps));
   }
+}
+
+static void adamw_task(void *ctx, size_t task, int worker) {
+  (void)worker;
+  const adamw_job *j = (const adamw_job *)ctx;
+  const size_t begin = task * CHUNK, end = (task + 1) * CHUNK < j->n ? (task + 1) * CHUNK : j->n;
+  adamw_range(j->w + begin, j->g + begin, j->m + begin, j->v + begin, end - begin, *j->h);
 }
 
 void ops_adamw(float *w, const float *g, float *m, float *v, size_t n, const ops_adamw_hyper *h, int threads) {
@@ -227,11 +241,15 @@ typedef struct {
   double s;
 } scale_job;
 
+OPS_CLONES static void scale_range(float *restrict x, size_t n, double s) {
+  for (size_t i = 0; i < n; i++) x[i] = (float)((double)x[i] * s);
+}
+
 static void scale_task(void *ctx, size_t task, int worker) {
   (void)worker;
   const scale_job *j = (const scale_job *)ctx;
-  const size_t end = (task + 1) * CHUNK < j->n ? (task + 1) * CHUNK : j->n;
-  for (size_t i = task * CHUNK; i < end; i++) j->x[i] = (float)((double)j->x[i] * j->s);
+  const size_t begin = task * CHUNK, end = (task + 1) * CHUNK < j->n ? (task + 1) * CHUNK : j->n;
+  scale_range(j->x + begin, end - begin, j->s);
 }
 
 void ops_scale(float *x, size_t n, double s, int threads) {
