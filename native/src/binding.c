@@ -8,7 +8,7 @@
  *
  * and the row-wise / elementwise kernels of src/tensor/op-kernels.ts (see ops.h), with the same
  * argument order as their TypeScript references there: geluForward, geluBackward,
- * layerNormForward, layerNormBackward, embeddingScatterAdd, adamw, sumSquares, scale, dropoutMask
+ * layerNormForward, layerNormBackward, embeddingScatterAdd, adamw, sumSquares, scale, addInto, transpose, columnSums, dropoutMask
  * (which takes the Rng's live state words instead of the Rng).
  * Every kernel uses the same thread count as the GEMM (the pool in pool.h).
  *
@@ -310,6 +310,40 @@ static napi_value js_scale(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* (dst, src) */
+static napi_value js_add_into(napi_env env, napi_callback_info info) {
+  ARGS(2);
+  size_t n = 0;
+  float *dst = F32(0, 0, &n);
+  const float *src = F32(1, n, NULL);
+  ops_add_into(dst, src, n, state->threads);
+  return NULL;
+}
+
+/* (data, rows, cols, out) */
+static napi_value js_transpose(napi_env env, napi_callback_info info) {
+  ARGS(4);
+  (void)state;
+  size_t rows, cols;
+  if (!size_arg(env, argv[1], &rows) || !size_arg(env, argv[2], &cols)) return NULL;
+  const float *data = F32(0, rows * cols, NULL);
+  float *out = F32(3, rows * cols, NULL);
+  ops_transpose(data, rows, cols, out);
+  return NULL;
+}
+
+/* (g, rows, cols, out: Float64Array) */
+static napi_value js_column_sums(napi_env env, napi_callback_info info) {
+  ARGS(4);
+  (void)state;
+  size_t rows, cols;
+  if (!size_arg(env, argv[1], &rows) || !size_arg(env, argv[2], &cols)) return NULL;
+  const float *g = F32(0, rows * cols, NULL);
+  double *out = F64(3, cols);
+  ops_column_sums(g, rows, cols, out);
+  return NULL;
+}
+
 /* (state: Uint32Array(4), mask, p, keep) */
 static napi_value js_dropout_mask(napi_env env, napi_callback_info info) {
   ARGS(4);
@@ -351,6 +385,9 @@ static napi_value init(napi_env env, napi_value exports) {
       {"sumSquares", NULL, js_sum_squares, NULL, NULL, NULL, napi_enumerable, NULL},
       {"scale", NULL, js_scale, NULL, NULL, NULL, napi_enumerable, NULL},
       {"dropoutMask", NULL, js_dropout_mask, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"addInto", NULL, js_add_into, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"transpose", NULL, js_transpose, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"columnSums", NULL, js_column_sums, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   CHECK(napi_define_properties(env, exports, sizeof props / sizeof props[0], props));
   return exports;

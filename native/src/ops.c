@@ -277,3 +277,44 @@ void ops_dropout_mask(uint32_t state[4], float *mask, size_t n, double p, float 
   state[2] = s2;
   state[3] = s3;
 }
+
+typedef struct {
+  float *dst;
+  const float *src;
+  size_t n;
+} add_job;
+
+OPS_CLONES static void add_range(float *restrict dst, const float *restrict src, size_t n) {
+  for (size_t i = 0; i < n; i++) dst[i] = dst[i] + src[i]; /* a float32 sum is the float64 sum rounded once */
+}
+
+static void add_task(void *ctx, size_t task, int worker) {
+  (void)worker;
+  const add_job *j = (const add_job *)ctx;
+  const size_t begin = task * CHUNK, end = (task + 1) * CHUNK < j->n ? (task + 1) * CHUNK : j->n;
+  add_range(j->dst + begin, j->src + begin, end - begin);
+}
+
+void ops_add_into(float *dst, const float *src, size_t n, int threads) {
+  add_job j = {dst, src, n};
+  pool_run(threads_for(n, threads), (n + CHUNK - 1) / CHUNK, add_task, &j);
+}
+
+/* in 32 x 32 blocks, so both sides stay in cache */
+void ops_transpose(const float *data, size_t rows, size_t cols, float *out) {
+  enum { B = 32 };
+  for (size_t r0 = 0; r0 < rows; r0 += B)
+    for (size_t c0 = 0; c0 < cols; c0 += B) {
+      const size_t r1 = r0 + B < rows ? r0 + B : rows, c1 = c0 + B < cols ? c0 + B : cols;
+      for (size_t r = r0; r < r1; r++)
+        for (size_t c = c0; c < c1; c++) out[c * rows + r] = data[r * cols + c];
+    }
+}
+
+OPS_CLONES void ops_column_sums(const float *g, size_t rows, size_t cols, double *out) {
+  for (size_t j = 0; j < cols; j++) out[j] = 0;
+  for (size_t r = 0; r < rows; r++) {
+    const float *row = g + r * cols;
+    for (size_t j = 0; j < cols; j++) out[j] += row[j];
+  }
+}

@@ -38,6 +38,13 @@ double ops_sum_squares(const float *x, size_t n);
 /* x ← fround(x · s) */
 void ops_scale(float *x, size_t n, double s, int threads);
 
+/* dst[i] = (float)(dst[i] + src[i]) */
+void ops_add_into(float *dst, const float *src, size_t n, int threads);
+/* out (cols x rows) = data (rows x cols) transposed */
+void ops_transpose(const float *data, size_t rows, size_t cols, float *out);
+/* out[j] = sum over r in order of g[r*cols + j], float64 */
+void ops_column_sums(const float *g, size_t rows, size_t cols, double *out);
+
 /*
  * mask[i] = (next_float() < p ? 0 : keep) in order, next_float = xoshiro128** / 2^32 advancing
  * state[4] in place: src/tensor/random.ts Rng.nextFloat, bit for bit.

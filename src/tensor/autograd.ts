@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { SbertError } from "../errors.js";
+import { opKernels } from "./op-kernels.js";
 
 /**
  * Reverse-mode automatic differentiation over `Tensor`s, in the style of micrograd / tinygrad:
@@ -87,7 +88,8 @@ export function accumulateGrad(t: GradTensor, g: ArrayLike<number>, owned = fals
     return;
   }
   const dst = t.grad;
-  for (let i = 0; i < dst.length; i++) dst[i] = (dst[i] as number) + (g[i] as number);
+  if (g instanceof Float32Array) opKernels().addInto(dst, g);
+  else for (let i = 0; i < dst.length; i++) dst[i] = (dst[i] as number) + (g[i] as number);
 }
 
 /**

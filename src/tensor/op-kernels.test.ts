@@ -116,6 +116,28 @@ describe.skipIf(!native)("native row-wise kernels", () => {
         expect(firstDifference(vB, vA)).toBe(-1);
       });
 
+      it("gradient accumulation, transpose and bias column sums bit-identical", () => {
+        setFastKernelThreads(threads);
+        const n = 70_001;
+        const src = rand(n, 8);
+        const [a, b] = [rand(n, 9), new Float32Array(n)];
+        b.set(a);
+        jsOpKernels.addInto(a, src);
+        ops.addInto(b, src);
+        expect(firstDifference(a, b)).toBe(-1);
+        for (const [rows, cols] of [[1, 1], [37, 70], [640, 384]] as const) {
+          const x = rand(rows * cols, rows);
+          const [tA, tB] = [new Float32Array(rows * cols), new Float32Array(rows * cols)];
+          jsOpKernels.transpose(x, rows, cols, tA);
+          ops.transpose(x, rows, cols, tB);
+          expect(firstDifference(tA, tB)).toBe(-1);
+          const [sA, sB] = [new Float64Array(cols), new Float64Array(cols).fill(7)];
+          jsOpKernels.columnSums(x, rows, cols, sA);
+          ops.columnSums(x, rows, cols, sB);
+          expect(firstDifference(sA, sB)).toBe(-1);
+        }
+      });
+
       it("sum of squares and scaling bit-identical; scatter-add in id order", () => {
         setFastKernelThreads(threads);
         const x = rand(70_001, 2);
@@ -156,6 +178,9 @@ describe.skipIf(!native)("native row-wise kernels", () => {
     expect(() => ops.embeddingScatterAdd(new Float32Array(6), new Float32Array(3), Int32Array.of(-1), 3)).toThrow(RangeError);
     expect(() => ops.adamw(new Float32Array(3), new Float32Array(2), new Float32Array(3), new Float32Array(3), 0.9, 0.999, 1, 1, 1, 1e-8)).toThrow(RangeError);
     expect(() => ops.sumSquares(new Float64Array(2) as unknown as Float32Array)).toThrow(TypeError);
+    expect(() => ops.addInto(new Float32Array(3), new Float32Array(2))).toThrow(RangeError);
+    expect(() => ops.transpose(new Float32Array(6), 2, 3, new Float32Array(5))).toThrow(RangeError);
+    expect(() => ops.columnSums(new Float32Array(6), 2, 3, new Float64Array(2))).toThrow(RangeError);
   });
 
   it("finite differences still hold with the native kernels installed (GELU, LayerNorm, embedding)", () => {

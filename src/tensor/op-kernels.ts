@@ -31,6 +31,12 @@ export interface OpKernels {
   sumSquares(x: Float32Array): number;
   /** x[i] ← fround(x[i] · s). */
   scale(x: Float32Array, s: number): void;
+  /** dst[i] ← fround(dst[i] + src[i]) (gradient accumulation). */
+  addInto(dst: Float32Array, src: Float32Array): void;
+  /** out (cols × rows) = the transpose of data (rows × cols), row-major. */
+  transpose(data: Float32Array, rows: number, cols: number, out: Float32Array): void;
+  /** out[j] = Σ_r g[r·cols + j] in float64, rows in order (a bias gradient); overwrites `out`. */
+  columnSums(g: Float32Array, rows: number, cols: number, out: Float64Array): void;
   /** mask[i] = (rng.nextFloat() < p ? 0 : keep), drawing in order (so `rng` advances mask.length draws). */
   dropoutMask(rng: Rng, mask: Float32Array, p: number, keep: number): void;
 }
@@ -117,6 +123,19 @@ export const jsOpKernels: OpKernels = {
   },
   scale(x, s) {
     for (let i = 0; i < x.length; i++) x[i] = (x[i] as number) * s;
+  },
+  addInto(dst, src) {
+    for (let i = 0; i < dst.length; i++) dst[i] = (dst[i] as number) + (src[i] as number);
+  },
+  transpose(data, rows, cols, out) {
+    for (let r = 0; r < rows; r++) {
+      const o = r * cols;
+      for (let c = 0; c < cols; c++) out[c * rows + r] = data[o + c] as number;
+    }
+  },
+  columnSums(g, rows, cols, out) {
+    out.fill(0);
+    for (let r = 0; r < rows; r++) for (let j = 0; j < cols; j++) out[j] = (out[j] as number) + (g[r * cols + j] as number);
   },
   dropoutMask(rng, mask, p, keep) {
     for (let i = 0; i < mask.length; i++) mask[i] = rng.nextFloat() < p ? 0 : keep;

@@ -1,14 +1,12 @@
 import { accumulateGrad, needsGrad, record, spareGradFor } from "../autograd.js";
 import { gemmKernel } from "../kernels.js";
+import { opKernels } from "../op-kernels.js";
 import { Tensor, checkShape, shapeSize, shapeText } from "../tensor.js";
 
 /** Row-major transpose: (rows, cols) → (cols, rows). */
 export function transposeData(data: Float32Array, rows: number, cols: number): Float32Array {
   const out = new Float32Array(data.length);
-  for (let r = 0; r < rows; r++) {
-    const o = r * cols;
-    for (let c = 0; c < cols; c++) out[c * rows + r] = data[o + c] as number;
-  }
+  opKernels().transpose(data, rows, cols, out);
   return out;
 }
 
@@ -47,7 +45,7 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor): Tensor {
     }
     if (bias?.requiresGrad) {
       const db = new Float64Array(outF);
-      for (let r = 0; r < rows; r++) for (let j = 0; j < outF; j++) db[j] = (db[j] as number) + (g[r * outF + j] as number);
+      opKernels().columnSums(g, rows, outF, db);
       accumulateGrad(bias, db);
     }
   });
