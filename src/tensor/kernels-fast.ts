@@ -6,9 +6,13 @@
  * output element is one fused-multiply-add chain over k in order, the same on every code path and
  * for any batch size or thread count, so a row computed alone equals the same row inside a batch.
  *
- * Environment: `SBERT_KERNEL=js` never loads it (the JavaScript kernel stays, nothing is logged);
- * `SBERT_GEMM_THREADS=N` splits each large product over N threads (default 1; the result does not
- * depend on N); `SBERT_GEMM_ISA=avx2|generic` picks a slower micro-kernel (for tests).
+ * The same addon holds the row-wise kernels of op-kernels.ts (GELU, LayerNorm, AdamW, norms,
+ * dropout masks, ...), ports of their TypeScript references with the same numbers; `useFastKernel`
+ * installs both. Threads come from one persistent pool (native/src/pool.c).
+ *
+ * Environment: `SBERT_KERNEL=js` never loads it (the JavaScript kernels stay, nothing is logged);
+ * `SBERT_GEMM_THREADS=N` splits each large product and row-wise kernel over N threads (default 1;
+ * the result does not depend on N); `SBERT_GEMM_ISA=avx2|generic` picks a slower micro-kernel (for tests).
  *
  * @example
  * if (useFastKernel()) console.log(fastKernelInfo()); // { isa: "avx512", threads: 1, ... }
