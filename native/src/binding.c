@@ -8,7 +8,7 @@
  *
  * and the row-wise / elementwise kernels of src/tensor/op-kernels.ts (see ops.h), with the same
  * argument order as their TypeScript references there: geluForward, geluBackward,
- * layerNormForward, layerNormBackward, embeddingScatterAdd, adamw, sumSquares, scale, addInto, transpose, columnSums, dropoutMask
+ * layerNormForward, layerNormBackward, embeddingScatterAdd, adamw, sumSquares, scale, softmaxCrossEntropy, addInto, transpose, columnSums, dropoutMask
  * (which takes the Rng's live state words instead of the Rng).
  * Every kernel uses the same thread count as the GEMM (the pool in pool.h).
  *
@@ -310,6 +310,34 @@ static napi_value js_scale(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* (x, n, c, labels: Int32Array, excluded: Uint8Array | null, probs: Float64Array) -> total */
+static napi_value js_softmax_cross_entropy(napi_env env, napi_callback_info info) {
+  ARGS(6);
+  (void)state;
+  size_t n, c;
+  if (!size_arg(env, argv[1], &n) || !size_arg(env, argv[2], &c)) return NULL;
+  const float *x = F32(0, n * c, NULL);
+  const int32_t *labels = (const int32_t *)typed_arg(env, argv[3], napi_int32_array, "labels must be an Int32Array of n labels", n, NULL, &ok);
+  if (!ok) return NULL;
+  const uint8_t *excluded = NULL;
+  napi_valuetype t;
+  CHECK(napi_typeof(env, argv[4], &t));
+  if (t != napi_null && t != napi_undefined) {
+    excluded = (const uint8_t *)typed_arg(env, argv[4], napi_uint8_array, "excluded must be a Uint8Array of n*c flags", n * c, NULL, &ok);
+    if (!ok) return NULL;
+  }
+  double *probs = F64(5, n * c);
+  for (size_t r = 0; r < n; r++) {
+    if (labels[r] < 0 || (size_t)labels[r] >= c) {
+      napi_throw_range_error(env, "SBERT_KERNEL", "softmaxCrossEntropy: a label is not a class");
+      return NULL;
+    }
+  }
+  napi_value out;
+  CHECK(napi_create_double(env, ops_softmax_cross_entropy(x, n, c, labels, excluded, probs), &out));
+  return out;
+}
+
 /* (dst, src) */
 static napi_value js_add_into(napi_env env, napi_callback_info info) {
   ARGS(2);
@@ -386,6 +414,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"scale", NULL, js_scale, NULL, NULL, NULL, napi_enumerable, NULL},
       {"dropoutMask", NULL, js_dropout_mask, NULL, NULL, NULL, napi_enumerable, NULL},
       {"addInto", NULL, js_add_into, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"softmaxCrossEntropy", NULL, js_softmax_cross_entropy, NULL, NULL, NULL, napi_enumerable, NULL},
       {"transpose", NULL, js_transpose, NULL, NULL, NULL, napi_enumerable, NULL},
       {"columnSums", NULL, js_column_sums, NULL, NULL, NULL, napi_enumerable, NULL},
   };

@@ -318,3 +318,25 @@ OPS_CLONES void ops_column_sums(const float *g, size_t rows, size_t cols, double
     for (size_t j = 0; j < cols; j++) out[j] += row[j];
   }
 }
+
+double ops_softmax_cross_entropy(const float *x, size_t n, size_t c, const int32_t *labels, const uint8_t *excluded,
+                                 double *probs) {
+  double total = 0;
+  for (size_t r = 0; r < n; r++) {
+    const size_t o = r * c;
+    double max = -INFINITY;
+    for (size_t j = o; j < o + c; j++)
+      if (!(excluded && excluded[j]) && x[j] > max) max = x[j];
+    double z = 0;
+    for (size_t j = o; j < o + c; j++) {
+      if (excluded && excluded[j]) continue;
+      const double e = exp(x[j] - max);
+      probs[j] = e;
+      z += e;
+    }
+    for (size_t j = o; j < o + c; j++)
+      if (!(excluded && excluded[j])) probs[j] = probs[j] / z;
+    total += max + log(z) - x[o + (size_t)labels[r]];
+  }
+  return total;
+}

@@ -38,6 +38,14 @@ double ops_sum_squares(const float *x, size_t n);
 /* x ← fround(x · s) */
 void ops_scale(float *x, size_t n, double s, int threads);
 
+/*
+ * Cross-entropy forward (math.ts softmaxRow per row): probs (n x c, float64) = softmax of each row
+ * of x without the entries where excluded[i] != 0 (excluded may be NULL); returns the sum over the
+ * rows in order of (max + log sum exp(x - max)) - x[label].
+ */
+double ops_softmax_cross_entropy(const float *x, size_t n, size_t c, const int32_t *labels, const uint8_t *excluded,
+                                 double *probs);
+
 /* dst[i] = (float)(dst[i] + src[i]) */
 void ops_add_into(float *dst, const float *src, size_t n, int threads);
 /* out (cols x rows) = data (rows x cols) transposed */

@@ -111,6 +111,7 @@ function load(): { addon: NativeGemmAddon; kernel: GemmKernel; ops: OpKernels } 
       adamw: (w, g, m, v, b1, b2, stepSize, bc2Sqrt, decay, eps) => addon.adamw(w, g, m, v, b1, b2, stepSize, bc2Sqrt, decay, eps),
       sumSquares: (x) => addon.sumSquares(x),
       scale: (x, s) => addon.scale(x, s),
+      softmaxCrossEntropy: (x, n, c, labels, excluded, probs) => addon.softmaxCrossEntropy(x, n, c, labels, excluded, probs),
       addInto: (dst, src) => addon.addInto(dst, src),
       transpose: (data, rows, cols, out) => addon.transpose(data, rows, cols, out),
       columnSums: (g, rows, cols, out) => addon.columnSums(g, rows, cols, out),

@@ -15,6 +15,7 @@ import { Tensor } from "./tensor.js";
  * bit-identical; GELU calls exp / tanh, which the C library and V8 may round differently by one
  * float64 ulp (2⁻⁵²), so a float32 result may move by one float32 ulp (≤ 1.2e-7 relative) —
  * and in practice every value agreed (the test also requires ≥ 99.9% of them bit-identical).
+ * Cross-entropy's forward also calls exp / log: within 1e-12 relative (float64) of the reference.
  * Sizes cross the kernels' chunk (16384 elements, 16 rows, 64 columns) and threading (65536)
  * boundaries, and every native result is compared at 1 and 2 threads.
  */
@@ -114,6 +115,25 @@ describe.skipIf(!native)("native row-wise kernels", () => {
         expect(firstDifference(wB, wA)).toBe(-1);
         expect(firstDifference(mB, mA)).toBe(-1);
         expect(firstDifference(vB, vA)).toBe(-1);
+      });
+
+      it("softmax + cross-entropy forward (with and without excluded logits) matches the reference", () => {
+        for (const [n, c] of [[16, 3], [16, 16], [64, 129]] as const) {
+          const x = rand(n * c, n + c, 8);
+          const labels = Int32Array.from({ length: n }, (_, r) => (r * 7) % c);
+          const excluded = Uint8Array.from({ length: n * c }, (_, i) => (i % c === (Math.floor(i / c) + 1) % c && c > 2 ? 1 : 0));
+          for (const mask of [null, excluded]) {
+            const [pA, pB] = [new Float64Array(n * c), new Float64Array(n * c)];
+            const tA = jsOpKernels.softmaxCrossEntropy(x, n, c, labels, mask, pA);
+            const tB = ops.softmaxCrossEntropy(x, n, c, labels, mask, pB);
+            // exp / log from the C library and V8 may differ by a float64 ulp
+            expect(Math.abs(tA - tB)).toBeLessThanOrEqual(1e-12 * Math.max(1, Math.abs(tA)));
+            let worst = 0;
+            for (let i = 0; i < pA.length; i++) worst = Math.max(worst, Math.abs((pA[i] as number) - (pB[i] as number)));
+            expect(worst).toBeLessThanOrEqual(1e-15);
+          }
+        }
+        expect(() => ops.softmaxCrossEntropy(new Float32Array(6), 2, 3, Int32Array.of(0, 3), null, new Float64Array(6))).toThrow(RangeError);
       });
 
       it("gradient accumulation, transpose and bias column sums bit-identical", () => {

@@ -8,7 +8,7 @@
  * for line, so they give the same numbers (the tests in op-kernels.test.ts state the tolerance:
  * only exp / tanh may differ by an ulp in float64) at any thread count.
  */
-import { geluErf, geluErfGrad, geluTanh, geluTanhGrad } from "./math.js";
+import { geluErf, geluErfGrad, geluTanh, geluTanhGrad, softmaxRow } from "./math.js";
 import type { Rng } from "./random.js";
 
 export interface OpKernels {
@@ -31,6 +31,12 @@ export interface OpKernels {
   sumSquares(x: Float32Array): number;
   /** x[i] ← fround(x[i] · s). */
   scale(x: Float32Array, s: number): void;
+  /**
+   * Cross-entropy's forward over logits x (n × c): each row's softmax into `probs` (float64;
+   * excluded entries, `excluded[i] ≠ 0`, take no part and stay as they are) and the returned
+   * Σ_rows (log-sum-exp − x[label]) in row order. Labels must already be checked.
+   */
+  softmaxCrossEntropy(x: Float32Array, n: number, c: number, labels: Int32Array, excluded: Uint8Array | null, probs: Float64Array): number;
   /** dst[i] ← fround(dst[i] + src[i]) (gradient accumulation). */
   addInto(dst: Float32Array, src: Float32Array): void;
   /** out (cols × rows) = the transpose of data (rows × cols), row-major. */
@@ -123,6 +129,11 @@ export const jsOpKernels: OpKernels = {
   },
   scale(x, s) {
     for (let i = 0; i < x.length; i++) x[i] = (x[i] as number) * s;
+  },
+  softmaxCrossEntropy(x, n, c, labels, excluded, probs) {
+    let total = 0;
+    for (let r = 0; r < n; r++) total += softmaxRow(x, r * c, c, probs, excluded ?? undefined) - (x[r * c + (labels[r] as number)] as number);
+    return total;
   },
   addInto(dst, src) {
     for (let i = 0; i < dst.length; i++) dst[i] = (dst[i] as number) + (src[i] as number);
