@@ -1,22 +1,30 @@
 /**
- * Training throughput: SoftmaxLoss on the MiniLM-L6-shaped benchmark model (6 layers, hidden 384,
- * 12 heads, FFN 1536, vocab 30522; `npx tsx bench/make-bench-models.ts` writes it), batches of 16
- * sentence pairs of STS-B / SNLI length, full steps through the trainer (forward of both columns,
- * loss, backward, gradient clipping, AdamW over all 22.7M parameters, schedule).
+ * Training throughput on the MiniLM-L6-shaped benchmark model (6 layers, hidden 384, 12 heads, FFN
+ * 1536, vocab 30522; `npm run bench:models` writes it), batches of 16 sentence pairs of STS-B /
+ * SNLI length, full steps through the trainer (forward of both columns, loss, backward, gradient
+ * clipping, AdamW over all 22.7M parameters, schedule), for SoftmaxLoss and
+ * MultipleNegativesRankingLoss at each thread count:
  *
- *   npx tsx bench/train.ts [--steps 8] [--baseline-steps 2 (0: no baseline)] [--threads 1] [--model bench/models/minilm-l6]
+ *   npx tsx bench/train.ts [--steps 6] [--threads 1,2] [--losses softmax,mnrl] [--baseline-steps 3 (0: none)] [--model bench/models/minilm-l6]
  *
- * Prints pairs/s with the native GEMM kernel (when built) against the JavaScript kernel measured in
- * the same run, and the share of the machine's fp32 peak: FLOPs are counted on the padded batches
- * the code actually computes — 2·rows·in·out per linear layer plus 4·B·T²·hidden per attention —
- * times 3 for forward + backward, against 114 GFLOP/s per core (AVX-512 FMA at this clock).
+ * Prints pairs/s, GFLOP/s, the share of the fp32 peak and a per-step breakdown (tokenization, the
+ * rest of the forward, backward, clipping, optimizer). The baseline, measured in the same run (the
+ * machine is shared: compare ratios, not absolute figures), is SoftmaxLoss at 1 thread with the
+ * native GEMM and the TypeScript row-wise kernels (op-kernels.ts), i.e. this code before the
+ * native row-wise kernels. FLOPs are counted on the padded batches the code actually computes —
+ * 2·rows·in·out per linear layer plus 4·B·T²·hidden per attention — times 3 for forward +
+ * backward, against 114 GFLOP/s per core (AVX-512 FMA at this clock). Peak RSS is the process's.
  */
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { readStsb } from "../src/evaluation/datasets.js";
+import type { EmbeddingLoss } from "../src/losses/loss.js";
+import { MultipleNegativesRankingLoss } from "../src/losses/multiple-negatives-ranking.js";
 import { SoftmaxLoss } from "../src/losses/softmax.js";
 import { SentenceTransformer } from "../src/models/sentence-transformer.js";
+import { loadFastKernel, loadFastOpKernels, setFastKernelThreads } from "../src/tensor/kernels-fast.js";
 import { type GemmKernel, jsGemmKernel, setGemmKernel } from "../src/tensor/kernels.js";
+import { type OpKernels, jsOpKernels, setOpKernels } from "../src/tensor/op-kernels.js";
 import { Rng } from "../src/tensor/random.js";
 import { datasetFromColumns } from "../src/training/data.js";
 import { SentenceTransformerTrainer } from "../src/training/trainer.js";
@@ -24,9 +32,35 @@ import { SentenceTransformerTrainer } from "../src/training/trainer.js";
 const argv = process.argv.slice(2);
 const opt = (name: string, fallback: string): string => (argv.includes(name) ? (argv[argv.indexOf(name) + 1] as string) : fallback);
 const MODEL = opt("--model", join(import.meta.dirname, "models/minilm-l6"));
-const STEPS = Number(opt("--steps", "8"));
-const BASELINE_STEPS = Number(opt("--baseline-steps", "2"));
-const THREADS = Number(opt("--threads", "1"));
+const STEPS = Number(opt("--steps", "6"));
+const BASELINE_STEPS = Number(opt("--baseline-steps", "3"));
+const THREADS = opt("--threads", "1,2").split(",").map(Number);
+const LOSSES = opt("--losses", "softmax,mnrl").split(",") as Array<"softmax" | "mnrl">;
+/** `--kernel-times`: also time every GEMM and row-wise kernel call (adds a little overhead). */
+const KERNEL_TIMES = argv.includes("--kernel-times");
+const kernelMs = new Map<string, number>();
+
+/** The same kernels, each call timed into `kernelMs` under its name (GEMMs by shape class). */
+function timed<T extends object>(kernels: T, prefix: string): T {
+  const out: Record<string, unknown> = {};
+  for (const [name, fn] of Object.entries(kernels)) {
+    out[name] = (...args: unknown[]) => {
+      const t0 = performance.now();
+      (fn as (...a: unknown[]) => void)(...args);
+      const key = `${prefix}${name}`;
+      kernelMs.set(key, (kernelMs.get(key) ?? 0) + performance.now() - t0);
+    };
+  }
+  if ("sumSquares" in kernels) {
+    out["sumSquares"] = (x: Float32Array) => {
+      const t0 = performance.now();
+      const r = (kernels as unknown as OpKernels).sumSquares(x);
+      kernelMs.set("sumSquares", (kernelMs.get("sumSquares") ?? 0) + performance.now() - t0);
+      return r;
+    };
+  }
+  return out as T;
+}
 const BATCH = 16;
 const PEAK_PER_CORE = 114e9;
 const DATA = join(import.meta.dirname, "../../shared/data");
@@ -49,37 +83,64 @@ interface Measure {
   pairsPerSecond: number;
   gflops: number;
   secondsPerStep: number;
+  /** Pairs per second of process CPU time (all threads): on a shared machine, the steadier figure. */
+  pairsPerCpuSecond: number;
+  /** ms per step */
+  phases: Record<"tokenize" | "forward" | "backward" | "clip" | "optimizer", number>;
 }
 
-async function measure(kernel: GemmKernel, steps: number, s1: string[], s2: string[]): Promise<Measure> {
+interface Engine {
+  gemm: GemmKernel;
+  ops: OpKernels;
+  threads: number;
+}
+
+async function measure(engine: Engine, lossName: "softmax" | "mnrl", steps: number, s1: string[], s2: string[]): Promise<Measure> {
   const model = await SentenceTransformer.load(MODEL, { backend: "native" });
-  setGemmKernel(kernel); // after loading: creating an encoder installs the native kernel when it is built
+  // after loading: creating an encoder installs the native kernels when they are built
+  setGemmKernel(KERNEL_TIMES ? timed(engine.gemm, "") : engine.gemm);
+  setOpKernels(KERNEL_TIMES ? timed(engine.ops, "") : engine.ops);
+  kernelMs.clear();
+  setFastKernelThreads(engine.threads);
   const cfg = model.transformer.encoder.config;
   const rng = new Rng(1);
   const n = (steps + 1) * BATCH; // one untimed warm-up step
-  const ds = datasetFromColumns({ premise: s1.slice(0, n), hypothesis: s2.slice(0, n), label: Array.from({ length: n }, () => rng.nextInt(3)) });
-  const loss = new SoftmaxLoss({ embeddingDimension: cfg.hiddenSize, numLabels: 3 });
+  const ds =
+    lossName === "softmax"
+      ? datasetFromColumns({ premise: s1.slice(0, n), hypothesis: s2.slice(0, n), label: Array.from({ length: n }, () => rng.nextInt(3)) })
+      : datasetFromColumns({ anchor: s1.slice(0, n), positive: s2.slice(0, n) });
+  const loss: EmbeddingLoss = lossName === "softmax" ? new SoftmaxLoss({ embeddingDimension: cfg.hiddenSize, numLabels: 3 }) : new MultipleNegativesRankingLoss();
   const times: number[] = [];
+  const cpu: number[] = [];
   let t = performance.now();
+  let c = process.cpuUsage();
   const trainer = new SentenceTransformerTrainer({
     model,
     sourceDir: MODEL,
     loss,
     trainDataset: ds,
-    args: { batchSize: BATCH, lr: 2e-5, maxSteps: steps + 1, shuffle: false },
+    // batch_sampler keeps the rows in order for both losses (no_duplicates would skip repeats)
+    args: { batchSize: BATCH, lr: 2e-5, maxSteps: steps + 1, shuffle: false, batchSampler: "batch_sampler" },
     onLog: () => {
       const now = performance.now();
       times.push(now - t);
       t = now;
+      const used = process.cpuUsage(c);
+      cpu.push((used.user + used.system) / 1e6);
+      c = process.cpuUsage();
     },
   });
-  await trainer.train();
-  // FLOPs of the timed steps, on the padded batches the encoder really computes
+  const result = await trainer.train();
+  // FLOPs of the timed steps, on the padded batches the encoder really computes; tokenization timed on the same batches
   let flops = 0;
+  let tokenizeMs = 0;
   const { hiddenSize: h, intermediateSize: ff, numLayers: layers } = cfg;
-  for (let b = 1; b <= steps; b++) {
+  for (let b = 0; b <= steps; b++) {
     for (const col of [s1, s2]) {
+      const t0 = performance.now();
       const batch = model.transformer.tokenize(col.slice(b * BATCH, (b + 1) * BATCH));
+      tokenizeMs += performance.now() - t0;
+      if (b === 0) continue;
       const rows = batch.batchSize * batch.seqLen;
       const linear = 2 * rows * (4 * h * h + 2 * h * ff);
       const attention = 4 * batch.batchSize * batch.seqLen * batch.seqLen * h;
@@ -87,25 +148,51 @@ async function measure(kernel: GemmKernel, steps: number, s1: string[], s2: stri
     }
   }
   const seconds = times.slice(1).reduce((a, b) => a + b, 0) / 1000;
-  return { pairsPerSecond: (steps * BATCH) / seconds, gflops: flops / seconds / 1e9, secondsPerStep: seconds / steps };
+  if (KERNEL_TIMES) console.log(`  kernels, ms/step: ${[...kernelMs].sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${(v / (steps + 1)).toFixed(0)}`).join(", ")}`);
+  // phases over all steps (the warm-up included), per step
+  const per = (x: number) => (1000 * x) / (steps + 1);
+  const ph = result.phaseSeconds;
+  const tok = tokenizeMs / (steps + 1);
+  return {
+    pairsPerSecond: (steps * BATCH) / seconds,
+    gflops: flops / seconds / 1e9,
+    secondsPerStep: seconds / steps,
+    pairsPerCpuSecond: (steps * BATCH) / cpu.slice(1).reduce((a, b) => a + b, 0),
+    phases: { tokenize: tok, forward: per(ph.forward) - tok, backward: per(ph.backward), clip: per(ph.clip), optimizer: per(ph.optimizer) },
+  };
 }
 
-const { s1, s2 } = await pairs((STEPS + 1) * BATCH);
-const report = (name: string, m: Measure, cores: number) =>
-  console.log(`${name.padEnd(28)} ${m.pairsPerSecond.toFixed(2).padStart(7)} pairs/s  ${m.secondsPerStep.toFixed(2)} s/step  ${m.gflops.toFixed(1).padStart(6)} GFLOP/s  ${((100 * m.gflops * 1e9) / (PEAK_PER_CORE * cores)).toFixed(1)}% of ${cores}-core peak`);
-console.log(`SoftmaxLoss training, ${MODEL}, batch ${BATCH} pairs (STS-B + SNLI sentences), fp32 peak ${PEAK_PER_CORE / 1e9} GFLOP/s per core`);
-const baseline = BASELINE_STEPS > 0 ? await measure(jsGemmKernel, BASELINE_STEPS, s1, s2) : undefined;
-if (baseline) report("JavaScript GEMM kernel", baseline, 1);
-let fast: GemmKernel | undefined;
-try {
-  const k = await import("../src/tensor/kernels-fast.js");
-  fast = k.loadFastKernel();
-  if (fast) k.setFastKernelThreads(THREADS);
-} catch {
-  fast = undefined;
+const { s1, s2 } = await pairs((Math.max(STEPS, BASELINE_STEPS) + 1) * BATCH);
+const report = (name: string, m: Measure, cores: number) => {
+  const p = m.phases;
+  console.log(
+    `${name.padEnd(44)} ${m.pairsPerSecond.toFixed(2).padStart(6)} pairs/s ${m.secondsPerStep.toFixed(2)} s/step ${m.gflops.toFixed(1).padStart(5)} GFLOP/s ${((100 * m.gflops * 1e9) / (PEAK_PER_CORE * cores)).toFixed(1).padStart(4)}% of ${cores}-core peak ${m.pairsPerCpuSecond.toFixed(2).padStart(6)} pairs/CPU-s | ms/step: ` +
+      `tokenize ${p.tokenize.toFixed(0)}, forward ${p.forward.toFixed(0)}, backward ${p.backward.toFixed(0)}, clip ${p.clip.toFixed(0)}, optimizer ${p.optimizer.toFixed(0)}`,
+  );
+};
+console.log(`training, ${MODEL}, batch ${BATCH} pairs (STS-B + SNLI sentences), fp32 peak ${PEAK_PER_CORE / 1e9} GFLOP/s per core`);
+const gemm = loadFastKernel();
+const ops = loadFastOpKernels();
+if (!gemm || !ops) {
+  console.log("native kernels not built (npm run build:native): nothing to measure");
+  process.exit(1);
 }
-if (fast) {
-  const m = await measure(fast, STEPS, s1, s2);
-  report(`native GEMM, ${THREADS} thread(s)`, m, THREADS);
-  if (baseline) console.log(`speed-up over the JavaScript kernel: ${(m.pairsPerSecond / baseline.pairsPerSecond).toFixed(1)}x`);
-} else console.log("native GEMM kernel not built (npm run build:native): JavaScript kernel only");
+const baseline = BASELINE_STEPS > 0 ? await measure({ gemm, ops: jsOpKernels, threads: 1 }, "softmax", BASELINE_STEPS, s1, s2) : undefined;
+if (baseline) report("baseline: SoftmaxLoss, TS row-wise kernels, 1t", baseline, 1);
+const results: Record<string, Measure> = {};
+for (const lossName of LOSSES) {
+  for (const threads of THREADS) {
+    const m = await measure({ gemm, ops, threads }, lossName, STEPS, s1, s2);
+    results[`${lossName}/${threads}`] = m;
+    report(`${lossName === "softmax" ? "SoftmaxLoss" : "MultipleNegativesRankingLoss"}, native kernels, ${threads}t`, m, threads);
+  }
+}
+const one = results["softmax/1"];
+if (baseline && one) {
+  console.log(`SoftmaxLoss 1 thread vs the baseline of this run: ${(one.pairsPerSecond / baseline.pairsPerSecond).toFixed(2)}x (wall), ${(one.pairsPerCpuSecond / baseline.pairsPerCpuSecond).toFixed(2)}x (CPU time)`);
+}
+for (const lossName of LOSSES) {
+  const [a, b] = [results[`${lossName}/1`], results[`${lossName}/2`]];
+  if (a && b) console.log(`${lossName}: 2 threads vs 1: ${(b.pairsPerSecond / a.pairsPerSecond).toFixed(2)}x`);
+}
+console.log(`peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`);

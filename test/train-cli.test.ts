@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
-import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -32,6 +32,22 @@ const cli = (args: string[]): Promise<CliResult> => runCli(args);
 const base = (out: string) => ["train", "--model", MODEL, "--train", trainFile, "--loss", "CosineSimilarityLoss", "--batch-size", "4", "--lr", "1e-3", "--max-steps", "3", "--output", out];
 
 describe("sbert train: bad input", () => {
+  it("--threads: 2 trains to the same weights as 1; outside 1..64 is a usage error", async () => {
+    const saved: Buffer[] = [];
+    for (const threads of ["1", "2"]) {
+      const out = join(tmp, `threads-${threads}`);
+      const r = await cli([...base(out), "--threads", threads]);
+      expect(r.code, r.stderr).toBe(0);
+      saved.push(await readFile(join(out, "model.safetensors")));
+    }
+    expect(saved[1]?.equals(saved[0] as Buffer)).toBe(true);
+    for (const bad of ["0", "65", "x"]) {
+      const r = await cli([...base(join(tmp, "threads-bad")), "--threads", bad]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/--threads/);
+    }
+  });
+
   it("refuses a non-empty output folder unless --overwrite", async () => {
     const out = join(tmp, "busy");
     await mkdir(out);

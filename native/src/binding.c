@@ -6,6 +6,12 @@
  *   info()                              { isa: "avx512" | "avx2" | "generic", mr, nr, threads }
  *   setThreads(t)                       threads per call from now on (1 .. 64); returns the old value
  *
+ * and the row-wise / elementwise kernels of src/tensor/op-kernels.ts (see ops.h), with the same
+ * argument order as their TypeScript references there: geluForward, geluBackward,
+ * layerNormForward, layerNormBackward, embeddingScatterAdd, adamw, sumSquares, scale, softmaxCrossEntropy, addInto, transpose, columnSums, dropoutMask
+ * (which takes the Rng's live state words instead of the Rng).
+ * Every kernel uses the same thread count as the GEMM (the pool in pool.h).
+ *
  * Arrays are Float32Array (views allowed); a short array or a bad size throws instead of reading
  * past the end. The environment variable SBERT_GEMM_ISA=generic|avx2|avx512 picks a micro-kernel
  * (tests use it; an unsupported choice falls back to the best available one).
@@ -18,6 +24,7 @@
 #include <stdlib.h>
 
 #include "gemm.h"
+#include "ops.h"
 
 typedef struct {
   gemm_workspace ws;
@@ -62,6 +69,35 @@ static float *f32_arg(napi_env env, napi_value value, const char *name, size_t n
   }
   *ok = 1;
   return (float *)data;
+}
+
+/* A typed array of `type` with at least `need` elements, or NULL after throwing. */
+static void *typed_arg(napi_env env, napi_value value, napi_typedarray_type want, const char *name, size_t need, size_t *length_out, int *ok) {
+  bool is_typed = false;
+  *ok = 0;
+  napi_typedarray_type type;
+  size_t length = 0;
+  void *data = NULL;
+  if (napi_is_typedarray(env, value, &is_typed) != napi_ok || !is_typed ||
+      napi_get_typedarray_info(env, value, &type, &length, &data, NULL, NULL) != napi_ok || type != want) {
+    napi_throw_type_error(env, "SBERT_KERNEL", name);
+    return NULL;
+  }
+  if (length < need) {
+    napi_throw_range_error(env, "SBERT_KERNEL", name);
+    return NULL;
+  }
+  if (length_out) *length_out = length;
+  *ok = 1;
+  return data == NULL ? (void *)"" : data; /* an empty array may have no buffer */
+}
+
+static int double_arg(napi_env env, napi_value value, double *out) {
+  if (napi_get_value_double(env, value, out) != napi_ok) {
+    napi_throw_type_error(env, "SBERT_KERNEL", "expected a number");
+    return 0;
+  }
+  return 1;
 }
 
 static int size_arg(napi_env env, napi_value value, size_t *out) {
@@ -146,6 +182,210 @@ static napi_value js_set_threads(napi_env env, napi_callback_info info) {
   return previous;
 }
 
+
+#define ARGS(count)                                                           \
+  size_t argc = count;                                                        \
+  napi_value argv[count];                                                     \
+  addon_state *state = NULL;                                                  \
+  int ok = 0;                                                                 \
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));                \
+  CHECK(napi_get_instance_data(env, (void **)&state));                        \
+  if (argc < count) {                                                         \
+    napi_throw_type_error(env, "SBERT_KERNEL", "expected " #count " arguments"); \
+    return NULL;                                                              \
+  }
+#define F32(i, need, len) (float *)typed_arg(env, argv[i], napi_float32_array, "argument " #i " must be a Float32Array of the right length", need, len, &ok); if (!ok) return NULL
+#define F64(i, need) (double *)typed_arg(env, argv[i], napi_float64_array, "argument " #i " must be a Float64Array of the right length", need, NULL, &ok); if (!ok) return NULL
+
+/* (x, out, tanhForm) and (x, g, dx, tanhForm) */
+static napi_value js_gelu_forward(napi_env env, napi_callback_info info) {
+  ARGS(3);
+  size_t n = 0;
+  const float *x = F32(0, 0, &n);
+  float *y = F32(1, n, NULL);
+  bool tanh_form = false;
+  CHECK(napi_get_value_bool(env, argv[2], &tanh_form));
+  ops_gelu_forward(x, y, n, tanh_form, state->threads);
+  return NULL;
+}
+
+static napi_value js_gelu_backward(napi_env env, napi_callback_info info) {
+  ARGS(4);
+  size_t n = 0;
+  const float *x = F32(0, 0, &n);
+  const float *g = F32(1, n, NULL);
+  float *dx = F32(2, n, NULL);
+  bool tanh_form = false;
+  CHECK(napi_get_value_bool(env, argv[3], &tanh_form));
+  ops_gelu_backward(x, g, dx, n, tanh_form, state->threads);
+  return NULL;
+}
+
+/* (x, gamma, beta, out, rows, c, eps) */
+static napi_value js_layer_norm_forward(napi_env env, napi_callback_info info) {
+  ARGS(7);
+  size_t rows, c;
+  double eps;
+  if (!size_arg(env, argv[4], &rows) || !size_arg(env, argv[5], &c) || !double_arg(env, argv[6], &eps)) return NULL;
+  const float *x = F32(0, rows * c, NULL);
+  const float *gamma = F32(1, c, NULL);
+  const float *beta = F32(2, c, NULL);
+  float *y = F32(3, rows * c, NULL);
+  ops_layer_norm_forward(x, gamma, beta, y, rows, c, eps, state->threads);
+  return NULL;
+}
+
+/* (x, gamma, dy, dx | null, dgamma: Float64Array, dbeta: Float64Array, rows, c, eps) */
+static napi_value js_layer_norm_backward(napi_env env, napi_callback_info info) {
+  ARGS(9);
+  size_t rows, c;
+  double eps;
+  if (!size_arg(env, argv[6], &rows) || !size_arg(env, argv[7], &c) || !double_arg(env, argv[8], &eps)) return NULL;
+  const float *x = F32(0, rows * c, NULL);
+  const float *gamma = F32(1, c, NULL);
+  const float *dy = F32(2, rows * c, NULL);
+  float *dx = NULL;
+  napi_valuetype t;
+  CHECK(napi_typeof(env, argv[3], &t));
+  if (t != napi_null && t != napi_undefined) {
+    dx = F32(3, rows * c, NULL);
+  }
+  double *dg = F64(4, c);
+  double *db = F64(5, c);
+  ops_layer_norm_backward(x, gamma, dy, dx, dg, db, rows, c, eps, state->threads);
+  return NULL;
+}
+
+/* (dst, g, ids: Int32Array, c) */
+static napi_value js_embedding_scatter_add(napi_env env, napi_callback_info info) {
+  ARGS(4);
+  size_t c, count = 0, dst_len = 0;
+  if (!size_arg(env, argv[3], &c)) return NULL;
+  float *dst = F32(0, 0, &dst_len);
+  const int32_t *ids = (const int32_t *)typed_arg(env, argv[2], napi_int32_array, "ids must be an Int32Array", 0, &count, &ok);
+  if (!ok) return NULL;
+  const float *g = F32(1, count * c, NULL);
+  for (size_t i = 0; i < count; i++) {
+    if (ids[i] < 0 || (size_t)ids[i] * c + c > dst_len) {
+      napi_throw_range_error(env, "SBERT_KERNEL", "embeddingScatterAdd: an id is outside the table");
+      return NULL;
+    }
+  }
+  ops_embedding_scatter_add(dst, g, ids, count, c);
+  return NULL;
+}
+
+/* (w, g, m, v, beta1, beta2, stepSize, bc2Sqrt, decay, eps) */
+static napi_value js_adamw(napi_env env, napi_callback_info info) {
+  ARGS(10);
+  size_t n = 0;
+  float *w = F32(0, 0, &n);
+  const float *g = F32(1, n, NULL);
+  float *m = F32(2, n, NULL);
+  float *v = F32(3, n, NULL);
+  ops_adamw_hyper h;
+  if (!double_arg(env, argv[4], &h.beta1) || !double_arg(env, argv[5], &h.beta2) || !double_arg(env, argv[6], &h.step_size) ||
+      !double_arg(env, argv[7], &h.bc2_sqrt) || !double_arg(env, argv[8], &h.decay) || !double_arg(env, argv[9], &h.eps))
+    return NULL;
+  ops_adamw(w, g, m, v, n, &h, state->threads);
+  return NULL;
+}
+
+static napi_value js_sum_squares(napi_env env, napi_callback_info info) {
+  ARGS(1);
+  size_t n = 0;
+  const float *x = F32(0, 0, &n);
+  napi_value out;
+  CHECK(napi_create_double(env, ops_sum_squares(x, n), &out));
+  return out;
+}
+
+static napi_value js_scale(napi_env env, napi_callback_info info) {
+  ARGS(2);
+  size_t n = 0;
+  float *x = F32(0, 0, &n);
+  double s;
+  if (!double_arg(env, argv[1], &s)) return NULL;
+  ops_scale(x, n, s, state->threads);
+  return NULL;
+}
+
+/* (x, n, c, labels: Int32Array, excluded: Uint8Array | null, probs: Float64Array) -> total */
+static napi_value js_softmax_cross_entropy(napi_env env, napi_callback_info info) {
+  ARGS(6);
+  (void)state;
+  size_t n, c;
+  if (!size_arg(env, argv[1], &n) || !size_arg(env, argv[2], &c)) return NULL;
+  const float *x = F32(0, n * c, NULL);
+  const int32_t *labels = (const int32_t *)typed_arg(env, argv[3], napi_int32_array, "labels must be an Int32Array of n labels", n, NULL, &ok);
+  if (!ok) return NULL;
+  const uint8_t *excluded = NULL;
+  napi_valuetype t;
+  CHECK(napi_typeof(env, argv[4], &t));
+  if (t != napi_null && t != napi_undefined) {
+    excluded = (const uint8_t *)typed_arg(env, argv[4], napi_uint8_array, "excluded must be a Uint8Array of n*c flags", n * c, NULL, &ok);
+    if (!ok) return NULL;
+  }
+  double *probs = F64(5, n * c);
+  for (size_t r = 0; r < n; r++) {
+    if (labels[r] < 0 || (size_t)labels[r] >= c) {
+      napi_throw_range_error(env, "SBERT_KERNEL", "softmaxCrossEntropy: a label is not a class");
+      return NULL;
+    }
+  }
+  napi_value out;
+  CHECK(napi_create_double(env, ops_softmax_cross_entropy(x, n, c, labels, excluded, probs), &out));
+  return out;
+}
+
+/* (dst, src) */
+static napi_value js_add_into(napi_env env, napi_callback_info info) {
+  ARGS(2);
+  size_t n = 0;
+  float *dst = F32(0, 0, &n);
+  const float *src = F32(1, n, NULL);
+  ops_add_into(dst, src, n, state->threads);
+  return NULL;
+}
+
+/* (data, rows, cols, out) */
+static napi_value js_transpose(napi_env env, napi_callback_info info) {
+  ARGS(4);
+  (void)state;
+  size_t rows, cols;
+  if (!size_arg(env, argv[1], &rows) || !size_arg(env, argv[2], &cols)) return NULL;
+  const float *data = F32(0, rows * cols, NULL);
+  float *out = F32(3, rows * cols, NULL);
+  ops_transpose(data, rows, cols, out);
+  return NULL;
+}
+
+/* (g, rows, cols, out: Float64Array) */
+static napi_value js_column_sums(napi_env env, napi_callback_info info) {
+  ARGS(4);
+  (void)state;
+  size_t rows, cols;
+  if (!size_arg(env, argv[1], &rows) || !size_arg(env, argv[2], &cols)) return NULL;
+  const float *g = F32(0, rows * cols, NULL);
+  double *out = F64(3, cols);
+  ops_column_sums(g, rows, cols, out);
+  return NULL;
+}
+
+/* (state: Uint32Array(4), mask, p, keep) */
+static napi_value js_dropout_mask(napi_env env, napi_callback_info info) {
+  ARGS(4);
+  (void)state;
+  size_t n = 0;
+  uint32_t *words = (uint32_t *)typed_arg(env, argv[0], napi_uint32_array, "state must be a Uint32Array of 4 words", 4, NULL, &ok);
+  if (!ok) return NULL;
+  float *mask = F32(1, 0, &n);
+  double p, keep;
+  if (!double_arg(env, argv[2], &p) || !double_arg(env, argv[3], &keep)) return NULL;
+  ops_dropout_mask(words, mask, n, p, (float)keep);
+  return NULL;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   addon_state *state = (addon_state *)calloc(1, sizeof *state);
   if (!state) {
@@ -164,6 +404,19 @@ static napi_value init(napi_env env, napi_value exports) {
       {"gemmNN", NULL, js_gemm_nn, NULL, NULL, NULL, napi_enumerable, NULL},
       {"info", NULL, js_info, NULL, NULL, NULL, napi_enumerable, NULL},
       {"setThreads", NULL, js_set_threads, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"geluForward", NULL, js_gelu_forward, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"geluBackward", NULL, js_gelu_backward, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"layerNormForward", NULL, js_layer_norm_forward, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"layerNormBackward", NULL, js_layer_norm_backward, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"embeddingScatterAdd", NULL, js_embedding_scatter_add, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"adamw", NULL, js_adamw, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"sumSquares", NULL, js_sum_squares, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"scale", NULL, js_scale, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"dropoutMask", NULL, js_dropout_mask, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"addInto", NULL, js_add_into, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"softmaxCrossEntropy", NULL, js_softmax_cross_entropy, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"transpose", NULL, js_transpose, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"columnSums", NULL, js_column_sums, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   CHECK(napi_define_properties(env, exports, sizeof props / sizeof props[0], props));
   return exports;

@@ -17,10 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#ifndef _WIN32
-#include <pthread.h>
-#define GEMM_HAVE_THREADS 1
-#endif
+#include "pool.h"
 
 /*
  * Block sizes (floats), tuned on Zen 4 (1 MiB L2): K is cut into equal blocks of at most KC_MAX,
@@ -146,25 +143,28 @@ static int gemm_columns(const gemm_args *g, gemm_workspace *ws, size_t j_begin, 
   return 0;
 }
 
-#ifdef GEMM_HAVE_THREADS
+/* One pool task: a share of the columns, with the worker's own packing workspace. */
 typedef struct {
   const gemm_args *g;
-  size_t j_begin, j_end;
-  int status;
+  gemm_workspace *caller_ws;
+  size_t panels, shares, nr;
+  int status[POOL_MAX_THREADS];
 } gemm_job;
 
-static void *gemm_thread(void *arg) {
-  gemm_job *job = (gemm_job *)arg;
-  gemm_workspace ws = {0};
-  job->status = gemm_columns(job->g, &ws, job->j_begin, job->j_end);
-  gemm_workspace_free(&ws);
-  return NULL;
+/* Workspaces of the pool's workers 1.. (worker 0 is the caller, with its own); pool_run runs one job at a time. */
+static gemm_workspace worker_ws[POOL_MAX_THREADS];
+
+static void gemm_task(void *ctx, size_t task, int worker) {
+  gemm_job *job = (gemm_job *)ctx;
+  const size_t j_begin = (job->panels * task / job->shares) * job->nr;
+  const size_t j_end = task + 1 == job->shares ? job->g->n : (job->panels * (task + 1) / job->shares) * job->nr;
+  gemm_workspace *ws = worker == 0 ? job->caller_ws : &worker_ws[worker];
+  if (j_end > j_begin && gemm_columns(job->g, ws, j_begin, j_end) != 0) job->status[worker] = -1;
 }
-#endif
 
 /* Below this many multiply-adds a second thread costs more than it saves. */
 #define GEMM_THREAD_MIN_WORK ((size_t)1 << 22)
-enum { GEMM_MAX_THREADS = 64 };
+enum { GEMM_MAX_THREADS = POOL_MAX_THREADS };
 
 int gemm_sgemm(gemm_workspace *ws, const gemm_isa *isa, int b_transposed, size_t m, size_t k, size_t n,
                const float *a, const float *b, float *c, const float *bias, int threads) {
@@ -176,30 +176,13 @@ int gemm_sgemm(gemm_workspace *ws, const gemm_isa *isa, int b_transposed, size_t
   if (t > GEMM_MAX_THREADS) t = GEMM_MAX_THREADS;
   if (t > panels) t = panels;
   if (m * k * n < GEMM_THREAD_MIN_WORK * t) t = (m * k * n) / GEMM_THREAD_MIN_WORK > 0 ? (m * k * n) / GEMM_THREAD_MIN_WORK : 1;
-#ifdef GEMM_HAVE_THREADS
   if (t > 1) {
-    /* columns in whole NR panels, as evenly as possible; this thread takes the first share */
-    gemm_job jobs[GEMM_MAX_THREADS];
-    pthread_t ids[GEMM_MAX_THREADS];
-    int started[GEMM_MAX_THREADS] = {0};
-    for (size_t i = 0; i < t; i++) {
-      jobs[i].g = &g;
-      jobs[i].j_begin = (panels * i / t) * nr;
-      jobs[i].j_end = i + 1 == t ? n : (panels * (i + 1) / t) * nr;
-      jobs[i].status = 0;
-    }
-    for (size_t i = 1; i < t; i++) started[i] = pthread_create(&ids[i], NULL, gemm_thread, &jobs[i]) == 0;
-    int status = gemm_columns(&g, ws, jobs[0].j_begin, jobs[0].j_end);
-    for (size_t i = 1; i < t; i++) {
-      if (started[i]) {
-        pthread_join(ids[i], NULL);
-        if (jobs[i].status != 0) status = -1;
-      } else if (gemm_columns(&g, ws, jobs[i].j_begin, jobs[i].j_end) != 0) {
-        status = -1; /* could not start a thread: do its share here */
-      }
-    }
-    return status;
+    /* columns in whole NR panels, as evenly as possible, one share per thread */
+    gemm_job job = {&g, ws, panels, t, nr, {0}};
+    pool_run((int)t, t, gemm_task, &job);
+    for (size_t i = 0; i < POOL_MAX_THREADS; i++)
+      if (job.status[i] != 0) return -1;
+    return 0;
   }
-#endif
   return gemm_columns(&g, ws, 0, n);
 }

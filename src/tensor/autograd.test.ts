@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { enableGrad, isGradEnabled, noGrad, record } from "./autograd.js";
+import { dropGrad, enableGrad, isGradEnabled, noGrad, record, recycleGrad } from "./autograd.js";
+import { embedding } from "./ops/embedding.js";
 import { gradCheck } from "./gradcheck.js";
 import { add, mul } from "./ops/elementwise.js";
 import { linear } from "./ops/linear.js";
@@ -110,5 +111,33 @@ describe("gradCheck", () => {
     };
     const r = gradCheck(wrongSquare, [param([[0.5, -1, 2]])], 3e-3);
     expect(r.maxAbsError).toBeGreaterThan(0.1);
+  });
+});
+
+describe("recycled gradient buffers", () => {
+  it("the next backward pass reuses the buffer and gets the same numbers as a fresh one", () => {
+    const w = Tensor.from([[0.5, -1, 2], [1, 0.25, -0.5]]);
+    const table = Tensor.from([[1, 2], [3, 4], [5, 6]]);
+    w.requiresGrad = true;
+    table.requiresGrad = true;
+    const x = Tensor.from([[1, 2, 3], [-1, 0.5, 2]]);
+    const run = () => sum(add(linear(x, w), embedding(table, [2, 0]))).backward();
+    run();
+    const [first, firstTable] = [w.grad as Float32Array, table.grad as Float32Array];
+    const [want, wantTable] = [Array.from(first), Array.from(firstTable)];
+    recycleGrad(w);
+    recycleGrad(table);
+    expect(w.grad).toBeUndefined();
+    first.fill(99); // whatever the old contents: they are overwritten
+    firstTable.fill(99);
+    run();
+    expect(w.grad).toBe(first);
+    expect(table.grad).toBe(firstTable);
+    expect(gradOf(w)).toEqual(want);
+    expect(gradOf(table)).toEqual(wantTable);
+    dropGrad(w);
+    run();
+    expect(w.grad).not.toBe(first);
+    expect(gradOf(w)).toEqual(want);
   });
 });

@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { SbertError } from "../errors.js";
+import { opKernels } from "./op-kernels.js";
 
 /**
  * Reverse-mode automatic differentiation over `Tensor`s, in the style of micrograd / tinygrad:
@@ -79,11 +80,67 @@ export function accumulateGrad(t: GradTensor, g: ArrayLike<number>, owned = fals
     throw new SbertError("SHAPE_MISMATCH", `gradient of ${g.length} values for a tensor of shape [${t.shape.join(", ")}]`);
   }
   if (t.grad === undefined) {
-    t.grad = owned && g instanceof Float32Array ? g : Float32Array.from(g);
+    const spare = takeSpareGrad(t);
+    if (spare) {
+      spare.set(g);
+      t.grad = spare;
+    } else t.grad = owned && g instanceof Float32Array ? g : new Float32Array(g);
     return;
   }
   const dst = t.grad;
-  for (let i = 0; i < dst.length; i++) dst[i] = (dst[i] as number) + (g[i] as number);
+  if (g instanceof Float32Array) opKernels().addInto(dst, g);
+  else for (let i = 0; i < dst.length; i++) dst[i] = (dst[i] as number) + (g[i] as number);
+}
+
+/**
+ * `t.grad`, allocated as zeros on first use, for backward passes that add into it in place (a
+ * scatter-add into a large embedding table must not allocate a dense table-sized gradient per
+ * call). Undefined when `t` does not require grad.
+ */
+export function gradBuffer(t: GradTensor): Float32Array | undefined {
+  if (!t.requiresGrad) return undefined;
+  t.grad ??= takeSpareGrad(t)?.fill(0) ?? new Float32Array(t.size);
+  return t.grad;
+}
+
+/**
+ * Gradient buffers put aside by `recycleGrad`, per tensor. A training loop drops every parameter's
+ * gradient after each step and the next backward pass needs the same sizes again: reusing them
+ * saves allocating (and the kernel zero-filling and faulting in) the whole model's gradients — 90
+ * MB for MiniLM-L6 — per step. Weak: a tensor that is gone takes its spare with it.
+ */
+const spareGrads = new WeakMap<GradTensor, Float32Array>();
+
+function takeSpareGrad(t: GradTensor): Float32Array | undefined {
+  const spare = spareGrads.get(t);
+  if (spare === undefined) return undefined;
+  spareGrads.delete(t);
+  return spare.length === t.size ? spare : undefined;
+}
+
+/**
+ * Drops `t.grad` (as setting it to undefined does: the tensor has no gradient afterwards) but keeps
+ * its buffer for the next gradient of `t`, which will overwrite it: a caller must not hold on to
+ * the old `t.grad` array.
+ */
+export function recycleGrad(t: GradTensor): void {
+  if (t.grad !== undefined) spareGrads.set(t, t.grad);
+  t.grad = undefined;
+}
+
+/** Drops `t.grad` and any buffer `recycleGrad` kept for it (frees the memory). */
+export function dropGrad(t: GradTensor): void {
+  spareGrads.delete(t);
+  t.grad = undefined;
+}
+
+/**
+ * A buffer to write `t`'s whole first gradient into (contents unspecified: the caller overwrites
+ * every element, then assigns it to `t.grad`), when `t` requires grad, has no gradient yet and a
+ * recycled buffer is there; else undefined (then allocate and `accumulateGrad` as usual).
+ */
+export function spareGradFor(t: GradTensor): Float32Array | undefined {
+  return t.requiresGrad && t.grad === undefined ? takeSpareGrad(t) : undefined;
 }
 
 /**

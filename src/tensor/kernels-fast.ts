@@ -6,9 +6,13 @@
  * output element is one fused-multiply-add chain over k in order, the same on every code path and
  * for any batch size or thread count, so a row computed alone equals the same row inside a batch.
  *
- * Environment: `SBERT_KERNEL=js` never loads it (the JavaScript kernel stays, nothing is logged);
- * `SBERT_GEMM_THREADS=N` splits each large product over N threads (default 1; the result does not
- * depend on N); `SBERT_GEMM_ISA=avx2|generic` picks a slower micro-kernel (for tests).
+ * The same addon holds the row-wise kernels of op-kernels.ts (GELU, LayerNorm, AdamW, norms,
+ * dropout masks, ...), ports of their TypeScript references with the same numbers; `useFastKernel`
+ * installs both. Threads come from one persistent pool (native/src/pool.c).
+ *
+ * Environment: `SBERT_KERNEL=js` never loads it (the JavaScript kernels stay, nothing is logged);
+ * `SBERT_GEMM_THREADS=N` splits each large product and row-wise kernel over N threads (default 1;
+ * the result does not depend on N); `SBERT_GEMM_ISA=avx2|generic` picks a slower micro-kernel (for tests).
  *
  * @example
  * if (useFastKernel()) console.log(fastKernelInfo()); // { isa: "avx512", threads: 1, ... }
@@ -17,8 +21,12 @@ import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import { type GemmKernel, gemmKernel, jsGemmKernel, setGemmKernel } from "./kernels.js";
+import { type OpKernels, jsOpKernels, opKernels, setOpKernels } from "./op-kernels.js";
 
-interface NativeGemmAddon {
+/** The addon: the GEMM and, with the same argument order, every kernel of `OpKernels`. */
+interface NativeGemmAddon extends Omit<OpKernels, "dropoutMask"> {
+  /** OpKernels.dropoutMask with the generator's live state words (advanced in place). */
+  dropoutMask(state: Uint32Array, mask: Float32Array, p: number, keep: number): void;
   gemmNT(a: Float32Array, b: Float32Array, out: Float32Array, m: number, k: number, n: number, bias?: Float32Array): void;
   gemmNN(a: Float32Array, b: Float32Array, out: Float32Array, m: number, k: number, n: number): void;
   info(): { isa: string; mr: number; nr: number; threads: number };
@@ -37,7 +45,7 @@ export interface FastKernelInfo {
 /** Where `npm install` leaves the addon; the same relative path from src/tensor and dist/tensor. */
 export const FAST_KERNEL_PATH = fileURLToPath(new URL("../../native/build/Release/sbert_gemm.node", import.meta.url));
 
-let loaded: { addon: NativeGemmAddon; kernel: GemmKernel } | null | undefined;
+let loaded: { addon: NativeGemmAddon; kernel: GemmKernel; ops: OpKernels } | null | undefined;
 let warned = false;
 
 function warnOnce(reason: string): void {
@@ -67,7 +75,7 @@ function selfCheck(addon: NativeGemmAddon): boolean {
   return close(want, got);
 }
 
-function load(): { addon: NativeGemmAddon; kernel: GemmKernel } | null {
+function load(): { addon: NativeGemmAddon; kernel: GemmKernel; ops: OpKernels } | null {
   if (process.env.SBERT_KERNEL === "js") return null;
   if (!existsSync(FAST_KERNEL_PATH)) {
     warnOnce("native/build/Release/sbert_gemm.node was not built");
@@ -90,7 +98,26 @@ function load(): { addon: NativeGemmAddon; kernel: GemmKernel } | null {
       gemmNT: (a, b, out, m, k, n, bias) => addon.gemmNT(a, b, out, m, k, n, bias),
       gemmNN: (a, b, out, m, k, n) => addon.gemmNN(a, b, out, m, k, n),
     };
-    return { addon, kernel };
+    if (typeof addon.adamw !== "function") {
+      warnOnce("the addon is an older build without the row-wise kernels; rebuild it with `npm run build:native`");
+      return null;
+    }
+    const ops: OpKernels = {
+      geluForward: (x, out, tanhForm) => addon.geluForward(x, out, tanhForm),
+      geluBackward: (x, g, dx, tanhForm) => addon.geluBackward(x, g, dx, tanhForm),
+      layerNormForward: (x, gamma, beta, out, rows, c, eps) => addon.layerNormForward(x, gamma, beta, out, rows, c, eps),
+      layerNormBackward: (x, gamma, dy, dx, dg, db, rows, c, eps) => addon.layerNormBackward(x, gamma, dy, dx, dg, db, rows, c, eps),
+      embeddingScatterAdd: (dst, g, ids, c) => addon.embeddingScatterAdd(dst, g, ids, c),
+      adamw: (w, g, m, v, b1, b2, stepSize, bc2Sqrt, decay, eps) => addon.adamw(w, g, m, v, b1, b2, stepSize, bc2Sqrt, decay, eps),
+      sumSquares: (x) => addon.sumSquares(x),
+      scale: (x, s) => addon.scale(x, s),
+      softmaxCrossEntropy: (x, n, c, labels, excluded, probs) => addon.softmaxCrossEntropy(x, n, c, labels, excluded, probs),
+      addInto: (dst, src) => addon.addInto(dst, src),
+      transpose: (data, rows, cols, out) => addon.transpose(data, rows, cols, out),
+      columnSums: (g, rows, cols, out) => addon.columnSums(g, rows, cols, out),
+      dropoutMask: (rng, mask, p, keep) => addon.dropoutMask(rng.liveState, mask, p, keep),
+    };
+    return { addon, kernel, ops };
   } catch (err) {
     warnOnce(err instanceof Error ? err.message : String(err));
     return null;
@@ -107,13 +134,24 @@ export function loadFastKernel(): GemmKernel | undefined {
 }
 
 /**
- * Installs the native kernel with `setGemmKernel` when it loads and the current kernel is the
- * default JavaScript one (a kernel installed by the user is left in place). Returns whether the
- * native kernel is the active kernel afterwards; calling it again is cheap.
+ * The native row-wise kernels (op-kernels.ts: GELU, LayerNorm, scatter-add, AdamW, norms), loaded
+ * with the GEMM; undefined when the addon is not loaded.
+ */
+export function loadFastOpKernels(): OpKernels | undefined {
+  loadFastKernel();
+  return loaded?.ops;
+}
+
+/**
+ * Installs the native kernel with `setGemmKernel` (and its row-wise kernels with `setOpKernels`)
+ * when it loads and the current kernel is the default JavaScript one (a kernel installed by the
+ * user is left in place). Returns whether the native GEMM is the active kernel afterwards;
+ * calling it again is cheap.
  */
 export function useFastKernel(): boolean {
   const kernel = loadFastKernel();
   if (!kernel) return false;
+  if (loaded && opKernels() === jsOpKernels) setOpKernels(loaded.ops);
   const current = gemmKernel();
   if (current === kernel) return true;
   if (current !== jsGemmKernel) return false;
@@ -129,8 +167,9 @@ export function fastKernelInfo(): FastKernelInfo | undefined {
 }
 
 /**
- * Splits each large product over `threads` threads of the native kernel (1–64; default 1, or
- * SBERT_GEMM_THREADS). Results are identical for any count. Returns false when it is not loaded.
+ * Splits each large product and row-wise kernel over `threads` threads of the native kernel's
+ * persistent pool (1–64; default 1, or SBERT_GEMM_THREADS). Results are identical for any count.
+ * Returns false when it is not loaded.
  */
 export function setFastKernelThreads(threads: number): boolean {
   if (!loadFastKernel() || !loaded) return false;

@@ -45,3 +45,27 @@ export function softmaxRow(x: ArrayLike<number>, o: number, n: number, out: Floa
   for (let j = o; j < o + n; j++) if (!excluded?.[j]) out[j] = (out[j] as number) / z;
   return max + Math.log(z);
 }
+
+const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
+const SQRT_2PI = Math.sqrt(2 * Math.PI);
+
+/** GELU, x/2 · (1 + erf(x/√2)) (torch's default `approximate="none"`), in float64. */
+export function geluErf(x: number): number {
+  return 0.5 * x * (1 + erf(x / Math.SQRT2));
+}
+
+/** d geluErf / dx = Φ(x) + x·φ(x). */
+export function geluErfGrad(x: number): number {
+  return 0.5 * (1 + erf(x / Math.SQRT2)) + (x * Math.exp(-0.5 * x * x)) / SQRT_2PI;
+}
+
+/** GELU's tanh form, x/2 · (1 + tanh(√(2/π) · (x + 0.044715 x³))) (`approximate="tanh"`). */
+export function geluTanh(x: number): number {
+  return 0.5 * x * (1 + Math.tanh(SQRT_2_OVER_PI * (x + 0.044715 * x * x * x)));
+}
+
+/** d geluTanh / dx. */
+export function geluTanhGrad(x: number): number {
+  const t = Math.tanh(SQRT_2_OVER_PI * (x + 0.044715 * x * x * x));
+  return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * SQRT_2_OVER_PI * (1 + 3 * 0.044715 * x * x);
+}

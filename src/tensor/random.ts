@@ -37,6 +37,15 @@ export class Rng {
     return r;
   }
 
+  /**
+   * The live state words, for a native kernel that draws from this generator (op-kernels.ts
+   * `dropoutMask`): it advances them exactly as `nextUint32` would. Not for other use.
+   * @internal
+   */
+  get liveState(): Uint32Array {
+    return this.s;
+  }
+
   /** The 4 words of internal state (JSON-safe) for checkpoints. */
   state(): number[] {
     return Array.from(this.s);

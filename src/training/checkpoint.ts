@@ -169,8 +169,8 @@ export async function saveCheckpoint(root: string, parts: CheckpointParts, state
     const name = parts.optimizerNames[i] as string;
     if (!st) return;
     steps[name] = st.step;
-    moments.set(`exp_avg.${name}`, { shape: [st.expAvg.length], data: Float32Array.from(st.expAvg) });
-    moments.set(`exp_avg_sq.${name}`, { shape: [st.expAvgSq.length], data: Float32Array.from(st.expAvgSq) });
+    moments.set(`exp_avg.${name}`, { shape: [st.expAvg.length], data: st.expAvg });
+    moments.set(`exp_avg_sq.${name}`, { shape: [st.expAvgSq.length], data: st.expAvgSq });
   });
   await writeFolderAtomically(
     dir,
@@ -203,7 +203,7 @@ export async function loadCheckpoint(dir: string, parts: CheckpointParts): Promi
       const name = current in raw.optimizer.steps ? current : legacyParameterName(current);
       const step = raw.optimizer.steps[name];
       if (step === undefined) return null;
-      return { step, expAvg: Array.from(toFloat32Array(moments.get(`exp_avg.${name}`))), expAvgSq: Array.from(toFloat32Array(moments.get(`exp_avg_sq.${name}`))) };
+      return { step, expAvg: toFloat32Array(moments.get(`exp_avg.${name}`)), expAvgSq: toFloat32Array(moments.get(`exp_avg_sq.${name}`)) };
     }),
   };
   parts.optimizer.loadStateDict(state);

@@ -1,3 +1,4 @@
+import { opKernels } from "../tensor/op-kernels.js";
 import type { Tensor } from "../tensor/tensor.js";
 
 /**
@@ -17,12 +18,13 @@ export function clipGradNorm(params: Iterable<Tensor>, maxNorm: number, normType
   const norms = grads.map((g) => vectorNorm(g, normType));
   const total = vectorNorm(norms, normType);
   const coef = Math.min(maxNorm / (total + 1e-6), 1);
-  for (const g of grads) for (let i = 0; i < g.length; i++) g[i] = (g[i] as number) * coef;
+  for (const g of grads) opKernels().scale(g, coef);
   return total;
 }
 
 /** ‖x‖_p over all elements (p = Infinity: max |x|), accumulated in float64. */
 export function vectorNorm(x: ArrayLike<number>, p = 2): number {
+  if (p === 2 && x instanceof Float32Array) return opKernels().sumSquares(x) ** (1 / p);
   let s = 0;
   if (p === Infinity) {
     for (let i = 0; i < x.length; i++) s = Math.max(s, Math.abs(x[i] as number));

@@ -8,7 +8,7 @@ export { noGrad } from "../tensor/autograd.js";
 export { Rng } from "../tensor/random.js";
 export type { NamedParameter } from "../tensor/named-parameter.js";
 export { namedParameters, setRequiresGrad, zeroGrad, type ParameterGroup } from "./parameters.js";
-export { AdamW, type AdamWGroup, type AdamWOptions, type AdamWState } from "./optim/adamw.js";
+export { AdamW, type AdamWGroup, type AdamWOptions, type AdamWState, type AdamWStateInput } from "./optim/adamw.js";
 export {
   type LrLambda,
   LrScheduler,
@@ -24,7 +24,7 @@ export { type TrainingDataset, type Label, datasetFromRecords, datasetFromColumn
 export { type DatasetFormat, readDataset, parseDataset } from "./data-readers.js";
 export type { BatchSamplerName } from "./data-sampler.js";
 export type { TrainingArguments } from "./trainer-args.js";
-export { type TrainerOptions, type TrainResult, type BaseTrainerOptions, SentenceTransformerTrainer } from "./trainer.js";
+export { type TrainerOptions, type TrainResult, type StepPhases, type BaseTrainerOptions, SentenceTransformerTrainer } from "./trainer.js";
 export { type CrossEncoderTrainerOptions, CrossEncoderTrainer } from "./trainer-cross-encoder.js";
 export type { TrainableModel } from "./trainer-model.js";
 export { type LogRecord, TrainingLog } from "./trainer-log.js";

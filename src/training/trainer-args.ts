@@ -48,6 +48,12 @@ export interface TrainingArguments {
   keepBest?: boolean;
   /** Dropout while training as config.json sets it (default true); false trains without it. */
   dropout?: boolean;
+  /**
+   * Threads of the native kernels during `train()` (1–64; default: as set before, i.e.
+   * SBERT_GEMM_THREADS or 1). The numbers do not depend on it, so it is not part of the resume
+   * fingerprint; without the native addon it has no effect.
+   */
+  threads?: number;
 }
 
 const ARG_KEYS = optionKeys<TrainingArguments>({
@@ -71,6 +77,7 @@ const ARG_KEYS = optionKeys<TrainingArguments>({
   saveTotalLimit: true,
   keepBest: true,
   dropout: true,
+  threads: true,
 });
 
 /** What the arguments and the fingerprint need of a loss (an `EmbeddingLoss` or a `LogitsLoss`). */
@@ -80,8 +87,8 @@ export interface LossIdentity {
 }
 
 /** Every argument with its default filled in. */
-export type ResolvedArguments = Required<Omit<TrainingArguments, "maxSteps" | "evalSteps" | "checkpointSteps" | "checkpointDir">> &
-  Pick<TrainingArguments, "maxSteps" | "evalSteps" | "checkpointSteps" | "checkpointDir">;
+export type ResolvedArguments = Required<Omit<TrainingArguments, "maxSteps" | "evalSteps" | "checkpointSteps" | "checkpointDir" | "threads">> &
+  Pick<TrainingArguments, "maxSteps" | "evalSteps" | "checkpointSteps" | "checkpointDir" | "threads">;
 
 /** Losses whose other rows act as negatives, which duplicates in a batch would corrupt. */
 const IN_BATCH_NEGATIVE_LOSSES = new Set(["MultipleNegativesRankingLoss"]);
@@ -111,7 +118,11 @@ export function resolveArguments(args: TrainingArguments, loss: LossIdentity): R
     ...(args.evalSteps !== undefined ? { evalSteps: args.evalSteps } : {}),
     ...(args.checkpointSteps !== undefined ? { checkpointSteps: args.checkpointSteps } : {}),
     ...(args.checkpointDir !== undefined ? { checkpointDir: args.checkpointDir } : {}),
+    ...(args.threads !== undefined ? { threads: args.threads } : {}),
   };
+  if (r.threads !== undefined && !(Number.isInteger(r.threads) && r.threads >= 1 && r.threads <= 64)) {
+    throw new SbertError("INVALID_INPUT", `threads must be an integer in 1..64, got ${r.threads}`);
+  }
   positiveInt(r.batchSize, "batchSize");
   positiveInt(r.epochs, "epochs");
   if (r.maxSteps !== undefined) positiveInt(r.maxSteps, "maxSteps");

@@ -11,6 +11,7 @@ import { MultipleNegativesRankingLoss } from "../losses/multiple-negatives-ranki
 import { SoftmaxLoss } from "../losses/softmax.js";
 import { saveSentenceTransformer } from "../models/save.js";
 import { SentenceTransformer } from "../models/sentence-transformer.js";
+import { fastKernelInfo } from "../tensor/kernels-fast.js";
 import { Tensor } from "../tensor/tensor.js";
 import { listCheckpoints, newestUsableCheckpoint, verifyCheckpoint } from "./checkpoint.js";
 import { datasetFromColumns } from "./data.js";
@@ -47,6 +48,22 @@ async function trainer(opts: Partial<TrainerOptions> & { args?: TrainingArgument
 const weights = (t: SentenceTransformerTrainer): number[] => t.model.params.flatMap((p) => Array.from(p.tensor.data));
 
 describe("SentenceTransformerTrainer", () => {
+  it("threads: the same weights at 1 and 2 threads, the previous count back afterwards, phase times reported", async () => {
+    const before = fastKernelInfo()?.threads;
+    const runs: number[][] = [];
+    for (const threads of [1, 2]) {
+      const { t } = await trainer({ args: { threads } });
+      const r = await t.train();
+      runs.push(weights(t));
+      expect(fastKernelInfo()?.threads).toBe(before);
+      const ph = r.phaseSeconds;
+      expect(Math.min(ph.forward, ph.backward, ph.clip, ph.optimizer)).toBeGreaterThanOrEqual(0);
+      expect(ph.forward + ph.backward).toBeGreaterThan(0);
+    }
+    expect(runs[1]).toEqual(runs[0]);
+    for (const threads of [0, 65, 1.5]) await expect(trainer({ args: { threads } })).rejects.toThrowError(/threads must be an integer in 1..64/);
+  });
+
   it("is deterministic from the seed (row order and dropout)", async () => {
     const [a, b, c, d] = await Promise.all([trainer(), trainer(), trainer({ args: { seed: 4 } }), trainer({ args: { dropout: false } })]);
     for (const x of [a, b, c, d]) await x.t.train();

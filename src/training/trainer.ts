@@ -21,6 +21,7 @@ import type { EmbeddingLoss } from "../losses/loss.js";
 import type { SentenceTransformer } from "../models/sentence-transformer.js";
 import { checkOptions, optionKeys } from "../strict-options.js";
 import { Rng } from "../tensor/random.js";
+import { fastKernelInfo, setFastKernelThreads } from "../tensor/kernels-fast.js";
 import { clipGradNorm, vectorNorm } from "./clip.js";
 import { type BestMetric, type CheckpointParts, type TrainerState, CHECKPOINT_FORMAT, loadCheckpoint, pruneCheckpoints, removeStaleTemporaries, saveCheckpoint } from "./checkpoint.js";
 import { type TrainingDataset, checkDataset, dataRequirements } from "./data.js";
@@ -102,9 +103,23 @@ export interface TrainResult {
   samplesPerSecond: number;
   /** Wall time of `train()`, evaluation and checkpoints included. */
   seconds: number;
+  /**
+   * Where the optimizer steps' time went (seconds, this process's steps): `forward` (tokenization,
+   * every input column's forward and the loss), `backward`, `clip` (gradient norm and clipping),
+   * `optimizer` (AdamW, zeroing, schedule).
+   */
+  phaseSeconds: StepPhases;
   best: BestMetric | null;
   /** Metrics of the last evaluation. */
   lastEvaluation: Record<string, number> | undefined;
+}
+
+/** Seconds per phase of the optimizer steps (see `TrainResult.phaseSeconds`). */
+export interface StepPhases {
+  forward: number;
+  backward: number;
+  clip: number;
+  optimizer: number;
 }
 
 /** The training loop, shared by `SentenceTransformerTrainer` and `CrossEncoderTrainer`. */
@@ -122,6 +137,7 @@ export class Trainer<M extends TrainableModel> {
   private readonly fingerprint: Record<string, unknown>;
   private state: Omit<TrainerState, "format" | "fingerprint" | "rng">;
   private bestSnapshot: Float32Array[] | undefined;
+  private phases: StepPhases = { forward: 0, backward: 0, clip: 0, optimizer: 0 };
   private log: TrainingLog | undefined;
 
   constructor(task: TrainingTask<M>, opts: BaseTrainerOptions) {
@@ -149,6 +165,8 @@ export class Trainer<M extends TrainableModel> {
     const { args, opts } = this;
     const all = [...this.model.params, ...this.lossParams];
     setRequiresGrad(all, true);
+    const threadsBefore = args.threads !== undefined ? fastKernelInfo()?.threads : undefined;
+    if (threadsBefore !== undefined && args.threads !== undefined) setFastKernelThreads(args.threads);
     try {
       if (args.checkpointDir) await removeStaleTemporaries(args.checkpointDir);
       if (opts.resumeFrom) await this.restore(opts.resumeFrom);
@@ -199,11 +217,13 @@ export class Trainer<M extends TrainableModel> {
         trainLoss: steps > 0 ? lossSum / steps : NaN,
         samplesPerSecond: rows / Math.max(stepSeconds, 1e-9),
         seconds,
+        phaseSeconds: { ...this.phases },
         best: this.state.best,
         lastEvaluation: last?.metrics,
       };
       return result;
     } finally {
+      if (threadsBefore !== undefined) setFastKernelThreads(threadsBefore);
       this.model.setDropout(undefined);
       setRequiresGrad(all, false);
       this.optimizer.zeroGrad();
@@ -214,18 +234,28 @@ export class Trainer<M extends TrainableModel> {
   private async step(indices: readonly number[]): Promise<{ loss: number; lr: number; gradNorm: number }> {
     const { args, opts } = this;
     this.model.setDropout(args.dropout ? this.rng : undefined);
+    const t0 = performance.now();
     const lossTensor = await this.task.batchLoss(opts.trainDataset, indices);
     const loss = lossTensor.data[0] as number;
     const where = () => `step ${this.state.globalStep + 1} (epoch ${this.state.epoch}, batch ${this.state.batchInEpoch}: ${opts.trainDataset.source} lines ${indices.map((i) => opts.trainDataset.lineNumbers[i]).slice(0, 8).join(", ")}${indices.length > 8 ? ", ..." : ""})`;
     if (!Number.isFinite(loss)) throw this.diverged(`the loss is ${loss} at ${where()}`);
+    const t1 = performance.now();
     lossTensor.backward();
+    const t2 = performance.now();
     const params = this.optimizer.groups.flatMap((g) => g.params);
     const gradNorm = args.maxGradNorm > 0 ? clipGradNorm(params, args.maxGradNorm) : vectorNorm(params.flatMap((p) => (p.grad ? [vectorNorm(p.grad)] : [])));
     if (!Number.isFinite(gradNorm)) throw this.diverged(`the gradient norm is ${gradNorm} at ${where()}`);
+    const t3 = performance.now();
     const lr = this.scheduler.currentLr();
     this.optimizer.step();
-    this.optimizer.zeroGrad();
+    this.optimizer.zeroGrad({ recycle: true }); // the next step's backward reuses the buffers
     this.scheduler.step();
+    const t4 = performance.now();
+    const ph = this.phases;
+    ph.forward += (t1 - t0) / 1000;
+    ph.backward += (t2 - t1) / 1000;
+    ph.clip += (t3 - t2) / 1000;
+    ph.optimizer += (t4 - t3) / 1000;
     this.state.globalStep += 1;
     this.state.batchInEpoch += 1;
     return { loss, lr, gradNorm };

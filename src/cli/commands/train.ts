@@ -31,6 +31,7 @@ import { parseFiniteNumber, parsePositiveInt, withModelSourceOptions } from "../
 
 interface TrainCliOptions {
   model: string;
+  threads?: number;
   revision?: string;
   train: string;
   eval?: string;
@@ -136,6 +137,7 @@ export function registerTrain(program: Command, io: CliIo): void {
     .addOption(new Option("--max-grad-norm <g>", "clip the global gradient norm to g; 0 = off").argParser(nonNegative).default(1))
     .option("--decay-all", "apply weight decay to every parameter, as torch.optim.AdamW(model.parameters())")
     .addOption(new Option("--seed <s>", "seed of the row order and dropout").argParser(integer).default(42))
+    .addOption(new Option("--threads <n>", "threads of the native kernels (matrix products, row-wise ops, AdamW), 1 to 64; the numbers do not depend on it (default: SBERT_GEMM_THREADS or 1)").argParser(threadCount))
     .option("--no-shuffle", "keep the file's row order (every epoch)")
     .option("--loss-init <file>", "safetensors file with the loss's own initial parameters (SoftmaxLoss: classifier.weight, classifier.bias)")
     .requiredOption("-o, --output <dir>", "folder for the trained model (must not exist or be empty, unless --overwrite)")
@@ -241,7 +243,15 @@ function trainingArguments(opts: TrainCliOptions, checkpointDir: string | undefi
     ...(opts.evalSteps !== undefined ? { evalSteps: opts.evalSteps } : {}),
     ...(opts.checkpointSteps !== undefined ? { checkpointSteps: opts.checkpointSteps } : {}),
     ...(checkpointDir ? { checkpointDir } : {}),
+    ...(opts.threads !== undefined ? { threads: opts.threads } : {}),
   };
+}
+
+/** `--threads`: an integer in 1..64 (the native pool's limit). */
+function threadCount(value: string): number {
+  const n = parsePositiveInt(value);
+  if (n > 64) throw new InvalidArgumentError("Expected at most 64 threads.");
+  return n;
 }
 
 function writeSummary(io: CliIo, output: string, result: TrainResult): void {

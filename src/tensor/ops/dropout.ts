@@ -1,6 +1,7 @@
 import { SbertError } from "../../errors.js";
 import { accumulateGrad, needsGrad, record } from "../autograd.js";
 import type { Rng } from "../random.js";
+import { opKernels } from "../op-kernels.js";
 import { Tensor } from "../tensor.js";
 
 /**
@@ -14,8 +15,14 @@ export function dropout(x: Tensor, p: number, rng: Rng): Tensor {
   if (p === 0) return x;
   const keep = 1 / (1 - p);
   const mask = new Float32Array(x.size);
-  for (let i = 0; i < mask.length; i++) mask[i] = rng.nextFloat() < p ? 0 : keep;
-  const y = new Tensor(x.data.map((v, i) => v * (mask[i] as number)), x.shape);
+  opKernels().dropoutMask(rng, mask, p, keep);
+  const out = new Float32Array(x.size);
+  for (let i = 0; i < out.length; i++) out[i] = (x.data[i] as number) * (mask[i] as number);
+  const y = new Tensor(out, x.shape);
   if (!needsGrad(x)) return y;
-  return record(y, [x], (g) => accumulateGrad(x, g.map((v, i) => v * (mask[i] as number)), true));
+  return record(y, [x], (g) => {
+    const dx = new Float32Array(g.length);
+    for (let i = 0; i < dx.length; i++) dx[i] = (g[i] as number) * (mask[i] as number);
+    accumulateGrad(x, dx, true);
+  });
 }

@@ -1,6 +1,7 @@
 import { SbertError } from "../../errors.js";
 import { accumulateGrad, needsGrad, record } from "../autograd.js";
-import { erf } from "../math.js";
+import { geluErf, geluErfGrad, geluTanh, geluTanhGrad } from "../math.js";
+import { opKernels } from "../op-kernels.js";
 import { Tensor, checkShape, shapeSize } from "../tensor.js";
 
 /**
@@ -119,12 +120,10 @@ export type ActivationName =
   /** x · sigmoid(1.702 x): transformers' `QuickGELUActivation` (CLIP's `hidden_act: quick_gelu`). */
   | "quick_gelu";
 
-const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
-
 const scalarFns: Record<ActivationName, (x: number) => number> = {
   identity: (x) => x,
-  gelu: (x) => 0.5 * x * (1 + erf(x / Math.SQRT2)),
-  gelu_tanh: (x) => 0.5 * x * (1 + Math.tanh(SQRT_2_OVER_PI * (x + 0.044715 * x * x * x))),
+  gelu: geluErf,
+  gelu_tanh: geluTanh,
   relu: (x) => (x > 0 ? x : 0),
   tanh: (x) => Math.tanh(x),
   sigmoid: (x) => 1 / (1 + Math.exp(-x)),
@@ -135,11 +134,8 @@ const scalarFns: Record<ActivationName, (x: number) => number> = {
 /** d activation / dx from the input x and the (float32) output y. */
 const derivatives: Record<ActivationName, (x: number, y: number) => number> = {
   identity: () => 1,
-  gelu: (x) => 0.5 * (1 + erf(x / Math.SQRT2)) + (x * Math.exp(-0.5 * x * x)) / Math.sqrt(2 * Math.PI),
-  gelu_tanh: (x) => {
-    const t = Math.tanh(SQRT_2_OVER_PI * (x + 0.044715 * x * x * x));
-    return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * SQRT_2_OVER_PI * (1 + 3 * 0.044715 * x * x);
-  },
+  gelu: geluErfGrad,
+  gelu_tanh: geluTanhGrad,
   relu: (x) => (x > 0 ? 1 : 0),
   tanh: (_x, y) => 1 - y * y,
   sigmoid: (_x, y) => y * (1 - y),
@@ -154,16 +150,27 @@ const derivatives: Record<ActivationName, (x: number, y: number) => number> = {
   },
 };
 
-/** Applies a named activation elementwise; same shape out. `identity` returns `x` itself. */
+/**
+ * Applies a named activation elementwise; same shape out. `identity` returns `x` itself. The two
+ * GELU forms run through `opKernels()` (native when the addon is loaded, the same numbers).
+ */
 export function activation(x: Tensor, name: ActivationName): Tensor {
   const f = scalarFns[name];
   if (name === "identity") return x;
   const out = new Float32Array(x.size);
-  for (let i = 0; i < out.length; i++) out[i] = f(x.data[i] as number);
+  const isGelu = name === "gelu" || name === "gelu_tanh";
+  if (isGelu) opKernels().geluForward(x.data, out, name === "gelu_tanh");
+  else for (let i = 0; i < out.length; i++) out[i] = f(x.data[i] as number);
   const y = new Tensor(out, x.shape);
   if (!needsGrad(x)) return y;
   const df = derivatives[name];
-  return record(y, [x], (g) => accumulateGrad(x, g.map((v, i) => v * df(x.data[i] as number, out[i] as number)), true));
+  return record(y, [x], (g) => {
+    if (!x.requiresGrad) return;
+    const dx = new Float32Array(x.size);
+    if (isGelu) opKernels().geluBackward(x.data, g, dx, name === "gelu_tanh");
+    else for (let i = 0; i < dx.length; i++) dx[i] = (g[i] as number) * df(x.data[i] as number, out[i] as number);
+    accumulateGrad(x, dx, true);
+  });
 }
 
 /**

@@ -1,5 +1,6 @@
 import { SbertError } from "../../errors.js";
-import { accumulateGrad, needsGrad, record } from "../autograd.js";
+import { gradBuffer, needsGrad, record } from "../autograd.js";
+import { opKernels } from "../op-kernels.js";
 import { Tensor, checkShape } from "../tensor.js";
 
 /** What a lookup's ids index, for the message when one is out of range. */
@@ -35,12 +36,9 @@ export function embedding(table: Tensor, ids: ArrayLike<number>, kind: LookupKin
   if (!needsGrad(table)) return y;
   const idList = Int32Array.from(ids);
   return record(y, [table], (g) => {
-    const dt = new Float32Array(v * c);
-    for (let i = 0; i < idList.length; i++) {
-      const o = (idList[i] as number) * c;
-      for (let j = 0; j < c; j++) dt[o + j] = (dt[o + j] as number) + (g[i * c + j] as number);
-    }
-    accumulateGrad(table, dt, true);
+    // scattered straight into table.grad: a (V, C) temporary per call was most of a step's allocation
+    const dt = gradBuffer(table);
+    if (dt) opKernels().embeddingScatterAdd(dt, g, idList, c);
   });
 }
 
@@ -84,7 +82,8 @@ export function embeddingBagMean(table: Tensor, ids: ArrayLike<number>, mask: Ar
   const idList = Int32Array.from(ids);
   const maskList = Int32Array.from(mask);
   return record(y, [table], (g) => {
-    const dt = new Float32Array(v * c);
+    const dt = gradBuffer(table);
+    if (!dt) return;
     for (let b = 0; b < batch; b++) {
       const n = counts[b] as number;
       if (n === 0) continue;
@@ -94,6 +93,5 @@ export function embeddingBagMean(table: Tensor, ids: ArrayLike<number>, mask: Ar
         for (let j = 0; j < c; j++) dt[o + j] = (dt[o + j] as number) + (g[b * c + j] as number) / n;
       }
     }
-    accumulateGrad(table, dt, true);
   });
 }

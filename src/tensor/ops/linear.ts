@@ -1,22 +1,21 @@
-import { accumulateGrad, needsGrad, record } from "../autograd.js";
+import { accumulateGrad, needsGrad, record, spareGradFor } from "../autograd.js";
 import { gemmKernel } from "../kernels.js";
+import { opKernels } from "../op-kernels.js";
 import { Tensor, checkShape, shapeSize, shapeText } from "../tensor.js";
 
 /** Row-major transpose: (rows, cols) → (cols, rows). */
 export function transposeData(data: Float32Array, rows: number, cols: number): Float32Array {
   const out = new Float32Array(data.length);
-  for (let r = 0; r < rows; r++) {
-    const o = r * cols;
-    for (let c = 0; c < cols; c++) out[c * rows + r] = data[o + c] as number;
-  }
+  opKernels().transpose(data, rows, cols, out);
   return out;
 }
 
 /**
  * y = x · Wᵀ + b, as `torch.nn.Linear`: x (..., in), weight (out, in), bias (out) → (..., out);
  * (B·T, in) and (B, T, in) alike, the leading dimensions being rows of the same buffer (no copy).
- * Backward: dx = dy · W, dW = dyᵀ · x, db = Σ_rows dy. Every product runs as the kernel's `gemmNT`
- * (the forward's layout, its fastest path) after an O(rows · (in + out)) transposed copy.
+ * Backward: dx = dy · W, dW = dyᵀ · x, db = Σ_rows dy, as `gemmNN` (W and x are already the
+ * right-hand sides in that layout; only dy is transposed, an O(rows · out) copy). Every kernel
+ * sums each element in the same order for NN and NT, so the numbers are those of the NT form.
  */
 export function linear(x: Tensor, weight: Tensor, bias?: Tensor): Tensor {
   checkShape(x.shape.length >= 1, "linear", "input is 0-d; needs (..., in)");
@@ -33,17 +32,20 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor): Tensor {
     // g: (rows, out)
     if (x.requiresGrad) {
       const dx = new Float32Array(rows * inF);
-      gemmKernel().gemmNT(g, transposeData(weight.data, outF, inF), dx, rows, outF, inF);
+      gemmKernel().gemmNN(g, weight.data, dx, rows, outF, inF);
       accumulateGrad(x, dx, true);
     }
     if (weight.requiresGrad) {
-      const dw = new Float32Array(outF * inF);
-      gemmKernel().gemmNT(transposeData(g, rows, outF), transposeData(x.data, rows, inF), dw, outF, rows, inF);
-      accumulateGrad(weight, dw, true);
+      // straight into a recycled gradient buffer when the weight has none yet (the usual case)
+      const spare = spareGradFor(weight);
+      const dw = spare ?? new Float32Array(outF * inF);
+      gemmKernel().gemmNN(transposeData(g, rows, outF), x.data, dw, outF, rows, inF);
+      if (spare) weight.grad = spare;
+      else accumulateGrad(weight, dw, true);
     }
     if (bias?.requiresGrad) {
       const db = new Float64Array(outF);
-      for (let r = 0; r < rows; r++) for (let j = 0; j < outF; j++) db[j] = (db[j] as number) + (g[r * outF + j] as number);
+      opKernels().columnSums(g, rows, outF, db);
       accumulateGrad(bias, db);
     }
   });

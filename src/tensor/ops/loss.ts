@@ -1,6 +1,6 @@
 import { SbertError } from "../../errors.js";
 import { accumulateGrad, needsGrad, record } from "../autograd.js";
-import { softmaxRow } from "../math.js";
+import { opKernels } from "../op-kernels.js";
 import { Tensor, checkShape, sameShape, shapeText } from "../tensor.js";
 
 /**
@@ -11,23 +11,23 @@ import { Tensor, checkShape, sameShape, shapeText } from "../tensor.js";
 /**
  * Cross-entropy of logits against class indices, as `torch.nn.CrossEntropyLoss()` (mean over rows):
  * logits (N, C), labels (N) integers in [0, C) → []. `excluded` (N·C, optional) marks logits that
- * take no part (as if −inf, e.g. a similarity to itself). Backward: (softmax − onehot) / N.
+ * take no part (as if −inf, e.g. a similarity to itself). Backward: (softmax − onehot) / N. The
+ * forward runs as `opKernels().softmaxCrossEntropy` (native when the addon is loaded).
  */
 export function crossEntropy(logits: Tensor, labels: ArrayLike<number>, excluded?: ArrayLike<number | boolean>): Tensor {
   checkShape(logits.shape.length === 2, "crossEntropy", `logits must be (N, C), got [${logits.shape.join(", ")}]`);
   const [n, c] = [logits.dim(0), logits.dim(1)];
   checkShape(labels.length === n, "crossEntropy", `${labels.length} labels for ${n} rows`);
   checkShape(!excluded || excluded.length === n * c, "crossEntropy", `mask of ${excluded?.length} for ${n} × ${c} logits`);
-  const x = logits.data;
-  const probs = new Float64Array(n * c);
-  let total = 0;
   for (let r = 0; r < n; r++) {
     const label = labels[r] as number;
     if (!Number.isInteger(label) || label < 0 || label >= c || excluded?.[r * c + label]) {
       throw new SbertError("INVALID_INPUT", `crossEntropy: label ${label} of row ${r} is not a class in 0..${c - 1}`);
     }
-    total += softmaxRow(x, r * c, c, probs, excluded) - (x[r * c + label] as number);
   }
+  const probs = new Float64Array(n * c);
+  const mask = excluded ? Uint8Array.from(excluded as ArrayLike<number>, (e) => (e ? 1 : 0)) : null;
+  const total = opKernels().softmaxCrossEntropy(logits.data, n, c, Int32Array.from(labels), mask, probs);
   const y = new Tensor(Float32Array.of(total / n), []);
   if (!needsGrad(logits)) return y;
   return record(y, [logits], (g) => {

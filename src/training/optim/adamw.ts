@@ -1,4 +1,6 @@
 import { SbertError } from "../../errors.js";
+import { dropGrad, recycleGrad } from "../../tensor/autograd.js";
+import { opKernels } from "../../tensor/op-kernels.js";
 import type { Tensor } from "../../tensor/tensor.js";
 import type { ParameterGroup } from "../parameters.js";
 
@@ -29,10 +31,20 @@ interface ParamState {
   expAvgSq: Float32Array;
 }
 
-/** Serializable optimizer state (per parameter, in group order) for checkpoints. */
+/**
+ * Optimizer state (per parameter, in group order) for checkpoints: the moments stay float32
+ * (`checkpoint.ts` writes them to safetensors as they are; a `number[]` copy of a 110M-parameter
+ * model's moments would be ~1.8 GB of JS numbers). `loadStateDict` also takes plain arrays.
+ */
 export interface AdamWState {
   lrs: number[];
-  params: Array<{ step: number; expAvg: number[]; expAvgSq: number[] } | null>;
+  params: Array<{ step: number; expAvg: Float32Array; expAvgSq: Float32Array } | null>;
+}
+
+/** What `loadStateDict` accepts: `AdamWState`, or the same with the moments as number arrays. */
+export interface AdamWStateInput {
+  lrs: readonly number[];
+  params: ReadonlyArray<{ step: number; expAvg: ArrayLike<number>; expAvgSq: ArrayLike<number> } | null>;
 }
 
 /**
@@ -92,24 +104,25 @@ export class AdamW {
         const stepSize = lr / (1 - beta1 ** st.step);
         const bc2Sqrt = Math.sqrt(1 - beta2 ** st.step);
         const decay = 1 - lr * weightDecay;
-        const { expAvg: m, expAvgSq: v } = st;
-        const w = p.data;
-        for (let i = 0; i < w.length; i++) {
-          const gi = g[i] as number;
-          const mi = (m[i] as number) + (1 - beta1) * (gi - (m[i] as number));
-          const vi = beta2 * (v[i] as number) + (1 - beta2) * gi * gi;
-          m[i] = mi;
-          v[i] = vi;
-          const decayed = Math.fround((w[i] as number) * decay);
-          w[i] = decayed - (stepSize * (m[i] as number)) / (Math.sqrt(v[i] as number) / bc2Sqrt + eps);
-        }
+        // the element loop is opKernels().adamw (tensor/op-kernels.ts; native when the addon is loaded)
+        opKernels().adamw(p.data, g, st.expAvg, st.expAvgSq, beta1, beta2, stepSize, bc2Sqrt, decay, eps);
       }
     }
   }
 
-  /** Drops every gradient of the optimized parameters. */
-  zeroGrad(): void {
-    for (const g of this.groups) for (const p of g.params) p.grad = undefined;
+  /**
+   * Drops every gradient of the optimized parameters (`set_to_none`, as torch) and any recycled
+   * buffer. `recycle`: keep
+   * the buffers for the next backward pass (`recycleGrad`), which overwrites them — what a
+   * training loop wants; then do not hold on to a `.grad` array across the call.
+   */
+  zeroGrad(opts: { recycle?: boolean } = {}): void {
+    for (const g of this.groups) {
+      for (const p of g.params) {
+        if (opts.recycle) recycleGrad(p);
+        else dropGrad(p);
+      }
+    }
   }
 
   /** Sets every group's learning rate to its initial rate times `factor` (what schedulers call). */
@@ -117,21 +130,21 @@ export class AdamW {
     for (const g of this.groups) g.lr = g.initialLr * factor;
   }
 
-  /** The optimizer state for a checkpoint (JSON-safe; float32 values round-trip exactly). */
+  /** A copy of the optimizer state for a checkpoint (float32 moments, exact). */
   stateDict(): AdamWState {
     return {
       lrs: this.groups.map((g) => g.lr),
       params: this.groups.flatMap((g) =>
         g.params.map((p) => {
           const st = this.state.get(p);
-          return st ? { step: st.step, expAvg: Array.from(st.expAvg), expAvgSq: Array.from(st.expAvgSq) } : null;
+          return st ? { step: st.step, expAvg: st.expAvg.slice(), expAvgSq: st.expAvgSq.slice() } : null;
         }),
       ),
     };
   }
 
   /** Restores `stateDict()` output onto the same parameters in the same group order. */
-  loadStateDict(s: AdamWState): void {
+  loadStateDict(s: AdamWStateInput): void {
     const params = this.groups.flatMap((g) => g.params);
     if (s.params.length !== params.length || s.lrs.length !== this.groups.length) {
       throw new SbertError("INVALID_INPUT", `optimizer state holds ${s.params.length} parameters in ${s.lrs.length} groups, the optimizer has ${params.length} in ${this.groups.length}`);
