@@ -13,6 +13,7 @@
 import { readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { SbertError } from "../errors.js";
+import { sha256OfFile } from "../io/file-sha256.js";
 
 export const MANIFEST = "index.json";
 export const VECTORS = "vectors.f32";
@@ -44,6 +45,8 @@ export interface IndexManifest {
   /** The ANN file of the committed rows (null while empty) and its exact size. */
   annFile: string | null;
   annBytes: number;
+  /** sha256 of the ANN file, checked before usearch reads it (usearch trusts its file: a damaged graph would crash the process). */
+  annSha256: string | null;
   /** Generation of the last commit (names the next ANN file). */
   generation: number;
 }
@@ -63,6 +66,7 @@ export function manifestJson(m: IndexManifest): string {
       count: m.count,
       ann_file: m.annFile,
       ann_bytes: m.annBytes,
+      ann_sha256: m.annSha256,
       generation: m.generation,
     },
     null,
@@ -96,7 +100,7 @@ export async function readManifest(dir: string): Promise<IndexManifest> {
 export function parseManifest(raw: unknown, dir: string): IndexManifest {
   if (!isObject(raw) || raw["format"] !== FORMAT) throw bad(dir, `not a ${FORMAT} manifest`);
   if (raw["version"] !== FORMAT_VERSION) throw bad(dir, `format version ${JSON.stringify(raw["version"])} is not supported (this sbert-ts reads version ${FORMAT_VERSION})`);
-  const { model_id, dimension, precision, rescore_multiplier, connectivity, expansion_add, expansion_search, count, ann_file, ann_bytes, generation } = raw;
+  const { model_id, dimension, precision, rescore_multiplier, connectivity, expansion_add, expansion_search, count, ann_file, ann_bytes, ann_sha256, generation } = raw;
   if (typeof model_id !== "string" || model_id === "") throw bad(dir, "model_id must be a non-empty string");
   if (!isCount(dimension) || dimension === 0) throw bad(dir, "dimension must be a positive integer");
   if (!INDEX_PRECISIONS.includes(precision as IndexPrecision)) throw bad(dir, `precision must be one of ${INDEX_PRECISIONS.join(", ")}`);
@@ -105,6 +109,7 @@ export function parseManifest(raw: unknown, dir: string): IndexManifest {
   }
   if (!(ann_file === null || (typeof ann_file === "string" && /^ann-\d+\.usearch$/.test(ann_file)))) throw bad(dir, 'ann_file must be null or "ann-<n>.usearch"');
   if ((ann_file === null) !== (count === 0)) throw bad(dir, "ann_file and count disagree");
+  if (!(ann_file === null ? ann_sha256 === null : typeof ann_sha256 === "string" && /^[0-9a-f]{64}$/.test(ann_sha256))) throw bad(dir, "ann_sha256 must be the ANN file's sha256 (null while empty)");
   return {
     modelId: model_id,
     dimension,
@@ -114,6 +119,7 @@ export function parseManifest(raw: unknown, dir: string): IndexManifest {
     count: count as number,
     annFile: ann_file,
     annBytes: ann_bytes as number,
+    annSha256: ann_sha256 as string | null,
     generation: generation as number,
   };
 }
@@ -135,5 +141,8 @@ export async function checkDataFiles(dir: string, m: IndexManifest): Promise<voi
     if (size < bytes || (exact && size !== bytes)) {
       throw new SbertError("INVALID_INDEX_FILE", `${join(dir, name)} is truncated or damaged: ${size} bytes where ${MANIFEST} records ${bytes}; rebuild the index with \`sbert index build\``);
     }
+  }
+  if (m.annFile !== null && (await sha256OfFile(join(dir, m.annFile))) !== m.annSha256) {
+    throw new SbertError("INVALID_INDEX_FILE", `${join(dir, m.annFile)} is damaged: its sha256 is not the one ${MANIFEST} records; rebuild the index with \`sbert index build\``);
   }
 }

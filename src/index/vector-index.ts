@@ -31,6 +31,7 @@ import { DenseMatrix } from "../tensor/dense.js";
 import { cosSim } from "../util/similarity.js";
 import { IDS, INDEX_PRECISIONS, type IndexManifest, type IndexPrecision, MANIFEST, VECTORS, checkDataFiles, manifestJson, readManifest } from "./index-manifest.js";
 import type { MetricKind, ScalarKind } from "usearch";
+import { sha256OfFile } from "../io/file-sha256.js";
 import { type UsearchIndex, type UsearchModule, loadUsearch } from "./usearch.js";
 
 export { INDEX_PRECISIONS, type IndexPrecision } from "./index-manifest.js";
@@ -112,7 +113,7 @@ export class VectorIndex {
     if (s && !s.isDirectory()) throw new SbertError("INVALID_INPUT", `index path "${dir}" is a file; pass a folder path`);
     if (s && (await readdir(dir)).length > 0) throw new SbertError("INVALID_INPUT", `index folder "${dir}" exists and is not empty; choose another folder, or add to it with \`sbert index add\` / VectorIndex.open`);
     await mkdir(dir, { recursive: true });
-    const manifest: IndexManifest = { modelId, dimension, precision, rescoreMultiplier, hnsw: HNSW, count: 0, annFile: null, annBytes: 0, generation: 0 };
+    const manifest: IndexManifest = { modelId, dimension, precision, rescoreMultiplier, hnsw: HNSW, count: 0, annFile: null, annBytes: 0, annSha256: null, generation: 0 };
     const fds = openData(dir, "w+");
     await writeFileAtomic(join(dir, MANIFEST), manifestJson(manifest));
     return new VectorIndex(dir, manifest, newAnn(usearch, manifest), false, fds.vectors, fds.ids, usearch);
@@ -180,7 +181,7 @@ export class VectorIndex {
     writeAt(this.idsFd, BigUint64Array.from(ids, BigInt), first * 8, IDS);
     const keys = new BigUint64Array(ids.length);
     for (let i = 0; i < keys.length; i++) keys[i] = BigInt(first + i);
-    this.ann.add(keys, this.precision === "int8" ? normalizeRows(embeddings) : embeddings.data, 0);
+    this.ann.add(keys, this.precision === "int8" ? normalizeRows(embeddings) : embeddings.data, 1);
     this.pending += ids.length;
   }
 
@@ -204,8 +205,9 @@ export class VectorIndex {
       throw new SbertError("WRITE_FAILED", `cannot write the index graph ${join(this.dir, annFile)}: ${(e as Error).message}`, { cause: e });
     }
     const annBytes = (await stat(join(this.dir, annFile))).size;
+    const annSha256 = await sha256OfFile(join(this.dir, annFile));
     const previous = this.manifest.annFile;
-    const next: IndexManifest = { ...this.manifest, count: this.size, annFile, annBytes, generation };
+    const next: IndexManifest = { ...this.manifest, count: this.size, annFile, annBytes, annSha256, generation };
     await writeFileAtomic(join(this.dir, MANIFEST), manifestJson(next));
     this.manifest = next;
     this.pending = 0;
@@ -232,7 +234,7 @@ export class VectorIndex {
     const q = this.precision === "int8" ? normalizeRows(queries) : queries.data;
     const out: IndexHit[][] = [];
     for (let i = 0; i < queries.rows; i++) {
-      const found = this.ann.search(q.subarray(i * this.dimension, (i + 1) * this.dimension), k, 0);
+      const found = this.ann.search(q.subarray(i * this.dimension, (i + 1) * this.dimension), k, 1);
       const rows = Array.from(found.keys, Number);
       const scores = cosSim(queries.row(i), this.readRows(rows)).data;
       const order = rows.map((_, j) => j).sort((a, b) => scores[b]! - scores[a]! || rows[a]! - rows[b]!);

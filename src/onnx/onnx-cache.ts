@@ -14,11 +14,11 @@
  * never see (or make) a half-written entry; one that does not verify is rebuilt.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { createReadStream } from "node:fs";
 import { mkdir, readdir, readFile, realpath, rename, rm, stat } from "node:fs/promises";
 import { homedir } from "node:os";
 import { basename, dirname, join, relative, resolve, sep } from "node:path";
 import { SbertError } from "../errors.js";
+import { sha256OfFile } from "../io/file-sha256.js";
 import { type WrittenFile, writeFileAtomic } from "../io/write-file-atomic.js";
 import { TOKENIZER_FILES } from "../modules/transformer-files.js";
 
@@ -66,9 +66,7 @@ export async function fileSha256(path: string): Promise<string> {
   const memo = `${resolve(path)}:${stampOf(s)}`;
   const known = digests.get(memo);
   if (known) return known;
-  const hash = createHash("sha256");
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
-  const hex = hash.digest("hex");
+  const hex = await sha256OfFile(path);
   digests.set(memo, hex);
   return hex;
 }
