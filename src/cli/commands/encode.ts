@@ -10,6 +10,8 @@ import { type CliIo, type InputFormat, type LineSink, STDIO } from "../io.js";
 import { formatNumberArray } from "../json-format.js";
 import { type CliModelOptions, loadSentenceTransformer, requirePromptName } from "../model.js";
 import { RowSpool } from "../row-spool.js";
+import type { ImageInput } from "../../modules/image-input.js";
+import { IMAGE_INPUT_HELP, imageLines } from "../image-lines.js";
 import { type StreamedTexts, chunkProgress, runStreamed } from "../streamed-texts.js";
 import type { ChunkLimits } from "../text-input.js";
 import { TEXT_INPUT_HELP, batchSizeOption, inputFormatOption, inputOption, withModelOptions, outputOption, parsePositiveInt } from "../options.js";
@@ -62,6 +64,7 @@ export function registerEncode(program: Command, io: CliIo): void {
       ),
     )
     .addHelpText("after", TEXT_INPUT_HELP)
+    .addHelpText("after", IMAGE_INPUT_HELP)
     .action(async (opts: EncodeCliOptions) => encode(opts, io));
 }
 
@@ -81,7 +84,7 @@ async function encode(opts: EncodeCliOptions, io: CliIo): Promise<void> {
   }
   const base = tokens ? TOKEN_CHUNK : SENTENCE_CHUNK;
   const limits = opts.chunkSize !== undefined ? { maxTexts: opts.chunkSize, maxChars: Infinity } : { ...base, maxTexts: Math.max(base.maxTexts, opts.batchSize) };
-  await runStreamed(opts, io, limits, async (texts, out) => {
+  await runStreamed<ImageInput>(opts, io, limits, async (texts, out) => {
     const model = await loadSentenceTransformer(opts.model, opts, io);
     requirePromptName(model, opts.promptName, "--prompt-name");
     const fullDim = model.fullEmbeddingDimension();
@@ -101,12 +104,12 @@ async function encode(opts: EncodeCliOptions, io: CliIo): Promise<void> {
     else if (opts.precision === "int8" || opts.precision === "uint8") await encodeBuckets(step, opts.precision, spoolDir(opts.output), limits.maxTexts, io);
     else await encodeRows(step, opts.precision);
     step.progress.finish();
-  });
+  }, imageLines);
 }
 
 interface EncodeStep {
   model: SentenceTransformer;
-  texts: StreamedTexts;
+  texts: StreamedTexts<ImageInput>;
   out: LineSink;
   encodeOpts: EncodeOptions;
   progress: ReturnType<typeof chunkProgress>;
