@@ -51,18 +51,23 @@ function pngOfSize(width: number, height: number): Uint8Array {
   return Buffer.concat([sig, chunk("IHDR", ihdr), chunk("IDAT", deflateSync(new Uint8Array(16))), chunk("IEND", new Uint8Array(0))]);
 }
 
-describe("sbert encode with image lines (clip-tiny golden)", () => {
+const LAYOUTS = ["clip-tiny", "clip-tiny-v5layout"].flatMap((name) => (["native", "onnx"] as const).map((backend) => [name, backend] as const));
+
+describe.each(LAYOUTS)("sbert encode with image lines: %s (%s)", (name, backend) => {
   it("relative paths (from the input's folder) give image_embeddings; batch size does not matter", async () => {
+    expect(readGolden(join(FIXTURES, name))["image_embeddings"]).toEqual(imageEmb);
     const input = join(dir, "images.jsonl");
     await writeFile(input, images.map((f) => imageLine(`pics/${base(f)}`)).join(""));
     for (const bs of ["8", "1"]) {
-      const r = await runCli(["encode", "-m", CLIP, "-i", input, "--batch-size", bs]);
+      const r = await runCli(["encode", "-m", join(FIXTURES, name), "--backend", backend, "-i", input, "--batch-size", bs]);
       expect(r.stderr).toBe("");
       expect(r.code).toBe(0);
       expect(maxAbsDiff(rows(r.stdout), imageEmb)).toBeLessThanOrEqual(TOL);
     }
   });
+});
 
+describe("sbert encode with image lines (clip-tiny golden)", () => {
   it("absolute paths, stdin, and texts mixed with images: rows in input order", async () => {
     const lines = [imageLine(resolve(CLIP, images[0]!)), JSON.stringify(sentences[1]) + "\n", imageLine(resolve(CLIP, images[3]!)), JSON.stringify({ text: sentences[2] }) + "\n"];
     const r = await runCli(["encode", "-m", CLIP, "-i", "-", "--input-format", "jsonl"], { stdin: lines.join("") });
