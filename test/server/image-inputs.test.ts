@@ -77,6 +77,19 @@ describe.each([
   });
 });
 
+it("the text routes of a CLIP model: /info, /tokenize, token ids", async () => {
+  const info = await post(inProcess, "/tokenize", { inputs: sentences[1] });
+  expect(info.status).toBe(200);
+  const ids = (info.body as { id: number }[][])[0]?.map((t) => t.id) ?? [];
+  expect(ids.length).toBeGreaterThan(2);
+  const byIds = await post(inProcess, "/embed", { inputs: [ids], normalize: false });
+  expect(byIds.status).toBe(200);
+  expect(maxAbsDiff(byIds.body, [textEmb[1]])).toBeLessThanOrEqual(TOL);
+  const r = await fetch(`${inProcess.url}/info`);
+  expect(r.status).toBe(200);
+  expect(await r.json()).toMatchObject({ model_type: expect.anything() });
+});
+
 describe("bad image inputs: typed 4xx answers", () => {
   const embed = (input: string, server = inProcess) => post(server, "/embed", { inputs: ["a text", input] });
 
