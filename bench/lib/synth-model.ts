@@ -12,7 +12,7 @@ import { normal, rng } from "./random.js";
  * N(0, 0.02²) weights, norm gammas 1, biases 0. Optional weights (`has` before `get`) are left out.
  * So a benchmark model of any registered architecture needs no weight table of its own.
  */
-class RecordingParams extends ParamStore {
+export class RecordingParams extends ParamStore {
   readonly made = new Map<string, Tensor>();
   private readonly rand: () => number;
 

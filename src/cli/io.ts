@@ -130,7 +130,8 @@ function firstInvalidUtf8Line(bytes: Uint8Array, name: string): number {
   }
 }
 
-function looksLikeJsonLines(lines: readonly string[]): boolean {
+/** Whether `auto` reads these lines as JSON Lines: every non-blank line a JSON string or object, and at least one. */
+export function looksLikeJsonLines(lines: readonly string[]): boolean {
   let any = false;
   for (const line of lines) {
     if (isBlank(line)) continue;

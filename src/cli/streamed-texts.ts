@@ -12,6 +12,7 @@
  */
 import { type ShowProgressBar, startProgress } from "../progress.js";
 import { type InputFormat, type LineSink, openOutput } from "./io.js";
+import type { LineItems } from "./image-lines.js";
 import type { CliIo } from "./streams.js";
 import { type ChunkLimits, openTextInput } from "./text-input.js";
 
@@ -21,20 +22,30 @@ export interface StreamedPaths {
   inputFormat?: InputFormat;
 }
 
-export interface StreamedTexts {
+export interface StreamedTexts<T = never> {
   /** The number of texts when known before reading (file inputs). */
   total: number | undefined;
   /** Whether the input has no texts. */
   empty: boolean;
   /** The texts in input order, chunk by chunk (read once). */
-  chunks: AsyncIterable<string[]>;
+  chunks: AsyncIterable<(string | T)[]>;
 }
 
-/** Runs `body` over the streamed texts of `paths.input`, writing to `paths.output`; see the file comment. */
-export async function runStreamed(paths: StreamedPaths, io: CliIo, limits: ChunkLimits, body: (texts: StreamedTexts, out: LineSink) => Promise<void>): Promise<void> {
+/**
+ * Runs `body` over the streamed texts of `paths.input`, writing to `paths.output`; see the file
+ * comment. `items` (a function of the input path, e.g. `imageLines`) reads JSON Lines lines as
+ * more than texts.
+ */
+export async function runStreamed<T = never>(
+  paths: StreamedPaths,
+  io: CliIo,
+  limits: ChunkLimits,
+  body: (texts: StreamedTexts<T>, out: LineSink) => Promise<void>,
+  items?: (input: string) => LineItems<T>,
+): Promise<void> {
   const out = await openOutput(paths.output, io);
   try {
-    const input = await openTextInput(paths.input, paths.inputFormat, io);
+    const input = await openTextInput<T>(paths.input, paths.inputFormat, io, ...(items ? [items(paths.input)] : []));
     const rest = input.chunks(limits);
     const first = await rest.next();
     const chunks = (async function* () {

@@ -18,6 +18,7 @@
 import { open, stat } from "node:fs/promises";
 import { formatForPath, inputFileError, inputName, stdinBytes } from "./io.js";
 import { type InputFormat, decodeLine, isBlank, isJsonTextLine, jsonLineText } from "./line-parse.js";
+import type { LineItems } from "./image-lines.js";
 import { type CliIo, STDIO } from "./streams.js";
 
 /** When a chunk is handed on: after `maxTexts` texts or `maxChars` UTF-16 units of text. */
@@ -26,14 +27,18 @@ export interface ChunkLimits {
   maxChars: number;
 }
 
-export interface TextInput {
+/** A text input's items: texts, or with `LineItems<T>` (image-lines.ts) texts and `T`s. */
+export interface TextInput<T = never> {
   /** The number of texts, when known before reading (a file: from the checking pass). */
   total: number | undefined;
   /** A file's format as the checking pass decided it (`auto` resolved); undefined for streams. */
   format?: "jsonl" | "txt";
   /** The texts in input order, in chunks of at most `limits` (a single longer text is its own chunk). */
-  chunks(limits: ChunkLimits): AsyncGenerator<string[]>;
+  chunks(limits: ChunkLimits): AsyncGenerator<(string | T)[]>;
 }
+
+/** JSON Lines lines as texts only. */
+const TEXT_LINES: LineItems<never> = { line: jsonLineText, check: async () => undefined, size: (t) => t.length };
 
 /** Bytes read from a file per call. */
 const READ_BLOCK = 1 << 20;
@@ -42,20 +47,21 @@ const STDIN_PAUSE_MS = 20;
 
 /**
  * Opens `path` ("-": stdin) for streamed reading as `format` (default: from the extension). A
- * file is checked completely here; errors name the file and line as `readTexts` does.
+ * file is checked completely here; errors name the file and line as `readTexts` does. `items`
+ * reads JSON Lines lines (default: texts only; `imageLines` also reads `{"image": PATH}`).
  */
-export async function openTextInput(path: string, format: InputFormat | undefined, io: CliIo): Promise<TextInput> {
+export async function openTextInput<T = never>(path: string, format: InputFormat | undefined, io: CliIo, items: LineItems<T> = TEXT_LINES as LineItems<T>): Promise<TextInput<T>> {
   const name = inputName(path);
   const fmt = format ?? formatForPath(path);
   if (path === STDIO) {
-    return { total: undefined, chunks: (limits) => chunkTexts(lineBatches(stdinBytes(io), name), new TextParser(fmt, name), limits, STDIN_PAUSE_MS) };
+    return { total: undefined, chunks: (limits) => chunkTexts(lineBatches(stdinBytes(io), name), new TextParser(fmt, name, items), limits, STDIN_PAUSE_MS) };
   }
   const kind = await stat(path).catch(() => undefined);
   if (kind !== undefined && !kind.isFile() && !kind.isDirectory()) {
     // a pipe (`-i <(cmd)`, /dev/stdin) or device cannot be read twice: stream it like stdin
-    return { total: undefined, chunks: (limits) => chunkTexts(lineBatches(fileBytes(path), name), new TextParser(fmt, name), limits, STDIN_PAUSE_MS) };
+    return { total: undefined, chunks: (limits) => chunkTexts(lineBatches(fileBytes(path), name), new TextParser(fmt, name, items), limits, STDIN_PAUSE_MS) };
   }
-  const check = new InputCheck(fmt, name);
+  const check = new InputCheck(fmt, name, items);
   // as for a whole-input read, invalid UTF-8 anywhere wins over a JSON error on an earlier line
   let firstError: unknown = undefined;
   for await (const lines of lineBatches(fileBytes(path), name)) {
@@ -70,7 +76,7 @@ export async function openTextInput(path: string, format: InputFormat | undefine
   }
   if (firstError !== undefined) throw firstError;
   const { format: decided, total } = check.end();
-  return { total, format: decided === "jsonl" ? "jsonl" : "txt", chunks: (limits) => chunkTexts(lineBatches(fileBytes(path), name), new TextParser(decided, name), limits, undefined) };
+  return { total, format: decided === "jsonl" ? "jsonl" : "txt", chunks: (limits) => chunkTexts(lineBatches(fileBytes(path), name), new TextParser(decided, name, items), limits, undefined) };
 }
 
 async function* fileBytes(path: string): AsyncGenerator<Uint8Array> {
@@ -119,20 +125,20 @@ async function* lineBatches(bytes: AsyncIterable<Uint8Array>, name: string): Asy
  * Lines in, texts out, by the rules of `parseTexts`. `auto` holds lines until one that is not a
  * JSON string or object decides `txt`, or the end decides `jsonl` (any non-blank line) or `txt`.
  */
-class TextParser {
+class TextParser<T> {
   private format: InputFormat;
   private held: string[] = [];
   private lineNo = 0;
 
-  constructor(format: InputFormat, private readonly name: string) {
+  constructor(format: InputFormat, private readonly name: string, readonly items: LineItems<T>) {
     this.format = format;
   }
 
   /** The texts that `line` makes ready (none while `auto` is undecided). */
-  push(line: string): string[] {
+  push(line: string): (string | T)[] {
     const lineNo = ++this.lineNo;
     if (this.format === "txt") return [line];
-    if (this.format === "jsonl") return isBlank(line) ? [] : [jsonLineText(line, lineNo, this.name)];
+    if (this.format === "jsonl") return isBlank(line) ? [] : [this.items.line(line, lineNo, this.name)];
     this.held.push(line);
     if (isBlank(line) || isJsonTextLine(line)) return [];
     this.format = "txt";
@@ -140,18 +146,18 @@ class TextParser {
   }
 
   /** The texts still held at the end of the input. */
-  end(): string[] {
+  end(): (string | T)[] {
     if (this.format === "auto") this.format = this.held.some((l) => !isBlank(l)) ? "jsonl" : "txt";
     return this.release();
   }
 
-  private release(): string[] {
+  private release(): (string | T)[] {
     const held = this.held;
     this.held = [];
     if (this.format === "txt") return held;
-    const texts: string[] = [];
+    const texts: (string | T)[] = [];
     held.forEach((line, i) => {
-      if (!isBlank(line)) texts.push(jsonLineText(line, i + 1, this.name));
+      if (!isBlank(line)) texts.push(this.items.line(line, i + 1, this.name));
     });
     return texts;
   }
@@ -161,7 +167,7 @@ class TextParser {
  * The checking pass: `TextParser`'s rules and errors, counting texts instead of keeping them
  * (an undecided `auto` input keeps its first JSON Lines error until the end decides `jsonl`).
  */
-class InputCheck {
+class InputCheck<T> {
   private format: InputFormat;
   private lineNo = 0;
   private total = 0;
@@ -169,7 +175,7 @@ class InputCheck {
   private heldTexts = 0;
   private heldError: unknown = undefined;
 
-  constructor(format: InputFormat, private readonly name: string) {
+  constructor(format: InputFormat, private readonly name: string, private readonly items: LineItems<T>) {
     this.format = format;
   }
 
@@ -179,7 +185,7 @@ class InputCheck {
       this.total++;
     } else if (this.format === "jsonl") {
       if (isBlank(line)) return;
-      jsonLineText(line, lineNo, this.name);
+      this.items.line(line, lineNo, this.name);
       this.total++;
     } else if (isBlank(line)) {
       this.heldLines++;
@@ -188,7 +194,7 @@ class InputCheck {
       this.heldTexts++;
       if (this.heldError === undefined) {
         try {
-          jsonLineText(line, lineNo, this.name);
+          this.items.line(line, lineNo, this.name);
         } catch (e) {
           this.heldError = e;
         }
@@ -212,15 +218,22 @@ class InputCheck {
 
 const PAUSED = Symbol("paused");
 
-async function* chunkTexts(lines: AsyncGenerator<string[]>, parser: TextParser, limits: ChunkLimits, pauseMs: number | undefined): AsyncGenerator<string[]> {
-  let chunk: string[] = [];
+async function* chunkTexts<T>(lines: AsyncGenerator<string[]>, parser: TextParser<T>, limits: ChunkLimits, pauseMs: number | undefined): AsyncGenerator<(string | T)[]> {
+  const items = parser.items;
+  const checked = async function* (chunks: (string | T)[][]): AsyncGenerator<(string | T)[]> {
+    for (const c of chunks) {
+      await items.check(c);
+      yield c;
+    }
+  };
+  let chunk: (string | T)[] = [];
   let chars = 0;
   /** Adds texts; returns the full chunks to hand on. */
-  const add = (texts: readonly string[]): string[][] => {
-    const full: string[][] = [];
+  const add = (texts: readonly (string | T)[]): (string | T)[][] => {
+    const full: (string | T)[][] = [];
     for (const text of texts) {
       chunk.push(text);
-      chars += text.length;
+      chars += items.size(text);
       if (chunk.length >= limits.maxTexts || chars >= limits.maxChars) {
         full.push(chunk);
         chunk = [];
@@ -237,15 +250,15 @@ async function* chunkTexts(lines: AsyncGenerator<string[]>, parser: TextParser, 
         const ready = chunk;
         chunk = [];
         chars = 0;
-        yield ready;
+        yield* checked([ready]);
         continue;
       }
       if (r.done) break;
       pending = handled(lines.next());
-      for (const line of r.value) yield* add(parser.push(line));
+      for (const line of r.value) yield* checked(add(parser.push(line)));
     }
-    yield* add(parser.end());
-    if (chunk.length > 0) yield chunk;
+    yield* checked(add(parser.end()));
+    if (chunk.length > 0) yield* checked([chunk]);
   } finally {
     void lines.return(undefined).catch(() => undefined);
   }

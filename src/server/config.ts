@@ -43,6 +43,10 @@ export interface ServerConfig {
   payloadLimit: number;
   /** Milliseconds a client has to send its whole request body (408 after that). */
   requestTimeoutMs: number;
+  /** Largest image (decoded from its data URL) in bytes; larger gets 413 (image-inputs.ts). */
+  maxImageBytes: number;
+  /** Most pixels of one image, read from its header before decoding; more gets 413. */
+  maxImagePixels: number;
 }
 
 export type ServerConfigKey = keyof ServerConfig;
@@ -96,6 +100,8 @@ export const SERVE_FLAGS: readonly FlagSpec[] = [
   { key: "onnxFile", flag: "--onnx-file <name>", env: "SBERT_ONNX_FILE", description: "ONNX file in the model's onnx/ folder, e.g. model_qint8_avx512_vnni.onnx (default model.onnx)", parse: text },
   { key: "payloadLimit", flag: "--payload-limit <bytes>", env: "SBERT_PAYLOAD_LIMIT", description: "largest request body; larger gets 413", parse: int(1) },
   { key: "requestTimeoutMs", flag: "--request-timeout <ms>", env: "SBERT_REQUEST_TIMEOUT", description: "time a client has to send its request body; slower gets 408", parse: int(1) },
+  { key: "maxImageBytes", flag: "--max-image-bytes <n>", env: "SBERT_MAX_IMAGE_BYTES", description: "largest image input (a data:image/... URL, decoded) in bytes; larger gets 413", parse: int(1) },
+  { key: "maxImagePixels", flag: "--max-image-pixels <n>", env: "SBERT_MAX_IMAGE_PIXELS", description: "most pixels of one image input (by its header, before decoding); more gets 413", parse: int(1) },
 ];
 
 /** Defaults; TEI's where TEI has the setting (its payload limit is 2 MB too). */
@@ -114,6 +120,8 @@ export const DEFAULT_SERVER_CONFIG: Omit<ServerConfig, "model"> = {
   threads: undefined,
   payloadLimit: 2_000_000,
   requestTimeoutMs: 30_000,
+  maxImageBytes: 5_000_000,
+  maxImagePixels: 16_000_000,
 };
 
 /** A flag or environment value the server cannot use; the message names both spellings. */

@@ -14,6 +14,8 @@ import { CrossEncoder } from "../models/cross-encoder.js";
 import { SentenceTransformer } from "../models/sentence-transformer.js";
 import { SparseEncoder } from "../models/sparse-encoder.js";
 import { folderModelKind } from "../modules/folder-kind.js";
+import { acceptsImages } from "../modules/image-input.js";
+import type { TextTokenizer } from "../tokenizers/text-tokenizer.js";
 
 export type ServedModel =
   | { kind: "embedding"; id: string; dir: string; model: SentenceTransformer; pooling: string }
@@ -63,7 +65,7 @@ export async function loadServedModel(source: string, opts: LoadServedOptions = 
     served = { kind: "embedding", id: source, dir, model: st, pooling: poolingName(st) };
   }
   const limit = opts.maxInputLength;
-  if (limit !== undefined && limit < maxInputLength(served)) served.model.transformer.maxSeqLength = limit;
+  if (limit !== undefined && limit < maxInputLength(served)) textSide(served).maxSeqLength = limit;
   return served;
 }
 
@@ -74,12 +76,59 @@ export function modelClassOf(served: ServedModel): ModelClass {
 
 /** Longest input in tokens (special tokens included); longer inputs are truncated or refused. */
 export function maxInputLength(served: ServedModel): number {
-  return served.model.transformer.maxSeqLength;
+  return textSide(served).maxSeqLength;
 }
 
 /** `native` or `onnx`: the engine the library picked. */
 export function backendName(served: ServedModel): string {
-  return served.model.transformer.backend.name;
+  return textSide(served).backendName;
+}
+
+/**
+ * What the router's tokenization step reads of the model: its Transformer, or for a model that
+ * reads images (CLIP, whose first module is not a Transformer) that module's text tower.
+ */
+export interface TextSide {
+  readonly tokenizer: TextTokenizer;
+  /** Longest token sequence; settable (lowered by --max-input-length). */
+  maxSeqLength: number;
+  readonly doLowerCase: boolean;
+  /** Token ids at or above this are refused. */
+  readonly vocabSize: number;
+  readonly backendName: string;
+}
+
+export function textSide(served: ServedModel): TextSide {
+  const first = served.kind === "embedding" ? served.model.inputModule : undefined;
+  if (first !== undefined && acceptsImages(first)) {
+    const backend = (first as { backendName?: string }).backendName ?? "native";
+    return {
+      tokenizer: first.tokenizer,
+      get maxSeqLength() {
+        return first.maxSeqLength;
+      },
+      set maxSeqLength(n: number) {
+        first.maxSeqLength = n;
+      },
+      // the CLIP tokenizer lowercases in its own normalizer
+      doLowerCase: false,
+      vocabSize: first.tokenizer.vocabSize,
+      backendName: backend,
+    };
+  }
+  const t = served.model.transformer;
+  return {
+    tokenizer: t.tokenizer,
+    get maxSeqLength() {
+      return t.maxSeqLength;
+    },
+    set maxSeqLength(n: number) {
+      t.maxSeqLength = n;
+    },
+    doLowerCase: t.doLowerCase,
+    vocabSize: t.config.vocabSize,
+    backendName: t.backend.name,
+  };
 }
 
 async function crossEncoder(source: string, dir: string, ce: CrossEncoder): Promise<ServedModel> {

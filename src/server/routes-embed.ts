@@ -7,8 +7,10 @@ import { type Handler, type RouteContext, compute, json, requireEmbedding } from
 import { ApiError } from "./errors.js";
 import type { Timing } from "./http-io.js";
 import type { QueueItem } from "./queue.js";
+import { isImageDataUrl, readImageDataUrl } from "./image-inputs.js";
+import { maxInputLength } from "./model.js";
 import { embedOnSparse } from "./routes-sparse.js";
-import { measureInputs, resolvePrompt } from "./tokenization.js";
+import { type Measured, measureInputs, resolvePrompt } from "./tokenization.js";
 import {
   type Body,
   type EmbedInput,
@@ -23,17 +25,22 @@ import {
   requireObject,
   requireString,
 } from "./validate.js";
-import type { WorkOutput, WorkSpec } from "./work.js";
+import type { WorkInput, WorkOutput, WorkSpec } from "./work.js";
 
 interface EmbedOptions {
   op: "embed" | "embed_all";
+  /** The request field of the inputs, for messages. */
+  field: string;
   normalize: boolean;
   truncate: boolean;
   promptName: string | undefined;
   dimensions: number | undefined;
 }
 
-/** Measures, queues and computes embeddings of texts and token ids. */
+/**
+ * Measures, queues and computes embeddings of texts, token ids and images (`data:image/...`
+ * strings, image-inputs.ts: checked here, queued as their bytes).
+ */
 async function embedInputs(ctx: RouteContext, inputs: EmbedInput[], opts: EmbedOptions, single: boolean): Promise<{ outputs: WorkOutput[]; timing: Timing }> {
   const served = ctx.served;
   requireEmbedding(served);
@@ -41,8 +48,23 @@ async function embedInputs(ctx: RouteContext, inputs: EmbedInput[], opts: EmbedO
   const hasIds = inputs.some((x) => typeof x !== "string");
   if (hasIds && opts.op === "embed_all") throw new ApiError("validation", "token ids are accepted by /embed and /v1/embeddings, not /embed_all; send texts");
   if (hasIds && opts.promptName !== undefined) throw new ApiError("validation", "`prompt_name` cannot be used with token ids; send texts or leave out prompt_name");
+  const images = readImages(ctx, inputs, opts, single);
   const prompt = resolvePrompt(served, opts.promptName);
-  const { inputs: cut, measured } = measureInputs(served, inputs, prompt, opts.truncate);
+  const others = images.size === 0 ? inputs : inputs.filter((_, i) => !images.has(i));
+  const m = measureInputs(served, others, prompt, opts.truncate);
+  const cut: WorkInput[] = [];
+  const measured: Measured[] = [];
+  let next = 0;
+  inputs.forEach((_, i) => {
+    const image = images.get(i);
+    if (image) {
+      cut.push({ image });
+      measured.push({ tokens: 0, chars: 0 });
+    } else {
+      cut.push(m.inputs[next] as EmbedInput);
+      measured.push(m.measured[next++] as Measured);
+    }
+  });
   const textSpec: WorkSpec = {
     op: opts.op,
     ...(opts.op === "embed" ? { normalize: opts.normalize } : {}),
@@ -50,8 +72,26 @@ async function embedInputs(ctx: RouteContext, inputs: EmbedInput[], opts: EmbedO
     ...(opts.dimensions !== undefined ? { dimensions: opts.dimensions } : {}),
   };
   const idSpec: WorkSpec = { op: "embed_ids", normalize: opts.normalize, ...(opts.dimensions !== undefined ? { dimensions: opts.dimensions } : {}) };
-  const items: QueueItem[] = cut.map((input, i) => ({ spec: typeof input === "string" ? textSpec : idSpec, input, tokens: measured[i]?.tokens ?? 0 }));
+  // an image's share of a batch's token budget: a full-length text's
+  const imageTokens = maxInputLength(served);
+  const items: QueueItem[] = cut.map((input, i) => ({
+    spec: Array.isArray(input) ? idSpec : textSpec,
+    input,
+    tokens: images.has(i) ? imageTokens : (measured[i]?.tokens ?? 0),
+  }));
   return compute(ctx, items, measured, performance.now() - t0, single);
+}
+
+/** The image inputs (by index) of a request: its `data:image/...` strings, as file bytes. */
+function readImages(ctx: RouteContext, inputs: readonly EmbedInput[], opts: EmbedOptions, single: boolean): Map<number, Uint8Array> {
+  const images = new Map<number, Uint8Array>();
+  inputs.forEach((x, i) => {
+    if (typeof x !== "string" || !isImageDataUrl(x)) return;
+    const where = single ? opts.field : `${opts.field}[${i}]`;
+    if (opts.op === "embed_all") throw new ApiError("validation", `\`${where}\` is an image; /embed_all gives token embeddings of texts only`);
+    images.set(i, readImageDataUrl(x, where, ctx.config));
+  });
+  return images;
 }
 
 function truncateOf(ctx: RouteContext, body: Body): boolean {
@@ -66,7 +106,10 @@ function dimensionsOf(ctx: RouteContext, body: Body): number | undefined {
 
 const rows = (o: WorkOutput): number[][] => Array.from({ length: o.rows }, (_, r) => Array.from(o.data.subarray(r * o.cols, (r + 1) * o.cols)));
 
-/** POST /embed → `[[f32, ...], ...]`, one embedding per input (normalized unless `normalize: false`). */
+/**
+ * POST /embed → `[[f32, ...], ...]`, one embedding per input (normalized unless `normalize: false`).
+ * For a model that reads images (CLIP), an input `"data:image/png;base64,..."` (or image/jpeg) is an image.
+ */
 export const embed: Handler = async (ctx, raw) => {
   if (ctx.served.kind === "sparse") return embedOnSparse(ctx, requireObject(raw));
   requireEmbedding(ctx.served);
@@ -74,6 +117,7 @@ export const embed: Handler = async (ctx, raw) => {
   const { inputs, single } = readEmbedInputs(body, "inputs", ctx.config.maxClientBatchSize);
   const opts: EmbedOptions = {
     op: "embed",
+    field: "inputs",
     normalize: optBool(body, "normalize", true),
     truncate: truncateOf(ctx, body),
     promptName: optString(body, "prompt_name"),
@@ -89,7 +133,7 @@ export const embedAll: Handler = async (ctx, raw) => {
   requireEmbedding(ctx.served);
   const body = requireObject(raw);
   const { inputs, single } = readEmbedInputs(body, "inputs", ctx.config.maxClientBatchSize);
-  const opts: EmbedOptions = { op: "embed_all", normalize: false, truncate: truncateOf(ctx, body), promptName: optString(body, "prompt_name"), dimensions: undefined };
+  const opts: EmbedOptions = { op: "embed_all", field: "inputs", normalize: false, truncate: truncateOf(ctx, body), promptName: optString(body, "prompt_name"), dimensions: undefined };
   const { outputs, timing } = await embedInputs(ctx, inputs, opts, single);
   return json(outputs.map(rows), timing);
 };
@@ -112,7 +156,7 @@ export const similarity: Handler = async (ctx, raw) => {
     if (typeof s !== "string") throw new ApiError("validation", `\`inputs.sentences[${i}]\` must be a string, got ${describe(s)}`);
   });
   const params = body["parameters"] === undefined || body["parameters"] === null ? {} : requireObject(body["parameters"], "`parameters`");
-  const opts: EmbedOptions = { op: "embed", normalize: false, truncate: truncateOf(ctx, params), promptName: optString(params, "prompt_name"), dimensions: undefined };
+  const opts: EmbedOptions = { op: "embed", field: "inputs", normalize: false, truncate: truncateOf(ctx, params), promptName: optString(params, "prompt_name"), dimensions: undefined };
   const { outputs, timing } = await embedInputs(ctx, [source, ...(sentences as string[])], opts, false);
   const dim = outputs[0]?.cols ?? 0;
   const others = new Float32Array(sentences.length * dim);
@@ -122,7 +166,8 @@ export const similarity: Handler = async (ctx, raw) => {
 };
 
 /**
- * POST /v1/embeddings (OpenAI): `input` string, list of strings, token ids or lists of ids;
+ * POST /v1/embeddings (OpenAI): `input` string, list of strings, token ids or lists of ids
+ * (a `data:image/png;base64,...` / `data:image/jpeg;base64,...` string: an image, for CLIP);
  * `encoding_format` float | base64 (little-endian float32 bytes); `dimensions`. Embeddings are
  * normalized, as OpenAI's are; `model` is accepted and the served model's id is returned.
  */
@@ -133,7 +178,7 @@ export const openaiEmbeddings: Handler = async (ctx, raw) => {
   optString(body, "model");
   optString(body, "user");
   const format = optEnum(body, "encoding_format", ["float", "base64"] as const, "float");
-  const opts: EmbedOptions = { op: "embed", normalize: true, truncate: ctx.config.autoTruncate, promptName: undefined, dimensions: dimensionsOf(ctx, body) };
+  const opts: EmbedOptions = { op: "embed", field: "input", normalize: true, truncate: ctx.config.autoTruncate, promptName: undefined, dimensions: dimensionsOf(ctx, body) };
   const { outputs, timing } = await embedInputs(ctx, inputs, opts, single);
   const data = outputs.map((o, index) => ({
     object: "embedding",

@@ -5,7 +5,7 @@
 import { prepareText } from "../tokenizers/token-rows.js";
 import { type Handler, json } from "./context.js";
 import { ApiError } from "./errors.js";
-import { type ServedModel, backendName, maxInputLength } from "./model.js";
+import { type ServedModel, backendName, maxInputLength, textSide } from "./model.js";
 import { resolvePrompt } from "./tokenization.js";
 import { checkBatch, describe, optBool, optString, readIds, readStrings, requireObject } from "./validate.js";
 
@@ -31,7 +31,7 @@ export const tokenize: Handler = (ctx, raw) => {
   const addSpecial = optBool(body, "add_special_tokens", true);
   const prompt = resolvePrompt(ctx.served, optString(body, "prompt_name"));
   const charLimit = maxInputLength(ctx.served) * MAX_CHARS_PER_TOKEN;
-  const transformer = ctx.served.model.transformer;
+  const transformer = textSide(ctx.served);
   const tok = transformer.tokenizer;
   const out = inputs.map((input): SimpleToken[] => {
     if (input.length === 0) throw new ApiError("empty", "`inputs` cannot be empty");
@@ -71,7 +71,7 @@ export const decode: Handler = (ctx, raw) => {
   if (batch) checkBatch(lists.length, "ids", ctx.config.maxClientBatchSize);
   else if (lists[0]?.length === 0) throw new ApiError("empty", "`ids` cannot be empty");
   const skip = optBool(body, "skip_special_tokens", true);
-  const tok = ctx.served.model.transformer.tokenizer;
+  const tok = textSide(ctx.served).tokenizer;
   return json(lists.map((ids) => tok.decode(ids, { skipSpecialTokens: skip })));
 };
 

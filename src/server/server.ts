@@ -60,6 +60,7 @@ const START_KEYS = optionKeys<StartOptions>({
   model: true, served: true, createBackend: true, log: true, drainTimeoutMs: true,
   port: true, host: true, maxBatchTokens: true, maxConcurrentRequests: true, maxClientBatchSize: true, maxInputLength: true,
   autoTruncate: true, apiKey: true, backend: true, threads: true, payloadLimit: true, requestTimeoutMs: true, revision: true, onnxFile: true,
+  maxImageBytes: true, maxImagePixels: true,
 });
 
 /**

@@ -6,7 +6,7 @@
  * counts here are what `usage`, `x-compute-tokens` and the token budget use.
  */
 import { prepareText } from "../tokenizers/token-rows.js";
-import { type ServedModel, maxInputLength } from "./model.js";
+import { type ServedModel, maxInputLength, textSide } from "./model.js";
 import { ApiError } from "./errors.js";
 import type { EmbedInput } from "./validate.js";
 
@@ -38,7 +38,7 @@ export function resolvePrompt(served: ServedModel, promptName: string | undefine
  */
 export function measureInputs(served: ServedModel & { kind: "embedding" | "sparse" }, inputs: readonly EmbedInput[], prompt: string, truncate: boolean): { inputs: EmbedInput[]; measured: Measured[] } {
   const limit = maxInputLength(served);
-  const vocab = served.model.transformer.config.vocabSize;
+  const vocab = textSide(served).vocabSize;
   const out: EmbedInput[] = [];
   const measured = inputs.map((input, i): Measured => {
     if (input.length === 0) throw new ApiError("empty", "`inputs` cannot be empty");
@@ -80,7 +80,7 @@ export function measurePairs(served: ServedModel, pairs: readonly (readonly [str
 function measureText(served: ServedModel, text: string, pair: string | undefined, prompt: string, limit: number, truncate: boolean): { tokens: number; text: string; pair: string | undefined } {
   const charLimit = limit * MAX_CHARS_PER_TOKEN;
   const total = prompt.length + text.length + (pair?.length ?? 0);
-  const transformer = served.model.transformer;
+  const transformer = textSide(served);
   const lower = transformer.doLowerCase;
   const tok = transformer.tokenizer;
   const second = pair === "" ? undefined : pair;

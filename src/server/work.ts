@@ -11,7 +11,7 @@ import { SbertError } from "../errors.js";
 import { DenseMatrix } from "../tensor/dense.js";
 import { normalizeEmbeddings } from "../util/index.js";
 import { requireFiniteRows } from "../models/non-finite.js";
-import type { ServedModel } from "./model.js";
+import { type ServedModel, textSide } from "./model.js";
 
 export type WorkOp = "embed" | "embed_ids" | "embed_all" | "predict" | "embed_sparse";
 
@@ -28,8 +28,11 @@ export interface WorkSpec {
   rawScores?: boolean;
 }
 
-/** A text (embed, embed_all), token ids (embed_ids) or a text pair (predict; "" second = single text). */
-export type WorkInput = string | readonly number[] | readonly [string, string];
+/**
+ * A text (embed, embed_all), an image's file bytes (embed; structured-cloned to a worker thread),
+ * token ids (embed_ids) or a text pair (predict; "" second = single text).
+ */
+export type WorkInput = string | { readonly image: Uint8Array } | readonly number[] | readonly [string, string];
 
 export interface WorkGroup {
   spec: WorkSpec;
@@ -100,7 +103,7 @@ export async function executeGroup(served: ServedModel, group: WorkGroup): Promi
     return perText.map((m) => ({ data: m.data.slice(), rows: m.rows, cols: m.cols }));
   }
   if (spec.op === "embed_ids") return embedIds(served, inputs as number[][], spec);
-  const emb = await st.encode(inputs as string[], {
+  const emb = await st.encode(inputs as (string | { image: Uint8Array })[], {
     batchSize: LIBRARY_BATCH_SIZE,
     normalizeEmbeddings: spec.normalize === true,
     ...prompt(spec),
@@ -120,7 +123,7 @@ function prompt(spec: WorkSpec): { promptName?: string } {
  */
 async function embedIds(served: ServedModel & { kind: "embedding" }, rows: number[][], spec: WorkSpec): Promise<WorkOutput[]> {
   const st = served.model;
-  const tok = st.transformer.tokenizer;
+  const tok = textSide(served).tokenizer;
   const full = st.fullEmbeddingDimension();
   const dim = Math.min(spec.dimensions ?? st.truncateDim ?? full, full);
   const out: WorkOutput[] = [];

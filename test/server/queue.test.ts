@@ -41,7 +41,7 @@ const echo = async (groups: readonly WorkGroup[]): Promise<WorkOutput[][]> =>
   groups.map((g) =>
     g.inputs.map((x) => {
       if (x === "bad") throw new Error("bad input");
-      return { data: Float32Array.of(x.length), rows: 1, cols: 1 };
+      return { data: Float32Array.of((x as string).length), rows: 1, cols: 1 };
     }),
   );
 

@@ -73,7 +73,7 @@ describe("huge truncated inputs", () => {
           healthy: () => pool.healthy(),
           close: () => pool.close(),
           run: (groups) => {
-            for (const g of groups) for (const x of g.inputs) seen.push(typeof x === "string" ? x.length : x.length);
+            for (const g of groups) for (const x of g.inputs) seen.push(typeof x === "string" ? x.length : (x as readonly unknown[]).length);
             return pool.run(groups);
           },
         };

@@ -5,6 +5,7 @@ import type { EncodeOptions, Precision, SentenceTransformer } from "../../models
 import type { DenseMatrix } from "../../tensor/dense.js";
 import { progressStream } from "../../progress.js";
 import { quantizeEmbeddings } from "../../util/quantization.js";
+import { SbertError } from "../../errors.js";
 import { UsageError } from "../errors.js";
 import { type CliIo, type InputFormat, type LineSink, STDIO } from "../io.js";
 import { formatNumberArray } from "../json-format.js";
@@ -13,6 +14,8 @@ import { encodeMultiVector, multiVectorFolder } from "./multi-vector.js";
 import { encodeViaQueue } from "../queue-encode.js";
 import { RowSpool } from "../row-spool.js";
 import { encodeSparse, sparseModelDir } from "./encode-sparse.js";
+import type { ImageInput } from "../../modules/image-input.js";
+import { IMAGE_INPUT_HELP, imageLines } from "../image-lines.js";
 import { type StreamedTexts, chunkProgress, runStreamed } from "../streamed-texts.js";
 import type { ChunkLimits } from "../text-input.js";
 import { TEXT_INPUT_HELP, batchSizeOption, inputFormatOption, inputOption, withModelOptions, outputOption, parsePositiveInt } from "../options.js";
@@ -73,6 +76,7 @@ export function registerEncode(program: Command, io: CliIo): void {
     .option("--queue <url>", "fan the encode out over `sbert worker` processes via BullMQ on Redis (redis://HOST:PORT); --chunk-size texts per job (default 4096)")
     .option("--work-dir <dir>", "with --queue: folder for the chunk results, shared with the workers (default OUTPUT.parts); a rerun resumes from it")
     .addHelpText("after", TEXT_INPUT_HELP)
+    .addHelpText("after", IMAGE_INPUT_HELP)
     .action(async (opts: EncodeCliOptions) => (opts.queue !== undefined ? encodeViaQueue({ ...opts, queue: opts.queue }, io) : encode(opts, io)));
 }
 
@@ -92,15 +96,15 @@ async function encode(opts: EncodeCliOptions, io: CliIo): Promise<void> {
   }
   const base = tokens ? TOKEN_CHUNK : SENTENCE_CHUNK;
   const limits = opts.chunkSize !== undefined ? { maxTexts: opts.chunkSize, maxChars: Infinity } : { ...base, maxTexts: Math.max(base.maxTexts, opts.batchSize) };
-  await runStreamed(opts, io, limits, async (texts, out) => {
+  await runStreamed<ImageInput>(opts, io, limits, async (texts, out) => {
     const multiVector = await multiVectorFolder(opts.model, opts, io);
-    if (multiVector !== undefined) return encodeMultiVector(multiVector, opts, texts, out, io);
+    if (multiVector !== undefined) return encodeMultiVector(multiVector, opts, textsOnly(texts, "a multi-vector model"), out, io);
     const sparseDir = await sparseModelDir(opts, io);
     if (sparseDir !== undefined) {
       if (opts.normalize || opts.truncateDim !== undefined || opts.precision !== "float32" || tokens) {
         throw new UsageError("--normalize, --truncate-dim, --precision and --output-value apply to dense models; this is a sparse model (it writes {indices, values} rows)");
       }
-      return encodeSparse(sparseDir, opts, io, texts, out);
+      return encodeSparse(sparseDir, opts, io, textsOnly(texts, "a sparse model"), out);
     }
     if (opts.maxActiveDims !== undefined) throw new UsageError("--max-active-dims applies to sparse models only");
     const model = await loadSentenceTransformer(opts.model, opts, io);
@@ -123,12 +127,12 @@ async function encode(opts: EncodeCliOptions, io: CliIo): Promise<void> {
     else if (opts.precision === "int8" || opts.precision === "uint8") await encodeBuckets(step, opts.precision, spoolDir(opts.output), limits.maxTexts, io);
     else await encodeRows(step, opts.precision);
     step.progress.finish();
-  });
+  }, imageLines);
 }
 
 interface EncodeStep {
   model: SentenceTransformer;
-  texts: StreamedTexts;
+  texts: StreamedTexts<ImageInput>;
   out: LineSink;
   encodeOpts: EncodeOptions;
   progress: ReturnType<typeof chunkProgress>;
@@ -192,4 +196,15 @@ function* rowLines(m: DenseMatrix<Float32Array | Int8Array | Uint8Array>): Gener
 
 function* tokenLines(perText: readonly DenseMatrix[]): Generator<string> {
   for (const m of perText) yield `[${Array.from(rowLines(m)).join(",")}]`;
+}
+
+/** A sparse or multi-vector model reads text only: the stream's `{"image": ...}` lines are refused as they come, naming the model kind. */
+function textsOnly(texts: StreamedTexts<ImageInput>, what: string): StreamedTexts {
+  const chunks = (async function* () {
+    for await (const chunk of texts.chunks) {
+      if (chunk.some((x) => typeof x !== "string")) throw new SbertError("INVALID_INPUT", `${what} reads text only; the input has an {"image": ...} line`);
+      yield chunk as string[];
+    }
+  })();
+  return { total: texts.total, empty: texts.empty, chunks };
 }

@@ -4,6 +4,8 @@ import { cosSim, dotScore, semanticSearch } from "../../util/index.js";
 import { progressStream } from "../../progress.js";
 import { UsageError } from "../errors.js";
 import { type CliIo, type InputFormat, STDIO, checkOutputPath, readTexts, writeOutputLines } from "../io.js";
+import type { EncodeInput } from "../../models/multimodal-encode.js";
+import { IMAGE_INPUT_HELP, readEncodeInputs } from "../image-lines.js";
 import { formatHit } from "../json-format.js";
 import { type CliModelOptions, loadSentenceTransformer, requirePromptName } from "../model.js";
 import { cliModelId } from "./index-cmd.js";
@@ -42,19 +44,19 @@ export function registerSearch(program: Command, io: CliIo): void {
     .addOption(new Option("--score-function <fn>", "similarity of query and corpus embeddings").choices(["cos_sim", "dot_score"]).default("cos_sim"))
     .option("--query-prompt-name <name>", "prompt (from the model config) for the queries, e.g. query")
     .option("--corpus-prompt-name <name>", "prompt (from the model config) for the corpus, e.g. document")
-    .addHelpText("after", `\nOutput line: [{"corpus_id":1,"score":0.98750329},{"corpus_id":13,"score":0.98395908}]\n(corpus_id: index of the text in --corpus, from 0).\n${TEXT_INPUT_HELP}`)
+    .addHelpText("after", `\nOutput line: [{"corpus_id":1,"score":0.98750329},{"corpus_id":13,"score":0.98395908}]\n(corpus_id: index of the text in --corpus, from 0).\n${TEXT_INPUT_HELP}\n${IMAGE_INPUT_HELP}`)
     .action(async (opts: SearchCliOptions) => {
       if (opts.index !== undefined) return searchIndex(opts, opts.index, io);
       if (opts.corpus === undefined) throw new UsageError("pass --corpus <file> (texts to embed and search) or --index <dir> (a vector index)");
       if (opts.corpus === STDIO && opts.queries === STDIO) throw new UsageError("--corpus and --queries cannot both read standard input");
       await checkOutputPath(opts.output);
-      const queries = await readTexts(opts.queries, opts.inputFormat, io);
-      const corpus = await readTexts(opts.corpus, opts.inputFormat, io);
+      const queries = await readEncodeInputs(opts.queries, opts.inputFormat, io);
+      const corpus = await readEncodeInputs(opts.corpus, opts.inputFormat, io);
       const model = await loadSentenceTransformer(opts.model, opts, io);
       requirePromptName(model, opts.queryPromptName, "--query-prompt-name");
       requirePromptName(model, opts.corpusPromptName, "--corpus-prompt-name");
       if (queries.length === 0) return writeOutputLines(opts.output, [], io);
-      const encode = (texts: string[], promptName: string | undefined) =>
+      const encode = (texts: EncodeInput[], promptName: string | undefined) =>
         model.encode(texts, { batchSize: opts.batchSize, showProgressBar: progressStream(io), ...(promptName !== undefined ? { promptName } : {}) });
       const queryEmbeddings = await encode(queries, opts.queryPromptName);
       const corpusEmbeddings = await encode(corpus, opts.corpusPromptName);
