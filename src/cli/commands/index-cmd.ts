@@ -1,7 +1,7 @@
 import { realpath } from "node:fs/promises";
 import { type Command, Option } from "commander";
 import type { SentenceTransformer } from "../../models/sentence-transformer.js";
-import { writeFolderAtomically } from "../../models/save-atomic.js";
+import { checkOutputFolder, writeFolderAtomically } from "../../models/save-atomic.js";
 import { INDEX_PRECISIONS, type IndexPrecision, VectorIndex } from "../../index/vector-index.js";
 import { progressStream } from "../../progress.js";
 import type { InputFormat } from "../io.js";
@@ -21,9 +21,11 @@ interface IndexCliOptions extends CliModelOptions {
   precision: IndexPrecision;
   rescore: number;
   chunkSize: number;
+  overwrite?: boolean;
 }
 
 const INDEX_HELP = `
+Prints one JSON line when done: {"index", "rows" (in the index), "added", "precision", "model"}.
 The index folder holds index.json (model id, dimension, precision), vectors.f32 (the float32
 embeddings, for rescoring), ids.u64 and the usearch HNSW graph. A hit's corpus_id is the text's
 position in the corpus: 0.. for the texts of "index build", continuing through every "index add".
@@ -50,17 +52,26 @@ export function registerIndex(program: Command, io: CliIo): void {
     .description("Embed --input with --model into a new index folder --index (written to a temporary folder, then renamed).")
     .addOption(new Option("--precision <precision>", "storage of the search graph; float32 rows are always kept for rescoring").choices(INDEX_PRECISIONS).default("float32"))
     .addOption(new Option("--rescore <n>", "candidates per hit searched in a quantized index, then rescored in float32 (Python's rescore_multiplier)").argParser(parsePositiveInt).default(4))
+    .option("--overwrite", "replace an existing non-empty --index folder (default: refuse it)")
     .action(async (opts: IndexCliOptions) => {
+      await checkOutputFolder(opts.index, { overwrite: opts.overwrite === true });
       const { model, modelId } = await loadModel(opts, io);
       try {
-        await writeFolderAtomically(opts.index, async (tmp) => {
-          const index = await VectorIndex.create(tmp, { modelId, dimension: model.getSentenceEmbeddingDimension(), precision: opts.precision, rescoreMultiplier: opts.rescore });
-          try {
-            await addCorpus(index, model, opts, io);
-          } finally {
-            await index.close();
-          }
-        });
+        let rows = 0;
+        await writeFolderAtomically(
+          opts.index,
+          async (tmp) => {
+            const index = await VectorIndex.create(tmp, { modelId, dimension: model.getSentenceEmbeddingDimension(), precision: opts.precision, rescoreMultiplier: opts.rescore });
+            try {
+              await addCorpus(index, model, opts, io);
+              rows = index.size;
+            } finally {
+              await index.close();
+            }
+          },
+          { overwrite: opts.overwrite === true },
+        );
+        io.stdout.write(`${JSON.stringify({ index: opts.index, rows, added: rows, precision: opts.precision, model: modelId })}\n`);
       } finally {
         await model.dispose();
       }
@@ -74,8 +85,10 @@ export function registerIndex(program: Command, io: CliIo): void {
         const { model, modelId } = await loadModel(opts, io);
         try {
           checkModel(target, modelId, model);
+          const before = target.size;
           await addCorpus(target, model, opts, io);
           await target.flush();
+          io.stdout.write(`${JSON.stringify({ index: opts.index, rows: target.size, added: target.size - before, precision: target.precision, model: modelId })}\n`);
         } finally {
           await model.dispose();
         }
