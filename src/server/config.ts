@@ -163,6 +163,9 @@ export function resolveServerConfig(flags: Readonly<Partial<Record<ServerConfigK
  * @throws ServerConfigError naming both flags
  */
 export function checkBatchBudget(longestInput: number, maxBatchTokens: number): void {
+  if (longestInput === Infinity) {
+    throw new ServerConfigError("this model never truncates its inputs (a static embedding model: max_seq_length is unbounded), so the server cannot bound a batch; serving static models is not supported yet — use the library or `sbert encode`");
+  }
   if (longestInput > maxBatchTokens) {
     throw new ServerConfigError(`--max-batch-tokens ${maxBatchTokens} is smaller than the longest input (${longestInput} tokens, the model's max_seq_length or --max-input-length); raise it or lower --max-input-length`);
   }

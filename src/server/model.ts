@@ -14,7 +14,7 @@ import { CrossEncoder } from "../models/cross-encoder.js";
 import { SentenceTransformer } from "../models/sentence-transformer.js";
 import { SparseEncoder } from "../models/sparse-encoder.js";
 import { folderModelKind } from "../modules/folder-kind.js";
-import { acceptsImages } from "../modules/image-input.js";
+import { Transformer } from "../modules/transformer.js";
 import type { TextTokenizer } from "../tokenizers/text-tokenizer.js";
 
 export type ServedModel =
@@ -85,8 +85,8 @@ export function backendName(served: ServedModel): string {
 }
 
 /**
- * What the router's tokenization step reads of the model: its Transformer, or for a model that
- * reads images (CLIP, whose first module is not a Transformer) that module's text tower.
+ * What the router's tokenization step reads of the model: its Transformer, or the first module
+ * when that is another input module (CLIP's text tower, a StaticEmbedding: no backend, `native`).
  */
 export interface TextSide {
   readonly tokenizer: TextTokenizer;
@@ -100,7 +100,7 @@ export interface TextSide {
 
 export function textSide(served: ServedModel): TextSide {
   const first = served.kind === "embedding" ? served.model.inputModule : undefined;
-  if (first !== undefined && acceptsImages(first)) {
+  if (first !== undefined && !(first instanceof Transformer)) {
     const backend = (first as { backendName?: string }).backendName ?? "native";
     return {
       tokenizer: first.tokenizer,
@@ -110,7 +110,7 @@ export function textSide(served: ServedModel): TextSide {
       set maxSeqLength(n: number) {
         first.maxSeqLength = n;
       },
-      // the CLIP tokenizer lowercases in its own normalizer
+      // CLIP's and static models' tokenizers lowercase in their own normalizers, if at all
       doLowerCase: false,
       vocabSize: first.tokenizer.vocabSize,
       backendName: backend,

@@ -3,7 +3,8 @@ import type { Command } from "commander";
 import { isNativeModelType } from "../../architectures/registry.js";
 import { type JsonObject, readJsonObject } from "../../io/json-file.js";
 import { readModulesJson } from "../../modules/modules-json.js";
-import { type ServedModel, loadServedModel } from "../../server/model.js";
+import { Transformer } from "../../modules/transformer.js";
+import { type ServedModel, loadServedModel, textSide } from "../../server/model.js";
 import type { CliIo } from "../io.js";
 import { type CliModelOptions, resolveCliModelDir } from "../model.js";
 import { withModelOptions } from "../options.js";
@@ -82,14 +83,17 @@ export async function modelInfo(opts: InfoCliOptions, io: CliIo): Promise<ModelI
     ...(opts.onnxFile !== undefined ? { onnxFile: opts.onnxFile } : {}),
   });
   const hf = await readJsonObject(folder, "config.json", { optional: true });
-  const backend = served.model.transformer.backend;
+  // a pipeline whose first module is not a Transformer (StaticEmbedding, CLIP) has no backend object
+  const first = served.kind === "embedding" ? served.model.inputModule : served.model.transformer;
+  const backend = first instanceof Transformer ? first.backend : { name: textSide(served).backendName, threads: first.computeThreads };
   const onnxPath = "path" in backend && typeof backend.path === "string" ? backend.path : undefined;
   const where = { model: opts.model, folder };
   const common = {
     architecture: typeof hf?.["model_type"] === "string" ? hf["model_type"] : null,
-    engines: typeof hf?.["model_type"] === "string" && !isNativeModelType(hf["model_type"]) ? ["onnx" as const] : ["native" as const, "onnx" as const],
+    // a static model runs without any engine's graph: native only
+    engines: !(first instanceof Transformer) && !("backendName" in first) ? ["native" as const] : typeof hf?.["model_type"] === "string" && !isNativeModelType(hf["model_type"]) ? ["onnx" as const] : ["native" as const, "onnx" as const],
     modules: await moduleInfos(folder, served),
-    max_seq_length: served.model.transformer.maxSeqLength,
+    max_seq_length: textSide(served).maxSeqLength,
     backend: backend.name,
     onnx_file: onnxPath === undefined ? null : insideOf(folder, onnxPath),
     threads: backend.threads,
@@ -145,7 +149,7 @@ export function formatInfo(info: ModelInfo): string {
     ["folder", info.folder],
     ["kind", info.kind === "sentence-transformer" ? "sentence-transformer (bi-encoder)" : info.kind === "sparse-encoder" ? "sparse-encoder (SPLADE)" : "cross-encoder"],
     ["architecture", info.architecture ?? "(not in config.json)"],
-    ["engines", info.engines.length === 1 ? "onnx only (no native implementation of this model type; runs from the folder's ONNX file)" : "native, onnx"],
+    ["engines", info.engines.length === 2 ? "native, onnx" : info.engines[0] === "onnx" ? "onnx only (no native implementation of this model type; runs from the folder's ONNX file)" : "native only"],
     ["backend", `${info.backend}${info.onnx_file !== null ? ` (${info.onnx_file})` : ""}, ${info.threads} thread${info.threads === 1 ? "" : "s"}`],
     ["max sequence length", `${info.max_seq_length} tokens`],
   ];
