@@ -91,6 +91,8 @@ describe("what the definitions refuse", () => {
     ["st-qwen3-lasttoken", { rope_parameters: { rope_type: "yarn", rope_theta: 1e6, factor: 4 } }, "UNSUPPORTED_FORMAT", /rope_type "yarn"/],
     ["st-qwen3-lasttoken", { use_sliding_window: true }, "UNSUPPORTED_FORMAT", /use_sliding_window/],
     ["st-qwen3-lasttoken", { num_key_value_heads: 3 }, "INVALID_MODEL_FILE", /num_key_value_heads/],
+    ["st-modernbert-mean", { num_attention_heads: 5 }, "INVALID_MODEL_FILE", /hidden size 48 is not divisible by the 5 attention heads/],
+    ["st-bert-mean", { num_attention_heads: 5 }, "INVALID_MODEL_FILE", /hidden size 48 is not divisible by the 5 attention heads/],
     ["st-gemma3-mean-dense", { attn_logit_softcapping: 50 }, "UNSUPPORTED_FORMAT", /attn_logit_softcapping/],
     ["st-gemma3-mean-dense", { layer_types: ["full_attention"] }, "INVALID_MODEL_FILE", /layer_types/],
     ["st-modernbert-mean", { rope_parameters: { full_attention: { rope_type: "linear", rope_theta: 1, factor: 2 }, sliding_attention: { rope_theta: 1 } } }, "UNSUPPORTED_FORMAT", /rope_type "linear"/],

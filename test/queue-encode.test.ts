@@ -1,7 +1,7 @@
 /**
- * `sbert encode --queue` + `sbert worker` against a real redis-server (started here on a free
- * 127.0.0.1 port, in a temp folder; the file skips, saying so, where the binary is absent — .ci/run
- * installs it). A producer and three worker processes encode a corpus while one worker is killed
+ * `sbert encode --queue` + `sbert worker` against a real redis-server: the one .ci/run installs
+ * and starts on 127.0.0.1 (`SBERT_TEST_REDIS_URL`; its database is flushed first), else one started
+ * here on a free 127.0.0.1 port, in a temp folder (the file skips, saying so, where the binary is absent). A producer and three worker processes encode a corpus while one worker is killed
  * with SIGKILL in the middle of a chunk: BullMQ's stalled-job check hands that chunk to another
  * worker, every chunk is written exactly once, and the merged file equals a single-process
  * `sbert encode` byte for byte. A producer killed mid-run and started again resumes: the chunks
@@ -22,7 +22,10 @@ const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const TSX_LOADER = pathToFileURL(join(ROOT, "node_modules/tsx/dist/loader.mjs")).href;
 const MAIN = join(ROOT, "src/cli/main.ts");
 const ST = join(FIXTURES, "st-bert-mean");
+/** A Redis the CI script started, e.g. redis://127.0.0.1:6390. */
+const EXTERNAL = process.env["SBERT_TEST_REDIS_URL"];
 const REDIS = (() => {
+  if (EXTERNAL) return "external";
   try {
     return execFileSync("sh", ["-c", "command -v redis-server"], { encoding: "utf8" }).trim();
   } catch {
@@ -83,9 +86,17 @@ describe.skipIf(REDIS === "")("sbert encode --queue with sbert worker on a real 
     dir = await mkdtemp(join(tmpdir(), "sbert-queue-"));
     input = join(dir, "corpus.jsonl");
     await writeFile(input, LINES.join("\n") + "\n");
-    const port = await freePort();
-    url = `redis://127.0.0.1:${port}`;
-    redis = spawn(REDIS, ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir], { stdio: "ignore" });
+    if (EXTERNAL) {
+      url = EXTERNAL;
+      const { Redis } = await import("ioredis");
+      const client = new Redis(url, { maxRetriesPerRequest: 3 });
+      await client.flushdb();
+      client.disconnect();
+    } else {
+      const port = await freePort();
+      url = `redis://127.0.0.1:${port}`;
+      redis = spawn(REDIS, ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir], { stdio: "ignore" });
+    }
     // the reference is a single-process `sbert encode` in a process like the workers' (same kernel)
     const ref = join(dir, "reference.jsonl");
     const single = sbert(["encode", "-m", ST, "--backend", "native", "-i", input, "-o", ref]);

@@ -73,12 +73,17 @@ export function parseEncoderConfig(raw: unknown): EncoderConfig {
   const labelsFromMap = id2label && typeof id2label === "object" ? Object.keys(id2label).length : undefined;
   const archs = cfg["architectures"];
   const hiddenSize = positiveInt(cfg, distil ? ["dim"] : t5 ? ["d_model"] : ["hidden_size"]);
+  const numHeads = positiveInt(cfg, distil ? ["n_heads"] : t5 ? ["num_heads"] : ["num_attention_heads"]);
+  // a head's width is hidden / heads unless the config states it (head_dim: Qwen3, Gemma3; d_kv: T5)
+  if (cfg["head_dim"] === undefined && cfg["d_kv"] === undefined && hiddenSize % numHeads !== 0) {
+    throw new SbertError("INVALID_MODEL_FILE", `config.json: hidden size ${hiddenSize} is not divisible by the ${numHeads} attention heads, and no head_dim is given`);
+  }
   return {
     modelType,
     vocabSize: positiveInt(cfg, ["vocab_size"]),
     hiddenSize,
     numLayers: positiveInt(cfg, distil ? ["n_layers"] : t5 ? ["num_layers"] : ["num_hidden_layers"]),
-    numHeads: positiveInt(cfg, distil ? ["n_heads"] : t5 ? ["num_heads"] : ["num_attention_heads"]),
+    numHeads,
     intermediateSize: positiveInt(cfg, distil ? ["hidden_dim"] : t5 ? ["d_ff"] : ["intermediate_size"], 4 * hiddenSize),
     hiddenAct: parseActivationName(act),
     layerNormEps: distil ? 1e-12 : t5 ? num(cfg, ["layer_norm_epsilon"], 1e-6) : num(cfg, ["layer_norm_eps"], 1e-12),
