@@ -11,7 +11,7 @@ import { type CliIo, type InputFormat, type LineSink, STDIO } from "../io.js";
 import { formatNumberArray } from "../json-format.js";
 import { type CliModelOptions, loadSentenceTransformer, requirePromptName } from "../model.js";
 import { encodeMultiVector, multiVectorFolder } from "./multi-vector.js";
-import { encodeViaQueue } from "../queue-encode.js";
+import { type QueueEncodeOptions, encodeViaQueue } from "../queue-encode.js";
 import { RowSpool } from "../row-spool.js";
 import { encodeSparse, sparseModelDir } from "./encode-sparse.js";
 import type { ImageInput } from "../../modules/image-input.js";
@@ -22,23 +22,12 @@ import { TEXT_INPUT_HELP, batchSizeOption, inputFormatOption, inputOption, withM
 
 type OutputValue = "sentence_embedding" | "token_embeddings";
 
-interface EncodeCliOptions extends CliModelOptions {
-  model: string;
-  input: string;
-  output: string;
-  inputFormat?: InputFormat;
-  batchSize: number;
-  normalize?: boolean;
-  promptName?: string;
-  prompt?: string;
-  truncateDim?: number;
-  precision: Precision;
+/** The queued encode's options (queue-encode.ts), with this command's own. */
+interface EncodeCliOptions extends Omit<QueueEncodeOptions, "outputValue" | "queue"> {
   outputValue: OutputValue;
-  chunkSize?: number;
   maxActiveDims?: number;
   task?: "query" | "document";
   queue?: string;
-  workDir?: string;
 }
 
 const PRECISIONS: readonly Precision[] = ["float32", "int8", "uint8", "binary", "ubinary"];
