@@ -72,3 +72,29 @@ describe("sbert encode on a sparse model", () => {
     expect(r.stderr).toMatch(/sparse models only/);
   });
 });
+
+describe("sbert search on sparse models", () => {
+  it("queries by the query route, the corpus by the document route, dot product, as the library's sparseSemanticSearch", async () => {
+    const { sparseSemanticSearch } = await import("../src/util/sparse-embeddings.js");
+    const { mkdtemp, writeFile, rm } = await import("node:fs/promises");
+    const { tmpdir } = await import("node:os");
+    const dir = await mkdtemp(join(tmpdir(), "sbert-sparse-search-"));
+    try {
+      const g = readGolden(FREE);
+      const queries = g["queries"] as string[];
+      const documents = (g["documents"] as string[]).filter((d) => d !== "");
+      await writeFile(join(dir, "q.txt"), queries.join("\n") + "\n");
+      await writeFile(join(dir, "c.jsonl"), jsonl(documents));
+      for (const [model, dirOf] of [[free, FREE], [splade, SPLADE]] as const) {
+        const r = await cli(["search", "-m", dirOf, "--backend", "native", "--corpus", join(dir, "c.jsonl"), "--queries", join(dir, "q.txt"), "--top-k", "2"]);
+        expect(r.code, r.stderr).toBe(0);
+        const want = sparseSemanticSearch(await model.encodeQuery(queries), await model.encodeDocument(documents), { topK: 2 });
+        const got = r.stdout.trim().split("\n").map((l) => JSON.parse(l) as { corpus_id: number; score: number }[]);
+        expect(got.map((hits) => hits.map((h) => h.corpus_id))).toEqual(want.map((hits) => hits.map((h) => h.corpusId)));
+        expect(maxAbsDiff(got.map((hits) => hits.map((h) => h.score)), want.map((hits) => hits.map((h) => h.score)))).toBeLessThanOrEqual(1e-6);
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

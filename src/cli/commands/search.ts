@@ -8,7 +8,9 @@ import type { EncodeInput } from "../../models/multimodal-encode.js";
 import { IMAGE_INPUT_HELP, readEncodeInputs } from "../image-lines.js";
 import { formatHit } from "../json-format.js";
 import { type CliModelOptions, loadSentenceTransformer, requirePromptName } from "../model.js";
+import { sparseModelDir } from "./encode-sparse.js";
 import { cliModelId } from "./index-cmd.js";
+import { searchSparse } from "./search-sparse.js";
 import { TEXT_INPUT_HELP, batchSizeOption, inputFormatOption, withModelOptions, outputOption, topKOption } from "../options.js";
 
 interface SearchCliOptions extends CliModelOptions {
@@ -41,7 +43,7 @@ export function registerSearch(program: Command, io: CliIo): void {
     .addOption(inputFormatOption())
     .addOption(topKOption("hits per query", 10))
     .addOption(batchSizeOption())
-    .addOption(new Option("--score-function <fn>", "similarity of query and corpus embeddings").choices(["cos_sim", "dot_score"]).default("cos_sim"))
+    .addOption(new Option("--score-function <fn>", "similarity of query and corpus embeddings (a sparse model always scores by dot product)").choices(["cos_sim", "dot_score"]).default("cos_sim"))
     .option("--query-prompt-name <name>", "prompt (from the model config) for the queries, e.g. query")
     .option("--corpus-prompt-name <name>", "prompt (from the model config) for the corpus, e.g. document")
     .addHelpText("after", `\nOutput line: [{"corpus_id":1,"score":0.98750329},{"corpus_id":13,"score":0.98395908}]\n(corpus_id: index of the text in --corpus, from 0).\n${TEXT_INPUT_HELP}\n${IMAGE_INPUT_HELP}`)
@@ -52,6 +54,8 @@ export function registerSearch(program: Command, io: CliIo): void {
       await checkOutputPath(opts.output);
       const queries = await readEncodeInputs(opts.queries, opts.inputFormat, io);
       const corpus = await readEncodeInputs(opts.corpus, opts.inputFormat, io);
+      const sparseDir = await sparseModelDir(opts, io);
+      if (sparseDir !== undefined) return searchSparse(sparseDir, opts, queries, corpus, io);
       const model = await loadSentenceTransformer(opts.model, opts, io);
       requirePromptName(model, opts.queryPromptName, "--query-prompt-name");
       requirePromptName(model, opts.corpusPromptName, "--corpus-prompt-name");
