@@ -16,7 +16,7 @@
  * FLOPs count useful work: vision per image 2·T·(4H² + 2H·F) + 4·T²·H per layer (T = 50 tokens),
  * the patch convolution 2·49·H·3·32² and the projection; text per text the same over its real
  * tokens (no padding; the causal half of attention counted in full, as for an encoder). % of peak
- * is against 114 GFLOP/s per thread. Decode and resize are timed on their own (`loadImages`, then
+ * is against the measured fp32 peak per thread (bench/lib/peak.ts). Decode and resize are timed on their own (`loadImages`, then
  * `preprocessImages` with the folder's processor config) and given as a share of the encode time,
  * which includes them. cpu/wall is the process's CPU time over wall time while encoding (1 = one
  * busy thread), to check that `--threads` was honoured.
@@ -31,12 +31,13 @@ import { loadImageProcessorConfig } from "../src/image/processor-config.js";
 import { encodePng } from "../src/image/testdata/png-writer.js";
 import { SentenceTransformer } from "../src/index.js";
 import { writeSafetensors } from "../src/io/safetensors.js";
+import { peakNote, peakPerCore } from "./lib/peak.js";
 import { arg, row } from "./lib/cases.js";
 import { rng } from "./lib/random.js";
 import { stsDevSentences } from "./lib/sts.js";
 import { RecordingParams } from "./lib/synth-model.js";
 
-const PEAK_PER_CORE = 114;
+const PEAK_PER_CORE = (): number => peakPerCore().gflops;
 const TEMPLATE = join(import.meta.dirname, "..", "test", "fixtures", "clip-tiny");
 const DIR = arg("--dir", join(import.meta.dirname, "models", "clip-vit-b-32-random"));
 const N_IMAGES = Number(arg("--images", "32"));
@@ -175,9 +176,9 @@ async function main(): Promise<void> {
   const images = await makeImages();
   const processor = await loadImageProcessorConfig(join(DIR, "0_CLIPModel"));
   const perImage = await visionFlops();
-  const peak = PEAK_PER_CORE * THREADS;
+  const peak = PEAK_PER_CORE() * THREADS;
   const widths = [8, 16, 9, 9, 8, 8, 8, 8, 9, 7];
-  console.log(`clip-ViT-B-32-shaped random model (${DIR}, made in ${makeS.toFixed(1)} s); ${N_IMAGES} images, ${N_TEXTS} texts, batch ${BATCH}, ${THREADS} thread(s), peak ${peak} GFLOP/s`);
+  console.log(`clip-ViT-B-32-shaped random model (${DIR}, made in ${makeS.toFixed(1)} s); ${N_IMAGES} images, ${N_TEXTS} texts, batch ${BATCH}, ${THREADS} thread(s), ${peakNote()}`);
   console.log(`vision: ${(perImage / 1e9).toFixed(2)} GFLOP per image`);
   console.log(row(["backend", "input", "items/s", "GFLOP/s", "% peak", "decode", "resize", "dec+res", "cpu/wall", "load s"], widths));
   const results: Record<string, unknown>[] = [];

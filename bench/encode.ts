@@ -10,7 +10,7 @@
  * transformers.js feature-extraction (batches of 32, mean pooling + normalize, as its docs show)
  * is the baseline; then our onnx backend fp32 and int8 and our native backend, at 1 and 2 threads,
  * and the cross-encoder in pairs/s. GFLOP/s count the useful work on real tokens (no padding)
- * against the machine's fp32 peak (~114 GFLOP/s per core), from the checkpoint's matmul weights
+ * against the machine's fp32 peak (measured: bench/lib/peak.ts), from the checkpoint's matmul weights
  * (bench/lib/flops.ts). When `npm run bench:models:arch` has written them, the ModernBERT-base and
  * Qwen3-0.6B-shaped models run too (onnx at 1 and 2 threads, native; no transformers.js baseline).
  */
@@ -20,9 +20,9 @@ import { CrossEncoder, SentenceTransformer } from "../src/index.js";
 import { paddingFraction, planBatches } from "../src/models/batching.js";
 import { type CaseResult, arg, peakRssMb, row, runCase } from "./lib/cases.js";
 import { flopCounter } from "./lib/flops.js";
+import { peakNote, peakPerCore } from "./lib/peak.js";
 import { stsDevPairs, stsDevSentences } from "./lib/sts.js";
 
-const PEAK_PER_CORE = 114;
 const MODELS = arg("--models", join(import.meta.dirname, "models"));
 const N = Number(arg("--n", "3000"));
 const NATIVE_N = Number(arg("--native-n", "200"));
@@ -156,7 +156,8 @@ async function main(): Promise<void> {
     }
   }
   const widths = [21, 11, 8, 7, 10, 8, 9, 7, 8, 8, 8, 7, 20];
-  console.log(`${N} STS-B dev sentences (fewer where items says); peak ${PEAK_PER_CORE} GFLOP/s per core; int8 GFLOP/s are fp32-equivalent; median of ${rounds} interleaved rounds`);
+  const PEAK_PER_CORE = peakPerCore().gflops;
+  console.log(`${N} STS-B dev sentences (fewer where items says); ${peakNote()}; int8 GFLOP/s are fp32-equivalent; median of ${rounds} interleaved rounds`);
   console.log(row(["case", "model", "threads", "items", "items/s", "vs tjs", "GFLOP/s", "% peak", "load ms", "RSS MB", "padding", "tok %", "rounds (items/s)"], widths));
   const baseline = new Map<string, number>();
   for (const [i, [name, args]] of cases.entries()) {

@@ -3,14 +3,15 @@
  * (src/tensor/kernels-fast.ts), both measured in this run, on one thread unless --threads is given.
  * Shapes: one large product and the matmuls of a MiniLM-L6 forward pass (hidden 384, FFN 1536,
  * 6 layers) at batch 32 × 32 tokens (M = 1024 rows), plus the two backward products of each Linear.
- * GFLOP/s = 2·M·K·N / best time per call; % of peak against 114 GFLOP/s (fp32 FMA peak of one
- * Zen 4 core here; pass --peak to change it).
+ * GFLOP/s = 2·M·K·N / best time per call; % of peak against the measured fp32 FMA peak of one
+ * core (bench/lib/peak.ts; pass --peak to give it).
  *
  *   npx tsx bench/gemm.ts [--threads N] [--peak GFLOPS] [--quick]
  */
 import { cpus } from "node:os";
 import { fastKernelInfo, loadFastKernel, setFastKernelThreads } from "../src/tensor/kernels-fast.js";
 import { type GemmKernel, jsGemmKernel } from "../src/tensor/kernels.js";
+import { peakNote, peakPerCore } from "./lib/peak.js";
 import { rng } from "./lib/random.js";
 
 interface Shape {
@@ -31,7 +32,8 @@ function arg(name: string, fallback: number): number {
   return v;
 }
 
-const PEAK = arg("--peak", 114);
+const PEAK_GIVEN = process.argv.includes("--peak");
+const PEAK = PEAK_GIVEN ? arg("--peak", 1) : peakPerCore().gflops;
 const THREADS = arg("--threads", 1);
 const QUICK = process.argv.includes("--quick");
 const ROWS = 32 * 32;
@@ -64,7 +66,7 @@ function time(kernel: GemmKernel, s: Shape, a: Float32Array, b: Float32Array, ou
 const fast = loadFastKernel();
 if (fast && THREADS !== 1) setFastKernelThreads(THREADS);
 const info = fastKernelInfo();
-console.log(`CPU: ${cpus()[0]?.model ?? "?"} · Node ${process.version} · peak ${PEAK} GFLOP/s per core`);
+console.log(`CPU: ${cpus()[0]?.model ?? "?"} · Node ${process.version} · ${PEAK_GIVEN ? `peak ${PEAK} GFLOP/s per core (--peak)` : peakNote()}`);
 console.log(fast ? `native kernel: ${info?.isa}, ${info?.threads} thread(s)` : "native kernel: not available (npm run build:native); JS only");
 
 const fmt = (x: number, d = 1): string => x.toFixed(d);

@@ -13,7 +13,7 @@
  * native GEMM and the TypeScript row-wise kernels (op-kernels.ts), i.e. this code before the
  * native row-wise kernels. FLOPs are counted on the padded batches the code actually computes —
  * 2·rows·in·out per linear layer plus 4·B·T²·hidden per attention — times 3 for forward +
- * backward, against 114 GFLOP/s per core (AVX-512 FMA at this clock). Peak RSS is the process's.
+ * backward, against the measured fp32 FMA peak per core (bench/lib/peak.ts). Peak RSS is the process's.
  */
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -27,6 +27,7 @@ import { type GemmKernel, jsGemmKernel, setGemmKernel } from "../src/tensor/kern
 import { type OpKernels, jsOpKernels, setOpKernels } from "../src/tensor/op-kernels.js";
 import { Rng } from "../src/tensor/random.js";
 import { datasetFromColumns } from "../src/training/data.js";
+import { peakNote, peakPerCore } from "./lib/peak.js";
 import { SentenceTransformerTrainer } from "../src/training/trainer.js";
 
 const argv = process.argv.slice(2);
@@ -62,7 +63,7 @@ function timed<T extends object>(kernels: T, prefix: string): T {
   return out as T;
 }
 const BATCH = 16;
-const PEAK_PER_CORE = 114e9;
+const PEAK_PER_CORE = (): number => peakPerCore().gflops * 1e9;
 const DATA = join(import.meta.dirname, "../../shared/data");
 
 /** Half STS-B train pairs, half SNLI dev pairs, interleaved; random 3-class labels. */
@@ -166,11 +167,11 @@ const { s1, s2 } = await pairs((Math.max(STEPS, BASELINE_STEPS) + 1) * BATCH);
 const report = (name: string, m: Measure, cores: number) => {
   const p = m.phases;
   console.log(
-    `${name.padEnd(44)} ${m.pairsPerSecond.toFixed(2).padStart(6)} pairs/s ${m.secondsPerStep.toFixed(2)} s/step ${m.gflops.toFixed(1).padStart(5)} GFLOP/s ${((100 * m.gflops * 1e9) / (PEAK_PER_CORE * cores)).toFixed(1).padStart(4)}% of ${cores}-core peak ${m.pairsPerCpuSecond.toFixed(2).padStart(6)} pairs/CPU-s | ms/step: ` +
+    `${name.padEnd(44)} ${m.pairsPerSecond.toFixed(2).padStart(6)} pairs/s ${m.secondsPerStep.toFixed(2)} s/step ${m.gflops.toFixed(1).padStart(5)} GFLOP/s ${((100 * m.gflops * 1e9) / (PEAK_PER_CORE() * cores)).toFixed(1).padStart(4)}% of ${cores}-core peak ${m.pairsPerCpuSecond.toFixed(2).padStart(6)} pairs/CPU-s | ms/step: ` +
       `tokenize ${p.tokenize.toFixed(0)}, forward ${p.forward.toFixed(0)}, backward ${p.backward.toFixed(0)}, clip ${p.clip.toFixed(0)}, optimizer ${p.optimizer.toFixed(0)}`,
   );
 };
-console.log(`training, ${MODEL}, batch ${BATCH} pairs (STS-B + SNLI sentences), fp32 peak ${PEAK_PER_CORE / 1e9} GFLOP/s per core`);
+console.log(`training, ${MODEL}, batch ${BATCH} pairs (STS-B + SNLI sentences), ${peakNote()}`);
 const gemm = loadFastKernel();
 const ops = loadFastOpKernels();
 if (!gemm || !ops) {

@@ -5,6 +5,8 @@
  *   gemmNN(a, b, out, m, k, n)          out (m x n) = a (m x k) . b, b stored (k x n)
  *   info()                              { isa: "avx512" | "avx2" | "generic", mr, nr, threads }
  *   setThreads(t)                       threads per call from now on (1 .. 64); returns the old value
+ *   fmaPeak(seconds)                    one core's measured fp32 FMA rate in GFLOP/s with the chosen
+ *                                       micro-kernel's instructions (0 for the generic one); see peak.c
  *
  * and the row-wise / elementwise kernels of src/tensor/op-kernels.ts (see ops.h), with the same
  * argument order as their TypeScript references there: geluForward, geluBackward,
@@ -25,6 +27,7 @@
 
 #include "gemm.h"
 #include "ops.h"
+#include "peak.h"
 
 typedef struct {
   gemm_workspace ws;
@@ -163,6 +166,25 @@ static napi_value js_info(napi_env env, napi_callback_info info) {
   CHECK(napi_set_named_property(env, obj, "nr", nr));
   CHECK(napi_set_named_property(env, obj, "threads", threads));
   return obj;
+}
+
+static napi_value js_fma_peak(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1], result;
+  addon_state *state = NULL;
+  double seconds = 0.2;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  CHECK(napi_get_instance_data(env, (void **)&state));
+  if (argc >= 1 && napi_get_value_double(env, argv[0], &seconds) != napi_ok) {
+    napi_throw_type_error(env, "SBERT_GEMM", "fmaPeak(seconds): seconds must be a number");
+    return NULL;
+  }
+  if (!(seconds > 0 && seconds <= 10)) {
+    napi_throw_range_error(env, "SBERT_GEMM", "fmaPeak(seconds): seconds must be in (0, 10]");
+    return NULL;
+  }
+  CHECK(napi_create_double(env, sbert_fma_peak_gflops(state->isa->name, seconds), &result));
+  return result;
 }
 
 static napi_value js_set_threads(napi_env env, napi_callback_info info) {
@@ -404,6 +426,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"gemmNN", NULL, js_gemm_nn, NULL, NULL, NULL, napi_enumerable, NULL},
       {"info", NULL, js_info, NULL, NULL, NULL, napi_enumerable, NULL},
       {"setThreads", NULL, js_set_threads, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"fmaPeak", NULL, js_fma_peak, NULL, NULL, NULL, napi_enumerable, NULL},
       {"geluForward", NULL, js_gelu_forward, NULL, NULL, NULL, napi_enumerable, NULL},
       {"geluBackward", NULL, js_gelu_backward, NULL, NULL, NULL, napi_enumerable, NULL},
       {"layerNormForward", NULL, js_layer_norm_forward, NULL, NULL, NULL, napi_enumerable, NULL},

@@ -1,6 +1,6 @@
 import { execFileSync } from "node:child_process";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { FAST_KERNEL_PATH, fastKernelInfo, loadFastKernel, setFastKernelThreads, useFastKernel } from "./kernels-fast.js";
+import { FAST_KERNEL_PATH, fastKernelInfo, loadFastKernel, measuredFmaPeak, setFastKernelThreads, useFastKernel } from "./kernels-fast.js";
 import { gemmKernel, jsGemmKernel, setGemmKernel } from "./kernels.js";
 import { linear } from "./ops/linear.js";
 import { Tensor } from "./tensor.js";
@@ -189,5 +189,15 @@ describe("native GEMM kernel", () => {
       vi.unstubAllEnvs();
       vi.resetModules();
     }
+  });
+});
+
+describe("measuredFmaPeak (what the benchmarks' % of peak divides by)", () => {
+  it("is a positive GFLOP/s figure with the addon's AVX kernels, undefined without them; a bad duration is a RangeError", () => {
+    const info = useFastKernel() ? fastKernelInfo() : undefined;
+    const peak = measuredFmaPeak(0.02);
+    if (info === undefined || info.isa === "generic") expect(peak).toBeUndefined();
+    else expect(peak).toBeGreaterThan(1);
+    if (info !== undefined) expect(() => measuredFmaPeak(-1)).toThrow(RangeError);
   });
 });

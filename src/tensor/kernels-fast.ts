@@ -31,6 +31,7 @@ interface NativeGemmAddon extends Omit<OpKernels, "dropoutMask"> {
   gemmNN(a: Float32Array, b: Float32Array, out: Float32Array, m: number, k: number, n: number): void;
   info(): { isa: string; mr: number; nr: number; threads: number };
   setThreads(threads: number): number;
+  fmaPeak(seconds: number): number;
 }
 
 export interface FastKernelInfo {
@@ -164,6 +165,17 @@ export function fastKernelInfo(): FastKernelInfo | undefined {
   if (!loadFastKernel() || !loaded) return undefined;
   const { isa, threads } = loaded.addon.info();
   return { isa, threads, path: FAST_KERNEL_PATH };
+}
+
+/**
+ * One core's fp32 FMA rate in GFLOP/s, measured by the addon with its micro-kernel's instructions
+ * (AVX-512 or AVX2 FMA, 12 independent accumulators, about `seconds`): the peak benchmarks compare
+ * against. Undefined without the native kernel or on its generic (non-x86) path.
+ */
+export function measuredFmaPeak(seconds = 0.3): number | undefined {
+  if (!loadFastKernel() || !loaded) return undefined;
+  const gflops = loaded.addon.fmaPeak(seconds);
+  return gflops > 0 ? gflops : undefined;
 }
 
 /**
