@@ -16,32 +16,29 @@ import { join } from "node:path";
 import { SbertError } from "../errors.js";
 import { readJsonObject } from "../io/json-file.js";
 import { Tensor } from "../tensor/tensor.js";
-import { type TextInput, TextTokenizer, type TokenBatch, type TokenRow } from "../tokenizers/text-tokenizer.js";
-import { prepareInputs } from "../tokenizers/token-rows.js";
+import { TextTokenizer } from "../tokenizers/text-tokenizer.js";
 import type { InputModule } from "./input-module.js";
 import type { Features, ModuleSaveOptions } from "./module.js";
+import { LookupInputModule } from "./lookup-input-module.js";
 import { writeModuleJson, writeModuleWeights } from "./module-files.js";
 import { copyTokenizerFiles } from "./transformer-files.js";
 import { loadParamStore } from "./weights.js";
 
 const WEIGHT_KEY = "weight";
 
-export class SparseStaticEmbedding implements InputModule {
+export class SparseStaticEmbedding extends LookupInputModule implements InputModule {
   readonly typeName = "SparseStaticEmbedding";
-  readonly task = "feature-extraction";
-  readonly tokenizer: TextTokenizer;
   /** (V,): one weight per vocabulary id. */
   readonly weight: Tensor;
   readonly frozen: boolean;
   readonly sourceDir: string;
-  readonly computeThreads = 1;
   private seqLength: number;
 
   constructor(tokenizer: TextTokenizer, weight: Tensor, opts: { frozen: boolean; sourceDir: string }) {
+    super(tokenizer);
     if (weight.shape.length !== 1 || weight.dim(0) === 0) {
       throw new SbertError("INVALID_MODEL_FILE", `${opts.sourceDir}: the SparseStaticEmbedding "weight" must be 1-D (vocab), got [${weight.shape.join(", ")}]`);
     }
-    this.tokenizer = tokenizer;
     this.weight = weight;
     this.frozen = opts.frozen;
     this.sourceDir = opts.sourceDir;
@@ -88,24 +85,6 @@ export class SparseStaticEmbedding implements InputModule {
     await writeModuleJson(join(dir, "config.json"), this.getConfigDict());
   }
 
-  tokenize(inputs: readonly TextInput[]): TokenBatch {
-    return this.padRows(this.tokenizeRows(inputs));
-  }
-
-  /** Without special tokens, truncated to `maxSeqLength`. */
-  tokenizeRows(inputs: readonly TextInput[]): TokenRow[] {
-    return this.tokenizer.encodeRows(prepareInputs(inputs, false), { maxLength: this.maxSeqLength, addSpecialTokens: false });
-  }
-
-  tokenizeRowsInThread(inputs: readonly TextInput[]): Promise<TokenRow[]> {
-    return Promise.resolve().then(() => this.tokenizeRows(inputs));
-  }
-
-  padRows(rows: readonly TokenRow[]): TokenBatch {
-    return this.tokenizer.padRows(rows);
-  }
-
-  async dispose(): Promise<void> {}
 
   /** `sentenceEmbedding` (B, V): weight[v] where token v is attended in the row, else 0. */
   forward(features: Features): Features {

@@ -18,10 +18,10 @@ import { SbertError } from "../errors.js";
 import { type TensorRecord, readSafetensors, toNumbers } from "../io/safetensors.js";
 import { embeddingBagMean } from "../tensor/ops/embedding.js";
 import { Tensor } from "../tensor/tensor.js";
-import { type TextInput, TextTokenizer, type TokenBatch, type TokenRow } from "../tokenizers/text-tokenizer.js";
-import { prepareInputs } from "../tokenizers/token-rows.js";
+import { TextTokenizer } from "../tokenizers/text-tokenizer.js";
 import type { InputModule } from "./input-module.js";
 import type { Features, ModuleSaveOptions } from "./module.js";
+import { LookupInputModule } from "./lookup-input-module.js";
 import { writeModuleWeights } from "./module-files.js";
 import { copyTokenizerFiles } from "./transformer-files.js";
 import { loadParamStore } from "./weights.js";
@@ -29,21 +29,18 @@ import { loadParamStore } from "./weights.js";
 /** The safetensors key of the table, as Python's `state_dict()` names it. */
 const WEIGHT_KEY = "embedding.weight";
 
-export class StaticEmbedding implements InputModule {
+export class StaticEmbedding extends LookupInputModule implements InputModule {
   readonly typeName = "StaticEmbedding";
-  readonly task = "feature-extraction";
-  readonly tokenizer: TextTokenizer;
   /** (vocab, dim): row i is token i's vector; trainable. */
   readonly weight: Tensor;
   /** The folder the module was loaded from: `save` copies the tokenizer files from it. */
   readonly sourceDir: string;
-  readonly computeThreads = 1;
 
   constructor(tokenizer: TextTokenizer, weight: Tensor, sourceDir: string) {
+    super(tokenizer);
     if (weight.shape.length !== 2 || weight.dim(0) === 0 || weight.dim(1) === 0) {
       throw new SbertError("INVALID_MODEL_FILE", `${sourceDir}: the StaticEmbedding table must be 2-D (vocab, dim), got [${weight.shape.join(", ")}]`);
     }
-    this.tokenizer = tokenizer;
     this.weight = weight;
     this.sourceDir = sourceDir;
   }
@@ -92,27 +89,6 @@ export class StaticEmbedding implements InputModule {
     await writeModuleWeights(dir, this.parameters());
   }
 
-  /** Tokenized without special tokens, truncated only as tokenizer.json says, padded to the longest row (padding is masked out). */
-  tokenize(inputs: readonly TextInput[]): TokenBatch {
-    return this.padRows(this.tokenizeRows(inputs));
-  }
-
-  /** The unpadded rows: `encode_batch(texts, add_special_tokens=False)`. */
-  tokenizeRows(inputs: readonly TextInput[]): TokenRow[] {
-    return this.tokenizer.encodeRows(prepareInputs(inputs, false), { maxLength: this.maxSeqLength, addSpecialTokens: false });
-  }
-
-  /** `tokenizeRows` on this thread: the table lookup costs less than a thread hand-off. */
-  tokenizeRowsInThread(inputs: readonly TextInput[]): Promise<TokenRow[]> {
-    return Promise.resolve().then(() => this.tokenizeRows(inputs));
-  }
-
-  padRows(rows: readonly TokenRow[]): TokenBatch {
-    return this.tokenizer.padRows(rows);
-  }
-
-  /** Nothing to release. */
-  async dispose(): Promise<void> {}
 
   /** `sentenceEmbedding` (batch, dim): the mean of each row's attended token vectors; an empty text gives zeros. */
   forward(features: Features): Features {
