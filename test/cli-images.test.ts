@@ -8,11 +8,10 @@
 import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { deflateSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { jsonLineItem, resolveImagePath } from "../src/cli/image-lines.js";
 import { SbertError } from "../src/errors.js";
-import { chunk } from "../src/image/testdata/png-writer.js";
+import { pngOfSize } from "../src/image/testdata/png-writer.js";
 import { runCli } from "./helpers/cli.js";
 import { FIXTURES, maxAbsDiff, readGolden } from "./helpers/fixtures.js";
 
@@ -40,16 +39,6 @@ const rows = (stdout: string): number[][] => stdout.trim().split("\n").map((l) =
 const imageLine = (p: string): string => JSON.stringify({ image: p }) + "\n";
 const base = (f: string): string => f.split("/").pop()!;
 
-/** A PNG of the given IHDR size whose pixel data is a few bytes (it must never be inflated). */
-function pngOfSize(width: number, height: number): Uint8Array {
-  const ihdr = new Uint8Array(13);
-  const v = new DataView(ihdr.buffer);
-  v.setUint32(0, width);
-  v.setUint32(4, height);
-  ihdr.set([8, 2, 0, 0, 0], 8);
-  const sig = Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-  return Buffer.concat([sig, chunk("IHDR", ihdr), chunk("IDAT", deflateSync(new Uint8Array(16))), chunk("IEND", new Uint8Array(0))]);
-}
 
 const LAYOUTS = ["clip-tiny", "clip-tiny-v5layout"].flatMap((name) => (["native", "onnx"] as const).map((backend) => [name, backend] as const));
 

@@ -7,9 +7,8 @@
  */
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { deflateSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { chunk } from "../../src/image/testdata/png-writer.js";
+import { pngOfSize } from "../../src/image/testdata/png-writer.js";
 import { readImageDataUrl } from "../../src/server/image-inputs.js";
 import type { RunningServer } from "../../src/server/server.js";
 import { FIXTURES, maxAbsDiff, readGolden } from "../helpers/fixtures.js";
@@ -26,15 +25,6 @@ const TOL = 1e-5;
 
 const dataUrl = (bytes: Uint8Array, type = "png"): string => `data:image/${type};base64,${Buffer.from(bytes).toString("base64")}`;
 
-function pngOfSize(width: number, height: number): Uint8Array {
-  const ihdr = new Uint8Array(13);
-  const v = new DataView(ihdr.buffer);
-  v.setUint32(0, width);
-  v.setUint32(4, height);
-  ihdr.set([8, 2, 0, 0, 0], 8);
-  const sig = Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-  return Buffer.concat([sig, chunk("IHDR", ihdr), chunk("IDAT", deflateSync(new Uint8Array(16))), chunk("IEND", new Uint8Array(0))]);
-}
 
 let pngs: Uint8Array[];
 let urls: string[];

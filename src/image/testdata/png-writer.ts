@@ -95,3 +95,17 @@ function filterRow(row: number[], prev: number[] | undefined, bpp: number, type:
   }
   return out;
 }
+
+/**
+ * An RGB PNG whose IHDR states `width` × `height` but whose pixel data is a few bytes: for size
+ * limits, which must refuse it from the header, before anything is inflated.
+ */
+export function pngOfSize(width: number, height: number): Uint8Array {
+  const ihdr = new Uint8Array(13);
+  const v = new DataView(ihdr.buffer);
+  v.setUint32(0, width);
+  v.setUint32(4, height);
+  ihdr.set([8, 2, 0, 0, 0], 8);
+  const sig = Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+  return Buffer.concat([sig, chunk("IHDR", ihdr), chunk("IDAT", deflateSync(new Uint8Array(16))), chunk("IEND", new Uint8Array(0))]);
+}
