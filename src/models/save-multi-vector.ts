@@ -10,14 +10,13 @@
  * @example
  * await model.save("out/my-colbert");
  */
-import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
-import type { ModuleSaveOptions, PipelineModule } from "../modules/module.js";
+import type { PipelineModule } from "../modules/module.js";
 import { writeModuleJson } from "../modules/module-files.js";
 import { packageVersion } from "../package-version.js";
 import { checkOptions } from "../strict-options.js";
 import { writeFolderAtomically } from "./save-atomic.js";
-import { type ModelSaveOptions, SAVE_KEYS, moduleFolder } from "./save.js";
+import { type ModelSaveOptions, SAVE_KEYS, writeModules } from "./save.js";
 
 /** What saving reads of a multi-vector model. */
 export interface SavableMultiVectorEncoder {
@@ -41,15 +40,7 @@ export async function saveMultiVectorEncoder(model: SavableMultiVectorEncoder, d
 }
 
 async function writeMultiVectorEncoder(model: SavableMultiVectorEncoder, dir: string, sourceDir?: string): Promise<void> {
-  const moduleOpts: ModuleSaveOptions = sourceDir === undefined ? {} : { sourceDir };
-  const entries = model.modules.map((m, idx) => ({ idx, name: String(idx), path: moduleFolder(idx, m), type: v6Type(m.typeName) }));
-  for (const [idx, m] of model.modules.entries()) {
-    const path = moduleFolder(idx, m);
-    const sub = path ? join(dir, path) : dir;
-    if (path) await mkdir(sub);
-    await m.save(sub, moduleOpts);
-  }
-  await writeModuleJson(join(dir, "modules.json"), entries);
+  await writeModules(model.modules, dir, sourceDir, v6Type);
   await writeModuleJson(join(dir, "config_sentence_transformers.json"), {
     __version__: { sbert_ts: packageVersion() },
     model_type: "MultiVectorEncoder",

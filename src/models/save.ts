@@ -68,17 +68,25 @@ export async function saveSentenceTransformer(model: SavableSentenceTransformer,
   await writeFolderAtomically(dir, (tmp) => writeSentenceTransformer(model, tmp, opts.sourceDir), opts);
 }
 
-/** Writes the model's files into an existing empty folder (not atomic; see `saveSentenceTransformer`). */
-export async function writeSentenceTransformer(model: SavableSentenceTransformer, dir: string, sourceDir?: string): Promise<void> {
+/**
+ * Saves every module into its folder (`moduleFolder`) under `dir` and writes `modules.json`, each
+ * entry's `type` from `typeOf` (the class's module path, which differs by model kind and version).
+ */
+export async function writeModules(modules: readonly PipelineModule[], dir: string, sourceDir: string | undefined, typeOf: (typeName: string) => string): Promise<void> {
   const moduleOpts: ModuleSaveOptions = sourceDir === undefined ? {} : { sourceDir };
-  const entries = model.modules.map((m, idx) => ({ idx, name: String(idx), path: moduleFolder(idx, m), type: `sentence_transformers.models.${m.typeName}` }));
-  for (const [idx, m] of model.modules.entries()) {
+  const entries = modules.map((m, idx) => ({ idx, name: String(idx), path: moduleFolder(idx, m), type: typeOf(m.typeName) }));
+  for (const [idx, m] of modules.entries()) {
     const path = moduleFolder(idx, m);
     const sub = path ? join(dir, path) : dir;
     if (path) await mkdir(sub);
     await m.save(sub, moduleOpts);
   }
   await writeModuleJson(join(dir, "modules.json"), entries);
+}
+
+/** Writes the model's files into an existing empty folder (not atomic; see `saveSentenceTransformer`). */
+export async function writeSentenceTransformer(model: SavableSentenceTransformer, dir: string, sourceDir?: string): Promise<void> {
+  await writeModules(model.modules, dir, sourceDir, (t) => `sentence_transformers.models.${t}`);
   const stConfig: Record<string, unknown> = {
     __version__: { sbert_ts: packageVersion() },
     model_type: "SentenceTransformer",
