@@ -4,9 +4,8 @@ import { type EncoderConfig, type Json, positiveInt } from "./config.js";
 import type { Architecture, ArchitectureWeights } from "./definition.js";
 import { param } from "./layers.js";
 import type { ArchOps, Param } from "./ops.js";
-import { type DecoderLayerParams, type DecoderShape, decoderAttention, decoderLayerParams, decoderShape, gatedMlp, ropeTheta } from "./qwen3.js";
+import { type DecoderLayerParams, type DecoderShape, type LayerType, decoderAttention, decoderLayerParams, decoderShape, gatedMlp, layerTypesOf, ropeTheta } from "./qwen3.js";
 
-type LayerType = "sliding_attention" | "full_attention";
 
 interface Gemma3Layer extends DecoderLayerParams {
   preFeedforwardNorm: Param;
@@ -31,15 +30,8 @@ interface Gemma3Weights extends ArchitectureWeights {
 
 /** `layer_types`, or transformers' default from `sliding_window_pattern` (every 6th layer full). */
 function layerTypes(c: EncoderConfig): LayerType[] {
-  const raw = c.raw["layer_types"];
-  if (Array.isArray(raw)) {
-    if (raw.length !== c.numLayers || raw.some((t) => t !== "sliding_attention" && t !== "full_attention")) {
-      throw new SbertError("INVALID_MODEL_FILE", `config.json: layer_types must list "sliding_attention" / "full_attention" for each of the ${c.numLayers} layers`);
-    }
-    return raw as LayerType[];
-  }
   const pattern = positiveInt(c.raw, ["sliding_window_pattern", "_sliding_window_pattern"], 6);
-  return Array.from({ length: c.numLayers }, (_, i) => ((i + 1) % pattern ? "sliding_attention" : "full_attention"));
+  return layerTypesOf(c, (i) => ((i + 1) % pattern ? "sliding_attention" : "full_attention"));
 }
 
 /**

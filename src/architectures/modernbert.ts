@@ -6,9 +6,8 @@ import type { FirstTokenHead } from "./encoder-layer.js";
 import { linearParams, normParams, param } from "./layers.js";
 import type { LinearParams, NormParams, Param } from "./ops.js";
 import type { ParamStore } from "./params.js";
-import { ropeTheta } from "./qwen3.js";
+import { type LayerType, layerTypesOf, ropeTheta } from "./qwen3.js";
 
-type LayerType = "sliding_attention" | "full_attention";
 
 interface ModernBertLayer {
   /** Absent in layer 0 (`nn.Identity`: the embeddings are already normed). */
@@ -41,15 +40,8 @@ function activationOf(cfg: Json, key: string): ActivationName {
 
 /** `layer_types`, or the transformers-4 rule: layer i is global when i % global_attn_every_n_layers == 0. */
 function layerTypes(c: EncoderConfig): LayerType[] {
-  const raw = c.raw["layer_types"];
-  if (Array.isArray(raw)) {
-    if (raw.length !== c.numLayers || raw.some((t) => t !== "sliding_attention" && t !== "full_attention")) {
-      throw new SbertError("INVALID_MODEL_FILE", `config.json: layer_types must list "sliding_attention" / "full_attention" for each of the ${c.numLayers} layers`);
-    }
-    return raw as LayerType[];
-  }
   const every = positiveInt(c.raw, ["global_attn_every_n_layers"], 1);
-  return Array.from({ length: c.numLayers }, (_, i) => (i % every === 0 ? "full_attention" : "sliding_attention"));
+  return layerTypesOf(c, (i) => (i % every === 0 ? "full_attention" : "sliding_attention"));
 }
 
 /** RoPE bases: `rope_parameters` per layer type, or transformers 4's `global_rope_theta` (160000) / `local_rope_theta` (10000). */

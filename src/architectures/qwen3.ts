@@ -41,6 +41,24 @@ export function ropeTheta(block: unknown, cfg: Json, fallback: number, what: str
   return num(b, ["rope_theta"], num(cfg, ["rope_theta"], fallback));
 }
 
+/** The attention kind of one layer (transformers 5's `layer_types` entries). */
+export type LayerType = "sliding_attention" | "full_attention";
+
+/**
+ * config.json's `layer_types` (one known type per layer, else INVALID_MODEL_FILE), or, for a config
+ * without it (transformers 4), `fallback(layer)` for each layer: the architecture's older rule.
+ */
+export function layerTypesOf(c: EncoderConfig, fallback: (layer: number) => LayerType): LayerType[] {
+  const raw = c.raw["layer_types"];
+  if (Array.isArray(raw)) {
+    if (raw.length !== c.numLayers || raw.some((t) => t !== "sliding_attention" && t !== "full_attention")) {
+      throw new SbertError("INVALID_MODEL_FILE", `config.json: layer_types must list "sliding_attention" / "full_attention" for each of the ${c.numLayers} layers`);
+    }
+    return raw as LayerType[];
+  }
+  return Array.from({ length: c.numLayers }, (_, i) => fallback(i));
+}
+
 /** One decoder layer's weights: pre-norm attention with per-head q/k RMSNorm, and a gated MLP. */
 export interface DecoderLayerParams {
   inputNorm: Param;
