@@ -99,35 +99,20 @@ export interface TextSide {
 }
 
 export function textSide(served: ServedModel): TextSide {
-  const first = served.kind === "embedding" ? served.model.inputModule : undefined;
-  if (first !== undefined && !(first instanceof Transformer)) {
-    const backend = (first as { backendName?: string }).backendName ?? "native";
-    return {
-      tokenizer: first.tokenizer,
-      get maxSeqLength() {
-        return first.maxSeqLength;
-      },
-      set maxSeqLength(n: number) {
-        first.maxSeqLength = n;
-      },
-      // CLIP's and static models' tokenizers lowercase in their own normalizers, if at all
-      doLowerCase: false,
-      vocabSize: first.tokenizer.vocabSize,
-      backendName: backend,
-    };
-  }
-  const t = served.model.transformer;
+  const first = served.kind === "embedding" ? served.model.inputModule : served.model.transformer;
+  const t = first instanceof Transformer ? first : undefined;
   return {
-    tokenizer: t.tokenizer,
+    tokenizer: first.tokenizer,
     get maxSeqLength() {
-      return t.maxSeqLength;
+      return first.maxSeqLength;
     },
     set maxSeqLength(n: number) {
-      t.maxSeqLength = n;
+      first.maxSeqLength = n;
     },
-    doLowerCase: t.doLowerCase,
-    vocabSize: t.config.vocabSize,
-    backendName: t.backend.name,
+    // CLIP's and static models' tokenizers lowercase in their own normalizers, if at all
+    doLowerCase: t?.doLowerCase ?? false,
+    vocabSize: t?.config.vocabSize ?? first.tokenizer.vocabSize,
+    backendName: t?.backend.name ?? (first as { backendName?: string }).backendName ?? "native",
   };
 }
 
