@@ -1,27 +1,14 @@
 import { describe, expect, it } from "vitest";
-import { gradCheck } from "../gradcheck.js";
-import { Rng } from "../random.js";
 import { Tensor } from "../tensor.js";
+import { expectGradients, paramFactory } from "../../../test/helpers/gradients.js";
 import { multiHeadAttention } from "./attention.js";
 import { disentangledScores } from "./disentangled.js";
 
 /** Error budget as in gradients.test.ts: float32 outputs, h = 3e-3, TOL = 1e-3 · max(1, |grad|). */
-const TOL = 1e-3;
-const H = 3e-3;
 
-let seed = 11;
-function param(shape: number[]): Tensor {
-  const rng = new Rng(seed++);
-  const t = new Tensor(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.uniform(-1, 1)), shape);
-  t.requiresGrad = true;
-  return t;
-}
+const param = paramFactory(11);
 
-function check(fn: (x: readonly Tensor[]) => Tensor, inputs: Tensor[]): void {
-  const r = gradCheck(fn, inputs, H);
-  expect(r.count).toBeGreaterThan(0);
-  expect(r.maxAbsError).toBeLessThanOrEqual(TOL * Math.max(1, r.maxAbsGrad));
-}
+const check = expectGradients;
 
 const [B, T, N, D, R] = [2, 4, 2, 3, 5];
 // a rows matrix with repeats and clamped edges, as DeBERTa's log buckets give

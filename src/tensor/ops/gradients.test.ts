@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { gradCheck } from "../gradcheck.js";
 import { Rng } from "../random.js";
 import { Tensor } from "../tensor.js";
+import { expectGradients, paramFactory } from "../../../test/helpers/gradients.js";
 import { multiHeadAttention } from "./attention.js";
 import { dropout } from "./dropout.js";
 import { type ActivationName, abs, activation, add, addScalar, mul, scale, sub } from "./elementwise.js";
@@ -23,17 +23,8 @@ import { concat, selectRows, sliceCols, transpose } from "./shape.js";
  * term, wrong index, wrong sign) is off by O(|grad|). Inputs of kinked ops (abs, relu, max) stay
  * >= 0.05 away from their kinks, well beyond h.
  */
-const TOL = 1e-3;
-const H = 3e-3;
 
-let seed = 7;
-function param(shape: number[], lo = -1, hi = 1, requiresGrad = true): Tensor {
-  const rng = new Rng(seed++);
-  const size = shape.reduce((a, b) => a * b, 1);
-  const t = new Tensor(Float32Array.from({ length: size }, () => rng.uniform(lo, hi)), shape);
-  t.requiresGrad = requiresGrad;
-  return t;
-}
+const param = paramFactory(7);
 
 /** Values away from 0 by at least `gap` (for abs / relu). */
 function awayFromZero(shape: number[], gap = 0.05): Tensor {
@@ -42,11 +33,7 @@ function awayFromZero(shape: number[], gap = 0.05): Tensor {
   return t;
 }
 
-function check(fn: (x: readonly Tensor[]) => Tensor, inputs: Tensor[]): void {
-  const r = gradCheck(fn, inputs, H);
-  expect(r.count).toBeGreaterThan(0);
-  expect(r.maxAbsError).toBeLessThanOrEqual(TOL * Math.max(1, r.maxAbsGrad));
-}
+const check = expectGradients;
 
 const t = (xs: readonly Tensor[], i: number): Tensor => xs[i] as Tensor;
 

@@ -1,25 +1,14 @@
 /** The clipmodel ops' backward by finite differences (budget as in gradients.test.ts), and their forward on hand-made values. */
 import { describe, expect, it } from "vitest";
-import { gradCheck } from "../gradcheck.js";
-import { Rng } from "../random.js";
 import { Tensor } from "../tensor.js";
+import { expectGradients, paramFactory } from "../../../test/helpers/gradients.js";
 import { multiHeadAttention } from "./attention.js";
 import { activation } from "./elementwise.js";
 import { imagePatches, prependRow } from "./patches.js";
 
-let seed = 11;
-function param(shape: number[]): Tensor {
-  const rng = new Rng(seed++);
-  const t = new Tensor(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.uniform(-1, 1)), shape);
-  t.requiresGrad = true;
-  return t;
-}
+const param = paramFactory(11);
 
-function check(fn: (x: readonly Tensor[]) => Tensor, inputs: Tensor[]): void {
-  const r = gradCheck(fn, inputs, 3e-3);
-  expect(r.count).toBeGreaterThan(0);
-  expect(r.maxAbsError).toBeLessThanOrEqual(1e-3 * Math.max(1, r.maxAbsGrad));
-}
+const check = expectGradients;
 
 describe("clipmodel ops", () => {
   it("imagePatches: rows are the (c, dy, dx) values of each patch, patches row-major", () => {

@@ -1,19 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { gradCheck } from "../gradcheck.js";
-import { Rng } from "../random.js";
 import { Tensor } from "../tensor.js";
+import { expectGradients, paramFactory } from "../../../test/helpers/gradients.js";
 import { rmsNorm } from "./rms-norm.js";
 
-/** Error budget as in gradients.test.ts: float32 outputs, h = 3e-3, TOL = 1e-3 · max(1, |grad|). */
-const TOL = 1e-3;
+/** Error budget: test/helpers/gradients.ts (as in gradients.test.ts). */
 
-let seed = 3;
-function param(shape: number[]): Tensor {
-  const rng = new Rng(seed++);
-  const t = new Tensor(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.uniform(-1, 1)), shape);
-  t.requiresGrad = true;
-  return t;
-}
+const param = paramFactory(3);
 
 describe("rmsNorm", () => {
   it("x / sqrt(mean(x²) + eps) · (offset + w), per row or per group", () => {
@@ -32,9 +24,7 @@ describe("rmsNorm", () => {
 
   it("backward (offset 0 and 1, whole rows and head groups)", () => {
     for (const [shape, g, offset] of [[[2, 3, 6], 6, 0], [[2, 3, 6], 3, 1]] as const) {
-      const r = gradCheck((t) => rmsNorm(t[0] as Tensor, t[1] as Tensor, 1e-6, offset), [param([...shape]), param([g])], 3e-3);
-      expect(r.count).toBeGreaterThan(0);
-      expect(r.maxAbsError).toBeLessThanOrEqual(TOL * Math.max(1, r.maxAbsGrad));
+      expectGradients((t) => rmsNorm(t[0] as Tensor, t[1] as Tensor, 1e-6, offset), [param([...shape]), param([g])]);
     }
   });
 

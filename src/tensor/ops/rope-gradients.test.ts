@@ -1,7 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { gradCheck } from "../gradcheck.js";
-import { Rng } from "../random.js";
 import { Tensor } from "../tensor.js";
+import { expectGradients, paramFactory } from "../../../test/helpers/gradients.js";
 import { multiHeadAttention } from "./attention.js";
 import { layerNorm } from "./layer-norm.js";
 import { rmsNorm } from "./rms-norm.js";
@@ -13,23 +12,10 @@ import { splitLast } from "./split.js";
  * windowed attention, LayerNorm without bias), with the error budget of gradients.test.ts:
  * central differences, h = 3e-3, TOL = 1e-3 · max(1, |grad|).
  */
-const TOL = 1e-3;
-const H = 3e-3;
 
-let seed = 101;
-function param(shape: number[], lo = -1, hi = 1): Tensor {
-  const rng = new Rng(seed++);
-  const size = shape.reduce((a, b) => a * b, 1);
-  const t = new Tensor(Float32Array.from({ length: size }, () => rng.uniform(lo, hi)), shape);
-  t.requiresGrad = true;
-  return t;
-}
+const param = paramFactory(101);
 
-function check(fn: (x: readonly Tensor[]) => Tensor, inputs: Tensor[]): void {
-  const r = gradCheck(fn, inputs, H);
-  expect(r.count).toBeGreaterThan(0);
-  expect(r.maxAbsError).toBeLessThanOrEqual(TOL * Math.max(1, r.maxAbsGrad));
-}
+const check = expectGradients;
 
 const t = (xs: readonly Tensor[], i: number): Tensor => xs[i] as Tensor;
 
