@@ -67,7 +67,8 @@ export async function encodeMultiVector(dir: string, opts: MultiVectorEncodeCli,
   }
 }
 
-interface MultiVectorRankCli extends CliModelOptions {
+/** The `sbert rank` options every ranking model reads (rank.ts adds the cross-encoder's). */
+export interface MultiVectorRankCli extends CliModelOptions {
   query: string;
   input: string;
   output: string;

@@ -2,23 +2,16 @@ import type { Command } from "commander";
 import { SbertError } from "../../errors.js";
 import type { CrossEncoderActivation } from "../../models/cross-encoder.js";
 import { progressStream } from "../../progress.js";
-import { type CliIo, type InputFormat, checkOutputPath, readTexts, writeOutputLines } from "../io.js";
+import { type CliIo, checkOutputPath, readTexts, writeOutputLines } from "../io.js";
 import { formatHit } from "../json-format.js";
-import { type CliModelOptions, loadCrossEncoder } from "../model.js";
+import { loadCrossEncoder } from "../model.js";
 import { TEXT_INPUT_HELP, batchSizeOption, inputFormatOption, inputOption, withModelOptions, outputOption, topKOption } from "../options.js";
-import { multiVectorFolder, rankMultiVector } from "./multi-vector.js";
+import { type MultiVectorRankCli, multiVectorFolder, rankMultiVector } from "./multi-vector.js";
 import { activationOption } from "./predict.js";
 
-interface RankCliOptions extends CliModelOptions {
+interface RankCliOptions extends MultiVectorRankCli {
   model: string;
-  query: string;
-  input: string;
-  output: string;
-  inputFormat?: InputFormat;
-  topK?: number;
-  batchSize: number;
   activation: CrossEncoderActivation;
-  returnDocuments?: boolean;
 }
 
 /** `sbert rank`: documents scored against one query with a CrossEncoder, best first. */
