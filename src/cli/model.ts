@@ -9,6 +9,7 @@ import type { HubOptions } from "../hub/resolve.js";
 import { SbertError } from "../errors.js";
 import { CrossEncoder } from "../models/cross-encoder.js";
 import { SentenceTransformer } from "../models/sentence-transformer.js";
+import { type ModelKind, folderModelKind } from "../modules/folder-kind.js";
 import { type ProgressStream, progressStream } from "../progress.js";
 import { UsageError } from "./errors.js";
 
@@ -52,6 +53,15 @@ export async function resolveCliModelDir(dir: string, opts: CliModelOptions = {}
   const where = await requireFolderOrId(dir);
   const { threads: _threads, ...hub } = hubOptions(opts, io);
   return resolveModelDir(dir, hubLoadOptions(hub)).catch((e: unknown) => rethrow(where, e));
+}
+
+/**
+ * `--model`'s local folder and the model class its files name (folderModelKind; undefined when they
+ * name none): commands run sparse and multi-vector encoders through their own classes.
+ */
+export async function cliModelKind(model: string, opts: CliModelOptions, io: ProgressIo): Promise<{ dir: string; kind: ModelKind | undefined }> {
+  const dir = await resolveCliModelDir(model, opts, io);
+  return { dir, kind: (await folderModelKind(dir))?.kind };
 }
 
 /** Usage error unless `name` is one of the model's prompts (`--prompt-name` and friends). */

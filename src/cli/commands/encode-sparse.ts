@@ -3,14 +3,13 @@
  * line per text, indices ascending, in input order; `--max-active-dims`, `--task query|document`.
  */
 import { SbertError } from "../../errors.js";
-import { folderModelKind } from "../../modules/folder-kind.js";
 import { SparseEncoder, type SparseEncodeOptions } from "../../models/sparse-encoder.js";
 import { progressStream } from "../../progress.js";
 import type { SparseEmbeddings } from "../../util/sparse-embeddings.js";
 import { UsageError } from "../errors.js";
 import type { CliIo, LineSink } from "../io.js";
 import { formatNumberArray } from "../json-format.js";
-import { type CliModelOptions, resolveCliModelDir } from "../model.js";
+import type { CliModelOptions } from "../model.js";
 import { type StreamedTexts, chunkProgress } from "../streamed-texts.js";
 
 export interface SparseCliOptions extends CliModelOptions {
@@ -22,11 +21,6 @@ export interface SparseCliOptions extends CliModelOptions {
   task?: "query" | "document";
 }
 
-/** The model folder of `--model` when it holds a sparse encoder, else undefined. */
-export async function sparseModelDir(opts: CliModelOptions & { model: string }, io: CliIo): Promise<string | undefined> {
-  const dir = await resolveCliModelDir(opts.model, opts, io);
-  return (await folderModelKind(dir))?.kind === "sparse-encoder" ? dir : undefined;
-}
 
 /** Encodes every chunk through the task's route and writes its rows. */
 export async function encodeSparse(dir: string, opts: SparseCliOptions, io: CliIo, texts: StreamedTexts, out: LineSink): Promise<void> {

@@ -9,11 +9,11 @@ import { SbertError } from "../../errors.js";
 import { UsageError } from "../errors.js";
 import { type CliIo, type InputFormat, type LineSink, STDIO } from "../io.js";
 import { formatNumberArray } from "../json-format.js";
-import { type CliModelOptions, loadSentenceTransformer, requirePromptName } from "../model.js";
-import { encodeMultiVector, multiVectorFolder } from "./multi-vector.js";
+import { cliModelKind, loadSentenceTransformer, requirePromptName } from "../model.js";
+import { encodeMultiVector } from "./multi-vector.js";
 import { type QueueEncodeOptions, encodeViaQueue } from "../queue-encode.js";
 import { RowSpool } from "../row-spool.js";
-import { encodeSparse, sparseModelDir } from "./encode-sparse.js";
+import { encodeSparse } from "./encode-sparse.js";
 import type { ImageInput } from "../../modules/image-input.js";
 import { IMAGE_INPUT_HELP, imageLines } from "../image-lines.js";
 import { type StreamedTexts, chunkProgress, runStreamed } from "../streamed-texts.js";
@@ -86,14 +86,13 @@ async function encode(opts: EncodeCliOptions, io: CliIo): Promise<void> {
   const base = tokens ? TOKEN_CHUNK : SENTENCE_CHUNK;
   const limits = opts.chunkSize !== undefined ? { maxTexts: opts.chunkSize, maxChars: Infinity } : { ...base, maxTexts: Math.max(base.maxTexts, opts.batchSize) };
   await runStreamed<ImageInput>(opts, io, limits, async (texts, out) => {
-    const multiVector = await multiVectorFolder(opts.model, opts, io);
-    if (multiVector !== undefined) return encodeMultiVector(multiVector, opts, textsOnly(texts, "a multi-vector model"), out, io);
-    const sparseDir = await sparseModelDir(opts, io);
-    if (sparseDir !== undefined) {
+    const { dir, kind } = await cliModelKind(opts.model, opts, io);
+    if (kind === "multi-vector-encoder") return encodeMultiVector(dir, opts, textsOnly(texts, "a multi-vector model"), out, io);
+    if (kind === "sparse-encoder") {
       if (opts.normalize || opts.truncateDim !== undefined || opts.precision !== "float32" || tokens) {
         throw new UsageError("--normalize, --truncate-dim, --precision and --output-value apply to dense models; this is a sparse model (it writes {indices, values} rows)");
       }
-      return encodeSparse(sparseDir, opts, io, textsOnly(texts, "a sparse model"), out);
+      return encodeSparse(dir, opts, io, textsOnly(texts, "a sparse model"), out);
     }
     if (opts.maxActiveDims !== undefined) throw new UsageError("--max-active-dims applies to sparse models only");
     const model = await loadSentenceTransformer(opts.model, opts, io);

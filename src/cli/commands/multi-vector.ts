@@ -6,19 +6,12 @@
  */
 import type { EncodeTask } from "../../models/multi-vector-encoder.js";
 import { MultiVectorEncoder } from "../../models/multi-vector-encoder.js";
-import { folderModelKind } from "../../modules/folder-kind.js";
 import { progressStream } from "../../progress.js";
 import { UsageError } from "../errors.js";
 import { type CliIo, type InputFormat, type LineSink, readTexts, writeOutputLines } from "../io.js";
 import { formatHit, formatNumberArray } from "../json-format.js";
-import { type CliModelOptions, resolveCliModelDir } from "../model.js";
+import type { CliModelOptions } from "../model.js";
 import { type StreamedTexts, chunkProgress } from "../streamed-texts.js";
-
-/** Whether `--model` is a multi-vector folder (or hub id), and its local folder when it is. */
-export async function multiVectorFolder(model: string, opts: CliModelOptions, io: CliIo): Promise<string | undefined> {
-  const dir = await resolveCliModelDir(model, opts, io);
-  return (await folderModelKind(dir))?.kind === "multi-vector-encoder" ? dir : undefined;
-}
 
 interface MultiVectorEncodeCli extends CliModelOptions {
   input: string;

@@ -4,9 +4,9 @@ import type { CrossEncoderActivation } from "../../models/cross-encoder.js";
 import { progressStream } from "../../progress.js";
 import { type CliIo, checkOutputPath, readTexts, writeOutputLines } from "../io.js";
 import { formatHit } from "../json-format.js";
-import { loadCrossEncoder } from "../model.js";
+import { cliModelKind, loadCrossEncoder } from "../model.js";
 import { TEXT_INPUT_HELP, batchSizeOption, inputFormatOption, inputOption, withModelOptions, outputOption, topKOption } from "../options.js";
-import { type MultiVectorRankCli, multiVectorFolder, rankMultiVector } from "./multi-vector.js";
+import { type MultiVectorRankCli, rankMultiVector } from "./multi-vector.js";
 import { activationOption } from "./predict.js";
 
 interface RankCliOptions extends MultiVectorRankCli {
@@ -33,8 +33,8 @@ export function registerRank(program: Command, io: CliIo): void {
     .addHelpText("after", `\nOutput line: {"corpus_id":3,"score":0.50012451} (corpus_id: index of the document among the\ninput texts, from 0; with --return-documents also "text").\n${TEXT_INPUT_HELP}`)
     .action(async (opts: RankCliOptions) => {
       await checkOutputPath(opts.output);
-      const multiVector = await multiVectorFolder(opts.model, opts, io);
-      if (multiVector !== undefined) return rankMultiVector(multiVector, opts, io);
+      const { dir, kind } = await cliModelKind(opts.model, opts, io);
+      if (kind === "multi-vector-encoder") return rankMultiVector(dir, opts, io);
       const docs = await readTexts(opts.input, opts.inputFormat, io);
       const model = await loadCrossEncoder(opts.model, opts, io);
       if (model.numLabels !== 1) {

@@ -7,8 +7,7 @@ import { type CliIo, type InputFormat, STDIO, checkOutputPath, readTexts, writeO
 import type { EncodeInput } from "../../models/multimodal-encode.js";
 import { IMAGE_INPUT_HELP, readEncodeInputs } from "../image-lines.js";
 import { formatHit } from "../json-format.js";
-import { type CliModelOptions, loadSentenceTransformer, requirePromptName } from "../model.js";
-import { sparseModelDir } from "./encode-sparse.js";
+import { type CliModelOptions, cliModelKind, loadSentenceTransformer, requirePromptName } from "../model.js";
 import { cliModelId } from "./index-cmd.js";
 import { searchSparse } from "./search-sparse.js";
 import { TEXT_INPUT_HELP, batchSizeOption, inputFormatOption, withModelOptions, outputOption, topKOption } from "../options.js";
@@ -54,8 +53,8 @@ export function registerSearch(program: Command, io: CliIo): void {
       await checkOutputPath(opts.output);
       const queries = await readEncodeInputs(opts.queries, opts.inputFormat, io);
       const corpus = await readEncodeInputs(opts.corpus, opts.inputFormat, io);
-      const sparseDir = await sparseModelDir(opts, io);
-      if (sparseDir !== undefined) return searchSparse(sparseDir, opts, queries, corpus, io);
+      const { dir, kind } = await cliModelKind(opts.model, opts, io);
+      if (kind === "sparse-encoder") return searchSparse(dir, opts, queries, corpus, io);
       const model = await loadSentenceTransformer(opts.model, opts, io);
       requirePromptName(model, opts.queryPromptName, "--query-prompt-name");
       requirePromptName(model, opts.corpusPromptName, "--corpus-prompt-name");
