@@ -158,24 +158,16 @@ export class Transformer implements InputModule {
 
   /**
    * `sentence_bert_config.json`: `{ max_seq_length, do_lower_case }` for embeddings (the classic
-   * keys, which every Python version reads); a classification model adds the 5.4+ keys its
-   * cross-encoder folder needs (`transformer_task`, `modality_config`, `module_output_name`).
+   * keys, which every Python version reads); a classification or masked-LM (SPLADE) model adds the
+   * 5.4+ keys its folder needs (`transformer_task`, `modality_config`, `module_output_name`).
    */
   getConfigDict(): Record<string, unknown> {
     if (this.task === "feature-extraction") return { max_seq_length: this.maxSeqLength, do_lower_case: this.doLowerCase, ...taskLengthsConfig(this.taskLengths) };
-    if (this.task === "fill-mask") {
-      return {
-        transformer_task: "fill-mask",
-        modality_config: { text: { method: "forward", method_output_name: "logits" } },
-        module_output_name: "token_embeddings",
-        max_seq_length: this.maxSeqLength,
-        do_lower_case: this.doLowerCase,
-      };
-    }
     return {
-      transformer_task: "sequence-classification",
+      transformer_task: this.task,
       modality_config: { text: { method: "forward", method_output_name: "logits" } },
-      module_output_name: "scores",
+      // a masked-LM head's logits go on to SpladePooling as token embeddings; a classifier's are the scores
+      module_output_name: this.task === "fill-mask" ? "token_embeddings" : "scores",
       max_seq_length: this.maxSeqLength,
       do_lower_case: this.doLowerCase,
     };
