@@ -47,17 +47,10 @@ function timed<T extends object>(kernels: T, prefix: string): T {
   for (const [name, fn] of Object.entries(kernels)) {
     out[name] = (...args: unknown[]) => {
       const t0 = performance.now();
-      (fn as (...a: unknown[]) => void)(...args);
+      const r = (fn as (...a: unknown[]) => unknown)(...args);
       const key = `${prefix}${name}`;
       kernelMs.set(key, (kernelMs.get(key) ?? 0) + performance.now() - t0);
-    };
-  }
-  if ("sumSquares" in kernels) {
-    out["sumSquares"] = (x: Float32Array) => {
-      const t0 = performance.now();
-      const r = (kernels as unknown as OpKernels).sumSquares(x);
-      kernelMs.set("sumSquares", (kernelMs.get("sumSquares") ?? 0) + performance.now() - t0);
-      return r;
+      return r; // sumSquares and softmaxCrossEntropy return their sums
     };
   }
   return out as T;
