@@ -7,6 +7,7 @@
  *   setThreads(t)                       threads per call from now on (1 .. 64); returns the old value
  *   fmaPeak(seconds)                    one core's measured fp32 FMA rate in GFLOP/s with the chosen
  *                                       micro-kernel's instructions (0 for the generic one); see peak.c
+ *   keepFreedMemory(mmapBytes, trimBytes) glibc heap tuning (heap.h); whether it applied
  *
  * and the row-wise / elementwise kernels of src/tensor/op-kernels.ts (see ops.h), with the same
  * argument order as their TypeScript references there: geluForward, geluBackward,
@@ -26,6 +27,7 @@
 #include <stdlib.h>
 
 #include "gemm.h"
+#include "heap.h"
 #include "ops.h"
 #include "peak.h"
 
@@ -166,6 +168,22 @@ static napi_value js_info(napi_env env, napi_callback_info info) {
   CHECK(napi_set_named_property(env, obj, "nr", nr));
   CHECK(napi_set_named_property(env, obj, "threads", threads));
   return obj;
+}
+
+/* keepFreedMemory(mmapThresholdBytes, trimThresholdBytes) -> whether it applied (glibc); see heap.h */
+static napi_value js_keep_freed_memory(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2], result;
+  double mmap_threshold = 0, trim_threshold = 0;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 2 || napi_get_value_double(env, argv[0], &mmap_threshold) != napi_ok ||
+      napi_get_value_double(env, argv[1], &trim_threshold) != napi_ok || !(mmap_threshold >= 0 && mmap_threshold <= 2147483647.0) ||
+      !(trim_threshold >= 0 && trim_threshold <= 2147483647.0)) {
+    napi_throw_range_error(env, "SBERT_GEMM", "keepFreedMemory(mmapThreshold, trimThreshold): byte counts in 0 .. 2^31 - 1");
+    return NULL;
+  }
+  CHECK(napi_get_boolean(env, heap_keep_freed_memory((size_t)mmap_threshold, (size_t)trim_threshold) != 0, &result));
+  return result;
 }
 
 static napi_value js_fma_peak(napi_env env, napi_callback_info info) {
@@ -427,6 +445,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"info", NULL, js_info, NULL, NULL, NULL, napi_enumerable, NULL},
       {"setThreads", NULL, js_set_threads, NULL, NULL, NULL, napi_enumerable, NULL},
       {"fmaPeak", NULL, js_fma_peak, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"keepFreedMemory", NULL, js_keep_freed_memory, NULL, NULL, NULL, napi_enumerable, NULL},
       {"geluForward", NULL, js_gelu_forward, NULL, NULL, NULL, napi_enumerable, NULL},
       {"geluBackward", NULL, js_gelu_backward, NULL, NULL, NULL, napi_enumerable, NULL},
       {"layerNormForward", NULL, js_layer_norm_forward, NULL, NULL, NULL, napi_enumerable, NULL},

@@ -13,6 +13,10 @@
  * Environment: `SBERT_KERNEL=js` never loads it (the JavaScript kernels stay, nothing is logged);
  * `SBERT_GEMM_THREADS=N` splits each large product and row-wise kernel over N threads (default 1;
  * the result does not depend on N); `SBERT_GEMM_ISA=avx2|generic` picks a slower micro-kernel (for tests).
+ * Loading it also tunes glibc's heap to keep freed memory for reuse (blocks up to 32 MiB come from
+ * the heap, up to 1 GiB of free heap is kept instead of being returned to the kernel): every op
+ * output is a fresh array, and without this each training step faults in hundreds of MB of new
+ * pages (native/src/heap.c has the measurement). `SBERT_HEAP_TUNE=0` keeps glibc's defaults.
  *
  * @example
  * if (useFastKernel()) console.log(fastKernelInfo()); // { isa: "avx512", threads: 1, ... }
@@ -32,6 +36,7 @@ interface NativeGemmAddon extends Omit<OpKernels, "dropoutMask"> {
   info(): { isa: string; mr: number; nr: number; threads: number };
   setThreads(threads: number): number;
   fmaPeak(seconds: number): number;
+  keepFreedMemory(mmapThresholdBytes: number, trimThresholdBytes: number): boolean;
 }
 
 export interface FastKernelInfo {
@@ -95,6 +100,7 @@ function load(): { addon: NativeGemmAddon; kernel: GemmKernel; ops: OpKernels } 
       warnOnce("its self-check disagreed with the JavaScript kernel");
       return null;
     }
+    if (process.env.SBERT_HEAP_TUNE !== "0") addon.keepFreedMemory(32 << 20, 1 << 30);
     const kernel: GemmKernel = {
       gemmNT: (a, b, out, m, k, n, bias) => addon.gemmNT(a, b, out, m, k, n, bias),
       gemmNN: (a, b, out, m, k, n) => addon.gemmNN(a, b, out, m, k, n),
