@@ -4,6 +4,8 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "fdlibm-exp.h"
+#include "gelu-avx512.h"
 #include "pool.h"
 
 /*
@@ -23,12 +25,12 @@ enum { CHUNK = 1 << 14, ROW_CHUNK = 16 };
 
 static int threads_for(size_t work, int threads) { return work < PAR_MIN ? 1 : threads; }
 
-/* math.ts erf: Numerical Recipes' Chebyshev fit of erfc, the same expression tree. */
-static double nr_erf(double x) {
+/* math.ts erf: Numerical Recipes' Chebyshev fit of erfc, the same expression tree (and V8's exp). */
+static inline double nr_erf(double x) {
   const double z = fabs(x);
   const double t = 1 / (1 + 0.5 * z);
   const double r =
-      t * exp(-z * z - 1.26551223 +
+      t * fdlibm_exp(-z * z - 1.26551223 +
               t * (1.00002368 +
                    t * (0.37409196 +
                         t * (0.09678418 +
@@ -51,7 +53,7 @@ static inline double gelu_grad(double x, int tanh_form) {
     const double t = tanh(SQRT_2_OVER_PI * (x + 0.044715 * x * x * x));
     return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * SQRT_2_OVER_PI * (1 + 3 * 0.044715 * x * x);
   }
-  return 0.5 * (1 + nr_erf(x / SQRT2)) + (x * exp(-0.5 * x * x)) / SQRT_2PI;
+  return 0.5 * (1 + nr_erf(x / SQRT2)) + (x * fdlibm_exp(-0.5 * x * x)) / SQRT_2PI;
 }
 
 typedef struct {
@@ -61,26 +63,35 @@ typedef struct {
   int tanh_form;
 } gelu_job;
 
+/* The erf form runs 8 values at a time with AVX-512 where the CPU has it (gelu-avx512.c: the same bits). */
+static int gelu_vector = -1;
+
 static void gelu_fwd_task(void *ctx, size_t task, int worker) {
   (void)worker;
   const gelu_job *j = (const gelu_job *)ctx;
-  const size_t end = (task + 1) * CHUNK < j->n ? (task + 1) * CHUNK : j->n;
-  for (size_t i = task * CHUNK; i < end; i++) j->out[i] = (float)gelu(j->x[i], j->tanh_form);
+  const size_t begin = task * CHUNK, end = (task + 1) * CHUNK < j->n ? (task + 1) * CHUNK : j->n;
+  size_t i = begin;
+  if (!j->tanh_form && gelu_vector) i += gelu_erf_avx512(j->x + begin, NULL, j->out + begin, end - begin);
+  for (; i < end; i++) j->out[i] = (float)gelu(j->x[i], j->tanh_form);
 }
 
 static void gelu_bwd_task(void *ctx, size_t task, int worker) {
   (void)worker;
   const gelu_job *j = (const gelu_job *)ctx;
-  const size_t end = (task + 1) * CHUNK < j->n ? (task + 1) * CHUNK : j->n;
-  for (size_t i = task * CHUNK; i < end; i++) j->out[i] = (float)((double)j->g[i] * gelu_grad(j->x[i], j->tanh_form));
+  const size_t begin = task * CHUNK, end = (task + 1) * CHUNK < j->n ? (task + 1) * CHUNK : j->n;
+  size_t i = begin;
+  if (!j->tanh_form && gelu_vector) i += gelu_erf_avx512(j->x + begin, j->g + begin, j->out + begin, end - begin);
+  for (; i < end; i++) j->out[i] = (float)((double)j->g[i] * gelu_grad(j->x[i], j->tanh_form));
 }
 
 void ops_gelu_forward(const float *x, float *y, size_t n, int tanh_form, int threads) {
+  if (gelu_vector < 0) gelu_vector = gelu_avx512_available() && !getenv("SBERT_OPS_SCALAR");
   gelu_job j = {x, NULL, y, n, tanh_form};
   pool_run(threads_for(n * 8, threads), (n + CHUNK - 1) / CHUNK, gelu_fwd_task, &j);
 }
 
 void ops_gelu_backward(const float *x, const float *g, float *dx, size_t n, int tanh_form, int threads) {
+  if (gelu_vector < 0) gelu_vector = gelu_avx512_available() && !getenv("SBERT_OPS_SCALAR");
   gelu_job j = {x, g, dx, n, tanh_form};
   pool_run(threads_for(n * 8, threads), (n + CHUNK - 1) / CHUNK, gelu_bwd_task, &j);
 }
@@ -226,13 +237,20 @@ void ops_adamw(float *w, const float *g, float *m, float *v, size_t n, const ops
   pool_run(threads_for(n, threads), (n + CHUNK - 1) / CHUNK, adamw_task, &j);
 }
 
-double ops_sum_squares(const float *x, size_t n) {
-  double s = 0;
-  for (size_t i = 0; i < n; i++) {
-    const double a = fabs((double)x[i]);
-    s += a * a;
+/* eight interleaved float64 sums (element i into lane i mod 8; the square of a float32 is exact), then a fixed tree */
+OPS_CLONES double ops_sum_squares(const float *x, size_t n) {
+  double s[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    for (int l = 0; l < 8; l++) {
+      const double a = x[i + (size_t)l];
+      s[l] += a * a;
+    }
+  for (int l = 0; i < n; i++, l++) {
+    const double a = x[i];
+    s[l] += a * a;
   }
-  return s;
+  return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
 }
 
 typedef struct {

@@ -158,10 +158,30 @@ describe.skipIf(!native)("native row-wise kernels", () => {
         }
       });
 
+      it("GELU's erf form is bit-identical to the reference at the edges (fdlibm's exp, 8 lanes and the scalar tail)", () => {
+        setFastKernelThreads(threads);
+        const edges = [0, -0, 1e-30, -1e-30, 0.3465735, 0.34657362, 1.0397205, 1.0397206, -5.5, -9, -26.7, -37.7, -38.7, 38, 1e30, -1e30, Infinity, -Infinity, NaN];
+        const x = Float32Array.from({ length: 8 * 5 + 3 }, (_, i) => edges[i % edges.length] as number);
+        const g = rand(x.length, 9, 1);
+        const [want, got] = [new Float32Array(x.length), new Float32Array(x.length)];
+        jsOpKernels.geluForward(x, want, false);
+        ops.geluForward(x, got, false);
+        expect(firstDifference(got, want)).toBe(-1);
+        jsOpKernels.geluBackward(x, g, want, false);
+        ops.geluBackward(x, g, got, false);
+        expect(firstDifference(got, want)).toBe(-1);
+      });
+
       it("sum of squares and scaling bit-identical; scatter-add in id order", () => {
         setFastKernelThreads(threads);
         const x = rand(70_001, 2);
         expect(ops.sumSquares(x)).toBe(jsOpKernels.sumSquares(x));
+        // the stated order: x[i] into lane i mod 8, lanes summed as ((0+1)+(2+3))+((4+5)+(6+7))
+        const y = Float32Array.from([1e8, 1, -3, 2.5, 1e-3, 7, 1e4, 0.1, 3e7, 0.7, 11, 13, 1e-8]);
+        const lane = Array.from({ length: 8 }, (_, l) => [...y].filter((_, i) => i % 8 === l).reduce((a, v) => a + v * v, 0));
+        const tree = ((lane[0]! + lane[1]!) + (lane[2]! + lane[3]!)) + ((lane[4]! + lane[5]!) + (lane[6]! + lane[7]!));
+        expect(ops.sumSquares(y)).toBe(tree);
+        expect(jsOpKernels.sumSquares(y)).toBe(tree);
         expect(ops.sumSquares(new Float32Array(0))).toBe(0);
         const [a, b] = [x.slice(), x.slice()];
         jsOpKernels.scale(a, 0.3713);

@@ -27,7 +27,7 @@ export interface OpKernels {
   embeddingScatterAdd(dst: Float32Array, g: Float32Array, ids: Int32Array, c: number): void;
   /** One AdamW update of one parameter (see optim/adamw.ts for the formula and its source). */
   adamw(w: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, beta1: number, beta2: number, stepSize: number, bc2Sqrt: number, decay: number, eps: number): void;
-  /** Σ |x|² in float64, in order. */
+  /** Σ x² in float64: element i into the i mod 8-th of eight partial sums, then ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7)). */
   sumSquares(x: Float32Array): number;
   /** x[i] ← fround(x[i] · s). */
   scale(x: Float32Array, s: number): void;
@@ -123,9 +123,14 @@ export const jsOpKernels: OpKernels = {
     }
   },
   sumSquares(x) {
-    let s = 0;
-    for (let i = 0; i < x.length; i++) s += Math.abs(x[i] as number) ** 2;
-    return s;
+    // eight interleaved sums (x[i] into lane i mod 8), so the native kernel vectorizes with the same order
+    const s = new Float64Array(8);
+    for (let i = 0; i < x.length; i++) {
+      const a = x[i] as number;
+      s[i & 7] = (s[i & 7] as number) + a * a; // exact: the square of a float32
+    }
+    const l = (i: number) => s[i] as number;
+    return l(0) + l(1) + (l(2) + l(3)) + (l(4) + l(5) + (l(6) + l(7)));
   },
   scale(x, s) {
     for (let i = 0; i < x.length; i++) x[i] = (x[i] as number) * s;

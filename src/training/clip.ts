@@ -18,7 +18,7 @@ export function clipGradNorm(params: Iterable<Tensor>, maxNorm: number, normType
   const norms = grads.map((g) => vectorNorm(g, normType));
   const total = vectorNorm(norms, normType);
   const coef = Math.min(maxNorm / (total + 1e-6), 1);
-  for (const g of grads) opKernels().scale(g, coef);
+  if (coef !== 1) for (const g of grads) opKernels().scale(g, coef); // × 1 changes no value
   return total;
 }
 
