@@ -3,6 +3,7 @@
  *
  *   gemmNT(a, b, out, m, k, n, bias?)   out (m x n) = a (m x k) . b^T, b stored (n x k), + bias (n)
  *   gemmNN(a, b, out, m, k, n)          out (m x n) = a (m x k) . b, b stored (k x n)
+ *   gemmTN(a, b, out, m, k, n)          out (m x n) = a^T . b, a stored (k x m), b stored (k x n)
  *   info()                              { isa: "avx512" | "avx2" | "generic", mr, nr, threads }
  *   setThreads(t)                       threads per call from now on (1 .. 64); returns the old value
  *   fmaPeak(seconds)                    one core's measured fp32 FMA rate in GFLOP/s with the chosen
@@ -11,7 +12,7 @@
  *
  * and the row-wise / elementwise kernels of src/tensor/op-kernels.ts (see ops.h), with the same
  * argument order as their TypeScript references there: geluForward, geluBackward,
- * layerNormForward, layerNormBackward, embeddingScatterAdd, adamw, sumSquares, scale, softmaxCrossEntropy, addInto, transpose, columnSums, dropoutMask
+ * layerNormForward, layerNormBackward, embeddingScatterAdd, adamw, sumSquares, scale, softmaxCrossEntropy, addInto, add, mul, transpose, columnSums, dropoutMask
  * (which takes the Rng's live state words instead of the Rng).
  * Every kernel uses the same thread count as the GEMM (the pool in pool.h).
  *
@@ -115,7 +116,9 @@ static int size_arg(napi_env env, napi_value value, size_t *out) {
   return 1;
 }
 
-static napi_value gemm_call(napi_env env, napi_callback_info info, int b_transposed) {
+/* layout: GEMM_B_T and / or GEMM_A_T (gemm.h) */
+static napi_value gemm_call(napi_env env, napi_callback_info info, int layout) {
+  const int b_transposed = (layout & GEMM_B_T) != 0;
   size_t argc = 7;
   napi_value argv[7];
   addon_state *state = NULL;
@@ -143,15 +146,16 @@ static napi_value gemm_call(napi_env env, napi_callback_info info, int b_transpo
       if (!ok) return NULL;
     }
   }
-  if (gemm_sgemm(&state->ws, state->isa, b_transposed, m, k, n, a, b, out, bias, state->threads) != 0) {
+  if (gemm_sgemm(&state->ws, state->isa, layout, m, k, n, a, b, out, bias, state->threads) != 0) {
     napi_throw_error(env, "SBERT_GEMM", "out of memory for the packed GEMM panels");
     return NULL;
   }
   return NULL;
 }
 
-static napi_value js_gemm_nt(napi_env env, napi_callback_info info) { return gemm_call(env, info, 1); }
+static napi_value js_gemm_nt(napi_env env, napi_callback_info info) { return gemm_call(env, info, GEMM_B_T); }
 static napi_value js_gemm_nn(napi_env env, napi_callback_info info) { return gemm_call(env, info, 0); }
+static napi_value js_gemm_tn(napi_env env, napi_callback_info info) { return gemm_call(env, info, GEMM_A_T); }
 
 static napi_value js_info(napi_env env, napi_callback_info info) {
   (void)info;
@@ -388,6 +392,19 @@ static napi_value js_add_into(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* (a, b, out): out = a + b or a · b, all one length */
+static napi_value binary(napi_env env, napi_callback_info info, int mul) {
+  ARGS(3);
+  size_t n = 0;
+  const float *a = F32(0, 0, &n);
+  const float *b = F32(1, n, NULL);
+  float *out = F32(2, n, NULL);
+  ops_binary(a, b, out, n, mul, state->threads);
+  return NULL;
+}
+static napi_value js_add(napi_env env, napi_callback_info info) { return binary(env, info, 0); }
+static napi_value js_mul(napi_env env, napi_callback_info info) { return binary(env, info, 1); }
+
 /* (data, rows, cols, out) */
 static napi_value js_transpose(napi_env env, napi_callback_info info) {
   ARGS(4);
@@ -442,6 +459,7 @@ static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"gemmNT", NULL, js_gemm_nt, NULL, NULL, NULL, napi_enumerable, NULL},
       {"gemmNN", NULL, js_gemm_nn, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"gemmTN", NULL, js_gemm_tn, NULL, NULL, NULL, napi_enumerable, NULL},
       {"info", NULL, js_info, NULL, NULL, NULL, napi_enumerable, NULL},
       {"setThreads", NULL, js_set_threads, NULL, NULL, NULL, napi_enumerable, NULL},
       {"fmaPeak", NULL, js_fma_peak, NULL, NULL, NULL, napi_enumerable, NULL},
@@ -456,6 +474,8 @@ static napi_value init(napi_env env, napi_value exports) {
       {"scale", NULL, js_scale, NULL, NULL, NULL, napi_enumerable, NULL},
       {"dropoutMask", NULL, js_dropout_mask, NULL, NULL, NULL, napi_enumerable, NULL},
       {"addInto", NULL, js_add_into, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"add", NULL, js_add, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"mul", NULL, js_mul, NULL, NULL, NULL, napi_enumerable, NULL},
       {"softmaxCrossEntropy", NULL, js_softmax_cross_entropy, NULL, NULL, NULL, napi_enumerable, NULL},
       {"transpose", NULL, js_transpose, NULL, NULL, NULL, napi_enumerable, NULL},
       {"columnSums", NULL, js_column_sums, NULL, NULL, NULL, napi_enumerable, NULL},

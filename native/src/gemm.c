@@ -74,8 +74,17 @@ static void pack_b(const gemm_isa *isa, int nt, const float *b, size_t k, size_t
   }
 }
 
-/* A rows ir..ir+h (h <= mr), columns pc..pc+kc → [p][mr], zero-padded. */
-static void pack_a(const float *a, size_t k, size_t ir, size_t h, size_t pc, size_t kc, int mr, float *dst) {
+/* A rows ir..ir+h (h <= mr), columns pc..pc+kc → [p][mr], zero-padded; `at`: a is stored (k x m). */
+static void pack_a(const float *a, int at, size_t m, size_t k, size_t ir, size_t h, size_t pc, size_t kc, int mr, float *dst) {
+  if (at) {
+    for (size_t p = 0; p < kc; p++) {
+      const float *src = a + (pc + p) * m + ir;
+      float *row = dst + p * (size_t)mr;
+      memcpy(row, src, h * sizeof(float));
+      for (size_t ii = h; ii < (size_t)mr; ii++) row[ii] = 0.0f;
+    }
+    return;
+  }
   for (size_t ii = 0; ii < h; ii++) {
     const float *src = a + (ir + ii) * k + pc;
     for (size_t p = 0; p < kc; p++) dst[p * (size_t)mr + ii] = src[p];
@@ -86,7 +95,7 @@ static void pack_a(const float *a, size_t k, size_t ir, size_t h, size_t pc, siz
 
 typedef struct {
   const gemm_isa *isa;
-  int nt;
+  int nt, at;
   size_t m, k, n;
   const float *a, *b;
   float *c;
@@ -116,7 +125,7 @@ static int gemm_columns(const gemm_args *g, gemm_workspace *ws, size_t j_begin, 
       pack_b(g->isa, g->nt, g->b, k, n, pc, kc, jc, nc, bp);
       for (size_t ir = 0; ir < m; ir += (size_t)mr) {
         const size_t h = m - ir < (size_t)mr ? m - ir : (size_t)mr;
-        pack_a(g->a, k, ir, h, pc, kc, mr, ap);
+        pack_a(g->a, g->at, m, k, ir, h, pc, kc, mr, ap);
         for (size_t j0 = 0; j0 < nc; j0 += (size_t)nr) {
           const size_t w = nc - j0 < (size_t)nr ? nc - j0 : (size_t)nr;
           float *c = g->c + ir * n + jc + j0;
@@ -166,10 +175,10 @@ static void gemm_task(void *ctx, size_t task, int worker) {
 #define GEMM_THREAD_MIN_WORK ((size_t)1 << 22)
 enum { GEMM_MAX_THREADS = POOL_MAX_THREADS };
 
-int gemm_sgemm(gemm_workspace *ws, const gemm_isa *isa, int b_transposed, size_t m, size_t k, size_t n,
+int gemm_sgemm(gemm_workspace *ws, const gemm_isa *isa, int layout, size_t m, size_t k, size_t n,
                const float *a, const float *b, float *c, const float *bias, int threads) {
   if (m == 0 || n == 0) return 0;
-  gemm_args g = {isa, b_transposed != 0, m, k, n, a, b, c, bias};
+  gemm_args g = {isa, (layout & GEMM_B_T) != 0, (layout & GEMM_A_T) != 0, m, k, n, a, b, c, bias};
   const size_t nr = (size_t)isa->nr;
   const size_t panels = (n + nr - 1) / nr;
   size_t t = threads > 1 ? (size_t)threads : 1;

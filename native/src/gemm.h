@@ -1,6 +1,8 @@
 /*
- * Single-precision GEMM for sbert-ts: C (M x N) = A (M x K) . op(B) [+ bias], all row-major.
- * op(B) = B^T with B stored (N x K) ("NT", the layout of nn.Linear.weight) or B stored (K x N) ("NN").
+ * Single-precision GEMM for sbert-ts: C (M x N) = op(A) . op(B) [+ bias], all row-major.
+ * op(B) = B^T with B stored (N x K) ("NT", the layout of nn.Linear.weight) or B stored (K x N) ("NN");
+ * op(A) = A (M x K) or A^T with A stored (K x M) ("TN": a weight gradient dW = dY^T . X without a
+ * transposed copy of dY; packing reads the columns, the arithmetic is the same).
  *
  * Every output element is one float32 fused-multiply-add chain over p = 0 .. K-1 in order, starting
  * from 0, with the bias (if any) added once at the end. That order does not depend on the shape, the
@@ -47,12 +49,16 @@ typedef struct {
 
 void gemm_workspace_free(gemm_workspace *ws);
 
+/* layout bits of gemm_sgemm */
+enum { GEMM_B_T = 1, GEMM_A_T = 2 };
+
 /*
- * c (m x n, row stride n) = a (m x k) . op(b) + bias.  b_transposed != 0: b is (n x k) ("NT");
- * otherwise b is (k x n) ("NN").  bias may be NULL.  threads >= 1 splits the columns between that
- * many threads (the result does not depend on it).  Returns 0, or -1 when memory ran out.
+ * c (m x n, row stride n) = op(a) . op(b) + bias.  layout & GEMM_B_T: b is (n x k) ("NT"), else
+ * (k x n) ("NN"); layout & GEMM_A_T: a is (k x m), else (m x k).  bias may be NULL.  threads >= 1
+ * splits the columns between that many threads (the result does not depend on it).  Returns 0, or
+ * -1 when memory ran out.
  */
-int gemm_sgemm(gemm_workspace *ws, const gemm_isa *isa, int b_transposed, size_t m, size_t k, size_t n,
+int gemm_sgemm(gemm_workspace *ws, const gemm_isa *isa, int layout, size_t m, size_t k, size_t n,
                const float *a, const float *b, float *c, const float *bias, int threads);
 
 #endif

@@ -318,6 +318,34 @@ void ops_add_into(float *dst, const float *src, size_t n, int threads) {
   pool_run(threads_for(n, threads), (n + CHUNK - 1) / CHUNK, add_task, &j);
 }
 
+typedef struct {
+  const float *a, *b;
+  float *out;
+  size_t n;
+  int mul;
+} binary_job;
+
+/* float32 + and · are the float64 results rounded once, as the references compute them (no restrict: out may be a or b) */
+OPS_CLONES static void add_range2(const float *a, const float *b, float *out, size_t n) {
+  for (size_t i = 0; i < n; i++) out[i] = a[i] + b[i];
+}
+
+OPS_CLONES static void mul_range(const float *a, const float *b, float *out, size_t n) {
+  for (size_t i = 0; i < n; i++) out[i] = a[i] * b[i];
+}
+
+static void binary_task(void *ctx, size_t task, int worker) {
+  (void)worker;
+  const binary_job *j = (const binary_job *)ctx;
+  const size_t begin = task * CHUNK, end = (task + 1) * CHUNK < j->n ? (task + 1) * CHUNK : j->n;
+  (j->mul ? mul_range : add_range2)(j->a + begin, j->b + begin, j->out + begin, end - begin);
+}
+
+void ops_binary(const float *a, const float *b, float *out, size_t n, int mul, int threads) {
+  binary_job j = {a, b, out, n, mul};
+  pool_run(threads_for(n, threads), (n + CHUNK - 1) / CHUNK, binary_task, &j);
+}
+
 /* in 32 x 32 blocks, so both sides stay in cache */
 void ops_transpose(const float *data, size_t rows, size_t cols, float *out) {
   enum { B = 32 };

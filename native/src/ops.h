@@ -48,6 +48,8 @@ double ops_softmax_cross_entropy(const float *x, size_t n, size_t c, const int32
 
 /* dst[i] = (float)(dst[i] + src[i]) */
 void ops_add_into(float *dst, const float *src, size_t n, int threads);
+/* out[i] = a[i] + b[i] (mul = 0) or a[i] · b[i] (mul = 1), in float32; out may be a or b */
+void ops_binary(const float *a, const float *b, float *out, size_t n, int mul, int threads);
 /* out (cols x rows) = data (rows x cols) transposed */
 void ops_transpose(const float *data, size_t rows, size_t cols, float *out);
 /* out[j] = sum over r in order of g[r*cols + j], float64 */

@@ -76,6 +76,19 @@ describe("native GEMM kernel", () => {
       out.fill(Number.NaN);
       kernel.gemmNN(a, b, out, m, k, n);
       expectProduct(out, a, b, m, k, n, false);
+      // TN reads a stored (k × m): bit-identical to NN on the transposed copy, at 1 and 2 threads
+      const aT = new Float32Array(m * k);
+      for (let i = 0; i < m; i++) for (let p = 0; p < k; p++) aT[p * m + i] = a[i * k + p] as number;
+      for (const t of [1, 2]) {
+        setFastKernelThreads(t);
+        const tn = new Float32Array(m * n).fill(Number.NaN);
+        kernel.gemmTN?.(aT, b, tn, m, k, n);
+        expect(Buffer.from(tn.buffer).equals(Buffer.from(out.buffer))).toBe(true);
+      }
+      const [jsNN, jsTN] = [new Float32Array(m * n), new Float32Array(m * n)];
+      jsGemmKernel.gemmNN(a, b, jsNN, m, k, n);
+      jsGemmKernel.gemmTN?.(aT, b, jsTN, m, k, n);
+      expect(Buffer.from(jsTN.buffer).equals(Buffer.from(jsNN.buffer))).toBe(true);
     });
 
     it("k = 0 gives the bias (or zeros); m = 0 or n = 0 writes nothing", () => {
@@ -108,6 +121,7 @@ describe("native GEMM kernel", () => {
       const out = new Float32Array(4);
       expect(() => kernel.gemmNT(new Float32Array(3), new Float32Array(4), out, 2, 2, 2)).toThrow(RangeError);
       expect(() => kernel.gemmNN(new Float32Array(4), new Float32Array(4), new Float32Array(3), 2, 2, 2)).toThrow(RangeError);
+      expect(() => kernel.gemmTN?.(new Float32Array(3), new Float32Array(4), out, 2, 2, 2)).toThrow(RangeError);
       expect(() => kernel.gemmNT(new Float32Array(4), new Float32Array(4), out, 2, 2, 2, new Float32Array(1))).toThrow(RangeError);
       const f64 = new Float64Array(4) as unknown as Float32Array;
       expect(() => kernel.gemmNT(f64, new Float32Array(4), out, 2, 2, 2)).toThrow(TypeError);

@@ -33,6 +33,7 @@ interface NativeGemmAddon extends Omit<OpKernels, "dropoutMask"> {
   dropoutMask(state: Uint32Array, mask: Float32Array, p: number, keep: number): void;
   gemmNT(a: Float32Array, b: Float32Array, out: Float32Array, m: number, k: number, n: number, bias?: Float32Array): void;
   gemmNN(a: Float32Array, b: Float32Array, out: Float32Array, m: number, k: number, n: number): void;
+  gemmTN(a: Float32Array, b: Float32Array, out: Float32Array, m: number, k: number, n: number): void;
   info(): { isa: string; mr: number; nr: number; threads: number };
   setThreads(threads: number): number;
   fmaPeak(seconds: number): number;
@@ -78,6 +79,10 @@ function selfCheck(addon: NativeGemmAddon): boolean {
   if (!close(want, got)) return false;
   jsGemmKernel.gemmNN(a, b, want, m, k, n);
   addon.gemmNN(a, b, got, m, k, n);
+  if (!close(want, got)) return false;
+  // a read as (k × m): the same data, another product
+  jsGemmKernel.gemmTN?.(a, b, want, m, k, n);
+  addon.gemmTN(a, b, got, m, k, n);
   return close(want, got);
 }
 
@@ -104,6 +109,7 @@ function load(): { addon: NativeGemmAddon; kernel: GemmKernel; ops: OpKernels } 
     const kernel: GemmKernel = {
       gemmNT: (a, b, out, m, k, n, bias) => addon.gemmNT(a, b, out, m, k, n, bias),
       gemmNN: (a, b, out, m, k, n) => addon.gemmNN(a, b, out, m, k, n),
+      gemmTN: (a, b, out, m, k, n) => addon.gemmTN(a, b, out, m, k, n),
     };
     if (typeof addon.adamw !== "function") {
       warnOnce("the addon is an older build without the row-wise kernels; rebuild it with `npm run build:native`");
@@ -120,6 +126,8 @@ function load(): { addon: NativeGemmAddon; kernel: GemmKernel; ops: OpKernels } 
       scale: (x, s) => addon.scale(x, s),
       softmaxCrossEntropy: (x, n, c, labels, excluded, probs) => addon.softmaxCrossEntropy(x, n, c, labels, excluded, probs),
       addInto: (dst, src) => addon.addInto(dst, src),
+      add: (a, b, out) => addon.add(a, b, out),
+      mul: (a, b, out) => addon.mul(a, b, out),
       transpose: (data, rows, cols, out) => addon.transpose(data, rows, cols, out),
       columnSums: (g, rows, cols, out) => addon.columnSums(g, rows, cols, out),
       dropoutMask: (rng, mask, p, keep) => addon.dropoutMask(rng.liveState, mask, p, keep),

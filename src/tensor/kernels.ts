@@ -12,6 +12,12 @@ export interface GemmKernel {
   gemmNT(a: Float32Array, b: Float32Array, out: Float32Array, m: number, k: number, n: number, bias?: Float32Array): void;
   /** out (M × N) = a (M × K) · b (K × N), b row-major. `out` is overwritten. */
   gemmNN(a: Float32Array, b: Float32Array, out: Float32Array, m: number, k: number, n: number): void;
+  /**
+   * out (M × N) = aᵀ · b with a stored (K × M) and b (K × N): a weight gradient dYᵀ · X without a
+   * transposed copy of dY. Optional: without it the ops transpose `a` and call `gemmNN`, which must
+   * give the same numbers (each element summed over K in order).
+   */
+  gemmTN?(a: Float32Array, b: Float32Array, out: Float32Array, m: number, k: number, n: number): void;
 }
 
 /** Reference kernel: float64 accumulation, rounded to float32 once per output element. */
@@ -59,6 +65,20 @@ export const jsGemmKernel: GemmKernel = {
       const ai = i * k;
       for (let p = 0; p < k; p++) {
         const av = a[ai + p] as number;
+        if (av === 0) continue;
+        const bp = p * n;
+        for (let j = 0; j < n; j++) acc[j] = (acc[j] as number) + av * (b[bp + j] as number);
+      }
+      out.set(acc, i * n);
+    }
+  },
+  gemmTN(a, b, out, m, k, n) {
+    // gemmNN's loop, reading a's column i instead of its row
+    const acc = new Float64Array(n);
+    for (let i = 0; i < m; i++) {
+      acc.fill(0);
+      for (let p = 0; p < k; p++) {
+        const av = a[p * m + i] as number;
         if (av === 0) continue;
         const bp = p * n;
         for (let j = 0; j < n; j++) acc[j] = (acc[j] as number) + av * (b[bp + j] as number);

@@ -145,6 +145,15 @@ describe.skipIf(!native)("native row-wise kernels", () => {
         jsOpKernels.addInto(a, src);
         ops.addInto(b, src);
         expect(firstDifference(a, b)).toBe(-1);
+        for (const op of ["add", "mul"] as const) {
+          const [want, got] = [new Float32Array(n), new Float32Array(n)];
+          jsOpKernels[op](a, src, want);
+          ops[op](a, src, got);
+          expect(firstDifference(want, got)).toBe(-1);
+          ops[op](got, src, got); // out may be an input
+          jsOpKernels[op](want, src, want);
+          expect(firstDifference(want, got)).toBe(-1);
+        }
         for (const [rows, cols] of [[1, 1], [37, 70], [640, 384]] as const) {
           const x = rand(rows * cols, rows);
           const [tA, tB] = [new Float32Array(rows * cols), new Float32Array(rows * cols)];
@@ -219,6 +228,7 @@ describe.skipIf(!native)("native row-wise kernels", () => {
     expect(() => ops.adamw(new Float32Array(3), new Float32Array(2), new Float32Array(3), new Float32Array(3), 0.9, 0.999, 1, 1, 1, 1e-8)).toThrow(RangeError);
     expect(() => ops.sumSquares(new Float64Array(2) as unknown as Float32Array)).toThrow(TypeError);
     expect(() => ops.addInto(new Float32Array(3), new Float32Array(2))).toThrow(RangeError);
+    expect(() => ops.mul(new Float32Array(3), new Float32Array(3), new Float32Array(2))).toThrow(RangeError);
     expect(() => ops.transpose(new Float32Array(6), 2, 3, new Float32Array(5))).toThrow(RangeError);
     expect(() => ops.columnSums(new Float32Array(6), 2, 3, new Float64Array(2))).toThrow(RangeError);
   });

@@ -39,6 +39,10 @@ export interface OpKernels {
   softmaxCrossEntropy(x: Float32Array, n: number, c: number, labels: Int32Array, excluded: Uint8Array | null, probs: Float64Array): number;
   /** dst[i] ← fround(dst[i] + src[i]) (gradient accumulation). */
   addInto(dst: Float32Array, src: Float32Array): void;
+  /** out[i] ← fround(a[i] + b[i]), all one length (out may be a or b). */
+  add(a: Float32Array, b: Float32Array, out: Float32Array): void;
+  /** out[i] ← fround(a[i] · b[i]), all one length (out may be a or b). */
+  mul(a: Float32Array, b: Float32Array, out: Float32Array): void;
   /** out (cols × rows) = the transpose of data (rows × cols), row-major. */
   transpose(data: Float32Array, rows: number, cols: number, out: Float32Array): void;
   /** out[j] = Σ_r g[r·cols + j] in float64, rows in order (a bias gradient); overwrites `out`. */
@@ -139,6 +143,12 @@ export const jsOpKernels: OpKernels = {
     let total = 0;
     for (let r = 0; r < n; r++) total += softmaxRow(x, r * c, c, probs, excluded ?? undefined) - (x[r * c + (labels[r] as number)] as number);
     return total;
+  },
+  add(a, b, out) {
+    for (let i = 0; i < out.length; i++) out[i] = (a[i] as number) + (b[i] as number);
+  },
+  mul(a, b, out) {
+    for (let i = 0; i < out.length; i++) out[i] = (a[i] as number) * (b[i] as number);
   },
   addInto(dst, src) {
     for (let i = 0; i < dst.length; i++) dst[i] = (dst[i] as number) + (src[i] as number);

@@ -17,12 +17,12 @@ export function dropout(x: Tensor, p: number, rng: Rng): Tensor {
   const mask = new Float32Array(x.size);
   opKernels().dropoutMask(rng, mask, p, keep);
   const out = new Float32Array(x.size);
-  for (let i = 0; i < out.length; i++) out[i] = (x.data[i] as number) * (mask[i] as number);
+  opKernels().mul(x.data, mask, out);
   const y = new Tensor(out, x.shape);
   if (!needsGrad(x)) return y;
   return record(y, [x], (g) => {
     const dx = new Float32Array(g.length);
-    for (let i = 0; i < dx.length; i++) dx[i] = (g[i] as number) * (mask[i] as number);
+    opKernels().mul(g, mask, dx);
     accumulateGrad(x, dx, true);
   });
 }

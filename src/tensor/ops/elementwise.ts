@@ -43,7 +43,7 @@ export function add(a: Tensor, b: Tensor): Tensor {
   const shape = broadcastShape("add", a, b);
   const [ad, bd, am, bm] = [a.data, b.data, a.size, b.size];
   const out = new Float32Array(shapeSize(shape));
-  if (am === bm) for (let i = 0; i < out.length; i++) out[i] = (ad[i] as number) + (bd[i] as number);
+  if (am === bm) opKernels().add(ad, bd, out);
   else for (let i = 0; i < out.length; i++) out[i] = (ad[i % am] as number) + (bd[i % bm] as number);
   const y = new Tensor(out, shape);
   if (!needsGrad(a, b)) return y;
@@ -76,7 +76,7 @@ export function mul(a: Tensor, b: Tensor): Tensor {
   const shape = broadcastShape("mul", a, b);
   const [ad, bd, am, bm] = [a.data, b.data, a.size, b.size];
   const out = new Float32Array(shapeSize(shape));
-  if (am === bm) for (let i = 0; i < out.length; i++) out[i] = (ad[i] as number) * (bd[i] as number);
+  if (am === bm) opKernels().mul(ad, bd, out);
   else for (let i = 0; i < out.length; i++) out[i] = (ad[i % am] as number) * (bd[i % bm] as number);
   const y = new Tensor(out, shape);
   if (!needsGrad(a, b)) return y;

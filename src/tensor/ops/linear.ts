@@ -10,12 +10,19 @@ export function transposeData(data: Float32Array, rows: number, cols: number): F
   return out;
 }
 
+/** out (m × n) = aᵀ · b, a stored (k × m): the kernel's gemmTN, or gemmNN on a transposed copy. */
+function gemmTransposedA(a: Float32Array, b: Float32Array, out: Float32Array, m: number, k: number, n: number): void {
+  const kernel = gemmKernel();
+  if (kernel.gemmTN) kernel.gemmTN(a, b, out, m, k, n);
+  else kernel.gemmNN(transposeData(a, k, m), b, out, m, k, n);
+}
+
 /**
  * y = x · Wᵀ + b, as `torch.nn.Linear`: x (..., in), weight (out, in), bias (out) → (..., out);
  * (B·T, in) and (B, T, in) alike, the leading dimensions being rows of the same buffer (no copy).
- * Backward: dx = dy · W, dW = dyᵀ · x, db = Σ_rows dy, as `gemmNN` (W and x are already the
- * right-hand sides in that layout; only dy is transposed, an O(rows · out) copy). Every kernel
- * sums each element in the same order for NN and NT, so the numbers are those of the NT form.
+ * Backward: dx = dy · W (`gemmNN`), dW = dyᵀ · x (`gemmTN`, reading dy's columns; a kernel without
+ * it gets a transposed copy of dy), db = Σ_rows dy. Every kernel sums each element in the same
+ * order for NN, NT and TN, so the numbers are those of the NT form.
  */
 export function linear(x: Tensor, weight: Tensor, bias?: Tensor): Tensor {
   checkShape(x.shape.length >= 1, "linear", "input is 0-d; needs (..., in)");
@@ -39,7 +46,7 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor): Tensor {
       // straight into a recycled gradient buffer when the weight has none yet (the usual case)
       const spare = spareGradFor(weight);
       const dw = spare ?? new Float32Array(outF * inF);
-      gemmKernel().gemmNN(transposeData(g, rows, outF), x.data, dw, outF, rows, inF);
+      gemmTransposedA(g, x.data, dw, outF, rows, inF);
       if (spare) weight.grad = spare;
       else accumulateGrad(weight, dw, true);
     }
@@ -72,7 +79,7 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
     }
     if (b.requiresGrad) {
       const db = new Float32Array(k * n);
-      gemmKernel().gemmNN(transposeData(a.data, m, k), g, db, k, m, n);
+      gemmTransposedA(a.data, g, db, k, m, n);
       accumulateGrad(b, db, true);
     }
   });
@@ -94,7 +101,7 @@ export function matmulNT(a: Tensor, b: Tensor): Tensor {
     }
     if (b.requiresGrad) {
       const db = new Float32Array(n * k);
-      gemmKernel().gemmNN(transposeData(g, m, n), a.data, db, n, m, k);
+      gemmTransposedA(g, a.data, db, n, m, k);
       accumulateGrad(b, db, true);
     }
   });
