@@ -27,6 +27,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "dropout-jump.h"
 #include "gemm.h"
 #include "heap.h"
 #include "ops.h"
@@ -432,14 +433,13 @@ static napi_value js_column_sums(napi_env env, napi_callback_info info) {
 /* (state: Uint32Array(4), mask, p, keep) */
 static napi_value js_dropout_mask(napi_env env, napi_callback_info info) {
   ARGS(4);
-  (void)state;
   size_t n = 0;
   uint32_t *words = (uint32_t *)typed_arg(env, argv[0], napi_uint32_array, "state must be a Uint32Array of 4 words", 4, NULL, &ok);
   if (!ok) return NULL;
   float *mask = F32(1, 0, &n);
   double p, keep;
   if (!double_arg(env, argv[2], &p) || !double_arg(env, argv[3], &keep)) return NULL;
-  ops_dropout_mask(words, mask, n, p, (float)keep);
+  ops_dropout_mask_parallel(words, mask, n, p, (float)keep, state->threads);
   return NULL;
 }
 

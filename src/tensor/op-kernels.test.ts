@@ -208,8 +208,9 @@ describe.skipIf(!native)("native row-wise kernels", () => {
     });
   }
 
-  it("dropout masks: the same draws from the seeded Rng, which ends in the same state", () => {
-    for (const [n, p] of [[1, 0.1], [1000, 0.1], [70_001, 0.5]] as const) {
+  it.each([1, 2, 3])("dropout masks: the same draws from the seeded Rng, which ends in the same state (%i threads: chunks of 2^14 draws reached by jumps)", (threads) => {
+    setFastKernelThreads(threads);
+    for (const [n, p] of [[1, 0.1], [1000, 0.1], [70_001, 0.5], [16384 * 4, 0.1], [16384 * 9 + 5, 0.3]] as const) {
       const [a, b] = [new Rng(n), new Rng(n)];
       const [want, got] = [new Float32Array(n), new Float32Array(n)];
       jsOpKernels.dropoutMask(a, want, p, 1 / (1 - p));
