@@ -96,18 +96,29 @@ void ops_gelu_backward(const float *x, const float *g, float *dx, size_t n, int 
   pool_run(threads_for(n * 8, threads), (n + CHUNK - 1) / CHUNK, gelu_bwd_task, &j);
 }
 
-/* layer-norm rowStats: mean and 1/sqrt(var + eps), biased variance, float64 in order */
-static void row_stats(const float *x, size_t c, double eps, double *mean_out, double *inv_out) {
-  double mean = 0;
-  for (size_t i = 0; i < c; i++) mean += x[i];
-  mean /= (double)c;
-  double v = 0;
-  for (size_t i = 0; i < c; i++) {
+/* op-kernels.ts laneTotal: term i into lane i mod 8, lanes combined in a fixed tree (so the sums vectorize) */
+static inline double lane_total(const double s[8]) { return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7])); }
+
+/* layer-norm rowStats: mean and 1/sqrt(var + eps), biased variance, float64 sums in lane order */
+OPS_CLONES static void row_stats(const float *x, size_t c, double eps, double *mean_out, double *inv_out) {
+  double s[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  size_t i = 0;
+  for (; i + 8 <= c; i += 8)
+    for (int l = 0; l < 8; l++) s[l] += x[i + (size_t)l];
+  for (int l = 0; i < c; i++, l++) s[l] += x[i];
+  const double mean = lane_total(s) / (double)c;
+  double v[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  for (i = 0; i + 8 <= c; i += 8)
+    for (int l = 0; l < 8; l++) {
+      const double d = x[i + (size_t)l] - mean;
+      v[l] += d * d;
+    }
+  for (int l = 0; i < c; i++, l++) {
     const double d = x[i] - mean;
-    v += d * d;
+    v[l] += d * d;
   }
   *mean_out = mean;
-  *inv_out = 1 / sqrt(v / (double)c + eps);
+  *inv_out = 1 / sqrt(lane_total(v) / (double)c + eps);
 }
 
 typedef struct {
@@ -137,6 +148,27 @@ void ops_layer_norm_forward(const float *x, const float *gamma, const float *bet
   pool_run(threads_for(rows * c * 4, threads), (rows + ROW_CHUNK - 1) / ROW_CHUNK, ln_fwd_task, &j);
 }
 
+/* Σ dx̂ and Σ dx̂·x̂ of one row, in lanes */
+OPS_CLONES static void ln_grad_sums(const float *x, const float *dy, const float *gamma, size_t c, double mean, double inv,
+                                    double sd[8], double sdx[8]) {
+  for (int l = 0; l < 8; l++) sd[l] = sdx[l] = 0;
+  size_t i = 0;
+  for (; i + 8 <= c; i += 8)
+    for (int l = 0; l < 8; l++) {
+      const size_t k = i + (size_t)l;
+      const double xh = (x[k] - mean) * inv;
+      const double dh = (double)dy[k] * gamma[k];
+      sd[l] += dh;
+      sdx[l] += dh * xh;
+    }
+  for (int l = 0; i < c; i++, l++) {
+    const double xh = (x[i] - mean) * inv;
+    const double dh = (double)dy[i] * gamma[i];
+    sd[l] += dh;
+    sdx[l] += dh * xh;
+  }
+}
+
 /* pass 1, by rows: the statistics and dx (y holds dx, may be NULL) */
 static void ln_bwd_rows_task(void *ctx, size_t task, int worker) {
   (void)worker;
@@ -149,14 +181,9 @@ static void ln_bwd_rows_task(void *ctx, size_t task, int worker) {
     j->mean[r] = mean;
     j->inv[r] = inv;
     if (!j->y) continue;
-    double sum_d = 0, sum_dx = 0;
-    for (size_t i = 0; i < c; i++) {
-      const double xh = (x[i] - mean) * inv;
-      const double dh = (double)dy[i] * j->gamma[i];
-      sum_d += dh;
-      sum_dx += dh * xh;
-    }
-    const double m_d = sum_d / (double)c, m_dx = sum_dx / (double)c;
+    double sd[8], sdx[8];
+    ln_grad_sums(x, dy, j->gamma, c, mean, inv, sd, sdx);
+    const double m_d = lane_total(sd) / (double)c, m_dx = lane_total(sdx) / (double)c;
     float *dx = j->y + r * c;
     for (size_t i = 0; i < c; i++) {
       const double xh = (x[i] - mean) * inv;

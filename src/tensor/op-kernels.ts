@@ -19,6 +19,7 @@ export interface OpKernels {
   /** Rows of `c`: out = (x − mean)·inv·gamma + beta with inv = 1/√(var + eps) (biased variance). */
   layerNormForward(x: Float32Array, gamma: Float32Array, beta: Float32Array, out: Float32Array, rows: number, c: number, eps: number): void;
   /**
+   * Row sums (mean, variance, the two means below) in the order of `laneTotal`.
    * With x̂ = (x − mean)·inv and dx̂ = dy·gamma: dx = inv·(dx̂ − mean(dx̂) − x̂·mean(dx̂·x̂)) (skipped
    * when `dx` is null); `dgamma` = Σ_rows dy·x̂ and `dbeta` = Σ_rows dy are overwritten (row order).
    */
@@ -51,17 +52,29 @@ export interface OpKernels {
   dropoutMask(rng: Rng, mask: Float32Array, p: number, keep: number): void;
 }
 
-/** Mean and 1 / sqrt(var + eps) of row `o..o+c` (biased variance, float64). */
+/**
+ * The order every row sum of the kernels uses (so the native ones vectorize and still match): term
+ * i goes to the (i mod 8)-th of eight float64 partial sums, combined as ((s0 + s1) + (s2 + s3)) +
+ * ((s4 + s5) + (s6 + s7)).
+ */
+function laneTotal(s: Float64Array): number {
+  const l = (i: number) => s[i] as number;
+  return l(0) + l(1) + (l(2) + l(3)) + (l(4) + l(5) + (l(6) + l(7)));
+}
+
+const statLanes = new Float64Array(8);
+
+/** Mean and 1 / sqrt(var + eps) of row `o..o+c` (biased variance, float64, sums in `laneTotal`'s order). */
 function rowStats(x: Float32Array, o: number, c: number, eps: number): [number, number] {
-  let mean = 0;
-  for (let i = 0; i < c; i++) mean += x[o + i] as number;
-  mean /= c;
-  let v = 0;
+  const s = statLanes.fill(0);
+  for (let i = 0; i < c; i++) s[i & 7] = (s[i & 7] as number) + (x[o + i] as number);
+  const mean = laneTotal(s) / c;
+  s.fill(0);
   for (let i = 0; i < c; i++) {
     const d = (x[o + i] as number) - mean;
-    v += d * d;
+    s[i & 7] = (s[i & 7] as number) + d * d;
   }
-  return [mean, 1 / Math.sqrt(v / c + eps)];
+  return [mean, 1 / Math.sqrt(laneTotal(s) / c + eps)];
 }
 
 /** The reference kernels. */
@@ -86,11 +99,12 @@ export const jsOpKernels: OpKernels = {
     db.fill(0);
     const xhat = new Float64Array(c);
     const dxhat = new Float64Array(c);
+    const [lanesD, lanesDX] = [new Float64Array(8), new Float64Array(8)];
     for (let r = 0; r < rows; r++) {
       const o = r * c;
       const [mean, inv] = rowStats(x, o, c, eps);
-      let sumD = 0;
-      let sumDX = 0;
+      lanesD.fill(0);
+      lanesDX.fill(0);
       for (let i = 0; i < c; i++) {
         const xh = ((x[o + i] as number) - mean) * inv;
         const d = dy[o + i] as number;
@@ -99,12 +113,12 @@ export const jsOpKernels: OpKernels = {
         db[i] = (db[i] as number) + d;
         const dh = d * (gamma[i] as number);
         dxhat[i] = dh;
-        sumD += dh;
-        sumDX += dh * xh;
+        lanesD[i & 7] = (lanesD[i & 7] as number) + dh;
+        lanesDX[i & 7] = (lanesDX[i & 7] as number) + dh * xh;
       }
       if (dx) {
-        const mD = sumD / c;
-        const mDX = sumDX / c;
+        const mD = laneTotal(lanesD) / c;
+        const mDX = laneTotal(lanesDX) / c;
         for (let i = 0; i < c; i++) dx[o + i] = inv * ((dxhat[i] as number) - mD - (xhat[i] as number) * mDX);
       }
     }
