@@ -33,26 +33,72 @@ static void key_range(const attn_dims *dm, size_t i, size_t *lo, size_t *hi) {
   *hi = h > l ? h : l;
 }
 
-static inline void axpy_f(double *restrict y, double a, const float *restrict x, size_t n) {
-  for (size_t e = 0; e < n; e++) y[e] += a * (double)x[e];
+/* The queries [lo, hi) that may see key j under the causal and window rules (key_range's converse). */
+static void query_range(const attn_dims *dm, size_t j, size_t *lo, size_t *hi) {
+  size_t l = dm->causal ? j : 0, h = dm->t;
+  if (!(dm->window >= 0)) h = 0;
+  else if (dm->window < (double)dm->t) {
+    const size_t w = (size_t)dm->window;
+    if (j > w && j - w > l) l = j - w;
+    if (j + w + 1 < h) h = j + w + 1;
+  }
+  *lo = l;
+  *hi = h > l ? h : l;
 }
 
 static inline void axpy_d(double *restrict y, double a, const double *restrict x, size_t n) {
   for (size_t e = 0; e < n; e++) y[e] += a * x[e];
 }
 
-/* acc[j] = sum over e in order of x[e] * rows[e][j] for j in [lo, hi) (rows: n x t, row-major). */
+/*
+ * acc[j] = sum over e in order of x[e] * rows[e][j] for j in [lo, hi) (rows: n x t, row-major),
+ * four rows per pass over acc: ((acc + x0 r0) + x1 r1) + ... is the same sum in the same order.
+ */
 static inline void dot_rows(double *restrict acc, const double *restrict x, const double *restrict rows, size_t n,
                             size_t t, size_t lo, size_t hi) {
   for (size_t j = lo; j < hi; j++) acc[j] = 0;
-  for (size_t e = 0; e < n; e++) {
+  size_t e = 0;
+  for (; e + 4 <= n; e += 4) {
+    const double x0 = x[e], x1 = x[e + 1], x2 = x[e + 2], x3 = x[e + 3];
+    const double *restrict r0 = rows + e * t, *restrict r1 = r0 + t, *restrict r2 = r1 + t, *restrict r3 = r2 + t;
+    for (size_t j = lo; j < hi; j++) acc[j] = acc[j] + x0 * r0[j] + x1 * r1[j] + x2 * r2[j] + x3 * r3[j];
+  }
+  for (; e < n; e++) {
     const double xe = x[e];
     const double *restrict r = rows + e * t;
     for (size_t j = lo; j < hi; j++) acc[j] += xe * r[j];
   }
 }
 
-/* dst (d x t) = the kv head's rows of src (t rows of `stride` floats, from column `col`) transposed. */
+/*
+ * acc[e] += sum over c in order of coef[c] * rows[idx[c]][e] (rows: t x n, row-major), four terms
+ * per pass over acc, in order.
+ */
+static inline void comb_rows(double *restrict acc, const double *restrict coef, const uint32_t *restrict idx, size_t cnt,
+                             const double *restrict rows, size_t n) {
+  size_t c = 0;
+  for (; c + 4 <= cnt; c += 4) {
+    const double c0 = coef[c], c1 = coef[c + 1], c2 = coef[c + 2], c3 = coef[c + 3];
+    const double *restrict r0 = rows + (size_t)idx[c] * n, *restrict r1 = rows + (size_t)idx[c + 1] * n;
+    const double *restrict r2 = rows + (size_t)idx[c + 2] * n, *restrict r3 = rows + (size_t)idx[c + 3] * n;
+    for (size_t e = 0; e < n; e++) acc[e] = acc[e] + c0 * r0[e] + c1 * r1[e] + c2 * r2[e] + c3 * r3[e];
+  }
+  for (; c < cnt; c++) axpy_d(acc, coef[c], rows + (size_t)idx[c] * n, n);
+}
+
+/* acc[e] += sum over c in order of coef[c] * rows[c][e] (rows: cnt x n, row-major), four terms per pass. */
+static inline void comb_seq(double *restrict acc, const double *restrict coef, size_t cnt, const double *restrict rows,
+                            size_t n) {
+  size_t c = 0;
+  for (; c + 4 <= cnt; c += 4) {
+    const double c0 = coef[c], c1 = coef[c + 1], c2 = coef[c + 2], c3 = coef[c + 3];
+    const double *restrict r0 = rows + c * n, *restrict r1 = r0 + n, *restrict r2 = r1 + n, *restrict r3 = r2 + n;
+    for (size_t e = 0; e < n; e++) acc[e] = acc[e] + c0 * r0[e] + c1 * r1[e] + c2 * r2[e] + c3 * r3[e];
+  }
+  for (; c < cnt; c++) axpy_d(acc, coef[c], rows + c * n, n);
+}
+
+/* dst (d x t) = the kv head's rows of src (t rows of `stride` floats) transposed, as float64. */
 static void transpose_head(double *restrict dst, const float *restrict src, size_t t, size_t d, size_t stride) {
   for (size_t j = 0; j < t; j++) {
     const float *row = src + j * stride;
@@ -60,8 +106,22 @@ static void transpose_head(double *restrict dst, const float *restrict src, size
   }
 }
 
-/* Doubles of one worker's scratch: a d x t block, a t-vector and two d-vectors, rounded to 64 bytes. */
-static size_t scratch_per_worker(const attn_dims *dm) { return (dm->d * dm->t + dm->t + 2 * dm->d + 7) & ~(size_t)7; }
+/* dst (t x d) = the kv head's rows of src, contiguous, as float64. */
+static void copy_head(double *restrict dst, const float *restrict src, size_t t, size_t d, size_t stride) {
+  for (size_t j = 0; j < t; j++)
+    for (size_t e = 0; e < d; e++) dst[j * d + e] = src[j * stride + e];
+}
+
+/*
+ * Doubles of one worker's scratch, each part rounded to 64 bytes. Forward: K transposed, V, four
+ * t-vectors (the visible keys' indices, t uint32, in one) and two d-vectors. Backward: six d x t
+ * blocks (V transposed; the head's K, q and g rows and the block's dK and dV sums, contiguous
+ * instead of strided over the full rows), one head's t x t scale * dS transposed, and t-vectors.
+ */
+static size_t round8(size_t n) { return (n + 7) & ~(size_t)7; }
+static size_t scratch_per_worker(const attn_dims *dm) {
+  return 6 * round8(dm->d * dm->t) + round8(dm->t * dm->t) + 5 * round8(dm->t) + 2 * round8(dm->d);
+}
 
 static int workers_for(const attn_dims *dm, size_t ntasks, int threads) {
   const double work = (double)dm->batch * (double)dm->heads * (double)dm->t * (double)dm->t * (double)dm->d;
@@ -98,14 +158,28 @@ typedef struct {
   int by_head; /* backward: one task per kv head, the batch rows in order inside */
 } attn_job;
 
+/* The visible keys of [lo, hi) (mask[j] != 0) in order into idx; returns their count. */
+static inline size_t visible_keys(const uint8_t *mask, size_t lo, size_t hi, uint32_t *idx) {
+  size_t n = 0;
+  for (size_t j = lo; j < hi; j++) {
+    idx[n] = (uint32_t)j;
+    n += mask[j] != 0;
+  }
+  return n;
+}
+
 ATTN_CLONES static void fwd_task(void *ctx, size_t task, int worker) {
   const attn_job *jb = (const attn_job *)ctx;
   const attn_dims *dm = jb->dm;
   const size_t t = dm->t, d = dm->d, heads = dm->heads, kvh = dm->kv_heads, group = heads / kvh;
   const size_t width = heads * d, kvw = kvh * d, b = task / kvh, kv = task % kvh, base = b * t, kvo = kv * d;
-  double *kT = jb->scratch + (size_t)worker * jb->per, *s = kT + d * t, *acc = s + t, *qd = acc + d;
+  const size_t blk = round8(d * t), tv = round8(t);
+  double *kT = jb->scratch + (size_t)worker * jb->per, *vc = kT + blk, *s = vc + blk, *pv = s + tv, *acc = pv + tv, *qd = acc + round8(d);
+  uint32_t *idx = (uint32_t *)(qd + round8(d));
   transpose_head(kT, jb->k + base * kvw + kvo, t, d, kvw);
+  copy_head(vc, jb->v + base * kvw + kvo, t, d, kvw);
   const uint8_t *mask = jb->mask + base;
+  const double scale = dm->scale;
   for (size_t h = kv * group; h < (kv + 1) * group; h++) {
     const size_t bo = ((dm->bias_per_batch ? b * heads : 0) + h) * t * t;
     for (size_t i = 0; i < t; i++) {
@@ -114,29 +188,30 @@ ATTN_CLONES static void fwd_task(void *ctx, size_t task, int worker) {
       key_range(dm, i, &lo, &hi);
       for (size_t e = 0; e < d; e++) qd[e] = jb->q[qo + e];
       dot_rows(s, qd, kT, d, t, lo, hi);
+      for (size_t j = lo; j < hi; j++) s[j] = (float)(s[j] * scale); /* every key of the range; only visible ones are read */
+      if (jb->bias) {
+        const float *br = jb->bias + bo + i * t;
+        for (size_t j = lo; j < hi; j++) s[j] += br[j];
+      }
+      const size_t n = visible_keys(mask, lo, hi, idx);
       double max = -INFINITY;
-      for (size_t j = lo; j < hi; j++) {
-        if (!mask[j]) continue;
-        double sc = (float)(s[j] * dm->scale);
-        if (jb->bias) sc += jb->bias[bo + i * t + j];
-        s[j] = sc;
+      for (size_t c = 0; c < n; c++) {
+        const double sc = s[idx[c]];
         if (sc > max) max = sc;
       }
       double sum = 0;
-      for (size_t j = lo; j < hi; j++) {
-        if (!mask[j]) continue;
-        const double e = exp(s[j] - max);
-        s[j] = e;
+      for (size_t c = 0; c < n; c++) {
+        const double e = exp(s[idx[c]] - max);
+        pv[c] = e;
         sum += e;
       }
+      for (size_t c = 0; c < n; c++) pv[c] = pv[c] / sum;
+      if (jb->probs)
+        for (size_t c = 0; c < n; c++) jb->probs[po + idx[c]] = (float)pv[c];
+      if (jb->drop)
+        for (size_t c = 0; c < n; c++) pv[c] *= jb->drop[po + idx[c]] != 0 ? jb->keep : 0.0;
       for (size_t e = 0; e < d; e++) acc[e] = 0;
-      for (size_t j = lo; j < hi; j++) {
-        if (!mask[j]) continue;
-        double p = s[j] / sum;
-        if (jb->probs) jb->probs[po + j] = (float)p;
-        if (jb->drop) p *= jb->drop[po + j] != 0 ? jb->keep : 0.0;
-        axpy_f(acc, p, jb->v + (base + j) * kvw + kvo, d);
-      }
+      comb_rows(acc, pv, idx, n, vc, d);
       float *o = jb->out + qo;
       for (size_t e = 0; e < d; e++) o[e] = (float)acc[e];
     }
@@ -180,47 +255,70 @@ int attn_forward(const float *q, const float *k, const float *v, const uint8_t *
   return 0;
 }
 
-/* One (batch row, kv head): the heads of its group, the queries in order. */
+/*
+ * One (batch row, kv head): per head of its group, first the queries in order (dP, dS, dq, dBias;
+ * scale * dS kept transposed), then per key j the sums over the queries in order that make dv_j
+ * and dk_j: the reference adds the same terms to them in the same (head, query) order.
+ */
 ATTN_CLONES static void bwd_block(const attn_job *jb, size_t b, size_t kv, double *scratch) {
   const attn_dims *dm = jb->dm;
   const size_t t = dm->t, d = dm->d, heads = dm->heads, kvh = dm->kv_heads, group = heads / kvh;
   const size_t width = heads * d, kvw = kvh * d, base = b * t, kvo = kv * d;
-  double *vT = scratch, *ds = vT + d * t, *gd = ds + t, *qd = gd + d;
+  const size_t blk = round8(d * t), tv = round8(t);
+  double *vT = scratch, *kc = vT + blk, *dkc = kc + blk, *dvc = dkc + blk, *qc = dvc + blk, *gc = qc + blk;
+  double *cT = gc + blk, *dp = cT + round8(t * t), *pv = dp + tv, *dsv = pv + tv, *cv = dsv + tv;
+  uint32_t *idx = (uint32_t *)(cv + tv);
   transpose_head(vT, jb->v + base * kvw + kvo, t, d, kvw);
+  copy_head(kc, jb->k + base * kvw + kvo, t, d, kvw);
+  /* every term of these rows of dk and dv comes from this block: summed here from 0, then stored */
+  memset(dkc, 0, 2 * blk * sizeof(double));
   const uint8_t *mask = jb->mask + base;
   const float *drop = jb->drop;
+  const double scale = dm->scale;
   for (size_t h = kv * group; h < (kv + 1) * group; h++) {
-    const size_t bo = ((dm->bias_per_batch ? b * heads : 0) + h) * t * t;
+    const size_t bo = ((dm->bias_per_batch ? b * heads : 0) + h) * t * t, ph = (b * heads + h) * t * t;
+    copy_head(qc, jb->q + base * width + h * d, t, d, width);
+    copy_head(gc, jb->g + base * width + h * d, t, d, width);
     for (size_t i = 0; i < t; i++) {
-      const size_t qo = (base + i) * width + h * d, po = ((b * heads + h) * t + i) * t;
-      const float *pr = jb->probs_in + po;
+      const size_t po = ph + i * t;
+      const double *gd = gc + i * d;
       size_t lo, hi;
       key_range(dm, i, &lo, &hi);
-      for (size_t e = 0; e < d; e++) {
-        gd[e] = jb->g[qo + e];
-        qd[e] = jb->q[qo + e];
-      }
-      dot_rows(ds, gd, vT, d, t, lo, hi); /* dP_ij = g_i . v_j */
+      dot_rows(dp, gd, vT, d, t, lo, hi); /* dP_ij = g_i . v_j */
+      const size_t n = visible_keys(mask, lo, hi, idx);
+      for (size_t c = 0; c < n; c++) pv[c] = jb->probs_in[po + idx[c]];
       double sum_pdp = 0;
-      for (size_t j = lo; j < hi; j++) {
-        if (!mask[j]) continue;
-        const double pj = pr[j];
-        const double m = drop ? (double)drop[po + j] : 1.0;
-        axpy_d(jb->dv + (base + j) * kvw + kvo, pj * m, gd, d);
-        if (drop) ds[j] *= m;
-        sum_pdp += pj * ds[j];
+      for (size_t c = 0; c < n; c++) {
+        const double dpj = drop ? dp[idx[c]] * (double)drop[po + idx[c]] : dp[idx[c]];
+        dsv[c] = dpj;
+        sum_pdp += pv[c] * dpj;
       }
-      double *dqr = jb->dq + qo;
-      for (size_t j = lo; j < hi; j++) {
-        if (!mask[j]) continue;
-        const double dsj = (double)pr[j] * (ds[j] - sum_pdp);
-        if (jb->dbias) jb->dbias[bo + i * t + j] += dsj;
-        const double c = dsj * dm->scale;
-        const size_t ko = (base + j) * kvw + kvo;
-        axpy_f(dqr, c, jb->k + ko, d);
-        axpy_d(jb->dk + ko, c, qd, d);
+      for (size_t c = 0; c < n; c++) {
+        dsv[c] = pv[c] * (dsv[c] - sum_pdp);
+        cv[c] = dsv[c] * scale;
       }
+      if (jb->dbias) {
+        double *db = jb->dbias + bo + i * t;
+        for (size_t c = 0; c < n; c++) db[idx[c]] += dsv[c];
+      }
+      comb_rows(jb->dq + (base + i) * width + h * d, cv, idx, n, kc, d);
+      for (size_t c = 0; c < n; c++) cT[(size_t)idx[c] * t + i] = cv[c];
     }
+    for (size_t j = 0; j < t; j++) {
+      if (!mask[j]) continue;
+      size_t lo, hi;
+      query_range(dm, j, &lo, &hi);
+      for (size_t i = lo; i < hi; i++) {
+        const double p = jb->probs_in[ph + i * t + j];
+        pv[i - lo] = drop ? p * (double)drop[ph + i * t + j] : p;
+      }
+      comb_seq(dvc + j * d, pv, hi - lo, gc + lo * d, d); /* dv_j += P_ij M_ij g_i */
+      comb_seq(dkc + j * d, cT + j * t + lo, hi - lo, qc + lo * d, d); /* dk_j += scale dS_ij q_i */
+    }
+  }
+  for (size_t j = 0; j < t; j++) {
+    memcpy(jb->dk + (base + j) * kvw + kvo, dkc + j * d, d * sizeof(double));
+    memcpy(jb->dv + (base + j) * kvw + kvo, dvc + j * d, d * sizeof(double));
   }
 }
 
@@ -243,9 +341,7 @@ int attn_backward(const float *q, const float *k, const float *v, const uint8_t 
   jb.scratch = alloc_scratch(dims, workers, &jb.per);
   if (!jb.scratch) return -1;
   const size_t rows = dims->batch * dims->t;
-  memset(dq, 0, rows * dims->heads * dims->d * sizeof(double));
-  memset(dk, 0, rows * dims->kv_heads * dims->d * sizeof(double));
-  memset(dv, 0, rows * dims->kv_heads * dims->d * sizeof(double));
+  memset(dq, 0, rows * dims->heads * dims->d * sizeof(double)); /* dk and dv: stored whole by the blocks */
   if (dbias) memset(dbias, 0, (dims->bias_per_batch ? dims->batch : 1) * dims->heads * dims->t * dims->t * sizeof(double));
   pool_run(workers, ntasks, bwd_task, &jb);
   free(jb.scratch);

@@ -1,8 +1,11 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { type AttentionDims, type AttentionDropout, jsAttentionBackward, jsAttentionForward } from "./attention-kernel.js";
+import { gradCheck } from "./gradcheck.js";
 import { loadFastOpKernels, setFastKernelThreads } from "./kernels-fast.js";
-import type { OpKernels } from "./op-kernels.js";
+import { type OpKernels, jsOpKernels, setOpKernels } from "./op-kernels.js";
+import { multiHeadAttention } from "./ops/attention.js";
 import { Rng } from "./random.js";
+import { Tensor } from "./tensor.js";
 
 /**
  * The native attention core (native/src/attention.c) against its TypeScript reference
@@ -131,7 +134,10 @@ function firstDifference(a: ArrayLike<number>, b: ArrayLike<number>): number {
 
 describe.skipIf(!native)("native attention core", () => {
   const ops = native as OpKernels;
-  afterEach(() => setFastKernelThreads(1));
+  afterEach(() => {
+    setFastKernelThreads(1);
+    setOpKernels(jsOpKernels);
+  });
 
   it.each(CASES.map((c) => [c.name, c] as const))("%s: forward and backward match the TypeScript reference", (_name, c) => {
     const x = inputs(c);
@@ -204,5 +210,25 @@ describe.skipIf(!native)("native attention core", () => {
     expect(() => ops.attentionBackward(x.q, x.k, x.v, x.keyMask, c.dims, probs, x.g.subarray(1), null, dq, dk, dv, null)).toThrow(RangeError);
     expect(() => ops.attentionBackward(x.q, x.k, x.v, x.keyMask, c.dims, probs, x.g, null, dq, dk.subarray(1), dv, null)).toThrow(RangeError);
     expect(() => ops.attentionBackward(x.q, x.k, x.v, x.keyMask, c.dims, probs, x.g, null, dq, dk, dv, new Float64Array(3))).toThrow(RangeError);
+  });
+
+  it("finite differences hold through multiHeadAttention with the native kernels installed", () => {
+    setOpKernels(ops);
+    const rng = new Rng(11);
+    const param = (shape: number[]): Tensor => {
+      const t = new Tensor(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.uniform(-1, 1)), shape);
+      t.requiresGrad = true;
+      return t;
+    };
+    const check = (fn: (x: readonly Tensor[]) => Tensor, inputs: Tensor[]): void => {
+      const r = gradCheck(fn, inputs, 3e-3);
+      expect(r.count).toBeGreaterThan(0);
+      expect(r.maxAbsError).toBeLessThanOrEqual(1e-3 * Math.max(1, r.maxAbsGrad));
+    };
+    const keyMask = [1, 1, 1, 0, 1, 1, 1, 1];
+    const at = (x: readonly Tensor[], i: number): Tensor => x[i] as Tensor;
+    check((x) => multiHeadAttention(at(x, 0), at(x, 1), at(x, 2), { batch: 2, seqLen: 4, heads: 2, keyMask, bias: at(x, 3) }), [param([8, 6]), param([8, 6]), param([8, 6]), param([2, 4, 4])]);
+    check((x) => multiHeadAttention(at(x, 0), at(x, 1), at(x, 2), { batch: 2, seqLen: 4, heads: 2, keyMask, bias: at(x, 3), window: 1 }), [param([8, 6]), param([8, 6]), param([8, 6]), param([2, 2, 4, 4])]);
+    check((x) => multiHeadAttention(at(x, 0), at(x, 1), at(x, 2), { batch: 2, seqLen: 4, heads: 4, keyMask, kvHeads: 2, causal: true, scale: 0.3 }), [param([8, 8]), param([8, 4]), param([8, 4])]);
   });
 });
