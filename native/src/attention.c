@@ -52,12 +52,22 @@ static inline void axpy_d(double *restrict y, double a, const double *restrict x
 
 /*
  * acc[j] = sum over e in order of x[e] * rows[e][j] for j in [lo, hi) (rows: n x t, row-major),
- * four rows per pass over acc: ((acc + x0 r0) + x1 r1) + ... is the same sum in the same order.
+ * eight (then four) rows per pass over acc: ((acc + x0 r0) + x1 r1) + ... is the same sum in the
+ * same order.
  */
 static inline void dot_rows(double *restrict acc, const double *restrict x, const double *restrict rows, size_t n,
                             size_t t, size_t lo, size_t hi) {
   for (size_t j = lo; j < hi; j++) acc[j] = 0;
   size_t e = 0;
+  for (; e + 8 <= n; e += 8) {
+    const double *restrict r = rows + e * t;
+    const double *restrict r0 = r, *restrict r1 = r0 + t, *restrict r2 = r1 + t, *restrict r3 = r2 + t;
+    const double *restrict r4 = r3 + t, *restrict r5 = r4 + t, *restrict r6 = r5 + t, *restrict r7 = r6 + t;
+    const double *restrict xe = x + e;
+    for (size_t j = lo; j < hi; j++)
+      acc[j] = acc[j] + xe[0] * r0[j] + xe[1] * r1[j] + xe[2] * r2[j] + xe[3] * r3[j] + xe[4] * r4[j] + xe[5] * r5[j] +
+               xe[6] * r6[j] + xe[7] * r7[j];
+  }
   for (; e + 4 <= n; e += 4) {
     const double x0 = x[e], x1 = x[e + 1], x2 = x[e + 2], x3 = x[e + 3];
     const double *restrict r0 = rows + e * t, *restrict r1 = r0 + t, *restrict r2 = r1 + t, *restrict r3 = r2 + t;
@@ -71,12 +81,23 @@ static inline void dot_rows(double *restrict acc, const double *restrict x, cons
 }
 
 /*
- * acc[e] += sum over c in order of coef[c] * rows[idx[c]][e] (rows: t x n, row-major), four terms
- * per pass over acc, in order.
+ * acc[e] += sum over c in order of coef[c] * rows[idx[c]][e] (rows: t x n, row-major), eight (then
+ * four) terms per pass over acc, in order.
  */
 static inline void comb_rows(double *restrict acc, const double *restrict coef, const uint32_t *restrict idx, size_t cnt,
                              const double *restrict rows, size_t n) {
   size_t c = 0;
+  for (; c + 8 <= cnt; c += 8) {
+    const uint32_t *restrict ix = idx + c;
+    const double *restrict r0 = rows + (size_t)ix[0] * n, *restrict r1 = rows + (size_t)ix[1] * n;
+    const double *restrict r2 = rows + (size_t)ix[2] * n, *restrict r3 = rows + (size_t)ix[3] * n;
+    const double *restrict r4 = rows + (size_t)ix[4] * n, *restrict r5 = rows + (size_t)ix[5] * n;
+    const double *restrict r6 = rows + (size_t)ix[6] * n, *restrict r7 = rows + (size_t)ix[7] * n;
+    const double *restrict k = coef + c;
+    for (size_t e = 0; e < n; e++)
+      acc[e] = acc[e] + k[0] * r0[e] + k[1] * r1[e] + k[2] * r2[e] + k[3] * r3[e] + k[4] * r4[e] + k[5] * r5[e] +
+               k[6] * r6[e] + k[7] * r7[e];
+  }
   for (; c + 4 <= cnt; c += 4) {
     const double c0 = coef[c], c1 = coef[c + 1], c2 = coef[c + 2], c3 = coef[c + 3];
     const double *restrict r0 = rows + (size_t)idx[c] * n, *restrict r1 = rows + (size_t)idx[c + 1] * n;
@@ -86,10 +107,18 @@ static inline void comb_rows(double *restrict acc, const double *restrict coef, 
   for (; c < cnt; c++) axpy_d(acc, coef[c], rows + (size_t)idx[c] * n, n);
 }
 
-/* acc[e] += sum over c in order of coef[c] * rows[c][e] (rows: cnt x n, row-major), four terms per pass. */
+/* acc[e] += sum over c in order of coef[c] * rows[c][e] (rows: cnt x n, row-major), eight (then four) terms per pass. */
 static inline void comb_seq(double *restrict acc, const double *restrict coef, size_t cnt, const double *restrict rows,
                             size_t n) {
   size_t c = 0;
+  for (; c + 8 <= cnt; c += 8) {
+    const double *restrict r0 = rows + c * n, *restrict r1 = r0 + n, *restrict r2 = r1 + n, *restrict r3 = r2 + n;
+    const double *restrict r4 = r3 + n, *restrict r5 = r4 + n, *restrict r6 = r5 + n, *restrict r7 = r6 + n;
+    const double *restrict k = coef + c;
+    for (size_t e = 0; e < n; e++)
+      acc[e] = acc[e] + k[0] * r0[e] + k[1] * r1[e] + k[2] * r2[e] + k[3] * r3[e] + k[4] * r4[e] + k[5] * r5[e] +
+               k[6] * r6[e] + k[7] * r7[e];
+  }
   for (; c + 4 <= cnt; c += 4) {
     const double c0 = coef[c], c1 = coef[c + 1], c2 = coef[c + 2], c3 = coef[c + 3];
     const double *restrict r0 = rows + c * n, *restrict r1 = r0 + n, *restrict r2 = r1 + n, *restrict r3 = r2 + n;
