@@ -46,7 +46,7 @@ const CASES: Case[] = [
   { name: "per-batch bias", dims: dims({ biasPerBatch: true }), pad: [2, 0, 11], bias: "perBatch" },
   { name: "kvHeads 2 of 4 (GQA), causal", dims: dims({ kvHeads: 2, causal: true }), pad: [0, 4, 0] },
   { name: "sliding window 5, shared bias", dims: dims({ window: 5 }), pad: [1, 0, 7], bias: "shared" },
-  { name: "causal + window + dropout 0.2", dims: dims({ causal: true, window: 8, kvHeads: 2 }), pad: [0, 6, 2], dropout: 0.2 },
+  { name: "causal + window + dropout 0.3", dims: dims({ causal: true, window: 8, kvHeads: 2 }), pad: [0, 6, 2], dropout: 0.3 },
   { name: "dropout 0.5, per-batch bias", dims: dims({ biasPerBatch: true }), pad: [3, 0, 0], bias: "perBatch", dropout: 0.5 },
   { name: "a fully masked batch row", dims: dims({ causal: true }), pad: [0, 0, 0], emptyRow: 1, bias: "shared" },
   { name: "one head, seqLen 1", dims: dims({ batch: 2, seqLen: 1, heads: 1, kvHeads: 1, headDim: 8 }), pad: [0, 0] },
