@@ -142,14 +142,16 @@ static void copy_head(double *restrict dst, const float *restrict src, size_t t,
 }
 
 /*
- * Doubles of one worker's scratch, each part rounded to 64 bytes. Forward: K transposed, V, four
- * t-vectors (the visible keys' indices, t uint32, in one) and two d-vectors. Backward: six d x t
- * blocks (V transposed; the head's K, q and g rows and the block's dK and dV sums, contiguous
- * instead of strided over the full rows), one head's t x t scale * dS transposed, and t-vectors.
+ * Doubles of one worker's scratch, each part rounded to 64 bytes. Forward: K transposed and V
+ * (d x t blocks), three t-vectors and the visible keys' indices (t uint32 in a fourth), two
+ * d-vectors. Backward: six d x t blocks (V transposed; the head's K, q and g rows and the block's
+ * dK and dV sums, contiguous instead of strided over the full rows), one head's t x t scale * dS
+ * transposed, four t-vectors and the indices.
  */
 static size_t round8(size_t n) { return (n + 7) & ~(size_t)7; }
-static size_t scratch_per_worker(const attn_dims *dm) {
-  return 6 * round8(dm->d * dm->t) + round8(dm->t * dm->t) + 5 * round8(dm->t) + 2 * round8(dm->d);
+static size_t scratch_per_worker(const attn_dims *dm, int backward) {
+  const size_t blk = round8(dm->d * dm->t), tv = round8(dm->t);
+  return backward ? 6 * blk + round8(dm->t * dm->t) + 5 * tv : 2 * blk + 4 * tv + 2 * round8(dm->d);
 }
 
 static int workers_for(const attn_dims *dm, size_t ntasks, int threads) {
@@ -264,8 +266,8 @@ static void draw_mask(const attn_dims *dm, const uint8_t *key_mask, float *drop_
   memcpy(rng_state, s, sizeof s);
 }
 
-static double *alloc_scratch(const attn_dims *dm, int workers, size_t *per) {
-  *per = scratch_per_worker(dm);
+static double *alloc_scratch(const attn_dims *dm, int backward, int workers, size_t *per) {
+  *per = scratch_per_worker(dm, backward);
   return (double *)malloc(((size_t)workers * *per + 1) * sizeof(double));
 }
 
@@ -276,7 +278,7 @@ int attn_forward(const float *q, const float *k, const float *v, const uint8_t *
   const int workers = workers_for(dims, ntasks, threads);
   attn_job jb = {q, k, v, bias, NULL, NULL, drop_mask, key_mask, dims, out, probs, NULL, NULL, NULL, NULL,
                  1 / (1 - p), NULL, 0, 0};
-  jb.scratch = alloc_scratch(dims, workers, &jb.per);
+  jb.scratch = alloc_scratch(dims, 0, workers, &jb.per);
   if (!jb.scratch) return -1;
   if (drop_mask) draw_mask(dims, key_mask, drop_mask, rng_state, p);
   pool_run(workers, ntasks, fwd_task, &jb);
@@ -367,7 +369,7 @@ int attn_backward(const float *q, const float *k, const float *v, const uint8_t 
   const size_t ntasks = by_head ? dims->kv_heads : dims->batch * dims->kv_heads;
   const int workers = workers_for(dims, ntasks, threads);
   attn_job jb = {q, k, v, NULL, probs, g, drop_mask, key_mask, dims, NULL, NULL, dq, dk, dv, dbias, 0, NULL, 0, by_head};
-  jb.scratch = alloc_scratch(dims, workers, &jb.per);
+  jb.scratch = alloc_scratch(dims, 1, workers, &jb.per);
   if (!jb.scratch) return -1;
   const size_t rows = dims->batch * dims->t;
   memset(dq, 0, rows * dims->heads * dims->d * sizeof(double)); /* dk and dv: stored whole by the blocks */
