@@ -13,7 +13,8 @@
  * and the row-wise / elementwise kernels of src/tensor/op-kernels.ts (see ops.h), with the same
  * argument order as their TypeScript references there: geluForward, geluBackward,
  * layerNormForward, layerNormBackward, embeddingScatterAdd, adamw, sumSquares, scale, softmaxCrossEntropy, addInto, add, mul, transpose, columnSums, dropoutMask
- * (which takes the Rng's live state words instead of the Rng).
+ * (which takes the Rng's live state words instead of the Rng), attentionForward (the dropout as its mask,
+ * the Rng's live state words and p instead of { p, rng, mask }) and attentionBackward (attention.h).
  * Every kernel uses the same thread count as the GEMM (the pool in pool.h).
  *
  * Arrays are Float32Array (views allowed); a short array or a bad size throws instead of reading
@@ -27,6 +28,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "attention.h"
 #include "dropout-jump.h"
 #include "gemm.h"
 #include "heap.h"
@@ -443,6 +445,115 @@ static napi_value js_dropout_mask(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* dims: the AttentionDims object of src/tensor/attention-kernel.ts; 0 after throwing. */
+static int attn_dims_arg(napi_env env, napi_value obj, attn_dims *dm) {
+  static const char *const sizes[] = {"batch", "seqLen", "heads", "kvHeads", "headDim"};
+  size_t *const out[] = {&dm->batch, &dm->t, &dm->heads, &dm->kv_heads, &dm->d};
+  napi_value value;
+  for (int i = 0; i < 5; i++) {
+    if (napi_get_named_property(env, obj, sizes[i], &value) != napi_ok || !size_arg(env, value, out[i])) return 0;
+  }
+  bool causal = false, per_batch = false;
+  if (napi_get_named_property(env, obj, "scale", &value) != napi_ok || !double_arg(env, value, &dm->scale) ||
+      napi_get_named_property(env, obj, "window", &value) != napi_ok || !double_arg(env, value, &dm->window))
+    return 0;
+  if (napi_get_named_property(env, obj, "causal", &value) != napi_ok || napi_get_value_bool(env, value, &causal) != napi_ok ||
+      napi_get_named_property(env, obj, "biasPerBatch", &value) != napi_ok ||
+      napi_get_value_bool(env, value, &per_batch) != napi_ok) {
+    napi_throw_type_error(env, "SBERT_KERNEL", "attention dims: causal and biasPerBatch must be booleans");
+    return 0;
+  }
+  dm->causal = causal;
+  dm->bias_per_batch = per_batch;
+  if (dm->heads > 0 && (dm->kv_heads == 0 || dm->heads % dm->kv_heads != 0)) {
+    napi_throw_range_error(env, "SBERT_KERNEL", "attention dims: kvHeads must divide heads");
+    return 0;
+  }
+  /* every array below holds at most this many elements, so the products cannot overflow */
+  const double lim = 281474976710656.0; /* 2^48 */
+  const double bt = (double)dm->batch * (double)dm->t, tt = (double)dm->t * (double)dm->t;
+  if (bt * (double)dm->heads * (double)dm->d > lim || (double)dm->batch * (double)dm->heads * tt > lim) {
+    napi_throw_range_error(env, "SBERT_KERNEL", "attention dims: too large");
+    return 0;
+  }
+  return 1;
+}
+
+static int is_nullish(napi_env env, napi_value value) {
+  napi_valuetype t = napi_undefined;
+  napi_typeof(env, value, &t);
+  return t == napi_null || t == napi_undefined;
+}
+
+#define U8(i, need) (const uint8_t *)typed_arg(env, argv[i], napi_uint8_array, "argument " #i " must be a Uint8Array of the right length", need, NULL, &ok); if (!ok) return NULL
+
+/* (q, k, v, keyMask: Uint8Array, bias | null, dims, out, probs | null, dropMask | null, rngState: Uint32Array(4) | null, p) */
+static napi_value js_attention_forward(napi_env env, napi_callback_info info) {
+  ARGS(11);
+  attn_dims dm;
+  if (!attn_dims_arg(env, argv[5], &dm)) return NULL;
+  const size_t rows = dm.batch * dm.t, nprob = dm.batch * dm.heads * dm.t * dm.t;
+  const float *q = F32(0, rows * dm.heads * dm.d, NULL);
+  const float *k = F32(1, rows * dm.kv_heads * dm.d, NULL);
+  const float *v = F32(2, rows * dm.kv_heads * dm.d, NULL);
+  const uint8_t *key_mask = U8(3, rows);
+  const float *bias = NULL;
+  if (!is_nullish(env, argv[4])) {
+    bias = F32(4, (dm.bias_per_batch ? dm.batch : 1) * dm.heads * dm.t * dm.t, NULL);
+  }
+  float *out = F32(6, rows * dm.heads * dm.d, NULL);
+  float *probs = NULL, *drop = NULL;
+  if (!is_nullish(env, argv[7])) {
+    probs = F32(7, nprob, NULL);
+  }
+  uint32_t *words = NULL;
+  double p = 0;
+  if (!is_nullish(env, argv[8])) {
+    drop = F32(8, nprob, NULL);
+    words = (uint32_t *)typed_arg(env, argv[9], napi_uint32_array, "rngState must be a Uint32Array of 4 words", 4, NULL, &ok);
+    if (!ok) return NULL;
+    if (!double_arg(env, argv[10], &p)) return NULL;
+    if (!(p >= 0 && p < 1)) {
+      napi_throw_range_error(env, "SBERT_KERNEL", "attention dropout p must be in [0, 1)");
+      return NULL;
+    }
+  }
+  if (attn_forward(q, k, v, key_mask, bias, &dm, out, probs, drop, words, p, state->threads) != 0) {
+    napi_throw_error(env, "SBERT_KERNEL", "out of memory for the attention scratch");
+  }
+  return NULL;
+}
+
+/* (q, k, v, keyMask, dims, probs, g, dropMask | null, dq, dk, dv: Float64Array, dBias: Float64Array | null) */
+static napi_value js_attention_backward(napi_env env, napi_callback_info info) {
+  ARGS(12);
+  attn_dims dm;
+  if (!attn_dims_arg(env, argv[4], &dm)) return NULL;
+  const size_t rows = dm.batch * dm.t, nprob = dm.batch * dm.heads * dm.t * dm.t;
+  const size_t nq = rows * dm.heads * dm.d, nkv = rows * dm.kv_heads * dm.d;
+  const float *q = F32(0, nq, NULL);
+  const float *k = F32(1, nkv, NULL);
+  const float *v = F32(2, nkv, NULL);
+  const uint8_t *key_mask = U8(3, rows);
+  const float *probs = F32(5, nprob, NULL);
+  const float *g = F32(6, nq, NULL);
+  const float *drop = NULL;
+  if (!is_nullish(env, argv[7])) {
+    drop = F32(7, nprob, NULL);
+  }
+  double *dq = F64(8, nq);
+  double *dk = F64(9, nkv);
+  double *dv = F64(10, nkv);
+  double *dbias = NULL;
+  if (!is_nullish(env, argv[11])) {
+    dbias = F64(11, (dm.bias_per_batch ? dm.batch : 1) * dm.heads * dm.t * dm.t);
+  }
+  if (attn_backward(q, k, v, key_mask, &dm, probs, g, drop, dq, dk, dv, dbias, state->threads) != 0) {
+    napi_throw_error(env, "SBERT_KERNEL", "out of memory for the attention scratch");
+  }
+  return NULL;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   addon_state *state = (addon_state *)calloc(1, sizeof *state);
   if (!state) {
@@ -479,6 +590,8 @@ static napi_value init(napi_env env, napi_value exports) {
       {"softmaxCrossEntropy", NULL, js_softmax_cross_entropy, NULL, NULL, NULL, napi_enumerable, NULL},
       {"transpose", NULL, js_transpose, NULL, NULL, NULL, napi_enumerable, NULL},
       {"columnSums", NULL, js_column_sums, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"attentionForward", NULL, js_attention_forward, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"attentionBackward", NULL, js_attention_backward, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   CHECK(napi_define_properties(env, exports, sizeof props / sizeof props[0], props));
   return exports;

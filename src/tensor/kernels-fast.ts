@@ -24,13 +24,16 @@
 import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
+import type { AttentionDims } from "./attention-kernel.js";
 import { type GemmKernel, gemmKernel, jsGemmKernel, setGemmKernel } from "./kernels.js";
 import { type OpKernels, jsOpKernels, opKernels, setOpKernels } from "./op-kernels.js";
 
 /** The addon: the GEMM and, with the same argument order, every kernel of `OpKernels`. */
-interface NativeGemmAddon extends Omit<OpKernels, "dropoutMask"> {
+interface NativeGemmAddon extends Omit<OpKernels, "dropoutMask" | "attentionForward"> {
   /** OpKernels.dropoutMask with the generator's live state words (advanced in place). */
   dropoutMask(state: Uint32Array, mask: Float32Array, p: number, keep: number): void;
+  /** OpKernels.attentionForward with the dropout as its mask, the generator's live state words and p. */
+  attentionForward(q: Float32Array, k: Float32Array, v: Float32Array, keyMask: Uint8Array, bias: Float32Array | null, dims: AttentionDims, out: Float32Array, probs: Float32Array | null, dropMask: Float32Array | null, rngState: Uint32Array | null, p: number): void;
   gemmNT(a: Float32Array, b: Float32Array, out: Float32Array, m: number, k: number, n: number, bias?: Float32Array): void;
   gemmNN(a: Float32Array, b: Float32Array, out: Float32Array, m: number, k: number, n: number): void;
   gemmTN(a: Float32Array, b: Float32Array, out: Float32Array, m: number, k: number, n: number): void;
@@ -111,7 +114,7 @@ function load(): { addon: NativeGemmAddon; kernel: GemmKernel; ops: OpKernels } 
       gemmNN: (a, b, out, m, k, n) => addon.gemmNN(a, b, out, m, k, n),
       gemmTN: (a, b, out, m, k, n) => addon.gemmTN(a, b, out, m, k, n),
     };
-    if (typeof addon.adamw !== "function") {
+    if (typeof addon.adamw !== "function" || typeof addon.attentionForward !== "function") {
       warnOnce("the addon is an older build without the row-wise kernels; rebuild it with `npm run build:native`");
       return null;
     }
@@ -131,6 +134,9 @@ function load(): { addon: NativeGemmAddon; kernel: GemmKernel; ops: OpKernels } 
       transpose: (data, rows, cols, out) => addon.transpose(data, rows, cols, out),
       columnSums: (g, rows, cols, out) => addon.columnSums(g, rows, cols, out),
       dropoutMask: (rng, mask, p, keep) => addon.dropoutMask(rng.liveState, mask, p, keep),
+      attentionForward: (q, k, v, keyMask, bias, dims, out, probs, drop) =>
+        addon.attentionForward(q, k, v, keyMask, bias, dims, out, probs, drop?.mask ?? null, drop?.rng.liveState ?? null, drop?.p ?? 0),
+      attentionBackward: (q, k, v, keyMask, dims, probs, g, mask, dq, dk, dv, dBias) => addon.attentionBackward(q, k, v, keyMask, dims, probs, g, mask, dq, dk, dv, dBias),
     };
     return { addon, kernel, ops };
   } catch (err) {

@@ -8,6 +8,7 @@
  * for line, so they give the same numbers (the tests in op-kernels.test.ts state the tolerance:
  * only exp / tanh may differ by an ulp in float64) at any thread count.
  */
+import { type AttentionDims, type AttentionDropout, jsAttentionBackward, jsAttentionForward } from "./attention-kernel.js";
 import { geluErf, geluErfGrad, geluTanh, geluTanhGrad, softmaxRow } from "./math.js";
 import type { Rng } from "./random.js";
 
@@ -50,6 +51,14 @@ export interface OpKernels {
   columnSums(g: Float32Array, rows: number, cols: number, out: Float64Array): void;
   /** mask[i] = (rng.nextFloat() < p ? 0 : keep), drawing in order (so `rng` advances mask.length draws). */
   dropoutMask(rng: Rng, mask: Float32Array, p: number, keep: number): void;
+  /**
+   * The attention core's forward (attention-kernel.ts): out = softmax(q·kᵀ · scale + bias) · v
+   * over the keys `keyMask` (1 = real token, batch · seqLen) and the causal / window rules allow;
+   * `probs` (may be null) gets the probabilities, `drop` (may be null) draws the dropout mask.
+   */
+  attentionForward(q: Float32Array, k: Float32Array, v: Float32Array, keyMask: Uint8Array, bias: Float32Array | null, dims: AttentionDims, out: Float32Array, probs: Float32Array | null, drop: AttentionDropout | null): void;
+  /** Its backward: dq, dk, dv and dBias (may be null) overwritten, float64. */
+  attentionBackward(q: Float32Array, k: Float32Array, v: Float32Array, keyMask: Uint8Array, dims: AttentionDims, probs: Float32Array, g: Float32Array, mask: Float32Array | null, dq: Float64Array, dk: Float64Array, dv: Float64Array, dBias: Float64Array | null): void;
 }
 
 /**
@@ -180,6 +189,8 @@ export const jsOpKernels: OpKernels = {
   dropoutMask(rng, mask, p, keep) {
     for (let i = 0; i < mask.length; i++) mask[i] = rng.nextFloat() < p ? 0 : keep;
   },
+  attentionForward: jsAttentionForward,
+  attentionBackward: jsAttentionBackward,
 };
 
 let current: OpKernels = jsOpKernels;

@@ -1,5 +1,7 @@
 import { SbertError } from "../../errors.js";
+import type { AttentionDims } from "../attention-kernel.js";
 import { accumulateGrad, needsGrad, record } from "../autograd.js";
+import { opKernels } from "../op-kernels.js";
 import type { Rng } from "../random.js";
 import { Tensor, checkShape, sameShape, shapeText } from "../tensor.js";
 
@@ -33,22 +35,22 @@ export interface AttentionShape {
 }
 
 /**
- * Whether query i may attend key j of batch row `base / seqLen`: the key is not padding and the
- * causal / sliding-window rules hold. A query that sees no key at all gets a zero output (what
- * torch's SDPA gives for a fully masked row, e.g. a left-padding position under a causal mask).
+ * The kernels' sizes and rules for this call. A query that sees no key at all gets a zero output
+ * (what torch's SDPA gives for a fully masked row, e.g. a left-padding position under a causal mask).
  */
-function visible(s: AttentionShape, base: number, i: number, j: number): boolean {
-  if (!s.keyMask[base + j]) return false;
-  if (s.causal && j > i) return false;
-  return s.window === undefined || Math.abs(i - j) <= s.window;
-}
-
-/** Widths the kernel works with: q (heads · d), k / v (kvHeads · d), and the query heads per kv head. */
-function widths(q: Tensor, s: AttentionShape): { width: number; kvWidth: number; d: number; group: number; scale: number } {
-  const width = q.dim(-1);
-  const d = width / s.heads;
-  const kvHeads = s.kvHeads ?? s.heads;
-  return { width, kvWidth: kvHeads * d, d, group: s.heads / kvHeads, scale: s.scale ?? 1 / Math.sqrt(d) };
+function attentionDims(q: Tensor, s: AttentionShape): AttentionDims {
+  const d = q.dim(-1) / s.heads;
+  return {
+    batch: s.batch,
+    seqLen: s.seqLen,
+    heads: s.heads,
+    kvHeads: s.kvHeads ?? s.heads,
+    headDim: d,
+    scale: s.scale ?? 1 / Math.sqrt(d),
+    causal: s.causal === true,
+    window: s.window ?? Infinity,
+    biasPerBatch: s.bias !== undefined && s.bias.shape.length === 4,
+  };
 }
 
 /**
@@ -87,128 +89,20 @@ export function multiHeadAttention(q: Tensor, k: Tensor, v: Tensor, s: Attention
   // (batch, heads, T, T) softmax probabilities, kept only when a backward pass will need them
   const probs = grad ? new Float32Array(batch * heads * t * t) : undefined;
   const drop = s.dropout && pDrop > 0 ? { p: pDrop, rng: s.dropout.rng, mask: new Float32Array(batch * heads * t * t) } : undefined;
-  const out = attentionForward(q, k, v, s, probs, drop);
+  const dims = attentionDims(q, s);
+  const keyMask = Uint8Array.from(s.keyMask, (m) => (m ? 1 : 0));
+  const out = new Float32Array(q.size);
+  opKernels().attentionForward(q.data, k.data, v.data, keyMask, s.bias?.data ?? null, dims, out, probs ?? null, drop ?? null);
   const y = new Tensor(out, q.shape);
   if (!grad || !probs) return y;
   const parents = s.bias ? [q, k, v, s.bias] : [q, k, v];
-  return record(y, parents, (g) => attentionBackward(q, k, v, s, probs, g, drop?.mask));
-}
-
-/** Whether the bias has one (heads, T, T) block per batch row. */
-function biasPerBatch(s: AttentionShape): boolean {
-  return s.bias !== undefined && s.bias.shape.length === 4;
-}
-
-type DropMask = { p: number; rng: Rng; mask: Float32Array };
-
-function attentionForward(q: Tensor, k: Tensor, v: Tensor, s: AttentionShape, probs: Float32Array | undefined, drop: DropMask | undefined): Float32Array {
-  const { batch, seqLen: t, heads } = s;
-  const { width, kvWidth, d, group, scale } = widths(q, s);
-  const out = new Float32Array(q.size);
-  const scores = new Float64Array(t);
-  const acc = new Float64Array(d);
-  const [qd, kd, vd] = [q.data, k.data, v.data];
-  const bias = s.bias?.data;
-  const biasRows = biasPerBatch(s);
-  for (let b = 0; b < batch; b++) {
-    const base = b * t;
-    for (let h = 0; h < heads; h++) {
-      const ho = h * d;
-      const kvo = Math.floor(h / group) * d;
-      const bo = ((biasRows ? b * heads : 0) + h) * t * t;
-      for (let i = 0; i < t; i++) {
-        const qo = (base + i) * width + ho;
-        let max = -Infinity;
-        for (let j = 0; j < t; j++) {
-          if (!visible(s, base, i, j)) continue;
-          const ko = (base + j) * kvWidth + kvo;
-          let dot = 0;
-          for (let e = 0; e < d; e++) dot += (qd[qo + e] as number) * (kd[ko + e] as number);
-          let sc = Math.fround(dot * scale);
-          if (bias) sc += bias[bo + i * t + j] as number;
-          scores[j] = sc;
-          if (sc > max) max = sc;
-        }
-        let sum = 0;
-        for (let j = 0; j < t; j++) {
-          if (!visible(s, base, i, j)) continue;
-          const e = Math.exp((scores[j] as number) - max);
-          scores[j] = e;
-          sum += e;
-        }
-        acc.fill(0);
-        const po = ((b * heads + h) * t + i) * t;
-        for (let j = 0; j < t; j++) {
-          if (!visible(s, base, i, j)) continue;
-          let p = (scores[j] as number) / sum;
-          if (probs) probs[po + j] = p;
-          if (drop) {
-            const m = drop.rng.nextFloat() < drop.p ? 0 : 1 / (1 - drop.p);
-            drop.mask[po + j] = m;
-            p *= m;
-          }
-          const vo = (base + j) * kvWidth + kvo;
-          for (let e = 0; e < d; e++) acc[e] = (acc[e] as number) + p * (vd[vo + e] as number);
-        }
-        out.set(acc, qo);
-      }
-    }
-  }
-  return out;
-}
-
-function attentionBackward(q: Tensor, k: Tensor, v: Tensor, s: AttentionShape, probs: Float32Array, g: Float32Array, mask: Float32Array | undefined): void {
-  const { batch, seqLen: t, heads } = s;
-  const { width, kvWidth, d, group, scale } = widths(q, s);
-  const [qd, kd, vd] = [q.data, k.data, v.data];
-  const dq = new Float64Array(q.size);
-  const dk = new Float64Array(k.size);
-  const dv = new Float64Array(v.size);
-  const biasRows = biasPerBatch(s);
-  const dBias = s.bias?.requiresGrad ? new Float64Array(s.bias.size) : undefined;
-  const dS = new Float64Array(t);
-  for (let b = 0; b < batch; b++) {
-    const base = b * t;
-    for (let h = 0; h < heads; h++) {
-      const ho = h * d;
-      const kvo = Math.floor(h / group) * d;
-      const bo = ((biasRows ? b * heads : 0) + h) * t * t;
-      for (let i = 0; i < t; i++) {
-        const qo = (base + i) * width + ho;
-        const po = ((b * heads + h) * t + i) * t;
-        let sumPdP = 0;
-        for (let j = 0; j < t; j++) {
-          if (!visible(s, base, i, j)) continue;
-          const p = probs[po + j] as number;
-          const m = mask ? (mask[po + j] as number) : 1;
-          const pm = p * m;
-          const vo = (base + j) * kvWidth + kvo;
-          let dP = 0;
-          for (let e = 0; e < d; e++) {
-            const go = g[qo + e] as number;
-            dP += go * (vd[vo + e] as number);
-            dv[vo + e] = (dv[vo + e] as number) + pm * go;
-          }
-          dP *= m;
-          dS[j] = dP;
-          sumPdP += p * dP;
-        }
-        for (let j = 0; j < t; j++) {
-          if (!visible(s, base, i, j)) continue;
-          const ds = (probs[po + j] as number) * ((dS[j] as number) - sumPdP);
-          if (dBias) dBias[bo + i * t + j] = (dBias[bo + i * t + j] as number) + ds;
-          const ko = (base + j) * kvWidth + kvo;
-          const c = ds * scale;
-          for (let e = 0; e < d; e++) {
-            dq[qo + e] = (dq[qo + e] as number) + c * (kd[ko + e] as number);
-            dk[ko + e] = (dk[ko + e] as number) + c * (qd[qo + e] as number);
-          }
-        }
-      }
-    }
-  }
-  accumulateGrad(q, dq);
-  accumulateGrad(k, dk);
-  accumulateGrad(v, dv);
-  if (s.bias && dBias) accumulateGrad(s.bias, dBias);
+  return record(y, parents, (g) => {
+    const [dq, dk, dv] = [new Float64Array(q.size), new Float64Array(k.size), new Float64Array(v.size)];
+    const dBias = s.bias?.requiresGrad ? new Float64Array(s.bias.size) : null;
+    opKernels().attentionBackward(q.data, k.data, v.data, keyMask, dims, probs, g, drop?.mask ?? null, dq, dk, dv, dBias);
+    accumulateGrad(q, dq);
+    accumulateGrad(k, dk);
+    accumulateGrad(v, dv);
+    if (s.bias && dBias) accumulateGrad(s.bias, dBias);
+  });
 }
