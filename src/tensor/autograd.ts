@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { SbertError } from "../errors.js";
+import { keepBuffer, releaseBuffer, scratch32 } from "./arena.js";
 import { opKernels } from "./op-kernels.js";
 
 /**
@@ -84,7 +85,14 @@ export function accumulateGrad(t: GradTensor, g: ArrayLike<number>, owned = fals
     if (spare) {
       spare.set(g);
       t.grad = spare;
-    } else t.grad = owned && g instanceof Float32Array ? g : new Float32Array(g);
+    } else if (owned && g instanceof Float32Array) {
+      t.grad = g;
+      if (!t.node) keepBuffer(g); // a leaf's (parameter's) gradient outlives the step's arena
+    } else {
+      const copy = t.node ? scratch32(g.length) : new Float32Array(g.length);
+      copy.set(g);
+      t.grad = copy;
+    }
     return;
   }
   const dst = t.grad;
@@ -164,7 +172,10 @@ export function backward(root: GradTensor, seed?: ArrayLike<number>): void {
     const t = order[i] as GradTensor;
     const node = t.node;
     if (!node) continue; // a leaf keeps its gradient
-    if (t.grad !== undefined) node.backward(t);
+    if (t.grad !== undefined) {
+      node.backward(t);
+      releaseBuffer(t.grad); // parents copy or add it, never keep it (see accumulateGrad)
+    }
     t.grad = undefined;
     t.node = undefined;
   }

@@ -20,6 +20,7 @@ import type { Evaluator, SentenceEncoder } from "../evaluation/evaluator.js";
 import type { EmbeddingLoss } from "../losses/loss.js";
 import type { SentenceTransformer } from "../models/sentence-transformer.js";
 import { checkOptions, optionKeys } from "../strict-options.js";
+import { BufferArena, withArena } from "../tensor/arena.js";
 import { Rng } from "../tensor/random.js";
 import { fastKernelInfo, setFastKernelThreads } from "../tensor/kernels-fast.js";
 import { clipGradNorm, vectorNorm } from "./clip.js";
@@ -137,6 +138,8 @@ export class Trainer<M extends TrainableModel> {
   private readonly fingerprint: Record<string, unknown>;
   private state: Omit<TrainerState, "format" | "fingerprint" | "rng">;
   private bestSnapshot: Float32Array[] | undefined;
+  /** Op outputs and gradients of a step, reused by the next (tensor/arena.ts). */
+  private readonly arena = new BufferArena();
   private phases: StepPhases = { forward: 0, backward: 0, clip: 0, optimizer: 0 };
   private log: TrainingLog | undefined;
 
@@ -188,7 +191,8 @@ export class Trainer<M extends TrainableModel> {
         }
         const indices = batches[this.state.batchInEpoch] as number[];
         const stepStart = performance.now();
-        const { loss, lr, gradNorm } = await this.step(indices);
+        // the step's op buffers come from the arena and are all reusable once it is over
+        const { loss, lr, gradNorm } = await withArena(this.arena, () => this.step(indices)).finally(() => this.arena.recycle());
         stepSeconds += (performance.now() - stepStart) / 1000;
         lossSum += loss;
         rows += indices.length;

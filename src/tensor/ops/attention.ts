@@ -4,6 +4,7 @@ import { accumulateGrad, needsGrad, record } from "../autograd.js";
 import { opKernels } from "../op-kernels.js";
 import type { Rng } from "../random.js";
 import { Tensor, checkShape, sameShape, shapeText } from "../tensor.js";
+import { scratch32, zeros32 } from "../arena.js";
 
 export interface AttentionShape {
   batch: number;
@@ -87,11 +88,11 @@ export function multiHeadAttention(q: Tensor, k: Tensor, v: Tensor, s: Attention
   if (!(pDrop >= 0 && pDrop < 1)) throw new SbertError("INVALID_INPUT", `attention dropout must be in [0, 1), got ${pDrop}`);
   const grad = needsGrad(q, k, v, s.bias);
   // (batch, heads, T, T) softmax probabilities, kept only when a backward pass will need them
-  const probs = grad ? new Float32Array(batch * heads * t * t) : undefined;
-  const drop = s.dropout && pDrop > 0 ? { p: pDrop, rng: s.dropout.rng, mask: new Float32Array(batch * heads * t * t) } : undefined;
+  const probs = grad ? zeros32(batch * heads * t * t) : undefined; // hidden keys stay 0
+  const drop = s.dropout && pDrop > 0 ? { p: pDrop, rng: s.dropout.rng, mask: zeros32(batch * heads * t * t) } : undefined;
   const dims = attentionDims(q, s);
   const keyMask = Uint8Array.from(s.keyMask, (m) => (m ? 1 : 0));
-  const out = new Float32Array(q.size);
+  const out = scratch32(q.size); // every row written (zeros for a query that sees no key)
   opKernels().attentionForward(q.data, k.data, v.data, keyMask, s.bias?.data ?? null, dims, out, probs ?? null, drop ?? null);
   const y = new Tensor(out, q.shape);
   if (!grad || !probs) return y;

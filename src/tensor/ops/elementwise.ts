@@ -3,6 +3,7 @@ import { accumulateGrad, needsGrad, record } from "../autograd.js";
 import { geluErf, geluErfGrad, geluTanh, geluTanhGrad } from "../math.js";
 import { opKernels } from "../op-kernels.js";
 import { Tensor, checkShape, shapeSize } from "../tensor.js";
+import { scratch32 } from "../arena.js";
 
 /**
  * The broadcasting rule of the binary elementwise ops (`add`, `sub`, `mul`): the two shapes are
@@ -42,7 +43,7 @@ function sumRepeats(g: ArrayLike<number>, size: number): ArrayLike<number> {
 export function add(a: Tensor, b: Tensor): Tensor {
   const shape = broadcastShape("add", a, b);
   const [ad, bd, am, bm] = [a.data, b.data, a.size, b.size];
-  const out = new Float32Array(shapeSize(shape));
+  const out = scratch32(shapeSize(shape));
   if (am === bm) opKernels().add(ad, bd, out);
   else for (let i = 0; i < out.length; i++) out[i] = (ad[i % am] as number) + (bd[i % bm] as number);
   const y = new Tensor(out, shape);
@@ -57,7 +58,7 @@ export function add(a: Tensor, b: Tensor): Tensor {
 export function sub(a: Tensor, b: Tensor): Tensor {
   const shape = broadcastShape("sub", a, b);
   const [ad, bd, am, bm] = [a.data, b.data, a.size, b.size];
-  const out = new Float32Array(shapeSize(shape));
+  const out = scratch32(shapeSize(shape));
   if (am === bm) for (let i = 0; i < out.length; i++) out[i] = (ad[i] as number) - (bd[i] as number);
   else for (let i = 0; i < out.length; i++) out[i] = (ad[i % am] as number) - (bd[i % bm] as number);
   const y = new Tensor(out, shape);
@@ -75,7 +76,7 @@ export function sub(a: Tensor, b: Tensor): Tensor {
 export function mul(a: Tensor, b: Tensor): Tensor {
   const shape = broadcastShape("mul", a, b);
   const [ad, bd, am, bm] = [a.data, b.data, a.size, b.size];
-  const out = new Float32Array(shapeSize(shape));
+  const out = scratch32(shapeSize(shape));
   if (am === bm) opKernels().mul(ad, bd, out);
   else for (let i = 0; i < out.length; i++) out[i] = (ad[i % am] as number) * (bd[i % bm] as number);
   const y = new Tensor(out, shape);
@@ -157,7 +158,7 @@ const derivatives: Record<ActivationName, (x: number, y: number) => number> = {
 export function activation(x: Tensor, name: ActivationName): Tensor {
   const f = scalarFns[name];
   if (name === "identity") return x;
-  const out = new Float32Array(x.size);
+  const out = scratch32(x.size);
   const isGelu = name === "gelu" || name === "gelu_tanh";
   if (isGelu) opKernels().geluForward(x.data, out, name === "gelu_tanh");
   else for (let i = 0; i < out.length; i++) out[i] = f(x.data[i] as number);
@@ -166,7 +167,7 @@ export function activation(x: Tensor, name: ActivationName): Tensor {
   const df = derivatives[name];
   return record(y, [x], (g) => {
     if (!x.requiresGrad) return;
-    const dx = new Float32Array(x.size);
+    const dx = scratch32(x.size);
     if (isGelu) opKernels().geluBackward(x.data, g, dx, name === "gelu_tanh");
     else for (let i = 0; i < dx.length; i++) dx[i] = (g[i] as number) * df(x.data[i] as number, out[i] as number);
     accumulateGrad(x, dx, true);

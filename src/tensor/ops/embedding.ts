@@ -2,6 +2,7 @@ import { SbertError } from "../../errors.js";
 import { gradBuffer, needsGrad, record } from "../autograd.js";
 import { opKernels } from "../op-kernels.js";
 import { Tensor, checkShape } from "../tensor.js";
+import { scratch32 } from "../arena.js";
 
 /** What a lookup's ids index, for the message when one is out of range. */
 export interface LookupKind {
@@ -24,7 +25,7 @@ export const TOKEN_IDS: LookupKind = { what: "token id", hint: "the tokenizer do
 export function embedding(table: Tensor, ids: ArrayLike<number>, kind: LookupKind = TOKEN_IDS): Tensor {
   checkShape(table.shape.length === 2, "embedding", `table must be 2-D, got [${table.shape.join(", ")}]`);
   const [v, c] = [table.dim(0), table.dim(1)];
-  const out = new Float32Array(ids.length * c);
+  const out = scratch32(ids.length * c);
   for (let i = 0; i < ids.length; i++) {
     const id = ids[i] as number;
     if (!(id >= 0 && id < v)) {

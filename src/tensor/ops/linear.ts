@@ -2,10 +2,11 @@ import { accumulateGrad, needsGrad, record, spareGradFor } from "../autograd.js"
 import { gemmKernel } from "../kernels.js";
 import { opKernels } from "../op-kernels.js";
 import { Tensor, checkShape, shapeSize, shapeText } from "../tensor.js";
+import { scratch32 } from "../arena.js";
 
 /** Row-major transpose: (rows, cols) → (cols, rows). */
 export function transposeData(data: Float32Array, rows: number, cols: number): Float32Array {
-  const out = new Float32Array(data.length);
+  const out = scratch32(data.length);
   opKernels().transpose(data, rows, cols, out);
   return out;
 }
@@ -31,14 +32,14 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor): Tensor {
   const outF = weight.dim(0);
   checkShape(!bias || (bias.shape.length === 1 && bias.dim(0) === outF), "linear", `bias of shape [${bias?.shape.join(", ")}] for ${outF} outputs`);
   const rows = shapeSize(x.shape.slice(0, -1));
-  const out = new Float32Array(rows * outF);
+  const out = scratch32(rows * outF);
   gemmKernel().gemmNT(x.data, weight.data, out, rows, inF, outF, bias?.data);
   const y = new Tensor(out, [...x.shape.slice(0, -1), outF]);
   if (!needsGrad(x, weight, bias)) return y;
   return record(y, bias ? [x, weight, bias] : [x, weight], (g) => {
     // g: (rows, out)
     if (x.requiresGrad) {
-      const dx = new Float32Array(rows * inF);
+      const dx = scratch32(rows * inF);
       gemmKernel().gemmNN(g, weight.data, dx, rows, outF, inF);
       accumulateGrad(x, dx, true);
     }
@@ -67,18 +68,18 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   checkShape(a.shape.length >= 2 && b.shape.length === 2 && a.dim(-1) === b.dim(0), "matmul", `${shapeText(a.shape)} · ${shapeText(b.shape)}: needs (..., M, K) · (K, N)`);
   const [k, n] = [a.dim(-1), b.dim(1)];
   const m = shapeSize(a.shape.slice(0, -1));
-  const out = new Float32Array(m * n);
+  const out = scratch32(m * n);
   gemmKernel().gemmNN(a.data, b.data, out, m, k, n);
   const y = new Tensor(out, [...a.shape.slice(0, -1), n]);
   if (!needsGrad(a, b)) return y;
   return record(y, [a, b], (g) => {
     if (a.requiresGrad) {
-      const da = new Float32Array(m * k);
+      const da = scratch32(m * k);
       gemmKernel().gemmNT(g, b.data, da, m, n, k);
       accumulateGrad(a, da, true);
     }
     if (b.requiresGrad) {
-      const db = new Float32Array(k * n);
+      const db = scratch32(k * n);
       gemmTransposedA(a.data, g, db, k, m, n);
       accumulateGrad(b, db, true);
     }
@@ -89,18 +90,18 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
 export function matmulNT(a: Tensor, b: Tensor): Tensor {
   checkShape(a.shape.length === 2 && b.shape.length === 2 && a.dim(1) === b.dim(1), "matmulNT", `[${a.shape.join(", ")}] · [${b.shape.join(", ")}]ᵀ`);
   const [m, k, n] = [a.dim(0), a.dim(1), b.dim(0)];
-  const out = new Float32Array(m * n);
+  const out = scratch32(m * n);
   gemmKernel().gemmNT(a.data, b.data, out, m, k, n);
   const y = new Tensor(out, [m, n]);
   if (!needsGrad(a, b)) return y;
   return record(y, [a, b], (g) => {
     if (a.requiresGrad) {
-      const da = new Float32Array(m * k);
+      const da = scratch32(m * k);
       gemmKernel().gemmNN(g, b.data, da, m, n, k);
       accumulateGrad(a, da, true);
     }
     if (b.requiresGrad) {
-      const db = new Float32Array(n * k);
+      const db = scratch32(n * k);
       gemmTransposedA(g, a.data, db, n, m, k);
       accumulateGrad(b, db, true);
     }

@@ -1,5 +1,6 @@
 import { accumulateGrad, needsGrad, record } from "../autograd.js";
 import { Tensor, checkShape, shapeText } from "../tensor.js";
+import { zeros32 } from "../arena.js";
 
 export const POOLING_MODES = ["cls", "max", "mean", "mean_sqrt_len_tokens", "weightedmean", "lasttoken"] as const;
 export type PoolingMode = (typeof POOLING_MODES)[number];
@@ -23,7 +24,7 @@ export function poolTokens(tokens: Tensor, mask: ArrayLike<number>, mode: Poolin
   const y = new Tensor(out, [batch, h]);
   if (!needsGrad(tokens)) return y;
   return record(y, [tokens], (g) => {
-    const dx = new Float32Array(tokens.size);
+    const dx = zeros32(tokens.size);
     for (let r = 0; r < batch; r++) {
       const x = tokens.data.subarray(r * seqLen * h, (r + 1) * seqLen * h);
       poolRowBackward(mode, x, m.subarray(r * seqLen, (r + 1) * seqLen), h, g.subarray(r * h, (r + 1) * h), dx.subarray(r * seqLen * h, (r + 1) * seqLen * h));
