@@ -5,7 +5,15 @@
  * clipping, AdamW over all 22.7M parameters, schedule), for SoftmaxLoss and
  * MultipleNegativesRankingLoss at each thread count:
  *
- *   npx tsx bench/train.ts [--steps 6] [--threads 1,2] [--losses softmax,mnrl] [--baseline-steps 3 (0: none)] [--model bench/models/minilm-l6]
+ *   npx tsx bench/train.ts [--steps 10] [--warmup 12] [--threads 1,2] [--losses softmax,mnrl] [--baseline-steps 3 (0: none)] [--model bench/models/minilm-l6] [--kernel-times]
+ *
+ * Every case runs in a process of its own (this script again, with --child), after `--warmup`
+ * untimed steps: a case measured after another in the same process inherits its warm heap and
+ * kernels' scratch, and the first steps of a process are slower (page faults while the heap, the
+ * step's buffer arena and the optimizer state grow), so the order of the cases changed the
+ * figures by up to 30% (the 2-thread over 1-thread ratio between 1.06x and 1.7x). A fresh process
+ * reaches its steady state after about 10 steps (page faults per step, printed, fall from
+ * thousands to tens), hence the 12 warm-up steps.
  *
  * Prints pairs/s, GFLOP/s, the share of the fp32 peak and a per-step breakdown (tokenization, the
  * rest of the forward, backward, clipping, optimizer). The baseline, measured in the same run (the
@@ -13,8 +21,9 @@
  * native GEMM and the TypeScript row-wise kernels (op-kernels.ts), i.e. this code before the
  * native row-wise kernels. FLOPs are counted on the padded batches the code actually computes —
  * 2·rows·in·out per linear layer plus 4·B·T²·hidden per attention — times 3 for forward +
- * backward, against the measured fp32 FMA peak per core (bench/lib/peak.ts). Peak RSS is the process's.
+ * backward, against the measured fp32 FMA peak per core (bench/lib/peak.ts). Peak RSS is each case's process's.
  */
+import { spawnSync } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { readStsb } from "../src/evaluation/datasets.js";
@@ -33,7 +42,8 @@ import { SentenceTransformerTrainer } from "../src/training/trainer.js";
 const argv = process.argv.slice(2);
 const opt = (name: string, fallback: string): string => (argv.includes(name) ? (argv[argv.indexOf(name) + 1] as string) : fallback);
 const MODEL = opt("--model", join(import.meta.dirname, "models/minilm-l6"));
-const STEPS = Number(opt("--steps", "6"));
+const STEPS = Number(opt("--steps", "10"));
+const WARMUP = Number(opt("--warmup", "12"));
 const BASELINE_STEPS = Number(opt("--baseline-steps", "3"));
 const THREADS = opt("--threads", "1,2").split(",").map(Number);
 const LOSSES = opt("--losses", "softmax,mnrl").split(",") as Array<"softmax" | "mnrl">;
@@ -81,6 +91,12 @@ interface Measure {
   pairsPerCpuSecond: number;
   /** ms per step */
   phases: Record<"tokenize" | "forward" | "backward" | "clip" | "optimizer", number>;
+  /** the case's own process */
+  peakRssMiB: number;
+  /** minor page faults per timed step (fresh memory touched: each costs the kernel a zeroed page) */
+  faultsPerStep: number;
+  /** with --kernel-times: ms per step of each kernel, one line */
+  kernels?: string;
 }
 
 interface Engine {
@@ -98,7 +114,7 @@ async function measure(engine: Engine, lossName: "softmax" | "mnrl", steps: numb
   setFastKernelThreads(engine.threads);
   const cfg = model.transformer.encoder.config;
   const rng = new Rng(1);
-  const n = (steps + 1) * BATCH; // one untimed warm-up step
+  const n = (steps + WARMUP) * BATCH; // WARMUP untimed steps first
   const ds =
     lossName === "softmax"
       ? datasetFromColumns({ premise: s1.slice(0, n), hypothesis: s2.slice(0, n), label: Array.from({ length: n }, () => rng.nextInt(3)) })
@@ -108,13 +124,15 @@ async function measure(engine: Engine, lossName: "softmax" | "mnrl", steps: numb
   const cpu: number[] = [];
   let t = performance.now();
   let c = process.cpuUsage();
-  const trainer = new SentenceTransformerTrainer({
+  let warmPhases: Record<string, number> = {};
+  let faultsAtWarm = 0;
+  const trainer: SentenceTransformerTrainer = new SentenceTransformerTrainer({
     model,
     sourceDir: MODEL,
     loss,
     trainDataset: ds,
     // batch_sampler keeps the rows in order for both losses (no_duplicates would skip repeats)
-    args: { batchSize: BATCH, lr: 2e-5, maxSteps: steps + 1, shuffle: false, batchSampler: "batch_sampler" },
+    args: { batchSize: BATCH, lr: 2e-5, maxSteps: steps + WARMUP, shuffle: false, batchSampler: "batch_sampler" },
     onLog: () => {
       const now = performance.now();
       times.push(now - t);
@@ -122,6 +140,12 @@ async function measure(engine: Engine, lossName: "softmax" | "mnrl", steps: numb
       const used = process.cpuUsage(c);
       cpu.push((used.user + used.system) / 1e6);
       c = process.cpuUsage();
+      if (times.length === WARMUP) faultsAtWarm = process.resourceUsage().minorPageFault;
+      if (times.length === WARMUP) {
+        // the breakdowns cover the timed steps only: reset the kernel times, note the phases so far
+        kernelMs.clear();
+        warmPhases = { ...(trainer as unknown as { phases: Record<string, number> }).phases };
+      }
     },
   });
   const result = await trainer.train();
@@ -129,54 +153,81 @@ async function measure(engine: Engine, lossName: "softmax" | "mnrl", steps: numb
   let flops = 0;
   let tokenizeMs = 0;
   const { hiddenSize: h, intermediateSize: ff, numLayers: layers } = cfg;
-  for (let b = 0; b <= steps; b++) {
+  for (let b = WARMUP; b < WARMUP + steps; b++) {
     for (const col of [s1, s2]) {
       const t0 = performance.now();
       const batch = model.transformer.tokenize(col.slice(b * BATCH, (b + 1) * BATCH));
       tokenizeMs += performance.now() - t0;
-      if (b === 0) continue;
       const rows = batch.batchSize * batch.seqLen;
       const linear = 2 * rows * (4 * h * h + 2 * h * ff);
       const attention = 4 * batch.batchSize * batch.seqLen * batch.seqLen * h;
       flops += 3 * layers * (linear + attention);
     }
   }
-  const seconds = times.slice(1).reduce((a, b) => a + b, 0) / 1000;
-  if (KERNEL_TIMES) console.log(`  kernels, ms/step: ${[...kernelMs].sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${(v / (steps + 1)).toFixed(0)}`).join(", ")}`);
-  // phases over all steps (the warm-up included), per step
-  const per = (x: number) => (1000 * x) / (steps + 1);
+  const seconds = times.slice(WARMUP).reduce((a, b) => a + b, 0) / 1000;
+  const kernels = KERNEL_TIMES ? `kernels, ms/step: ${[...kernelMs].sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${(v / steps).toFixed(0)}`).join(", ")}` : undefined;
+  // phases of the timed steps, per step
   const ph = result.phaseSeconds;
-  const tok = tokenizeMs / (steps + 1);
+  const per = (k: keyof typeof ph) => (1000 * (ph[k] - (warmPhases[k] ?? 0))) / steps;
+  const tok = tokenizeMs / steps;
   return {
     pairsPerSecond: (steps * BATCH) / seconds,
     gflops: flops / seconds / 1e9,
     secondsPerStep: seconds / steps,
-    pairsPerCpuSecond: (steps * BATCH) / cpu.slice(1).reduce((a, b) => a + b, 0),
-    phases: { tokenize: tok, forward: per(ph.forward) - tok, backward: per(ph.backward), clip: per(ph.clip), optimizer: per(ph.optimizer) },
+    pairsPerCpuSecond: (steps * BATCH) / cpu.slice(WARMUP).reduce((a, b) => a + b, 0),
+    phases: { tokenize: tok, forward: per("forward") - tok, backward: per("backward"), clip: per("clip"), optimizer: per("optimizer") },
+    peakRssMiB: process.resourceUsage().maxRSS / 1024,
+    faultsPerStep: (process.resourceUsage().minorPageFault - faultsAtWarm) / steps,
+    ...(kernels ? { kernels } : {}),
   };
 }
 
-const { s1, s2 } = await pairs((Math.max(STEPS, BASELINE_STEPS) + 1) * BATCH);
+const { s1, s2 } = await pairs((Math.max(STEPS, BASELINE_STEPS) + WARMUP) * BATCH);
 const report = (name: string, m: Measure, cores: number) => {
   const p = m.phases;
+  if (m.kernels) console.log(`  ${m.kernels}`);
   console.log(
     `${name.padEnd(44)} ${m.pairsPerSecond.toFixed(2).padStart(6)} pairs/s ${m.secondsPerStep.toFixed(2)} s/step ${m.gflops.toFixed(1).padStart(5)} GFLOP/s ${((100 * m.gflops * 1e9) / (PEAK_PER_CORE() * cores)).toFixed(1).padStart(4)}% of ${cores}-core peak ${m.pairsPerCpuSecond.toFixed(2).padStart(6)} pairs/CPU-s | ms/step: ` +
-      `tokenize ${p.tokenize.toFixed(0)}, forward ${p.forward.toFixed(0)}, backward ${p.backward.toFixed(0)}, clip ${p.clip.toFixed(0)}, optimizer ${p.optimizer.toFixed(0)}`,
+      `tokenize ${p.tokenize.toFixed(0)}, forward ${p.forward.toFixed(0)}, backward ${p.backward.toFixed(0)}, clip ${p.clip.toFixed(0)}, optimizer ${p.optimizer.toFixed(0)} | peak RSS ${m.peakRssMiB.toFixed(0)} MiB, ${m.faultsPerStep.toFixed(0)} page faults/step`,
   );
 };
-console.log(`training, ${MODEL}, batch ${BATCH} pairs (STS-B + SNLI sentences), ${peakNote()}`);
+
+interface Case {
+  ts: boolean;
+  loss: "softmax" | "mnrl";
+  threads: number;
+  steps: number;
+}
+
+const CHILD = argv.includes("--child") ? (JSON.parse(opt("--child", "{}")) as Case) : undefined;
 const gemm = loadFastKernel();
 const ops = loadFastOpKernels();
 if (!gemm || !ops) {
   console.log("native kernels not built (npm run build:native): nothing to measure");
   process.exit(1);
 }
-const baseline = BASELINE_STEPS > 0 ? await measure({ gemm, ops: jsOpKernels, threads: 1 }, "softmax", BASELINE_STEPS, s1, s2) : undefined;
+if (CHILD) {
+  const m = await measure({ gemm, ops: CHILD.ts ? jsOpKernels : ops, threads: CHILD.threads }, CHILD.loss, CHILD.steps, s1, s2);
+  console.log(`RESULT ${JSON.stringify(m)}`);
+  process.exit(0);
+}
+
+/** One case in a fresh process (this script with --child): see the header for why. */
+function run(c: Case): Measure {
+  const args = [...process.execArgv, process.argv[1] as string, ...argv, "--child", JSON.stringify(c)];
+  const out = spawnSync(process.execPath, args, { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], maxBuffer: 1 << 24 });
+  const line = out.stdout.split("\n").find((l) => l.startsWith("RESULT "));
+  if (out.status !== 0 || !line) throw new Error(`the case ${JSON.stringify(c)} failed (exit ${out.status}):\n${out.stdout}`);
+  return JSON.parse(line.slice("RESULT ".length)) as Measure;
+}
+
+console.log(`training, ${MODEL}, batch ${BATCH} pairs (STS-B + SNLI sentences), ${WARMUP} warm-up steps then ${STEPS} timed, each case in its own process, ${peakNote()}`);
+const baseline = BASELINE_STEPS > 0 ? run({ ts: true, loss: "softmax", threads: 1, steps: BASELINE_STEPS }) : undefined;
 if (baseline) report("baseline: SoftmaxLoss, TS row-wise kernels, 1t", baseline, 1);
 const results: Record<string, Measure> = {};
 for (const lossName of LOSSES) {
   for (const threads of THREADS) {
-    const m = await measure({ gemm, ops, threads }, lossName, STEPS, s1, s2);
+    const m = run({ ts: false, loss: lossName, threads, steps: STEPS });
     results[`${lossName}/${threads}`] = m;
     report(`${lossName === "softmax" ? "SoftmaxLoss" : "MultipleNegativesRankingLoss"}, native kernels, ${threads}t`, m, threads);
   }
@@ -189,4 +240,3 @@ for (const lossName of LOSSES) {
   const [a, b] = [results[`${lossName}/1`], results[`${lossName}/2`]];
   if (a && b) console.log(`${lossName}: 2 threads vs 1: ${(b.pairsPerSecond / a.pairsPerSecond).toFixed(2)}x`);
 }
-console.log(`peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`);

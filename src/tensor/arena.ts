@@ -40,7 +40,7 @@ export class BufferArena {
   take(n: number): Float32Array {
     const cls = sizeClass(n);
     let buf: ArrayBuffer | undefined;
-    for (let c = cls, i = 0; i < 5 && !buf; i++, c = sizeClass(c + 1)) buf = this.pool.get(c)?.pop();
+    for (let c = cls, i = 0; i < 9 && !buf; i++, c = sizeClass(c + 1)) buf = this.pool.get(c)?.pop();
     if (!buf) {
       buf = new ArrayBuffer(cls * 4);
       this.heldFloats += cls;
