@@ -42,7 +42,7 @@ function measure(kernels: Kernels, dims: AttentionDims): { fwd: number; bwd: num
   const keyMask = Uint8Array.from({ length: batch * t }, (_, j) => (j % t < t - Math.floor((Math.floor(j / t) % 4) * 0.05 * t) ? 1 : 0));
   const out = new Float32Array(q.length);
   const probs = new Float32Array(batch * heads * t * t);
-  const [dq, dk, dv] = [new Float64Array(q.length), new Float64Array(k.length), new Float64Array(v.length)];
+  const [dq, dk, dv] = [new Float32Array(q.length), new Float32Array(k.length), new Float32Array(v.length)];
   const fwd = best(() => kernels.attentionForward(q, k, v, keyMask, null, dims, out, probs, null));
   const bwd = best(() => kernels.attentionBackward(q, k, v, keyMask, dims, probs, g, null, dq, dk, dv, null));
   return { fwd, bwd };

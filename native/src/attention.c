@@ -151,7 +151,7 @@ static void copy_head(double *restrict dst, const float *restrict src, size_t t,
 static size_t round8(size_t n) { return (n + 7) & ~(size_t)7; }
 static size_t scratch_per_worker(const attn_dims *dm, int backward) {
   const size_t blk = round8(dm->d * dm->t), tv = round8(dm->t);
-  return backward ? 6 * blk + round8(dm->t * dm->t) + 5 * tv : 2 * blk + 4 * tv + 2 * round8(dm->d);
+  return backward ? 7 * blk + round8(dm->t * dm->t) + 5 * tv : 2 * blk + 4 * tv + 2 * round8(dm->d);
 }
 
 static int workers_for(const attn_dims *dm, size_t ntasks, int threads) {
@@ -182,7 +182,8 @@ typedef struct {
   const uint8_t *mask;
   const attn_dims *dm;
   float *out, *probs;
-  double *dq, *dk, *dv, *dbias;
+  float *dq, *dk, *dv;
+  double *dbias;
   double keep; /* 1 / (1 - p), the factor the reference multiplies by (its mask stores it rounded) */
   double *scratch;
   size_t per;
@@ -296,8 +297,8 @@ ATTN_CLONES static void bwd_block(const attn_job *jb, size_t b, size_t kv, doubl
   const size_t t = dm->t, d = dm->d, heads = dm->heads, kvh = dm->kv_heads, group = heads / kvh;
   const size_t width = heads * d, kvw = kvh * d, base = b * t, kvo = kv * d;
   const size_t blk = round8(d * t), tv = round8(t);
-  double *vT = scratch, *kc = vT + blk, *dkc = kc + blk, *dvc = dkc + blk, *qc = dvc + blk, *gc = qc + blk;
-  double *cT = gc + blk, *dp = cT + round8(t * t), *pv = dp + tv, *dsv = pv + tv, *cv = dsv + tv;
+  double *vT = scratch, *kc = vT + blk, *dkc = kc + blk, *dvc = dkc + blk, *qc = dvc + blk, *gc = qc + blk, *dqc = gc + blk;
+  double *cT = dqc + blk, *dp = cT + round8(t * t), *pv = dp + tv, *dsv = pv + tv, *cv = dsv + tv;
   uint32_t *idx = (uint32_t *)(cv + tv);
   transpose_head(vT, jb->v + base * kvw + kvo, t, d, kvw);
   copy_head(kc, jb->k + base * kvw + kvo, t, d, kvw);
@@ -310,6 +311,7 @@ ATTN_CLONES static void bwd_block(const attn_job *jb, size_t b, size_t kv, doubl
     const size_t bo = ((dm->bias_per_batch ? b * heads : 0) + h) * t * t, ph = (b * heads + h) * t * t;
     copy_head(qc, jb->q + base * width + h * d, t, d, width);
     copy_head(gc, jb->g + base * width + h * d, t, d, width);
+    memset(dqc, 0, t * d * sizeof(double)); /* this head's dq rows: all their terms come from here */
     for (size_t i = 0; i < t; i++) {
       const size_t po = ph + i * t;
       const double *gd = gc + i * d;
@@ -332,7 +334,7 @@ ATTN_CLONES static void bwd_block(const attn_job *jb, size_t b, size_t kv, doubl
         double *db = jb->dbias + bo + i * t;
         for (size_t c = 0; c < n; c++) db[idx[c]] += dsv[c];
       }
-      comb_rows(jb->dq + (base + i) * width + h * d, cv, idx, n, kc, d);
+      comb_rows(dqc + i * d, cv, idx, n, kc, d);
       for (size_t c = 0; c < n; c++) cT[(size_t)idx[c] * t + i] = cv[c];
     }
     for (size_t j = 0; j < t; j++) {
@@ -346,10 +348,17 @@ ATTN_CLONES static void bwd_block(const attn_job *jb, size_t b, size_t kv, doubl
       comb_seq(dvc + j * d, pv, hi - lo, gc + lo * d, d); /* dv_j += P_ij M_ij g_i */
       comb_seq(dkc + j * d, cT + j * t + lo, hi - lo, qc + lo * d, d); /* dk_j += scale dS_ij q_i */
     }
+    for (size_t i = 0; i < t; i++) {
+      float *dst = jb->dq + (base + i) * width + h * d;
+      for (size_t e = 0; e < d; e++) dst[e] = (float)dqc[i * d + e];
+    }
   }
   for (size_t j = 0; j < t; j++) {
-    memcpy(jb->dk + (base + j) * kvw + kvo, dkc + j * d, d * sizeof(double));
-    memcpy(jb->dv + (base + j) * kvw + kvo, dvc + j * d, d * sizeof(double));
+    float *dkr = jb->dk + (base + j) * kvw + kvo, *dvr = jb->dv + (base + j) * kvw + kvo;
+    for (size_t e = 0; e < d; e++) {
+      dkr[e] = (float)dkc[j * d + e];
+      dvr[e] = (float)dvc[j * d + e];
+    }
   }
 }
 
@@ -363,7 +372,7 @@ static void bwd_task(void *ctx, size_t task, int worker) {
 }
 
 int attn_backward(const float *q, const float *k, const float *v, const uint8_t *key_mask, const attn_dims *dims,
-                  const float *probs, const float *g, const float *drop_mask, double *dq, double *dk, double *dv,
+                  const float *probs, const float *g, const float *drop_mask, float *dq, float *dk, float *dv,
                   double *dbias, int threads) {
   const int by_head = dbias != NULL && !dims->bias_per_batch;
   const size_t ntasks = by_head ? dims->kv_heads : dims->batch * dims->kv_heads;
@@ -371,8 +380,7 @@ int attn_backward(const float *q, const float *k, const float *v, const uint8_t 
   attn_job jb = {q, k, v, NULL, probs, g, drop_mask, key_mask, dims, NULL, NULL, dq, dk, dv, dbias, 0, NULL, 0, by_head};
   jb.scratch = alloc_scratch(dims, 1, workers, &jb.per);
   if (!jb.scratch) return -1;
-  const size_t rows = dims->batch * dims->t;
-  memset(dq, 0, rows * dims->heads * dims->d * sizeof(double)); /* dk and dv: stored whole by the blocks */
+  /* dq, dk and dv: every row stored whole by the blocks (the float64 sums rounded once) */
   if (dbias) memset(dbias, 0, (dims->bias_per_batch ? dims->batch : 1) * dims->heads * dims->t * dims->t * sizeof(double));
   pool_run(workers, ntasks, bwd_task, &jb);
   free(jb.scratch);

@@ -42,10 +42,11 @@ int attn_forward(const float *q, const float *k, const float *v, const uint8_t *
 
 /*
  * The gradients from the output gradient g, the kept probs and drop_mask (may be NULL): dq, dk, dv
- * and dbias (may be NULL) are overwritten. Returns 0, or -1 when out of memory.
+ * (float32: each float64 sum rounded once) and dbias (float64, may be NULL) are overwritten.
+ * Returns 0, or -1 when out of memory.
  */
 int attn_backward(const float *q, const float *k, const float *v, const uint8_t *key_mask, const attn_dims *dims,
-                  const float *probs, const float *g, const float *drop_mask, double *dq, double *dk, double *dv,
+                  const float *probs, const float *g, const float *drop_mask, float *dq, float *dk, float *dv,
                   double *dbias, int threads);
 
 #endif

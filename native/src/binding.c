@@ -541,9 +541,9 @@ static napi_value js_attention_backward(napi_env env, napi_callback_info info) {
   if (!is_nullish(env, argv[7])) {
     drop = F32(7, nprob, NULL);
   }
-  double *dq = F64(8, nq);
-  double *dk = F64(9, nkv);
-  double *dv = F64(10, nkv);
+  float *dq = F32(8, nq, NULL);
+  float *dk = F32(9, nkv, NULL);
+  float *dv = F32(10, nkv, NULL);
   double *dbias = NULL;
   if (!is_nullish(env, argv[11])) {
     dbias = F64(11, (dm.bias_per_batch ? dm.batch : 1) * dm.heads * dm.t * dm.t);

@@ -81,9 +81,9 @@ interface Result {
   probs: Float32Array;
   mask: Float32Array | null;
   rng: Rng | null;
-  dq: Float64Array;
-  dk: Float64Array;
-  dv: Float64Array;
+  dq: Float32Array;
+  dk: Float32Array;
+  dv: Float32Array;
   dBias: Float64Array | null;
 }
 
@@ -93,7 +93,7 @@ function run(ops: Pick<OpKernels, "attentionForward" | "attentionBackward">, c: 
   const probs = new Float32Array(batch * heads * t * t);
   const drop: AttentionDropout | null = c.dropout ? { p: c.dropout, rng: new Rng(99), mask: new Float32Array(probs.length) } : null;
   ops.attentionForward(x.q, x.k, x.v, x.keyMask, x.bias, c.dims, out, probs, drop);
-  const [dq, dk, dv] = [new Float64Array(x.q.length).fill(3), new Float64Array(x.k.length).fill(3), new Float64Array(x.v.length).fill(3)];
+  const [dq, dk, dv] = [new Float32Array(x.q.length).fill(3), new Float32Array(x.k.length).fill(3), new Float32Array(x.v.length).fill(3)];
   const dBias = x.bias ? new Float64Array(x.bias.length).fill(3) : null;
   ops.attentionBackward(x.q, x.k, x.v, x.keyMask, c.dims, probs, x.g, drop?.mask ?? null, dq, dk, dv, dBias);
   return { out, probs, mask: drop?.mask ?? null, rng: drop?.rng ?? null, dq, dk, dv, dBias };
@@ -114,7 +114,7 @@ function f32Close(want: Float32Array, got: Float32Array): { worst: number; ident
 }
 
 /** Largest |want − got| relative to the largest |want|, and the share bit-identical. */
-function f64Close(want: Float64Array, got: Float64Array): { worst: number; identical: number } {
+function gradClose(want: Float32Array | Float64Array, got: Float32Array | Float64Array): { worst: number; identical: number } {
   let worst = 0;
   let scale = 1e-30;
   let identical = 0;
@@ -156,7 +156,7 @@ describe.skipIf(!native)("native attention core", () => {
     const grads = [[want.dq, got.dq], [want.dk, got.dk], [want.dv, got.dv], [want.dBias, got.dBias]] as const;
     for (const [a, b] of grads) {
       if (!a || !b) continue;
-      const r = f64Close(a, b);
+      const r = gradClose(a, b);
       expect(r.worst).toBeLessThanOrEqual(1e-6);
       expect(r.identical).toBeGreaterThanOrEqual(0.99);
     }
@@ -206,7 +206,7 @@ describe.skipIf(!native)("native attention core", () => {
     expect(() => fwd({ keyMask: Float32Array.from(x.keyMask) as unknown as Uint8Array })).toThrow(TypeError);
     const drop = { p: 1, rng: new Rng(1), mask: new Float32Array(probs.length) };
     expect(() => ops.attentionForward(x.q, x.k, x.v, x.keyMask, x.bias, c.dims, out, probs, drop)).toThrow(RangeError);
-    const [dq, dk, dv] = [new Float64Array(x.q.length), new Float64Array(x.k.length), new Float64Array(x.v.length)];
+    const [dq, dk, dv] = [new Float32Array(x.q.length), new Float32Array(x.k.length), new Float32Array(x.v.length)];
     expect(() => ops.attentionBackward(x.q, x.k, x.v, x.keyMask, c.dims, probs, x.g.subarray(1), null, dq, dk, dv, null)).toThrow(RangeError);
     expect(() => ops.attentionBackward(x.q, x.k, x.v, x.keyMask, c.dims, probs, x.g, null, dq, dk.subarray(1), dv, null)).toThrow(RangeError);
     expect(() => ops.attentionBackward(x.q, x.k, x.v, x.keyMask, c.dims, probs, x.g, null, dq, dk, dv, new Float64Array(3))).toThrow(RangeError);

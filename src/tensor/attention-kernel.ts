@@ -119,7 +119,7 @@ export function jsAttentionForward(
 
 /**
  * The gradients of `jsAttentionForward` from its output gradient g and kept `probs` (and dropout
- * `mask`): dq, dk, dv and (when given) dBias are overwritten, float64. A shared bias's gradient
+ * `mask`): dq, dk, dv (float32: the float64 sums rounded once) and (when given) dBias (float64) are overwritten. A shared bias's gradient
  * is summed over the batch rows in order.
  */
 export function jsAttentionBackward(
@@ -131,18 +131,17 @@ export function jsAttentionBackward(
   probs: Float32Array,
   g: Float32Array,
   mask: Float32Array | null,
-  dq: Float64Array,
-  dk: Float64Array,
-  dv: Float64Array,
+  dq32: Float32Array,
+  dk32: Float32Array,
+  dv32: Float32Array,
   dBias: Float64Array | null,
 ): void {
   const { batch, seqLen: t, heads, headDim: d, scale } = dims;
   const width = heads * d;
   const kvWidth = dims.kvHeads * d;
   const group = heads / dims.kvHeads;
-  dq.fill(0);
-  dk.fill(0);
-  dv.fill(0);
+  // float64 sums, each rounded once into the float32 outputs at the end
+  const [dq, dk, dv] = [new Float64Array(dq32.length), new Float64Array(dk32.length), new Float64Array(dv32.length)];
   dBias?.fill(0);
   const dS = new Float64Array(t);
   for (let b = 0; b < batch; b++) {
@@ -185,4 +184,7 @@ export function jsAttentionBackward(
       }
     }
   }
+  dq32.set(dq);
+  dk32.set(dk);
+  dv32.set(dv);
 }

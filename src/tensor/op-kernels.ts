@@ -57,8 +57,8 @@ export interface OpKernels {
    * `probs` (may be null) gets the probabilities, `drop` (may be null) draws the dropout mask.
    */
   attentionForward(q: Float32Array, k: Float32Array, v: Float32Array, keyMask: Uint8Array, bias: Float32Array | null, dims: AttentionDims, out: Float32Array, probs: Float32Array | null, drop: AttentionDropout | null): void;
-  /** Its backward: dq, dk, dv and dBias (may be null) overwritten, float64. */
-  attentionBackward(q: Float32Array, k: Float32Array, v: Float32Array, keyMask: Uint8Array, dims: AttentionDims, probs: Float32Array, g: Float32Array, mask: Float32Array | null, dq: Float64Array, dk: Float64Array, dv: Float64Array, dBias: Float64Array | null): void;
+  /** Its backward: dq, dk, dv (float32, each float64 sum rounded once) and dBias (float64, may be null) overwritten. */
+  attentionBackward(q: Float32Array, k: Float32Array, v: Float32Array, keyMask: Uint8Array, dims: AttentionDims, probs: Float32Array, g: Float32Array, mask: Float32Array | null, dq: Float32Array, dk: Float32Array, dv: Float32Array, dBias: Float64Array | null): void;
 }
 
 /**

@@ -98,12 +98,12 @@ export function multiHeadAttention(q: Tensor, k: Tensor, v: Tensor, s: Attention
   if (!grad || !probs) return y;
   const parents = s.bias ? [q, k, v, s.bias] : [q, k, v];
   return record(y, parents, (g) => {
-    const [dq, dk, dv] = [new Float64Array(q.size), new Float64Array(k.size), new Float64Array(v.size)];
+    const [dq, dk, dv] = [scratch32(q.size), scratch32(k.size), scratch32(v.size)];
     const dBias = s.bias?.requiresGrad ? new Float64Array(s.bias.size) : null;
     opKernels().attentionBackward(q.data, k.data, v.data, keyMask, dims, probs, g, drop?.mask ?? null, dq, dk, dv, dBias);
-    accumulateGrad(q, dq);
-    accumulateGrad(k, dk);
-    accumulateGrad(v, dv);
+    accumulateGrad(q, dq, true);
+    accumulateGrad(k, dk, true);
+    accumulateGrad(v, dv, true);
     if (s.bias && dBias) accumulateGrad(s.bias, dBias);
   });
 }
