@@ -22,6 +22,7 @@
 /* Elements per pool task of the elementwise kernels, and the least work worth a second thread. */
 enum { CHUNK = 1 << 14, ROW_CHUNK = 16 };
 #define PAR_MIN ((size_t)1 << 16)
+#define LN_BWD_PAR_MIN ((size_t)1 << 19) /* elements */
 
 static int threads_for(size_t work, int threads) { return work < PAR_MIN ? 1 : threads; }
 
@@ -148,6 +149,16 @@ void ops_layer_norm_forward(const float *x, const float *gamma, const float *bet
   pool_run(threads_for(rows * c * 4, threads), (rows + ROW_CHUNK - 1) / ROW_CHUNK, ln_fwd_task, &j);
 }
 
+/* a row's dy·x̂ and dy added into the chunk's column sums */
+OPS_CLONES static void ln_column_sums(const float *x, const float *dy, size_t c, double mean, double inv, double *restrict cdg,
+                                      double *restrict cdb) {
+  for (size_t i = 0; i < c; i++) {
+    const double d = dy[i];
+    cdg[i] += d * ((x[i] - mean) * inv);
+    cdb[i] += d;
+  }
+}
+
 /* Σ dx̂ and Σ dx̂·x̂ of one row, in lanes */
 OPS_CLONES static void ln_grad_sums(const float *x, const float *dy, const float *gamma, size_t c, double mean, double inv,
                                     double sd[8], double sdx[8]) {
@@ -169,17 +180,22 @@ OPS_CLONES static void ln_grad_sums(const float *x, const float *dy, const float
   }
 }
 
-/* pass 1, by rows: the statistics and dx (y holds dx, may be NULL) */
+/*
+ * By chunks of ROW_CHUNK rows: each row's statistics and dx (y holds dx, may be NULL), and the
+ * chunk's own sums of dy·x̂ and dy per column (rows in order) into its slice of `part`; the chunks'
+ * sums are added in chunk order afterwards (op-kernels.ts: the same order).
+ */
 static void ln_bwd_rows_task(void *ctx, size_t task, int worker) {
   (void)worker;
   const ln_job *j = (const ln_job *)ctx;
   const size_t c = j->c, end = (task + 1) * ROW_CHUNK < j->rows ? (task + 1) * ROW_CHUNK : j->rows;
+  double *cdg = j->mean + task * 2 * c, *cdb = cdg + c; /* `mean` holds the chunks' partial sums here */
+  for (size_t i = 0; i < c; i++) cdg[i] = cdb[i] = 0;
   for (size_t r = task * ROW_CHUNK; r < end; r++) {
     const float *x = j->x + r * c, *dy = j->dy + r * c;
     double mean, inv;
     row_stats(x, c, j->eps, &mean, &inv);
-    j->mean[r] = mean;
-    j->inv[r] = inv;
+    ln_column_sums(x, dy, c, mean, inv, cdg, cdb);
     if (!j->y) continue;
     double sd[8], sdx[8];
     ln_grad_sums(x, dy, j->gamma, c, mean, inv, sd, sdx);
@@ -193,34 +209,24 @@ static void ln_bwd_rows_task(void *ctx, size_t task, int worker) {
   }
 }
 
-/* pass 2, by blocks of columns: dgamma, dbeta summed over the rows in order */
-enum { COL_BLOCK = 64 };
-static void ln_bwd_cols_task(void *ctx, size_t task, int worker) {
-  (void)worker;
-  const ln_job *j = (const ln_job *)ctx;
-  const size_t c = j->c, i0 = task * COL_BLOCK, i1 = i0 + COL_BLOCK < c ? i0 + COL_BLOCK : c;
-  for (size_t i = i0; i < i1; i++) j->dg[i] = j->db[i] = 0;
-  for (size_t r = 0; r < j->rows; r++) {
-    const float *x = j->x + r * c, *dy = j->dy + r * c;
-    const double mean = j->mean[r], inv = j->inv[r];
-    for (size_t i = i0; i < i1; i++) {
-      const double xh = (x[i] - mean) * inv;
-      const double d = dy[i];
-      j->dg[i] += d * xh;
-      j->db[i] += d;
-    }
-  }
-}
-
 void ops_layer_norm_backward(const float *x, const float *gamma, const float *dy, float *dx, double *dgamma,
                              double *dbeta, size_t rows, size_t c, double eps, int threads) {
-  double *stats = (double *)malloc((rows ? rows : 1) * 2 * sizeof(double));
-  if (!stats) abort();
-  ln_job j = {x, gamma, NULL, dy, dx, stats, stats + rows, dgamma, dbeta, rows, c, eps};
-  const int t = threads_for(rows * c * 8, threads);
-  pool_run(t, (rows + ROW_CHUNK - 1) / ROW_CHUNK, ln_bwd_rows_task, &j);
-  pool_run(t, (c + COL_BLOCK - 1) / COL_BLOCK, ln_bwd_cols_task, &j);
-  free(stats);
+  const size_t chunks = (rows + ROW_CHUNK - 1) / ROW_CHUNK;
+  double *part = (double *)malloc((chunks ? chunks : 1) * 2 * c * sizeof(double) + sizeof(double));
+  if (!part) abort();
+  ln_job j = {x, gamma, NULL, dy, dx, part, NULL, dgamma, dbeta, rows, c, eps};
+  /* a second thread only for large inputs: at MiniLM's 310 × 384 per call it made the training step's
+   * LayerNorm backward slower (15 ms/step against 11 on one thread, bench/train.ts --kernel-times) */
+  pool_run(rows * c >= LN_BWD_PAR_MIN ? threads : 1, chunks, ln_bwd_rows_task, &j);
+  for (size_t i = 0; i < c; i++) dgamma[i] = dbeta[i] = 0;
+  for (size_t t = 0; t < chunks; t++) {
+    const double *cdg = part + t * 2 * c, *cdb = cdg + c;
+    for (size_t i = 0; i < c; i++) {
+      dgamma[i] += cdg[i];
+      dbeta[i] += cdb[i];
+    }
+  }
+  free(part);
 }
 
 void ops_embedding_scatter_add(float *dst, const float *g, const int32_t *ids, size_t count, size_t c) {

@@ -20,7 +20,8 @@ export interface OpKernels {
   /** Rows of `c`: out = (x − mean)·inv·gamma + beta with inv = 1/√(var + eps) (biased variance). */
   layerNormForward(x: Float32Array, gamma: Float32Array, beta: Float32Array, out: Float32Array, rows: number, c: number, eps: number): void;
   /**
-   * Row sums (mean, variance, the two means below) in the order of `laneTotal`.
+   * Row sums (mean, variance, the two means below) in the order of `laneTotal`; `dgamma` and
+   * `dbeta` summed over each chunk of 16 rows in order, then over the chunks in order.
    * With x̂ = (x − mean)·inv and dx̂ = dy·gamma: dx = inv·(dx̂ − mean(dx̂) − x̂·mean(dx̂·x̂)) (skipped
    * when `dx` is null); `dgamma` = Σ_rows dy·x̂ and `dbeta` = Σ_rows dy are overwritten (row order).
    */
@@ -73,6 +74,9 @@ function laneTotal(s: Float64Array): number {
 
 const statLanes = new Float64Array(8);
 
+/** LayerNorm's backward sums dgamma and dbeta per chunk of this many rows (rows in order), then the chunks in order. */
+const LN_ROW_CHUNK = 16;
+
 /** Mean and 1 / sqrt(var + eps) of row `o..o+c` (biased variance, float64, sums in `laneTotal`'s order). */
 function rowStats(x: Float32Array, o: number, c: number, eps: number): [number, number] {
   const s = statLanes.fill(0);
@@ -109,7 +113,12 @@ export const jsOpKernels: OpKernels = {
     const xhat = new Float64Array(c);
     const dxhat = new Float64Array(c);
     const [lanesD, lanesDX] = [new Float64Array(8), new Float64Array(8)];
+    const [cdg, cdb] = [new Float64Array(c), new Float64Array(c)];
     for (let r = 0; r < rows; r++) {
+      if (r % LN_ROW_CHUNK === 0) {
+        cdg.fill(0);
+        cdb.fill(0);
+      }
       const o = r * c;
       const [mean, inv] = rowStats(x, o, c, eps);
       lanesD.fill(0);
@@ -118,8 +127,8 @@ export const jsOpKernels: OpKernels = {
         const xh = ((x[o + i] as number) - mean) * inv;
         const d = dy[o + i] as number;
         xhat[i] = xh;
-        dg[i] = (dg[i] as number) + d * xh;
-        db[i] = (db[i] as number) + d;
+        cdg[i] = (cdg[i] as number) + d * xh;
+        cdb[i] = (cdb[i] as number) + d;
         const dh = d * (gamma[i] as number);
         dxhat[i] = dh;
         lanesD[i & 7] = (lanesD[i & 7] as number) + dh;
@@ -129,6 +138,12 @@ export const jsOpKernels: OpKernels = {
         const mD = laneTotal(lanesD) / c;
         const mDX = laneTotal(lanesDX) / c;
         for (let i = 0; i < c; i++) dx[o + i] = inv * ((dxhat[i] as number) - mD - (xhat[i] as number) * mDX);
+      }
+      if (r % LN_ROW_CHUNK === LN_ROW_CHUNK - 1 || r === rows - 1) {
+        for (let i = 0; i < c; i++) {
+          dg[i] = (dg[i] as number) + (cdg[i] as number);
+          db[i] = (db[i] as number) + (cdb[i] as number);
+        }
       }
     }
   },
