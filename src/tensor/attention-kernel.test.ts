@@ -6,6 +6,7 @@ import { type OpKernels, jsOpKernels, setOpKernels } from "./op-kernels.js";
 import { multiHeadAttention } from "./ops/attention.js";
 import { Rng } from "./random.js";
 import { Tensor } from "./tensor.js";
+import { firstDifference } from "../../test/helpers/bits.js";
 
 /**
  * The native attention core (native/src/attention.c) against its TypeScript reference
@@ -126,11 +127,6 @@ function gradClose(want: Float32Array | Float64Array, got: Float32Array | Float6
   return { worst: worst / scale, identical: identical / Math.max(1, want.length) };
 }
 
-function firstDifference(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  if (a.length !== b.length) return Math.min(a.length, b.length);
-  for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) return i;
-  return -1;
-}
 
 describe.skipIf(!native)("native attention core", () => {
   const ops = native as OpKernels;

@@ -7,6 +7,7 @@ import { embedding } from "./ops/embedding.js";
 import { layerNorm } from "./ops/layer-norm.js";
 import { Rng } from "./random.js";
 import { Tensor } from "./tensor.js";
+import { firstDifference } from "../../test/helpers/bits.js";
 
 /**
  * The native row-wise kernels (native/src/ops.c) against their TypeScript references
@@ -37,12 +38,6 @@ function ulpClose(want: Float32Array, got: Float32Array): { identical: number; w
   return { identical: identical / Math.max(1, want.length), worst };
 }
 
-/** Index of the first element that is not bit-identical (-1: none; fast where toEqual is slow). */
-function firstDifference(a: Float32Array | Float64Array, b: Float32Array | Float64Array): number {
-  if (a.length !== b.length) return Math.min(a.length, b.length);
-  for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) return i;
-  return -1;
-}
 
 describe.skipIf(!native)("native row-wise kernels", () => {
   const ops = native as OpKernels;
