@@ -1,12 +1,12 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { type AttentionDims, type AttentionDropout, jsAttentionBackward, jsAttentionForward } from "./attention-kernel.js";
-import { gradCheck } from "./gradcheck.js";
 import { loadFastOpKernels, setFastKernelThreads } from "./kernels-fast.js";
 import { type OpKernels, jsOpKernels, setOpKernels } from "./op-kernels.js";
 import { multiHeadAttention } from "./ops/attention.js";
 import { Rng } from "./random.js";
 import { Tensor } from "./tensor.js";
 import { firstDifference } from "../../test/helpers/bits.js";
+import { expectGradients, paramFactory } from "../../test/helpers/gradients.js";
 
 /**
  * The native attention core (native/src/attention.c) against its TypeScript reference
@@ -210,17 +210,8 @@ describe.skipIf(!native)("native attention core", () => {
 
   it("finite differences hold through multiHeadAttention with the native kernels installed", () => {
     setOpKernels(ops);
-    const rng = new Rng(11);
-    const param = (shape: number[]): Tensor => {
-      const t = new Tensor(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.uniform(-1, 1)), shape);
-      t.requiresGrad = true;
-      return t;
-    };
-    const check = (fn: (x: readonly Tensor[]) => Tensor, inputs: Tensor[]): void => {
-      const r = gradCheck(fn, inputs, 3e-3);
-      expect(r.count).toBeGreaterThan(0);
-      expect(r.maxAbsError).toBeLessThanOrEqual(1e-3 * Math.max(1, r.maxAbsGrad));
-    };
+    const param = paramFactory(11);
+    const check = expectGradients;
     const keyMask = [1, 1, 1, 0, 1, 1, 1, 1];
     const at = (x: readonly Tensor[], i: number): Tensor => x[i] as Tensor;
     check((x) => multiHeadAttention(at(x, 0), at(x, 1), at(x, 2), { batch: 2, seqLen: 4, heads: 2, keyMask, bias: at(x, 3) }), [param([8, 6]), param([8, 6]), param([8, 6]), param([2, 4, 4])]);

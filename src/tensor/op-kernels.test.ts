@@ -1,5 +1,4 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { gradCheck } from "./gradcheck.js";
 import { loadFastOpKernels, setFastKernelThreads } from "./kernels-fast.js";
 import { type OpKernels, jsOpKernels, setOpKernels } from "./op-kernels.js";
 import { activation } from "./ops/elementwise.js";
@@ -8,6 +7,7 @@ import { layerNorm } from "./ops/layer-norm.js";
 import { Rng } from "./random.js";
 import { Tensor } from "./tensor.js";
 import { firstDifference } from "../../test/helpers/bits.js";
+import { expectGradients, paramFactory } from "../../test/helpers/gradients.js";
 
 /**
  * The native row-wise kernels (native/src/ops.c) against their TypeScript references
@@ -231,17 +231,8 @@ describe.skipIf(!native)("native row-wise kernels", () => {
 
   it("finite differences still hold with the native kernels installed (GELU, LayerNorm, embedding)", () => {
     setOpKernels(ops);
-    const rng = new Rng(3);
-    const param = (shape: number[], lo = -1, hi = 1): Tensor => {
-      const t = new Tensor(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.uniform(lo, hi)), shape);
-      t.requiresGrad = true;
-      return t;
-    };
-    const check = (fn: (x: readonly Tensor[]) => Tensor, inputs: Tensor[]): void => {
-      const r = gradCheck(fn, inputs, 3e-3);
-      expect(r.count).toBeGreaterThan(0);
-      expect(r.maxAbsError).toBeLessThanOrEqual(1e-3 * Math.max(1, r.maxAbsGrad));
-    };
+    const param = paramFactory(3);
+    const check = expectGradients;
     check((x) => activation(x[0] as Tensor, "gelu"), [param([4, 5], -3, 3)]);
     check((x) => activation(x[0] as Tensor, "gelu_tanh"), [param([4, 5], -3, 3)]);
     check((x) => layerNorm(x[0] as Tensor, x[1] as Tensor, x[2] as Tensor, 1e-12), [param([4, 6], -2, 2), param([6], 0.5, 1.5), param([6])]);
