@@ -13,7 +13,7 @@ import { AsyncLocalStorage } from "node:async_hooks";
  * available again, so the next step allocates nothing new once the pool has grown to fit.
  *
  * Buffers come in size classes (powers of 2^(1/4)) and are handed out as views of the requested
- * length; a request takes its own class or, when that is empty, one up to 2× larger, so steps
+ * length; a request takes its own class or, when that is empty, one up to 4× larger, so steps
  * whose padded lengths differ share them. A buffer that outlives the step must be marked with
  * `keepBuffer` — `accumulateGrad` does so when it adopts one as a leaf's (a parameter's) gradient —
  * and is then never recycled. Outside `withArena` (inference, evaluation, anything concurrent with

@@ -14,7 +14,7 @@ import { expectGradients, paramFactory } from "../../test/helpers/gradients.js";
  * only exp (C library vs V8, a float64 ulp apart at worst) may differ; that moves a probability
  * by about 1e-16 relative, so every float32 output (probabilities, attention output) is within one
  * float32 ulp (≤ 1.2e-7 relative, or 1e-30 absolute near zero) and nearly all are bit-identical;
- * the float64 gradients are within 1e-6 of their largest magnitude (a one-ulp probability
+ * the gradients (float32, each from a float64 sum) are within 1e-6 of their largest magnitude (a one-ulp probability
  * difference is amplified by cancellation in P·(dP − Σ P dP) only). At least 99% of every output
  * must be bit-identical (in practice all were). The dropout mask and the generator's state must
  * be identical, and 1 vs 2 threads bit-identical.
