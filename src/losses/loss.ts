@@ -8,6 +8,10 @@ import type { NamedParameter } from "../tensor/named-parameter.js";
 /**
  * A sentence-embedding loss, as the Python classes in `sentence_transformers.losses`: the model
  * part (encoding every input column) lives in the trainer, the loss keeps the pure core.
+ *
+ * Inside a training step the tensors' buffers come from the trainer's step arena
+ * (tensor/arena.ts) and are reused by the next step: a loss that wants to keep something from a
+ * step (for logging, say) copies the numbers out (`Array.from(t.data)`) instead of holding the tensor.
  */
 export interface EmbeddingLoss {
   /** The Python class name (`SoftmaxLoss`, `MultipleNegativesRankingLoss`, ...). */
